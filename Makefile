@@ -1,0 +1,68 @@
+# psp: `make run` serves the app with demo data on http://127.0.0.1:8000,
+# `make test` runs the whole suite. Both set everything up first in .venv.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run worker test lint format check-deploy bench clean
+
+help:
+	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the test suite"
+	@echo "make lint   ruff check, ruff format --check"
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/.built: node_modules/.installed static/build.mjs $(wildcard static/scss/*.scss)
+	npm run --silent build
+	touch $@
+
+setup: $(BIN)/.installed static/build/.built
+	mkdir -p var/media var/celery/queue var/celery/processed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_reference_data
+
+# Development server plus a Celery worker on the embedded (folder) broker: background
+# work runs in its own process, as in production, with no Redis needed.
+run: export DEBUG = 1
+run: export PSP_DEMO_ACCOUNTS = 1
+run: setup
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT) (demo accounts are listed on the sign-in page)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A psp worker --pool=solo --loglevel=INFO & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: setup
+	$(BIN)/celery -A psp worker --loglevel=INFO
+
+test: $(BIN)/.installed static/build/.built
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# manage.py check --deploy with production settings (DEBUG off, HTTPS on).
+check-deploy: $(BIN)/.installed
+	DEBUG=0 HTTPS_ONLY=1 PSP_STATIC_MANIFEST=1 ALLOWED_HOSTS=psp.example.org \
+	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules static/build staticfiles

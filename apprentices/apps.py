@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApprenticesConfig(AppConfig):
+    name = "apprentices"
+    verbose_name = "Apprentices and portfolios"

@@ -1,0 +1,11 @@
+"""The Celery app. Settings come from Django settings with the CELERY_ prefix."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psp.settings")
+
+app = Celery("psp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,60 @@
+"""Health of what the app depends on, for GET /healthz."""
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Health:
+    checks: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(check["ok"] for check in self.checks.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {"status": "ok" if self.ok else "unavailable", "checks": self.checks}
+
+
+def check_health() -> Health:
+    return Health(checks={"database": _check_database(), "broker": _check_broker()})
+
+
+def _check_database() -> dict[str, object]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        logger.exception("Health check: database unreachable")
+        return {"ok": False, "vendor": connection.vendor, "error": "database unreachable"}
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _check_broker() -> dict[str, object]:
+    url: str = settings.CELERY_BROKER_URL
+    if url == "filesystem://":
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        ok = folder.is_dir() and os.access(folder, os.W_OK)
+        result: dict[str, object] = {"ok": ok, "transport": "filesystem"}
+        if not ok:
+            result["error"] = "broker folder missing or not writable"
+        return result
+
+    from psp.celery import app
+
+    transport = url.split(":", 1)[0]
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception:
+        logger.exception("Health check: broker unreachable")
+        return {"ok": False, "transport": transport, "error": "broker unreachable"}
+    return {"ok": True, "transport": transport}

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from psp.demo import DEMO_ACCOUNTS, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) the fictional demo organisations and one account per role."
+
+    def handle(self, *args: object, **options: object) -> None:
+        seed_demo()
+        for account in DEMO_ACCOUNTS:
+            self.stdout.write(
+                f"{account.role.label:<25} {account.username:<12} password: {account.password}"
+            )

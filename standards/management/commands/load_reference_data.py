@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from standards.reference_data import load_reference_data
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the standard versions shipped in fixtures/standards/. A version already in "
+        "the database is left untouched."
+    )
+
+    def handle(self, *args: object, **options: object) -> None:
+        for result in load_reference_data():
+            reference, version = result.version_key
+            if result.loaded:
+                self.stdout.write(self.style.SUCCESS(f"Loaded {reference} v{version}"))
+            else:
+                self.stdout.write(f"{reference} v{version} already present: left unchanged")

@@ -1,0 +1,360 @@
+"""Reference data: standards, their versions, duties, KSBs and each version's EPA plan.
+
+What the published sources do not give is stored as "not yet imported" (the *_imported
+flags), never guessed: an admin adds it by importing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.urls import reverse
+
+
+class StandardManager(models.Manager["Standard"]):
+    def get_by_natural_key(self, reference: str) -> Standard:
+        return self.get(reference=reference)
+
+
+class Standard(models.Model):
+    reference = models.CharField(
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^ST\d{4}$", "A reference is ST followed by four digits.")],
+    )
+    title = models.CharField(max_length=200, help_text="Title of the latest version.")
+
+    objects = StandardManager()
+
+    class Meta:
+        ordering = ["reference"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("standards:standard_detail", args=[self.reference])
+
+    def natural_key(self) -> tuple[str]:
+        return (self.reference,)
+
+
+class StandardVersionQuerySet(models.QuerySet["StandardVersion"]):
+    def visible_to(self, user: Any) -> StandardVersionQuerySet:
+        # Published reference data: every signed-in user may read every version.
+        return self if user.is_authenticated else self.none()
+
+
+class StandardVersionManager(models.Manager["StandardVersion"]):
+    def get_by_natural_key(self, reference: str, version: str) -> StandardVersion:
+        return self.get(standard__reference=reference, version=version)
+
+
+class StandardVersion(models.Model):
+    class Status(models.TextChoices):
+        IN_DEVELOPMENT = "in_development", "In development"
+        APPROVED = "approved", "Approved for delivery"
+        RETIRED = "retired", "Retired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(
+        max_length=10,
+        validators=[RegexValidator(r"^\d+\.\d+$", "A version is two numbers, such as 1.1.")],
+    )
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    level = models.PositiveSmallIntegerField()
+    route = models.CharField(max_length=100, blank=True)
+    lars_code = models.CharField("LARS code", max_length=10, blank=True)
+    integration = models.CharField(max_length=100, blank=True)
+    typical_duration_months = models.PositiveSmallIntegerField(
+        "typical duration to gateway (months)", null=True, blank=True
+    )
+    max_funding = models.PositiveIntegerField("maximum funding (£)", null=True, blank=True)
+    eqa_provider = models.CharField("EQA provider", max_length=100, blank=True)
+    approved_for_delivery = models.DateField(null=True, blank=True)
+    date_updated = models.DateField(null=True, blank=True)
+    earliest_start_date = models.DateField(null=True, blank=True)
+    latest_start_date = models.DateField(null=True, blank=True)
+    latest_end_date = models.DateField(null=True, blank=True)
+    overview_of_role = models.TextField(blank=True)
+    occupation_summary = models.TextField(blank=True)
+    typical_job_titles = models.JSONField(default=list, blank=True)
+    english_and_maths = models.TextField("English and maths requirement", blank=True)
+    employers_involved = models.TextField(blank=True)
+    change_detail = models.TextField("change detail (version log)", blank=True)
+    provenance = models.TextField(
+        blank=True, help_text="Where this data came from, and any conflicts between sources."
+    )
+    duties_imported = models.BooleanField(default=False)
+    ksbs_imported = models.BooleanField("KSBs imported", default=False)
+
+    objects = StandardVersionManager.from_queryset(StandardVersionQuerySet)()
+
+    class Meta:
+        ordering = ["standard__reference", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "version"], name="unique_standard_version"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(level__lte=8), name="standard_version_level_1_to_8"
+            ),
+            models.CheckConstraint(
+                condition=Q(latest_start_date__isnull=True)
+                | Q(earliest_start_date__isnull=True)
+                | Q(latest_start_date__gte=models.F("earliest_start_date")),
+                name="standard_version_start_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.standard.reference} v{self.version} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("standards:version_detail", args=[self.standard.reference, self.version])
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.standard.reference, self.version)
+
+    natural_key.dependencies = ["standards.standard"]  # type: ignore[attr-defined]
+
+    @property
+    def has_epa_plan(self) -> bool:
+        return hasattr(self, "epa_plan")
+
+
+class KSBQuerySet(models.QuerySet["KSB"]):
+    def in_standard_order(self) -> KSBQuerySet:
+        """Knowledge, then skills, then behaviours, each by number (K1, K2, ..., S1, ..., B1)."""
+        kind_order = Case(
+            *(When(kind=kind, then=Value(i)) for i, kind in enumerate(KSB.Kind.values)),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(kind_order=kind_order).order_by("version_id", "kind_order", "number")
+
+
+class KSBManager(models.Manager["KSB"]):
+    def get_by_natural_key(self, reference: str, version: str, kind: str, number: int) -> KSB:
+        return self.get(
+            version__standard__reference=reference,
+            version__version=version,
+            kind=kind,
+            number=number,
+        )
+
+
+class KSB(models.Model):
+    class Kind(models.TextChoices):
+        KNOWLEDGE = "K", "Knowledge"
+        SKILL = "S", "Skills"
+        BEHAVIOUR = "B", "Behaviours"
+
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="ksbs")
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    number = models.PositiveSmallIntegerField(help_text="1-based position in its list.")
+    text = models.TextField()
+    guid = models.UUIDField("official GUID", null=True, blank=True)
+
+    objects = KSBManager.from_queryset(KSBQuerySet)()
+
+    class Meta:
+        verbose_name = "KSB"
+        verbose_name_plural = "KSBs"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind", "number"], name="unique_ksb_code"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="ksb_number_positive"),
+            models.CheckConstraint(condition=Q(kind__in=["K", "S", "B"]), name="ksb_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"
+
+    def natural_key(self) -> tuple[str, str, str, int]:
+        return (*self.version.natural_key(), self.kind, self.number)
+
+    natural_key.dependencies = ["standards.standardversion"]  # type: ignore[attr-defined]
+
+    @property
+    def code(self) -> str:
+        return f"{self.kind}{self.number}"
+
+
+class DutyManager(models.Manager["Duty"]):
+    def get_by_natural_key(self, reference: str, version: str, number: int) -> Duty:
+        return self.get(
+            version__standard__reference=reference, version__version=version, number=number
+        )
+
+
+class Duty(models.Model):
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="duties")
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    is_core = models.BooleanField(null=True, blank=True, help_text="Unknown when not given.")
+    criteria = models.JSONField("criteria for measuring performance", default=list, blank=True)
+    ksbs = models.ManyToManyField(KSB, related_name="duties", blank=True)
+    guid = models.UUIDField("official GUID", null=True, blank=True)
+
+    objects = DutyManager()
+
+    class Meta:
+        verbose_name_plural = "duties"
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="unique_duty_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="duty_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Duty {self.number}: {self.text}"
+
+    def natural_key(self) -> tuple[str, str, int]:
+        return (*self.version.natural_key(), self.number)
+
+    natural_key.dependencies = ["standards.standardversion", "standards.ksb"]  # type: ignore[attr-defined]
+
+
+class EpaPlanManager(models.Manager["EpaPlan"]):
+    def get_by_natural_key(self, reference: str, version: str) -> EpaPlan:
+        return self.get(version__standard__reference=reference, version__version=version)
+
+
+class EpaPlan(models.Model):
+    """A version's end-point assessment plan, as far as it has been imported.
+
+    Each *_imported flag says whether that part came from a source; a part that has not
+    is shown as "not yet imported" and cannot be used (for example, to enter gateway).
+    """
+
+    version = models.OneToOneField(
+        StandardVersion, on_delete=models.CASCADE, related_name="epa_plan"
+    )
+    epa_period_months = models.PositiveSmallIntegerField(
+        "typical EPA period (months)", null=True, blank=True
+    )
+    overall_grades = models.JSONField(
+        default=list, blank=True, help_text="Overall grades, lowest first, e.g. fail, pass."
+    )
+    gateway_imported = models.BooleanField(default=False)
+    methods_imported = models.BooleanField("assessment methods imported", default=False)
+    ksb_mapping_imported = models.BooleanField("KSB-to-method mapping imported", default=False)
+    grading_imported = models.BooleanField("grading criteria imported", default=False)
+    combination_imported = models.BooleanField("grade combination rule imported", default=False)
+    resits_imported = models.BooleanField("resit and retake rules imported", default=False)
+    resit_grade_cap = models.CharField(
+        max_length=20, blank=True, help_text="Highest grade a resit or retake can get."
+    )
+    provenance = models.TextField(blank=True)
+
+    objects = EpaPlanManager()
+
+    class Meta:
+        verbose_name = "EPA plan"
+
+    def __str__(self) -> str:
+        return f"EPA plan for {self.version}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return self.version.natural_key()
+
+    natural_key.dependencies = ["standards.standardversion"]  # type: ignore[attr-defined]
+
+
+class PlanPartManager(models.Manager[Any]):
+    def get_by_natural_key(self, reference: str, version: str, number: int) -> Any:
+        return self.get(
+            plan__version__standard__reference=reference,
+            plan__version__version=version,
+            number=number,
+        )
+
+
+class GatewayRequirement(models.Model):
+    class Kind(models.TextChoices):
+        ENGLISH_MATHS = "english_maths", "English and maths"
+        PORTFOLIO = "portfolio", "Portfolio of evidence"
+        OTHER = "other", "Other"
+
+    plan = models.ForeignKey(EpaPlan, on_delete=models.CASCADE, related_name="gateway_requirements")
+    number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField()
+
+    objects = PlanPartManager()
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_gateway_requirement"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def natural_key(self) -> tuple[str, str, int]:
+        return (*self.plan.natural_key(), self.number)
+
+    natural_key.dependencies = ["standards.epaplan"]  # type: ignore[attr-defined]
+
+
+class AssessmentMethod(models.Model):
+    plan = models.ForeignKey(EpaPlan, on_delete=models.CASCADE, related_name="methods")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_is_minimum = models.BooleanField(
+        default=False, help_text="True when the plan says 'at least' this long."
+    )
+    minimum_questions = models.PositiveSmallIntegerField(null=True, blank=True)
+    submission_deadline_week = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Material is due by the end of this week of the EPA period.",
+    )
+    submission_requirement = models.TextField(blank=True)
+    requires_portfolio = models.BooleanField(default=False)
+    grades = models.JSONField(
+        default=list, blank=True, help_text="Method grades, lowest first; empty until imported."
+    )
+    ksbs = models.ManyToManyField(KSB, related_name="assessment_methods", blank=True)
+
+    objects = PlanPartManager()
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_assessment_method"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, str, int]:
+        return (*self.plan.natural_key(), self.number)
+
+    natural_key.dependencies = ["standards.epaplan", "standards.ksb"]  # type: ignore[attr-defined]
+
+    @property
+    def duration_text(self) -> str:
+        if self.duration_minutes is None:
+            return ""
+        prefix = "at least " if self.duration_is_minimum else ""
+        return f"{prefix}{self.duration_minutes} minutes"
+
+
+class GradeCombination(models.Model):
+    """One row of the table that turns method grades into the overall grade."""
+
+    plan = models.ForeignKey(EpaPlan, on_delete=models.CASCADE, related_name="grade_combinations")
+    method_grades = models.JSONField(help_text='Method number to grade, e.g. {"1": "pass"}.')
+    overall_grade = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["plan", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.method_grades} → {self.overall_grade}"

@@ -1,0 +1,198 @@
+import pytest
+from django.urls import reverse
+
+from psp.demo import DEMO_ACCOUNTS, seed_demo
+from psp.roles import Role
+from tests.factories import make_organisation, make_user
+
+HOME_HEADINGS = {
+    Role.APPRENTICE: "Your apprenticeship",
+    Role.PROVIDER: "Your apprentices",
+    Role.EMPLOYER: "Your apprentices",
+    Role.ASSESSOR: "Your assessments",
+    Role.EPAO_ADMIN: "End-point assessments",
+    Role.ADMIN: "Administration",
+}
+
+
+@pytest.mark.parametrize("url_name", ["home", "standards:standard_list", "password_change"])
+def test_anonymous_user_is_sent_to_sign_in(client, db, url_name):
+    url = reverse(url_name)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.parametrize(("role", "heading"), HOME_HEADINGS.items())
+def test_each_role_lands_on_its_own_home_page(client, db, role, heading):
+    client.force_login(make_user(role=role))
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert f'<h1 class="govuk-heading-l">{heading}</h1>' in response.content.decode()
+    assert response.templates[0].name == f"psp/home_{role.value}.html"
+
+
+def test_user_without_a_role_is_told_to_ask_for_one(client, db):
+    client.force_login(make_user())
+    response = client.get(reverse("home"))
+    assert "Your account has no role yet" in response.content.decode()
+
+
+def test_home_shows_the_users_organisation(client, db):
+    organisation = make_organisation(name="Imaginary Training Ltd")
+    client.force_login(make_user(role=Role.PROVIDER, organisation=organisation))
+    assert "Imaginary Training Ltd" in client.get(reverse("home")).content.decode()
+
+
+def test_admin_home_lists_versions_with_what_is_not_yet_imported(client, st0494):
+    client.force_login(make_user(role=Role.ADMIN))
+    page = client.get(reverse("home")).content.decode()
+    assert "ST0494 v1.0" in page
+    assert "ST0494 v1.1" in page
+    assert "Not yet imported" in page
+
+
+def test_sign_in_with_valid_password_lands_on_home(client, db):
+    make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    response = client.post(
+        reverse("login"), {"username": "pat", "password": "a-long-enough-password"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_sign_in_with_wrong_password_shows_error_summary(client, db):
+    make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    response = client.post(reverse("login"), {"username": "pat", "password": "wrong"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "govuk-error-summary" in page
+    assert "Please enter a correct username and password" in page
+    assert "<title>Error: Sign in" in page
+
+
+def test_repeated_failures_lock_that_username_from_that_address(client, db, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "pat", "password": "wrong"})
+    locked = client.post(
+        reverse("login"), {"username": "pat", "password": "a-long-enough-password"}
+    )
+    assert locked.status_code == 429
+    assert "Too many failed sign-in attempts" in locked.content.decode()
+    elsewhere = client.post(
+        reverse("login"),
+        {"username": "pat", "password": "a-long-enough-password"},
+        REMOTE_ADDR="192.0.2.44",
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_sign_in_page_lists_demo_accounts_only_in_demo_mode(client, db, settings):
+    settings.PSP_DEMO_ACCOUNTS = False
+    assert "Demo accounts" not in client.get(reverse("login")).content.decode()
+    settings.PSP_DEMO_ACCOUNTS = True
+    page = client.get(reverse("login")).content.decode()
+    assert "These are demo accounts with fictional data" in page
+    for account in DEMO_ACCOUNTS:
+        assert f"<code>{account.username}</code>" in page
+        assert f"<code>{account.password}</code>" in page
+
+
+@pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.username)
+def test_demo_accounts_sign_in_with_the_listed_password(client, db, account):
+    seed_demo()
+    response = client.post(
+        reverse("login"), {"username": account.username, "password": account.password}
+    )
+    assert response.status_code == 302
+    home = client.get(reverse("home"))
+    assert HOME_HEADINGS[account.role] in home.content.decode()
+
+
+def test_seed_demo_can_run_twice(db):
+    seed_demo()
+    users = seed_demo()
+    assert len(users) == len(DEMO_ACCOUNTS)
+    assert {u.role for u in users} == set(Role)
+
+
+def test_sign_out_is_a_post_and_ends_the_session(client, db):
+    client.force_login(make_user(role=Role.APPRENTICE))
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_change_rejects_a_weak_password(client, db):
+    user = make_user(role=Role.APPRENTICE, password="a-long-enough-password")
+    client.force_login(user)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "a-long-enough-password",
+            "new_password1": "password",
+            "new_password2": "password",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This password is too short" in page
+    user.refresh_from_db()
+    assert user.check_password("a-long-enough-password")
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, mailoutbox):
+    user = make_user(role=Role.APPRENTICE, email="pat@example.org")
+    response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
+    path = link.split("testserver", 1)[1]
+    form_page = client.get(path, follow=True)
+    assert "Set a new password" in form_page.content.decode()
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-passphrase")
+
+
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client, db, mailoutbox):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    assert mailoutbox == []
+
+
+def test_accessibility_statement_is_public(client, db):
+    response = client.get(reverse("accessibility_statement"))
+    assert response.status_code == 200
+    assert "Accessibility statement for psp" in response.content.decode()
+
+
+def test_base_template_has_skip_link_navigation_phase_banner_and_footer(client, db):
+    client.force_login(make_user(role=Role.PROVIDER))
+    page = client.get(reverse("home")).content.decode()
+    assert 'href="#main-content"' in page
+    assert 'id="main-content"' in page
+    assert "govuk-service-navigation" in page
+    assert "govuk-phase-banner" in page
+    assert reverse("accessibility_statement") in page
+    assert "<script>" not in page  # no inline scripts: the CSP forbids them
+
+
+def test_navigation_offers_user_management_to_admins_only(client, db):
+    client.force_login(make_user(role=Role.PROVIDER))
+    assert "Users and organisations" not in client.get(reverse("home")).content.decode()
+    client.force_login(make_user(role=Role.ADMIN))
+    assert "Users and organisations" in client.get(reverse("home")).content.decode()
+
+
+def test_unknown_page_is_a_404_with_the_service_layout(client, db):
+    client.force_login(make_user(role=Role.APPRENTICE))
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
