@@ -1,0 +1,31 @@
+from django.contrib.auth.models import Group
+
+from psp.roles import ROLE_PERMISSIONS, Role
+from tests.factories import make_user
+
+
+def test_every_role_has_a_group_with_its_permissions(db):
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role.label)
+        granted = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in group.permissions.select_related("content_type")
+        }
+        assert granted == set(perms), role
+
+
+def test_user_role_comes_from_their_group(db):
+    assert make_user(role=Role.ASSESSOR).role == Role.ASSESSOR
+    assert make_user().role is None
+
+
+def test_superuser_is_an_admin(db):
+    assert make_user(is_superuser=True).role == Role.ADMIN
+
+
+def test_only_admins_may_change_standard_versions(db):
+    assert make_user(role=Role.ADMIN).has_perm("standards.change_standardversion")
+    for role in set(Role) - {Role.ADMIN}:
+        user = make_user(role=role)
+        assert user.has_perm("standards.view_standardversion")
+        assert not user.has_perm("standards.change_standardversion")

@@ -1,0 +1,105 @@
+"""Settings come from the environment; these run a fresh interpreter for each case."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "db = settings.DATABASES['default']; "
+    "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']), "
+    "'options': db.get('OPTIONS', {}), 'debug': settings.DEBUG, "
+    "'broker': settings.CELERY_BROKER_URL, 'ssl': settings.SECURE_SSL_REDIRECT, "
+    "'hosts': settings.ALLOWED_HOSTS}))"
+)
+
+
+def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "psp.settings", **env})
+    for key in ("SECRET_KEY", "DEBUG", "HTTPS_ONLY"):
+        if env.get(key) == "<unset>":
+            clean.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+
+
+def probe(**env: str) -> dict:
+    result = run_settings(**env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = run_settings(DEBUG="0", SECRET_KEY="<unset>")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_defaults_are_production_safe():
+    values = probe(DEBUG="<unset>", HTTPS_ONLY="<unset>", SECRET_KEY="x" * 50)
+    assert values["debug"] is False
+    assert values["ssl"] is True
+    assert values["hosts"] == []
+
+
+def test_default_database_is_a_sqlite_file_in_the_project_and_broker_needs_no_redis():
+    values = probe(DEBUG="1")
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"].startswith(str(settings.BASE_DIR))
+    assert values["broker"] == "filesystem://"
+
+
+def test_postgres_database_url_uses_the_psycopg_pool():
+    values = probe(
+        DEBUG="1",
+        DATABASE_URL="postgres://psp:secret@db.example:5432/psp",
+        DATABASE_POOL_MAX_SIZE="7",
+    )
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "psp"
+    assert values["options"]["pool"]["max_size"] == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be one of 1/0"),
+        ("AXES_FAILURE_LIMIT", "ten", "AXES_FAILURE_LIMIT must be a whole number"),
+    ],
+)
+def test_a_malformed_variable_is_a_clear_error(name, value, message):
+    result = run_settings(**{"DEBUG": "1", name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_check_deploy_passes_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.update(
+        DEBUG="0",
+        HTTPS_ONLY="1",
+        PSP_STATIC_MANIFEST="1",
+        ALLOWED_HOSTS="psp.example.org",
+        SECRET_KEY="a-production-like-secret-key-with-enough-length-and-variety-9f8e7d6c5b",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
