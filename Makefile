@@ -12,7 +12,7 @@ PORT ?= 8000
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the test suite"
-	@echo "make lint   ruff check, ruff format --check"
+	@echo "make lint   ruff check, ruff format --check, mypy"
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,7 @@ test: $(BIN)/.installed static/build/.built
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/mypy psp standards apprentices epa
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -41,7 +41,7 @@ def _check_database() -> dict[str, object]:
 def _check_broker() -> dict[str, object]:
     url: str = settings.CELERY_BROKER_URL
     if url == "filesystem://":
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
         ok = folder.is_dir() and os.access(folder, os.W_OK)
         result: dict[str, object] = {"ok": ok, "transport": "filesystem"}
         if not ok:

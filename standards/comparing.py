@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
+from django.db import models
 from django.db.models import Prefetch
 from django.utils.formats import date_format
 from django.utils.text import capfirst
@@ -127,7 +129,7 @@ SUMMARY_FIELDS = [
 def _summary(old: StandardVersion, new: StandardVersion) -> Section:
     rows = []
     for name in SUMMARY_FIELDS:
-        field = StandardVersion._meta.get_field(name)
+        field = cast(models.Field, StandardVersion._meta.get_field(name))
         display = f"get_{name}_display"
         old_value = getattr(old, display)() if hasattr(old, display) else getattr(old, name)
         new_value = getattr(new, display)() if hasattr(new, display) else getattr(new, name)

@@ -1,5 +1,5 @@
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Submit
@@ -30,8 +30,8 @@ class CompareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.versions = {v.version: v for v in versions}
         choices = [(v.version, f"{v.version} – {v.title}") for v in versions]
-        self.fields["old"].choices = choices
-        self.fields["new"].choices = choices
+        for name in ("old", "new"):
+            cast(forms.ChoiceField, self.fields[name]).choices = choices
         if len(versions) >= 2 and not self.is_bound:
             self.initial = {"old": versions[-2].version, "new": versions[-1].version}
         self.helper = FormHelper()
