@@ -132,11 +132,12 @@ class Apprentice(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.start_date and self.planned_gateway_date:
-            if self.planned_gateway_date <= self.start_date:
-                errors["planned_gateway_date"] = (
-                    "The planned gateway date must be after the start date"
-                )
+        if (
+            self.start_date
+            and self.planned_gateway_date
+            and self.planned_gateway_date <= self.start_date
+        ):
+            errors["planned_gateway_date"] = "The planned gateway date must be after the start date"
         version = self.standard_version if self.standard_version_id else None
         if version and self.start_date and not version_on_offer(version, self.start_date):
             errors["standard_version"] = (
@@ -209,7 +210,7 @@ class Evidence(models.Model):
     identifiers_confirmed = models.JSONField(
         default=list,
         blank=True,
-        help_text="Likely identifiers the apprentice was warned about and confirmed were not personal data.",
+        help_text="Likely identifiers the apprentice was warned of and confirmed are not personal.",
     )
     submission_count = models.PositiveSmallIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
