@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -110,6 +110,7 @@ class Apprentice(models.Model):
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "id"]
+        permissions = [("view_cohort", "Can see the cohort coverage of their organisation")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(planned_gateway_date__gt=models.F("start_date")),
@@ -167,6 +168,10 @@ def start_window(version: StandardVersion) -> str:
         f"{version.latest_start_date:%d/%m/%Y}" if version.latest_start_date else "no end date set"
     )
     return f"from {earliest} to {latest}"
+
+
+class EvidenceStateError(Exception):
+    """The evidence is no longer in a state that allows this; the message says why."""
 
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
@@ -233,6 +238,7 @@ class Evidence(models.Model):
     class Meta:
         verbose_name_plural = "evidence"
         ordering = ["-activity_date", "-id"]
+        permissions = [("review_evidence", "Can review submitted evidence")]
         indexes = [models.Index(fields=["apprentice", "status"])]
         constraints = [
             models.CheckConstraint(
@@ -281,6 +287,100 @@ class Evidence(models.Model):
         return (
             self.status in (self.Status.DRAFT, self.Status.SUBMITTED, self.Status.CHANGES_REQUESTED)
             and self.apprentice.user_id == user.pk
+        )
+
+    def can_be_submitted_by(self, user: Any) -> bool:
+        return self.can_be_edited_by(user)
+
+    def submission_problems(self) -> list[str]:
+        """What stops this evidence being submitted, in words for the apprentice."""
+        problems = []
+        if not self.files.filter(removed_at__isnull=True).exists():
+            problems.append("Add at least one file")
+        if self.apprentice.standard_version.ksbs_imported and not self.mappings.exists():
+            problems.append("Map the evidence to at least one KSB")
+        if not self.personal_data_removed:
+            problems.append("Confirm you have removed details that identify people")
+        return problems
+
+    @transaction.atomic
+    def _move(
+        self,
+        *,
+        allowed: tuple[str, ...],
+        to: str,
+        by: Any,
+        action: str,
+        comment: str = "",
+        **fields: Any,
+    ) -> None:
+        """Change status under a row lock, so two people acting at once cannot both win."""
+        current = Evidence.objects.select_for_update().get(pk=self.pk)
+        if current.status not in allowed:
+            raise EvidenceStateError(
+                f"This evidence is now {current.status_label.lower()}, so it cannot be "
+                f"{EvidenceEvent.Action(action).label.lower()}. Nothing was changed"
+            )
+        before = current.status
+        for name, value in {"status": to, **fields}.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", "updated_at", *fields])
+        EvidenceEvent.objects.create(
+            evidence=self,
+            actor=by,
+            action=action,
+            comment=comment,
+            changes={"status": [before, to]},
+        )
+
+    def submit(self, *, by: Any) -> None:
+        problems = self.submission_problems()
+        if problems:
+            raise EvidenceStateError(". ".join(problems))
+        self._move(
+            allowed=(self.Status.DRAFT, self.Status.CHANGES_REQUESTED),
+            to=self.Status.SUBMITTED,
+            by=by,
+            action=EvidenceEvent.Action.SUBMITTED,
+            submission_count=self.submission_count + 1,
+            submitted_at=timezone.now(),
+        )
+
+    def accept(self, *, by: Any, comment: str = "") -> None:
+        self._move(
+            allowed=(self.Status.SUBMITTED,),
+            to=self.Status.ACCEPTED,
+            by=by,
+            action=EvidenceEvent.Action.ACCEPTED,
+            comment=comment,
+            reviewed_by=by,
+            reviewed_at=timezone.now(),
+            review_comment=comment,
+            returned_for_personal_data=False,
+        )
+
+    def request_changes(self, *, by: Any, comment: str, personal_data: bool = False) -> None:
+        if not comment.strip():
+            raise EvidenceStateError("Say what the apprentice needs to change")
+        self._move(
+            allowed=(self.Status.SUBMITTED,),
+            to=self.Status.CHANGES_REQUESTED,
+            by=by,
+            action=EvidenceEvent.Action.CHANGES_REQUESTED,
+            comment=comment,
+            reviewed_by=by,
+            reviewed_at=timezone.now(),
+            review_comment=comment,
+            returned_for_personal_data=personal_data,
+        )
+
+    def withdraw(self, *, by: Any, reason: str = "") -> None:
+        self._move(
+            allowed=(self.Status.DRAFT, self.Status.SUBMITTED, self.Status.CHANGES_REQUESTED),
+            to=self.Status.WITHDRAWN,
+            by=by,
+            action=EvidenceEvent.Action.WITHDRAWN,
+            comment=reason,
         )
 
 
@@ -367,3 +467,46 @@ class EvidenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    def described_changes(self) -> list[str]:
+        """The changes in words: labels instead of stored values, KSBs added and removed."""
+        lines = []
+        for name, (before, after) in self.changes.items():
+            if name == "status":
+                lines.append(f"Status: {_status_label(before)} → {_status_label(after)}")
+            elif name == "ksbs":
+                added = sorted(set(after) - set(before), key=_code_order)
+                removed = sorted(set(before) - set(after), key=_code_order)
+                renoted = sorted(
+                    (c for c in set(before) & set(after) if before[c] != after[c]), key=_code_order
+                )
+                for label, codes in (
+                    ("added", added),
+                    ("removed", removed),
+                    ("note changed", renoted),
+                ):
+                    if codes:
+                        lines.append(f"KSBs {label}: {', '.join(codes)}")
+            else:
+                label = name.replace("_", " ").capitalize()
+                if name == "evidence_type":
+                    before, after = _type_label(before), _type_label(after)
+                if before in (None, "", []):
+                    lines.append(f"{label}: {after}")
+                elif after in (None, "", []):
+                    lines.append(f"{label}: {before} (removed)")
+                else:
+                    lines.append(f"{label}: {before} → {after}")
+        return lines
+
+
+def _status_label(value: str | None) -> str:
+    return Evidence.Status(value).label.lower() if value in Evidence.Status.values else str(value)
+
+
+def _type_label(value: str | None) -> str | None:
+    return Evidence.Type(value).label if value in Evidence.Type.values else value
+
+
+def _code_order(code: str) -> tuple[int, int]:
+    return ("KSB".index(code[0]) if code[:1] in ("K", "S", "B") else 3, int(code[1:] or 0))

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from apprentices.models import Apprentice, Evidence
 from psp.roles import Role
 from standards.models import StandardVersion
 
@@ -20,6 +21,14 @@ def home_context(user: Any) -> HomePage:
     if role is None:
         return HomePage("psp/home_no_role.html", {})
     data: dict[str, Any] = {"role": role, "organisation": user.organisation}
+    if role == Role.APPRENTICE:
+        data["apprentice"] = Apprentice.objects.filter(user=user).first()
+    if role in (Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
+        visible = Apprentice.objects.visible_to(user)
+        data["apprentice_counts"] = _counts_by_status(visible)
+        data["awaiting_review"] = (
+            Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
+        )
     if role == Role.ADMIN:
         data["versions"] = (
             StandardVersion.objects.select_related("standard", "epa_plan")
@@ -29,3 +38,8 @@ def home_context(user: Any) -> HomePage:
             .order_by("standard__reference", "version")
         )
     return HomePage(f"psp/home_{role.value}.html", data)
+
+
+def _counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:
+    counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
+    return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]

@@ -19,12 +19,19 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    items = [("Home", reverse("home")), ("Standards", reverse("standards:standard_list"))]
+    items = [("Home", reverse("home"))]
+    if user.has_perm("apprentices.review_evidence"):
+        items.append(("Reviews", reverse("apprentices:review_queue")))
+    if user.role != Role.APPRENTICE and user.has_perm("apprentices.view_apprentice"):
+        items.append(("Apprentices", reverse("apprentices:apprentice_list")))
+    if user.has_perm("apprentices.view_cohort"):
+        items.append(("Cohort", reverse("apprentices:cohort")))
+    items.append(("Standards", reverse("standards:standard_list")))
     if user.role == Role.ADMIN:
         items.append(("Users and organisations", reverse("admin:index")))
     items.append(("Your account", reverse("password_change")))
+    # The active item is the one whose address is the longest prefix of this page's.
     path = request.path
-    return [
-        NavItem(label, url, active=(path == url if url == "/" else path.startswith(url)))
-        for label, url in items
-    ]
+    matches = [url for _, url in items if (path == url if url == "/" else path.startswith(url))]
+    active = max(matches, key=len, default=None)
+    return [NavItem(label, url, active=url == active) for label, url in items]

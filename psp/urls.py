@@ -35,5 +35,6 @@ urlpatterns = [
     path("accounts/", include(account_urls)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("standards/", include("standards.urls")),
+    path("apprentices/", include("apprentices.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -16,6 +16,10 @@ from psp.homes import home_context
 
 def home(request: HttpRequest) -> HttpResponse:
     context = home_context(request.user)
+    apprentice = context.data.get("apprentice")
+    if apprentice is not None:
+        # An apprentice's home is their portfolio.
+        return redirect(apprentice)
     return render(request, context.template, context.data)
 
 

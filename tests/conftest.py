@@ -22,3 +22,9 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    # Uploaded files go to a fresh folder for each test.
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,17 +1,26 @@
+import importlib
+
 from django.contrib.auth.models import Group
 
 from psp.roles import ROLE_PERMISSIONS, Role
 from tests.factories import make_user
 
+# Every migration that grants role permissions, in order.
+GRANTS = [
+    ROLE_PERMISSIONS,
+    importlib.import_module("apprentices.migrations.0002_role_permissions").PERMISSIONS,
+]
 
-def test_every_role_has_a_group_with_its_permissions(db):
-    for role, perms in ROLE_PERMISSIONS.items():
+
+def test_every_role_has_a_group_with_exactly_the_granted_permissions(db):
+    for role in Role:
+        expected = {perm for grant in GRANTS for perm in grant.get(role, [])}
         group = Group.objects.get(name=role.label)
         granted = {
             f"{p.content_type.app_label}.{p.codename}"
             for p in group.permissions.select_related("content_type")
         }
-        assert granted == set(perms), role
+        assert granted == expected, role
 
 
 def test_user_role_comes_from_their_group(db):

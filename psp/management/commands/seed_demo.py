@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand
 
-from psp.demo import DEMO_ACCOUNTS, seed_demo
+from psp.demo import DEMO_ACCOUNTS, seed_demo, seed_demo_portfolios
 
 
 class Command(BaseCommand):
     help = "Create (or reset) the fictional demo organisations and one account per role."
 
     def handle(self, *args: object, **options: object) -> None:
-        seed_demo()
+        users = seed_demo()
+        seed_demo_portfolios(users)
         for account in DEMO_ACCOUNTS:
             self.stdout.write(
                 f"{account.role.label:<25} {account.username:<12} password: {account.password}"

@@ -1,0 +1,219 @@
+"""KSB coverage: which KSBs an apprentice's evidence shows, and the same across a cohort.
+
+Both use a fixed number of queries whatever the number of evidence items: counts are
+aggregated in the database, never by loading evidence rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from apprentices.models import Apprentice, Evidence, EvidenceKSB
+from standards.models import KSB, AssessmentMethod, StandardVersion
+
+WITHDRAWN = Evidence.Status.WITHDRAWN
+ACCEPTED = Evidence.Status.ACCEPTED
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+@dataclass(frozen=True)
+class KsbCoverage:
+    ksb: KSB
+    evidence_count: int
+    accepted_count: int
+    latest_date: datetime.date | None
+
+    @property
+    def state(self) -> str:
+        if self.accepted_count:
+            return "accepted"
+        return "pending" if self.evidence_count else "gap"
+
+
+@dataclass(frozen=True)
+class MethodCoverage:
+    method: AssessmentMethod
+    ksb_count: int
+    covered: int
+    accepted: int
+
+    @property
+    def percent_accepted(self) -> int:
+        return _percent(self.accepted, self.ksb_count)
+
+    @property
+    def percent_covered(self) -> int:
+        return _percent(self.covered, self.ksb_count)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    apprentice: Apprentice
+    rows: list[KsbCoverage]
+    methods: list[MethodCoverage]
+    ksbs_imported: bool
+    ksb_mapping_imported: bool
+
+    @property
+    def groups(self) -> list[tuple[str, list[KsbCoverage]]]:
+        return [
+            (label, [row for row in self.rows if row.ksb.kind == kind])
+            for kind, label in KSB.Kind.choices
+        ]
+
+    @property
+    def covered(self) -> int:
+        return sum(row.evidence_count > 0 for row in self.rows)
+
+    @property
+    def accepted(self) -> int:
+        return sum(row.accepted_count > 0 for row in self.rows)
+
+    @property
+    def gaps(self) -> int:
+        return len(self.rows) - self.covered
+
+    @property
+    def percent_covered(self) -> int:
+        return _percent(self.covered, len(self.rows))
+
+    @property
+    def percent_accepted(self) -> int:
+        return _percent(self.accepted, len(self.rows))
+
+
+def coverage_for(apprentice: Apprentice) -> Coverage:
+    version = apprentice.standard_version
+    live = Q(evidence_mappings__evidence__apprentice=apprentice) & ~Q(
+        evidence_mappings__evidence__status=WITHDRAWN
+    )
+    accepted = Q(evidence_mappings__evidence__apprentice=apprentice) & Q(
+        evidence_mappings__evidence__status=ACCEPTED
+    )
+    ksbs = (
+        KSB.objects.filter(version=version)
+        .in_standard_order()
+        .annotate(
+            evidence_count=Count("evidence_mappings", filter=live),
+            accepted_count=Count("evidence_mappings", filter=accepted),
+            latest_date=Max("evidence_mappings__evidence__activity_date", filter=live),
+        )
+    )
+    rows = [
+        KsbCoverage(ksb, ksb.evidence_count, ksb.accepted_count, ksb.latest_date) for ksb in ksbs
+    ]
+    plan = getattr(version, "epa_plan", None)
+    methods: list[MethodCoverage] = []
+    if plan is not None and plan.ksb_mapping_imported:
+        by_id = {row.ksb.pk: row for row in rows}
+        for method in plan.methods.prefetch_related(
+            Prefetch("ksbs", queryset=KSB.objects.only("id"))
+        ):
+            method_rows = [by_id[k.pk] for k in method.ksbs.all() if k.pk in by_id]
+            methods.append(
+                MethodCoverage(
+                    method,
+                    len(method_rows),
+                    sum(r.evidence_count > 0 for r in method_rows),
+                    sum(r.accepted_count > 0 for r in method_rows),
+                )
+            )
+    return Coverage(
+        apprentice,
+        rows,
+        methods,
+        ksbs_imported=version.ksbs_imported,
+        ksb_mapping_imported=bool(plan and plan.ksb_mapping_imported),
+    )
+
+
+@dataclass
+class CohortRow:
+    apprentice: Apprentice
+    cells: list[tuple[str, int, int]] = field(default_factory=list)  # state, accepted, total
+    accepted: int = 0
+    covered: int = 0
+
+    def percent_accepted(self, ksb_count: int) -> int:
+        return _percent(self.accepted, ksb_count)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    version: StandardVersion | None
+    ksbs: list[KSB]
+    rows: list[CohortRow]
+    ksb_totals: list[int]  # apprentices with accepted evidence, per KSB
+
+    @property
+    def percent_accepted(self) -> int:
+        return _percent(sum(r.accepted for r in self.rows), len(self.rows) * len(self.ksbs))
+
+
+COHORT_SORTS = {
+    "name": lambda row: (
+        row.apprentice.user.last_name.lower(),
+        row.apprentice.user.first_name.lower(),
+    ),
+    "coverage": lambda row: (row.accepted, row.covered),
+    "employer": lambda row: (
+        row.apprentice.employer.name.lower(),
+        row.apprentice.user.last_name.lower(),
+    ),
+}
+
+
+def cohort_for(
+    apprentices: QuerySet[Apprentice],
+    version: StandardVersion | None,
+    *,
+    sort: str = "name",
+    descending: bool = False,
+    gaps_only: bool = False,
+) -> Cohort:
+    """Apprentices × KSBs of one version: for each cell, accepted and all live evidence."""
+    if version is None:
+        return Cohort(None, [], [], [])
+    apprentices = apprentices.filter(standard_version=version)
+    ksbs = list(version.ksbs.in_standard_order())
+    cells: dict[tuple[int, int], tuple[int, int]] = {
+        (row["evidence__apprentice_id"], row["ksb_id"]): (row["accepted"], row["total"])
+        for row in EvidenceKSB.objects.filter(evidence__apprentice__in=apprentices)
+        .exclude(evidence__status=WITHDRAWN)
+        .values("evidence__apprentice_id", "ksb_id")
+        .annotate(total=Count("id"), accepted=Count("id", filter=Q(evidence__status=ACCEPTED)))
+        .order_by()
+    }
+    rows = []
+    totals = [0] * len(ksbs)
+    for apprentice in apprentices.select_related("user", "employer").order_by():
+        row = CohortRow(apprentice)
+        for index, ksb in enumerate(ksbs):
+            accepted, total = cells.get((apprentice.pk, ksb.pk), (0, 0))
+            state = "accepted" if accepted else "pending" if total else "gap"
+            row.cells.append((state, accepted, total))
+            row.accepted += bool(accepted)
+            row.covered += bool(total)
+            totals[index] += bool(accepted)
+        rows.append(row)
+    if gaps_only:
+        rows = [row for row in rows if row.covered < len(ksbs)]
+    rows.sort(key=COHORT_SORTS.get(sort, COHORT_SORTS["name"]), reverse=descending)
+    return Cohort(version, ksbs, rows, totals)
+
+
+def cohort_versions(apprentices: QuerySet[Apprentice]) -> list[Any]:
+    """Versions the apprentices are on, most apprentices first, with their counts."""
+    return list(
+        StandardVersion.objects.filter(apprentices__in=apprentices)
+        .select_related("standard")
+        .annotate(apprentice_count=Count("apprentices"))
+        .order_by("-apprentice_count", "standard__reference", "version")
+    )

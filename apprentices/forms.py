@@ -1,0 +1,356 @@
+"""Forms for apprentices, evidence, KSB mapping and review (GOV.UK Design System)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Fieldset, Layout, Size, Submit
+from django import forms
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apprentices.filetypes import ALLOWED_DESCRIPTION, FileTypeError
+from apprentices.identifiers import describe, find_identifiers
+from apprentices.models import Apprentice, Evidence
+from apprentices.uploads import CheckedUpload, check_upload
+from psp.models import Organisation, User
+from psp.roles import Role
+from standards.models import StandardVersion
+
+
+def date_field(label: str, *, help_text: str = "", required: bool = True) -> DateInputField:
+    field = DateInputField(label=label, help_text=help_text, required=required)
+    field.error_messages.update(
+        required=f"Enter the {label.lower()}", incomplete=f"Enter the {label.lower()} in full"
+    )
+    return field
+
+
+def _helper(button: str, *fields: Any) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.label_size = Size.SMALL
+    helper.legend_size = Size.SMALL
+    if fields:
+        helper.layout = Layout(*fields, Submit("submit", button))
+    else:
+        helper.add_input(Submit("submit", button))
+    return helper
+
+
+class ApprenticeForm(forms.ModelForm):
+    """Create or edit an apprentice. Creating also makes their sign-in account."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+    email = forms.EmailField(
+        label="Email address", help_text="We email a link to set their password."
+    )
+    start_date = date_field("Start date", help_text="For example, 27 3 2025")
+    planned_gateway_date = date_field("Planned gateway date", help_text="For example, 30 9 2026")
+
+    class Meta:
+        model = Apprentice
+        fields = [
+            "uln",
+            "standard_version",
+            "start_date",
+            "planned_gateway_date",
+            "employer",
+            "training_provider",
+            "epao",
+            "status",
+        ]
+        labels = {"uln": "Unique learner number (ULN)", "standard_version": "Standard version"}
+        help_texts = {"uln": "10 digits, from the Learning Records Service"}
+
+    def __init__(self, *args: Any, by: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.by = by
+        self.fields["standard_version"].queryset = StandardVersion.objects.select_related(
+            "standard"
+        )
+        self.fields["employer"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.EMPLOYER
+        )
+        self.fields["epao"].queryset = Organisation.objects.filter(kind=Organisation.Kind.EPAO)
+        providers = Organisation.objects.filter(kind=Organisation.Kind.TRAINING_PROVIDER)
+        if by.role == Role.PROVIDER:
+            # Provider staff add apprentices to their own organisation only.
+            providers = providers.filter(pk=by.organisation_id)
+            self.fields["training_provider"].initial = by.organisation_id
+        self.fields["training_provider"].queryset = providers
+        if self.instance.pk:
+            user = self.instance.user
+            self.initial.update(
+                first_name=user.first_name, last_name=user.last_name, email=user.email
+            )
+        self.helper = _helper("Save apprentice" if self.instance.pk else "Add apprentice")
+        self.helper.layout = Layout(
+            Fieldset(
+                Field.text("first_name", field_width=20),
+                Field.text("last_name", field_width=20),
+                Field.text("email", field_width=30),
+                Field.text("uln", field_width=10),
+                legend="Apprentice",
+            ),
+            Fieldset(
+                Field.select("standard_version"),
+                Field("start_date"),
+                Field("planned_gateway_date"),
+                Field.select("status"),
+                legend="Apprenticeship",
+            ),
+            Fieldset(
+                Field.select("employer"),
+                Field.select("training_provider"),
+                Field.select("epao"),
+                legend="Organisations",
+            ),
+            Submit("submit", "Save apprentice" if self.instance.pk else "Add apprentice"),
+        )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        others = User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.user_id)
+        if others.exists():
+            raise ValidationError("Another account already uses this email address")
+        return email
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> Apprentice:
+        apprentice: Apprentice = super().save(commit=False)
+        if apprentice.pk:
+            user = apprentice.user
+        else:
+            user = User(username=self.cleaned_data["email"])
+            user.set_unusable_password()
+        user.first_name = self.cleaned_data["first_name"]
+        user.last_name = self.cleaned_data["last_name"]
+        user.email = self.cleaned_data["email"]
+        if not user.pk:
+            user.username = self.cleaned_data["email"]
+        user.save()
+        user.groups.add(Group.objects.get(name=Role.APPRENTICE.label))
+        apprentice.user = user
+        apprentice.save()
+        return apprentice
+
+    def _post_clean(self) -> None:
+        # The user is created in save(); give the model a placeholder so clean() runs.
+        if not self.instance.pk and not hasattr(self.instance, "user"):
+            self.instance.user = User(username="pending")
+        super()._post_clean()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if self.required and not files:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class EvidenceForm(forms.ModelForm):
+    """Upload or edit an evidence item. Text is checked for likely personal identifiers."""
+
+    activity_date = date_field("Date of the activity", help_text="For example, 14 5 2025")
+    files = MultipleFileField(
+        label="Files",
+        required=False,
+        help_text=(
+            f"You can choose several files. Each can be up to {{limit}} MB: {ALLOWED_DESCRIPTION}."
+        ),
+        error_messages={"required": "Choose at least one file to upload"},
+    )
+    confirm_identifiers = forms.BooleanField(
+        required=False,
+        label="I have checked: none of the things listed identify a person",
+    )
+
+    class Meta:
+        model = Evidence
+        fields = ["title", "activity_date", "evidence_type", "reflection", "personal_data_removed"]
+        labels = {
+            "title": "Title",
+            "evidence_type": "Type of evidence",
+            "reflection": "Reflection",
+            "personal_data_removed": (
+                "I have removed names, addresses, case numbers and other details that identify "
+                "people on probation, victims or anyone else"
+            ),
+        }
+        help_texts = {
+            "reflection": "What you did, what you learned and how it shows the KSBs you map it to.",
+        }
+        widgets = {"evidence_type": forms.RadioSelect}
+
+    def __init__(
+        self, *args: Any, oversized: list[str] | None = None, max_mb: int = 100, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.oversized = oversized or []
+        self.fields["files"].help_text = self.fields["files"].help_text.replace(
+            "{limit}", str(max_mb)
+        )
+        self.max_mb = max_mb
+        # A file dropped for its size is reported by clean_files, not as a missing file.
+        self.fields["files"].required = not self.instance.pk and not self.oversized
+        self.fields["personal_data_removed"].required = True
+        self.fields["personal_data_removed"].error_messages["required"] = (
+            "Confirm you have removed details that identify people"
+        )
+        self.fields["evidence_type"].choices = Evidence.Type.choices
+        self.findings: list[str] = []
+        self.checked_files: list[CheckedUpload] = []
+        self.helper = _helper(
+            "Save and continue",
+            Field.text("title"),
+            Field("activity_date"),
+            Field.radios("evidence_type", legend_size=Size.SMALL),
+            Field.textarea("reflection", rows=8),
+            Field("files"),
+            Field.checkbox("personal_data_removed"),
+            Field.checkbox("confirm_identifiers"),
+        )
+
+    def clean_activity_date(self) -> datetime.date:
+        value: datetime.date = self.cleaned_data["activity_date"]
+        if value > timezone.localdate():
+            raise ValidationError("The date of the activity must be today or in the past")
+        return value
+
+    def clean_files(self) -> list[CheckedUpload]:
+        if self.oversized:
+            # The upload handler dropped these while they streamed in.
+            raise ValidationError(
+                f"{', '.join(self.oversized)} is larger than the limit of {self.max_mb} MB, so it "
+                "was not uploaded. Make it smaller or split it, then try again"
+            )
+        checked = []
+        errors = []
+        for upload in self.cleaned_data.get("files") or []:
+            try:
+                checked.append(check_upload(upload))
+            except FileTypeError as error:
+                errors.append(ValidationError(f"{upload.name}: {error}"))
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        confirmed = set(self.instance.identifiers_confirmed or [])
+        findings = [
+            finding
+            for finding in find_identifiers(cleaned.get("title", ""), cleaned.get("reflection", ""))
+            if finding.key not in confirmed
+        ]
+        if findings and not cleaned.get("confirm_identifiers"):
+            self.add_error(
+                "reflection",
+                f"This may identify someone: {describe(findings)}. Remove it, or if it does not "
+                "identify anyone, tick the box to confirm",
+            )
+        cleaned["identifiers_confirmed"] = sorted(confirmed | {f.key for f in findings})
+        return cleaned
+
+
+class MappingForm(forms.Form):
+    """The KSB checklist: a checkbox and a note for every KSB of the apprentice's version."""
+
+    def __init__(self, *args: Any, ksbs: list[Any], current: dict[int, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ksbs = ksbs
+        for ksb in ksbs:
+            self.fields[f"ksb_{ksb.pk}"] = forms.BooleanField(
+                required=False, label=f"{ksb.code}: {ksb.text}", initial=ksb.pk in current
+            )
+            self.fields[f"note_{ksb.pk}"] = forms.CharField(
+                required=False,
+                max_length=500,
+                label=f"How the evidence shows {ksb.code}",
+                initial=current.get(ksb.pk, ""),
+            )
+
+    def rows(self) -> list[tuple[Any, Any, Any]]:
+        return [(ksb, self[f"ksb_{ksb.pk}"], self[f"note_{ksb.pk}"]) for ksb in self.ksbs]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not any(cleaned.get(f"ksb_{ksb.pk}") for ksb in self.ksbs):
+            raise ValidationError("Select at least one KSB that the evidence shows")
+        notes = [cleaned.get(f"note_{ksb.pk}", "") for ksb in self.ksbs]
+        findings = find_identifiers(*notes)
+        if findings:
+            raise ValidationError(f"A note may identify someone: {describe(findings)}. Remove it")
+        return cleaned
+
+    def selected(self) -> dict[Any, str]:
+        return {
+            ksb: self.cleaned_data.get(f"note_{ksb.pk}", "").strip()
+            for ksb in self.ksbs
+            if self.cleaned_data.get(f"ksb_{ksb.pk}")
+        }
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("accept", "Accept the evidence"), ("changes", "Ask for changes")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to accept the evidence or ask for changes"},
+    )
+    personal_data = forms.BooleanField(
+        required=False,
+        label="It contains personal data that must be removed",
+        help_text="The apprentice is told it was returned because it contains personal data.",
+    )
+    comment = forms.CharField(
+        required=False,
+        label="Comment for the apprentice",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Required when you ask for changes: say what needs to change.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "Save decision",
+            Field.radios("decision", legend_size=Size.MEDIUM),
+            Field.checkbox("personal_data"),
+            Field.textarea("comment"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("personal_data"):
+            cleaned["decision"] = "changes"
+        if cleaned.get("decision") == "changes" and not cleaned.get("comment", "").strip():
+            self.add_error("comment", "Say what the apprentice needs to change")
+        return cleaned
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing this evidence?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why you are withdrawing this evidence"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Withdraw evidence", Field.textarea("reason"))

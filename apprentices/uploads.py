@@ -1,0 +1,107 @@
+"""Receiving evidence files: a size limit enforced while the upload streams in, content
+type checks, safe names and a SHA-256 for every file."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+
+from apprentices.filetypes import FileType, FileTypeError, detect
+
+# Names a file of each type may end in; any other name gets the type's extension added.
+_EXTENSIONS = {
+    "jpg": {"jpg", "jpeg"},
+    "txt": {"txt", "text", "csv", "log", "md"},
+    "mp4": {"mp4", "m4v"},
+    "ogg": {"ogg", "oga", "opus"},
+    "mov": {"mov", "qt"},
+}
+_FORBIDDEN_IN_NAMES = set('<>:"/\\|?*')
+MAX_NAME_LENGTH = 150
+
+
+def max_upload_bytes() -> int:
+    return int(settings.EVIDENCE_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Drops a file as soon as it grows past the limit, before it is all received.
+
+    The names of dropped files are kept on the request (`request.oversized_uploads`) so the
+    form can say which file was too big instead of pretending nothing was sent.
+    """
+
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        self.received = 0
+        if request is not None and not hasattr(request, "oversized_uploads"):
+            request.oversized_uploads = []
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > max_upload_bytes():
+            if self.request is not None:
+                self.request.oversized_uploads.append(clean_filename(self.file_name or "file"))
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def clean_filename(name: str) -> str:
+    """A display and download name with no path, control or reserved characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in _FORBIDDEN_IN_NAMES)
+    name = " ".join(name.split()).strip(" .")
+    if not name:
+        return "file"
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        if dot and len(extension) <= 10:
+            name = f"{stem[: MAX_NAME_LENGTH - len(extension) - 1]}.{extension}"
+        else:
+            name = name[:MAX_NAME_LENGTH]
+    return name
+
+
+def download_name(name: str, file_type: FileType) -> str:
+    """The name with an extension that matches what the file really is."""
+    _, dot, extension = name.rpartition(".")
+    allowed = _EXTENSIONS.get(file_type.extension, {file_type.extension})
+    if dot and extension.lower() in allowed:
+        return name
+    return f"{name}.{file_type.extension}"
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    upload: UploadedFile
+    name: str
+    file_type: FileType
+    sha256: str
+    size: int
+
+
+def check_upload(upload: UploadedFile) -> CheckedUpload:
+    """Type by content, size, safe name and SHA-256; FileTypeError says what is wrong."""
+    size = upload.size or 0
+    if size > max_upload_bytes():
+        raise FileTypeError(f"The file is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB")
+    file_type = detect(upload.file, size)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = download_name(clean_filename(upload.name or "file"), file_type)
+    return CheckedUpload(upload, name, file_type, digest.hexdigest(), size)

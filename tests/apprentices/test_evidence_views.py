@@ -1,0 +1,324 @@
+import datetime
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from apprentices.models import Evidence, EvidenceFile
+from psp.models import Organisation
+from psp.roles import Role
+from tests.apprentices import samples
+from tests.factories import make_apprentice, make_evidence, make_staff, make_user
+
+
+@pytest.fixture
+def apprentice(db):
+    return make_apprentice()
+
+
+@pytest.fixture
+def apprentice_client(client, apprentice):
+    client.force_login(apprentice.user)
+    return client
+
+
+def upload_form(**overrides):
+    data = {
+        "title": "Anonymised risk assessment",
+        "activity_date_0": "14",
+        "activity_date_1": "5",
+        "activity_date_2": "2025",
+        "evidence_type": "work_product",
+        "reflection": "What I learned about assessing risk.",
+        "personal_data_removed": "on",
+        "files": [
+            SimpleUploadedFile("report.pdf", samples.PDF, content_type="application/pdf"),
+            SimpleUploadedFile("notes.txt", samples.TEXT, content_type="text/plain"),
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_apprentice_uploads_two_files_as_one_evidence_item(apprentice_client, apprentice, settings):
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form()
+    )
+    evidence = Evidence.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("apprentices:evidence_map", args=[evidence.pk])
+    assert evidence.status == "draft"
+    files = list(evidence.files.order_by("original_name"))
+    assert [(f.original_name, f.content_type) for f in files] == [
+        ("notes.txt", "text/plain"),
+        ("report.pdf", "application/pdf"),
+    ]
+    assert len(files[1].sha256) == 64
+    assert len(stored_files(settings)) == 2
+    assert [e.action for e in evidence.events.order_by("id")] == [
+        "created",
+        "file_added",
+        "file_added",
+    ]
+
+
+def test_a_refused_file_saves_nothing_and_says_why(apprentice_client, apprentice, settings):
+    files = [
+        SimpleUploadedFile("ok.pdf", samples.PDF),
+        SimpleUploadedFile("totally-a.pdf", samples.HTML, content_type="application/pdf"),
+    ]
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(files=files)
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "totally-a.pdf: The file contains web page markup or script" in page
+    assert "govuk-error-summary" in page
+    assert Evidence.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_an_oversized_file_is_refused_while_streaming(apprentice_client, apprentice, settings):
+    settings.EVIDENCE_MAX_UPLOAD_MB = 1
+    big = SimpleUploadedFile("big.txt", b"a" * (1024 * 1024 + 10))
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(files=[big])
+    )
+    assert "big.txt is larger than the limit" in response.content.decode()
+    assert Evidence.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_a_postcode_in_the_reflection_is_flagged_until_fixed_or_confirmed(
+    apprentice_client, apprentice
+):
+    url = reverse("apprentices:evidence_create", args=[apprentice.pk])
+    response = apprentice_client.post(url, upload_form(reflection="Home visit at LS6 2QA."))
+    assert "This may identify someone: a postcode (LS6 2QA)" in response.content.decode()
+    assert Evidence.objects.count() == 0
+    apprentice_client.post(
+        url,
+        upload_form(reflection="Home visit.", files=[SimpleUploadedFile("a.txt", samples.TEXT)]),
+    )
+    assert Evidence.objects.count() == 1
+    apprentice_client.post(
+        url,
+        upload_form(
+            reflection="Our office is at LS1 1AA.",
+            confirm_identifiers="on",
+            files=[SimpleUploadedFile("b.txt", samples.TEXT)],
+        ),
+    )
+    assert Evidence.objects.latest("id").identifiers_confirmed == ["a postcode: LS1 1AA"]
+
+
+def test_upload_requires_confirming_identifying_details_removed(apprentice_client, apprentice):
+    data = upload_form()
+    del data["personal_data_removed"]
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), data
+    )
+    assert "Confirm you have removed details that identify people" in response.content.decode()
+
+
+def test_apprentice_cannot_add_evidence_to_someone_elses_portfolio(apprentice_client, db):
+    other = make_apprentice()
+    response = apprentice_client.get(reverse("apprentices:evidence_create", args=[other.pk]))
+    assert response.status_code == 404
+
+
+def test_mapping_submit_review_resubmit_accept(client, apprentice):
+    provider_user = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    client.force_login(apprentice.user)
+    client.post(reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form())
+    evidence = Evidence.objects.get()
+    k1, k2, s1 = apprentice.standard_version.ksbs.in_standard_order()
+    client.post(
+        reverse("apprentices:evidence_map", args=[evidence.pk]),
+        {f"ksb_{k1.pk}": "on", f"note_{k1.pk}": "Shows the law", f"ksb_{s1.pk}": "on"},
+    )
+    assert {m.ksb.code: m.note for m in evidence.mappings.all()} == {
+        "K1": "Shows the law",
+        "S1": "",
+    }
+    client.post(reverse("apprentices:evidence_submit", args=[evidence.pk]))
+    evidence.refresh_from_db()
+    assert evidence.status == "submitted"
+
+    client.force_login(provider_user)
+    queue = client.get(reverse("apprentices:review_queue")).content.decode()
+    assert "Anonymised risk assessment" in queue
+    response = client.post(
+        reverse("apprentices:evidence_review", args=[evidence.pk]), {"decision": "changes"}
+    )
+    assert "Say what the apprentice needs to change" in response.content.decode()
+    client.post(
+        reverse("apprentices:evidence_review", args=[evidence.pk]),
+        {"decision": "changes", "comment": "Add your reflection on S1"},
+    )
+    evidence.refresh_from_db()
+    assert evidence.status == "changes_requested"
+
+    client.force_login(apprentice.user)
+    detail = client.get(evidence.get_absolute_url()).content.decode()
+    assert "Add your reflection on S1" in detail
+    client.post(reverse("apprentices:evidence_submit", args=[evidence.pk]))
+    evidence.refresh_from_db()
+    assert evidence.status_label == "Resubmitted"
+
+    client.force_login(provider_user)
+    client.post(reverse("apprentices:evidence_review", args=[evidence.pk]), {"decision": "accept"})
+    evidence.refresh_from_db()
+    assert evidence.status == "accepted"
+    assert [e.action for e in evidence.events.order_by("id")][-5:] == [
+        "mapping_changed",
+        "submitted",
+        "changes_requested",
+        "submitted",
+        "accepted",
+    ]
+
+
+def test_accepted_evidence_is_read_only_to_the_apprentice(apprentice_client, apprentice):
+    evidence = make_evidence(apprentice=apprentice, status="accepted")
+    assert (
+        apprentice_client.get(reverse("apprentices:evidence_edit", args=[evidence.pk])).status_code
+        == 403
+    )
+    assert (
+        apprentice_client.post(
+            reverse("apprentices:evidence_withdraw", args=[evidence.pk])
+        ).status_code
+        == 403
+    )
+    assert (
+        apprentice_client.post(
+            reverse("apprentices:evidence_submit", args=[evidence.pk])
+        ).status_code
+        == 403
+    )
+
+
+def test_submit_without_files_or_ksbs_says_what_is_missing(apprentice_client, apprentice):
+    evidence = make_evidence(apprentice=apprentice)
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_submit", args=[evidence.pk]), follow=True
+    )
+    page = response.content.decode()
+    assert "Add at least one file" in page
+    assert "Map the evidence to at least one KSB" in page
+    evidence.refresh_from_db()
+    assert evidence.status == "draft"
+
+
+def test_withdrawing_keeps_the_record_and_its_reason(apprentice_client, apprentice):
+    evidence = make_evidence(apprentice=apprentice)
+    apprentice_client.post(
+        reverse("apprentices:evidence_withdraw", args=[evidence.pk]), {"reason": "Duplicate"}
+    )
+    evidence.refresh_from_db()
+    assert evidence.status == "withdrawn"
+    assert evidence.events.get().comment == "Duplicate"
+
+
+def test_reviewer_can_return_evidence_for_personal_data(client, apprentice):
+    evidence = make_evidence(apprentice=apprentice, status="submitted")
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
+    client.post(
+        reverse("apprentices:evidence_review", args=[evidence.pk]),
+        {"decision": "accept", "personal_data": "on", "comment": "Page 2 names the victim"},
+    )
+    evidence.refresh_from_db()
+    assert evidence.status == "changes_requested"
+    assert evidence.returned_for_personal_data
+
+
+def test_removing_a_file_keeps_it_stored_and_in_the_history(
+    apprentice_client, apprentice, settings
+):
+    apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form()
+    )
+    evidence = Evidence.objects.get()
+    evidence_file = evidence.files.first()
+    apprentice_client.post(
+        reverse("apprentices:evidence_file_remove", args=[evidence.pk, evidence_file.pk])
+    )
+    evidence_file.refresh_from_db()
+    assert evidence_file.removed_at is not None
+    assert len(stored_files(settings)) == 2
+    assert evidence.events.filter(action="file_removed").exists()
+
+
+@pytest.fixture
+def uploaded(apprentice_client, apprentice):
+    apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form()
+    )
+    return EvidenceFile.objects.get(original_name="report.pdf")
+
+
+def test_owner_downloads_a_file_as_an_attachment_with_nosniff(apprentice_client, uploaded):
+    response = apprentice_client.get(uploaded.get_absolute_url())
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == samples.PDF
+
+
+@pytest.mark.parametrize(
+    ("role", "same_organisation", "status"),
+    [
+        (Role.PROVIDER, True, 200),
+        (Role.PROVIDER, False, 404),
+        (Role.EMPLOYER, True, 200),
+        (Role.EMPLOYER, False, 404),
+        (Role.ASSESSOR, False, 404),
+        (Role.APPRENTICE, False, 404),
+    ],
+)
+def test_file_download_is_scoped_to_who_may_see_the_evidence(
+    client, apprentice, uploaded, role, same_organisation, status
+):
+    if same_organisation:
+        organisation = (
+            apprentice.training_provider if role == Role.PROVIDER else apprentice.employer
+        )
+    else:
+        organisation = Organisation.objects.create(name=f"Other {role}", kind="employer")
+    client.force_login(make_staff(role=role, organisation=organisation))
+    assert client.get(uploaded.get_absolute_url()).status_code == status
+
+
+def test_stored_files_have_no_public_url(client, uploaded, settings):
+    assert not settings.MEDIA_URL or settings.MEDIA_URL == "/"
+    client.force_login(make_user(role=Role.ADMIN))
+    assert client.get(f"/media/{uploaded.file.name}").status_code == 404
+    assert client.get(f"/{uploaded.file.name}").status_code == 404
+
+
+def test_anonymous_user_is_sent_to_sign_in_for_a_file(client, uploaded):
+    client.logout()
+    response = client.get(uploaded.get_absolute_url())
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_activity_date_in_the_future_is_refused(apprentice_client, apprentice):
+    future = datetime.date.today() + datetime.timedelta(days=30)
+    data = upload_form(
+        activity_date_0=str(future.day),
+        activity_date_1=str(future.month),
+        activity_date_2=str(future.year),
+    )
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), data
+    )
+    assert "must be today or in the past" in response.content.decode()

@@ -1,0 +1,82 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apprentices.models import Evidence, EvidenceStateError, validate_uln
+from tests.factories import make_apprentice, make_evidence, make_user, make_version
+
+
+@pytest.mark.parametrize("uln", ["1000000043", "9999999998"])
+def test_valid_ulns_pass(uln):
+    validate_uln(uln)
+
+
+@pytest.mark.parametrize(
+    ("uln", "message"),
+    [
+        ("12345", "exactly 10 digits"),
+        ("12345678901", "exactly 10 digits"),
+        ("10000000AB", "exactly 10 digits"),
+        ("0123456789", "cannot start with 0"),
+        ("1000000044", "last digit does not match"),
+        ("1000000063", "last digit does not match"),
+    ],
+)
+def test_bad_ulns_are_explained(uln, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_uln(uln)
+
+
+def test_gateway_must_be_after_start(db):
+    apprentice = make_apprentice()
+    apprentice.planned_gateway_date = apprentice.start_date
+    with pytest.raises(ValidationError, match="must be after the start date"):
+        apprentice.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        apprentice.save()
+
+
+def test_version_must_be_on_offer_at_the_start_date(db):
+    version = make_version(
+        earliest_start_date=datetime.date(2030, 1, 1), latest_start_date=datetime.date(2030, 6, 30)
+    )
+    apprentice = make_apprentice(version=version)
+    apprentice.start_date = datetime.date(2031, 1, 1)
+    apprentice.planned_gateway_date = datetime.date(2032, 1, 1)
+    with pytest.raises(ValidationError, match="was not open for starts on 01/01/2031"):
+        apprentice.full_clean()
+
+
+def test_accepted_evidence_must_have_a_reviewer(db):
+    apprentice = make_apprentice()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Evidence.objects.create(
+            apprentice=apprentice,
+            title="x",
+            activity_date=datetime.date(2030, 1, 1),
+            evidence_type="other",
+            status="accepted",
+            submission_count=1,
+        )
+
+
+def test_changes_requested_must_have_a_comment(db):
+    apprentice = make_apprentice()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_evidence(apprentice=apprentice, status="changes_requested", review_comment="")
+
+
+def test_second_reviewer_is_told_the_first_already_decided(db):
+    apprentice = make_apprentice()
+    evidence = make_evidence(apprentice=apprentice, status="submitted")
+    first, second = make_user(), make_user()
+    stale = Evidence.objects.get(pk=evidence.pk)
+    evidence.accept(by=first)
+    with pytest.raises(EvidenceStateError, match="now accepted"):
+        stale.request_changes(by=second, comment="Too late")
+    evidence.refresh_from_db()
+    assert evidence.status == "accepted"
+    assert evidence.reviewed_by == first
+    assert evidence.events.count() == 1
