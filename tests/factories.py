@@ -89,3 +89,57 @@ def make_epa_plan(
     for number, method in enumerate(methods or [], start=1):
         AssessmentMethod.objects.create(plan=plan, number=number, **method)
     return plan
+
+
+def valid_uln(seed: int) -> str:
+    """A ULN with a correct check digit, different for each seed."""
+    base = f"{100000000 + seed * 7:09d}"[:9]
+    while sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11 == 0:
+        base = f"{int(base) + 1:09d}"
+    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
+    return f"{base}{10 - remainder}"
+
+
+def make_apprentice(*, version: StandardVersion | None = None, **fields: Any):  # type: ignore[no-untyped-def]
+    """An apprentice with their own user, employer and training provider unless given."""
+    from apprentices.models import Apprentice
+
+    number = next(_sequence)
+    if version is None:
+        version = make_version(
+            version=f"{number}.0", ksbs={"K": ["Knows widgets", "Knows gadgets"], "S": ["Fixes"]}
+        )
+    fields.setdefault(
+        "user", make_user(role=Role.APPRENTICE, first_name="Appr", last_name=f"Entice{number}")
+    )
+    fields.setdefault("uln", valid_uln(number))
+    fields.setdefault("employer", make_organisation(kind=Organisation.Kind.EMPLOYER))
+    fields.setdefault(
+        "training_provider", make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    )
+    start = version.earliest_start_date or datetime.date(2030, 1, 1)
+    fields.setdefault("start_date", start)
+    fields.setdefault("planned_gateway_date", start + datetime.timedelta(days=540))
+    return Apprentice.objects.create(standard_version=version, **fields)
+
+
+def make_staff(*, role: Role, organisation: Organisation, **fields: Any) -> User:
+    return make_user(role=role, organisation=organisation, **fields)
+
+
+def make_evidence(*, apprentice: Any, status: str = "draft", ksbs: list[Any] = (), **fields: Any):  # type: ignore[no-untyped-def]
+    """Evidence in a given status, written directly (tests of workflows use the workflow)."""
+    from apprentices.models import Evidence, EvidenceKSB
+
+    fields.setdefault("title", f"Evidence {next(_sequence)}")
+    fields.setdefault("activity_date", datetime.date(2030, 2, 1))
+    fields.setdefault("evidence_type", Evidence.Type.WORK_PRODUCT)
+    if status != Evidence.Status.DRAFT:
+        fields.setdefault("submission_count", 1)
+    if status == Evidence.Status.ACCEPTED and "reviewed_by" not in fields:
+        fields["reviewed_by"] = apprentice.user
+    if status == Evidence.Status.CHANGES_REQUESTED:
+        fields.setdefault("review_comment", "Please add more detail")
+    evidence = Evidence.objects.create(apprentice=apprentice, status=status, **fields)
+    EvidenceKSB.objects.bulk_create(EvidenceKSB(evidence=evidence, ksb=ksb) for ksb in ksbs)
+    return evidence
