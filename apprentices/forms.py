@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
@@ -69,22 +69,19 @@ class ApprenticeForm(forms.ModelForm):
         labels = {"uln": "Unique learner number (ULN)", "standard_version": "Standard version"}
         help_texts = {"uln": "10 digits, from the Learning Records Service"}
 
-    def __init__(self, *args: Any, by: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, by: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by = by
-        self.fields["standard_version"].queryset = StandardVersion.objects.select_related(
-            "standard"
-        )
-        self.fields["employer"].queryset = Organisation.objects.filter(
-            kind=Organisation.Kind.EMPLOYER
-        )
-        self.fields["epao"].queryset = Organisation.objects.filter(kind=Organisation.Kind.EPAO)
+        choices = cast(dict[str, forms.ModelChoiceField], self.fields)
+        choices["standard_version"].queryset = StandardVersion.objects.select_related("standard")
+        choices["employer"].queryset = Organisation.objects.filter(kind=Organisation.Kind.EMPLOYER)
+        choices["epao"].queryset = Organisation.objects.filter(kind=Organisation.Kind.EPAO)
         providers = Organisation.objects.filter(kind=Organisation.Kind.TRAINING_PROVIDER)
         if by.role == Role.PROVIDER:
             # Provider staff add apprentices to their own organisation only.
             providers = providers.filter(pk=by.organisation_id)
             self.fields["training_provider"].initial = by.organisation_id
-        self.fields["training_provider"].queryset = providers
+        choices["training_provider"].queryset = providers
         if self.instance.pk:
             user = self.instance.user
             self.initial.update(
@@ -147,7 +144,7 @@ class ApprenticeForm(forms.ModelForm):
         # The user is created in save(); give the model a placeholder so clean() runs.
         if not self.instance.pk and not hasattr(self.instance, "user"):
             self.instance.user = User(username="pending")
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -168,7 +165,7 @@ class EvidenceForm(forms.ModelForm):
     """Upload or edit an evidence item. Text is checked for likely personal identifiers."""
 
     activity_date = date_field("Date of the activity", help_text="For example, 14 5 2025")
-    files = MultipleFileField(
+    uploads = MultipleFileField(
         label="Files",
         required=False,
         help_text=(
@@ -203,17 +200,17 @@ class EvidenceForm(forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.oversized = oversized or []
-        self.fields["files"].help_text = self.fields["files"].help_text.replace(
+        self.fields["uploads"].help_text = self.fields["uploads"].help_text.replace(
             "{limit}", str(max_mb)
         )
         self.max_mb = max_mb
-        # A file dropped for its size is reported by clean_files, not as a missing file.
-        self.fields["files"].required = not self.instance.pk and not self.oversized
+        # A file dropped for its size is reported by clean_uploads, not as a missing file.
+        self.fields["uploads"].required = not self.instance.pk and not self.oversized
         self.fields["personal_data_removed"].required = True
         self.fields["personal_data_removed"].error_messages["required"] = (
             "Confirm you have removed details that identify people"
         )
-        self.fields["evidence_type"].choices = Evidence.Type.choices
+        cast(forms.ChoiceField, self.fields["evidence_type"]).choices = Evidence.Type.choices
         self.findings: list[str] = []
         self.checked_files: list[CheckedUpload] = []
         self.helper = _helper(
@@ -222,7 +219,7 @@ class EvidenceForm(forms.ModelForm):
             Field("activity_date"),
             Field.radios("evidence_type", legend_size=Size.SMALL),
             Field.textarea("reflection", rows=8),
-            Field("files"),
+            Field("uploads"),
             Field.checkbox("personal_data_removed"),
             Field.checkbox("confirm_identifiers"),
         )
@@ -233,7 +230,7 @@ class EvidenceForm(forms.ModelForm):
             raise ValidationError("The date of the activity must be today or in the past")
         return value
 
-    def clean_files(self) -> list[CheckedUpload]:
+    def clean_uploads(self) -> list[CheckedUpload]:
         if self.oversized:
             # The upload handler dropped these while they streamed in.
             raise ValidationError(
@@ -242,7 +239,7 @@ class EvidenceForm(forms.ModelForm):
             )
         checked = []
         errors = []
-        for upload in self.cleaned_data.get("files") or []:
+        for upload in self.cleaned_data.get("uploads") or []:
             try:
                 checked.append(check_upload(upload))
             except FileTypeError as error:

@@ -52,7 +52,7 @@ def _store_files(evidence: Evidence, files: Sequence[CheckedUpload], *, by: Any)
                 uploaded_by=by,
             )
             record.file.save(checked.sha256, checked.upload, save=False)
-            stored.append(record.file.name)
+            stored.append(str(record.file.name))
             record.save()
             EvidenceEvent.objects.create(
                 evidence=evidence,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -41,7 +41,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
         super().__init__(request)
         self.received = 0
         if request is not None and not hasattr(request, "oversized_uploads"):
-            request.oversized_uploads = []
+            setattr(request, "oversized_uploads", [])  # noqa: B010 (not an HttpRequest attribute)
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -51,7 +51,8 @@ class SizeLimitUploadHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > max_upload_bytes():
             if self.request is not None:
-                self.request.oversized_uploads.append(clean_filename(self.file_name or "file"))
+                dropped: list[str] = getattr(self.request, "oversized_uploads", [])
+                dropped.append(clean_filename(self.file_name or "file"))
             raise SkipFile
         return raw_data
 
@@ -98,7 +99,7 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
     size = upload.size or 0
     if size > max_upload_bytes():
         raise FileTypeError(f"The file is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB")
-    file_type = detect(upload.file, size)
+    file_type = detect(cast(IO[bytes], upload.file), size)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

@@ -123,7 +123,7 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
         evidence = portfolio.create_evidence(
-            apprentice, by=request.user, files=form.cleaned_data["files"], **data
+            apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
         )
         messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
         return redirect("apprentices:evidence_map", pk=evidence.pk)
@@ -149,7 +149,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
         evidence.refresh_from_db()
         portfolio.update_evidence(
-            evidence, by=request.user, files=form.cleaned_data["files"], **data
+            evidence, by=request.user, files=form.cleaned_data["uploads"], **data
         )
         messages.success(request, "Evidence saved.")
         return redirect(evidence)

@@ -154,6 +154,8 @@ def seed_demo_portfolios(users: list[User]) -> None:
     provider = provider_user.organisation
     employer = by_username["employer"].organisation
     epao = by_username["assessor"].organisation
+    assert provider is not None, "seed_demo() gives the provider account an organisation"
+    assert employer is not None, "seed_demo() gives the employer account an organisation"
     versions = {v.version: v for v in StandardVersion.objects.filter(standard__reference="ST0494")}
     apprentice_group = Group.objects.get(name=Role.APPRENTICE.label)
     today = timezone.localdate()

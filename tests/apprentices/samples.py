@@ -17,7 +17,7 @@ JPEG = (
     + b"\x00" * 64
     + b"\xff\xd9"
 )
-TEXT = "Reflective account of a supervision session.\nNo names.\n".encode()
+TEXT = b"Reflective account of a supervision session.\nNo names.\n"
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from apprentices.models import Evidence, EvidenceFile
 from psp.models import Organisation
@@ -32,7 +33,7 @@ def upload_form(**overrides):
         "evidence_type": "work_product",
         "reflection": "What I learned about assessing risk.",
         "personal_data_removed": "on",
-        "files": [
+        "uploads": [
             SimpleUploadedFile("report.pdf", samples.PDF, content_type="application/pdf"),
             SimpleUploadedFile("notes.txt", samples.TEXT, content_type="text/plain"),
         ],
@@ -74,7 +75,7 @@ def test_a_refused_file_saves_nothing_and_says_why(apprentice_client, apprentice
         SimpleUploadedFile("totally-a.pdf", samples.HTML, content_type="application/pdf"),
     ]
     response = apprentice_client.post(
-        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(files=files)
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(uploads=files)
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -88,7 +89,7 @@ def test_an_oversized_file_is_refused_while_streaming(apprentice_client, apprent
     settings.EVIDENCE_MAX_UPLOAD_MB = 1
     big = SimpleUploadedFile("big.txt", b"a" * (1024 * 1024 + 10))
     response = apprentice_client.post(
-        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(files=[big])
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(uploads=[big])
     )
     assert "big.txt is larger than the limit" in response.content.decode()
     assert Evidence.objects.count() == 0
@@ -104,7 +105,7 @@ def test_a_postcode_in_the_reflection_is_flagged_until_fixed_or_confirmed(
     assert Evidence.objects.count() == 0
     apprentice_client.post(
         url,
-        upload_form(reflection="Home visit.", files=[SimpleUploadedFile("a.txt", samples.TEXT)]),
+        upload_form(reflection="Home visit.", uploads=[SimpleUploadedFile("a.txt", samples.TEXT)]),
     )
     assert Evidence.objects.count() == 1
     apprentice_client.post(
@@ -112,7 +113,7 @@ def test_a_postcode_in_the_reflection_is_flagged_until_fixed_or_confirmed(
         upload_form(
             reflection="Our office is at LS1 1AA.",
             confirm_identifiers="on",
-            files=[SimpleUploadedFile("b.txt", samples.TEXT)],
+            uploads=[SimpleUploadedFile("b.txt", samples.TEXT)],
         ),
     )
     assert Evidence.objects.latest("id").identifiers_confirmed == ["a postcode: LS1 1AA"]
@@ -138,7 +139,7 @@ def test_mapping_submit_review_resubmit_accept(client, apprentice):
     client.force_login(apprentice.user)
     client.post(reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form())
     evidence = Evidence.objects.get()
-    k1, k2, s1 = apprentice.standard_version.ksbs.in_standard_order()
+    k1, _k2, s1 = apprentice.standard_version.ksbs.in_standard_order()
     client.post(
         reverse("apprentices:evidence_map", args=[evidence.pk]),
         {f"ksb_{k1.pk}": "on", f"note_{k1.pk}": "Shows the law", f"ksb_{s1.pk}": "on"},
@@ -312,7 +313,7 @@ def test_anonymous_user_is_sent_to_sign_in_for_a_file(client, uploaded):
 
 
 def test_activity_date_in_the_future_is_refused(apprentice_client, apprentice):
-    future = datetime.date.today() + datetime.timedelta(days=30)
+    future = timezone.localdate() + datetime.timedelta(days=30)
     data = upload_form(
         activity_date_0=str(future.day),
         activity_date_1=str(future.month),
