@@ -23,8 +23,25 @@ from psp.roles import Role
 from standards.models import StandardVersion
 
 
+class GovukDateField(DateInputField):
+    """The GOV.UK date input, with errors in plain words and four-digit years."""
+
+    def compress(self, data_list: Any) -> datetime.date | None:
+        day, month, year = data_list
+        if not (day and month and year):
+            return None
+        if len(str(year)) != 4:
+            raise ValidationError(f"{self.label} must include a four-digit year, like 2025")
+        try:
+            return datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(
+                f"{self.label} must be a real date, like 27 3 2025 (day, month, year)"
+            ) from None
+
+
 def date_field(label: str, *, help_text: str = "", required: bool = True) -> DateInputField:
-    field = DateInputField(label=label, help_text=help_text, required=required)
+    field = GovukDateField(label=label, help_text=help_text, required=required)
     field.error_messages.update(
         required=f"Enter the {label.lower()}", incomplete=f"Enter the {label.lower()} in full"
     )

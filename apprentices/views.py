@@ -25,7 +25,12 @@ PAGE_SIZE = 25
 def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
     return get_object_or_404(
         Apprentice.objects.visible_to(request.user).select_related(
-            "user", "standard_version__standard", "employer", "training_provider", "epao"
+            "user",
+            "standard_version__standard",
+            "standard_version__epa_plan",
+            "employer",
+            "training_provider",
+            "epao",
         ),
         pk=pk,
     )

@@ -1,0 +1,144 @@
+import pytest
+from django.urls import reverse
+
+from apprentices.coverage import coverage_for
+from psp.roles import Role
+from standards.models import AssessmentMethod
+from tests.factories import make_apprentice, make_epa_plan, make_evidence, make_staff, make_version
+
+
+@pytest.fixture
+def version(db):
+    return make_version(ksbs={"K": ["Knows A", "Knows B"], "S": ["Does C"], "B": ["Is D"]})
+
+
+def ksb(version, code):
+    return version.ksbs.get(kind=code[0], number=int(code[1:]))
+
+
+def test_coverage_counts_accepted_and_all_live_evidence(version):
+    apprentice = make_apprentice(version=version)
+    k1, k2, s1 = ksb(version, "K1"), ksb(version, "K2"), ksb(version, "S1")
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[k1, s1])
+    make_evidence(apprentice=apprentice, status="submitted", ksbs=[k1, k2])
+    make_evidence(apprentice=apprentice, status="withdrawn", ksbs=[ksb(version, "B1")])
+    make_evidence(apprentice=make_apprentice(version=version), status="accepted", ksbs=[k2])
+
+    coverage = coverage_for(apprentice)
+    rows = {row.ksb.code: row for row in coverage.rows}
+    assert [(c, rows[c].evidence_count, rows[c].accepted_count) for c in rows] == [
+        ("K1", 2, 1),
+        ("K2", 1, 0),
+        ("S1", 1, 1),
+        ("B1", 0, 0),
+    ]
+    assert [rows[c].state for c in rows] == ["accepted", "pending", "accepted", "gap"]
+    assert (coverage.accepted, coverage.covered, coverage.gaps) == (2, 3, 1)
+    assert (coverage.percent_accepted, coverage.percent_covered) == (50, 75)
+
+
+def test_coverage_per_method_when_the_plan_maps_ksbs(version):
+    apprentice = make_apprentice(version=version)
+    plan = make_epa_plan(
+        version=version, methods=[{"name": "Imaginary interview"}], ksb_mapping_imported=True
+    )
+    method = AssessmentMethod.objects.get(plan=plan)
+    method.ksbs.set([ksb(version, "K1"), ksb(version, "S1")])
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[ksb(version, "K1")])
+    [method_coverage] = coverage_for(apprentice).methods
+    assert (
+        method_coverage.ksb_count,
+        method_coverage.accepted,
+        method_coverage.percent_accepted,
+    ) == (2, 1, 50)
+
+
+def test_coverage_page_shows_gaps_and_percentages(client, version):
+    apprentice = make_apprentice(version=version)
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[ksb(version, "K1")])
+    client.force_login(apprentice.user)
+    page = client.get(
+        reverse("apprentices:apprentice_coverage", args=[apprentice.pk])
+    ).content.decode()
+    assert "25%" in page
+    assert page.count("No evidence</strong>") == 3
+    assert "does not say which KSBs each method assesses" in page
+
+
+@pytest.mark.parametrize("items", [10, 500])
+def test_coverage_page_uses_a_fixed_number_of_queries(
+    client, version, items, django_assert_num_queries
+):
+    apprentice = make_apprentice(version=version)
+    ksbs = list(version.ksbs.all())
+    for i in range(items):
+        make_evidence(
+            apprentice=apprentice,
+            status="accepted" if i % 2 else "submitted",
+            ksbs=ksbs[: 1 + i % 4],
+        )
+    client.force_login(apprentice.user)
+    url = reverse("apprentices:apprentice_coverage", args=[apprentice.pk])
+    with django_assert_num_queries(7):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("items", [10, 500])
+def test_cohort_page_uses_a_fixed_number_of_queries(
+    client, version, items, django_assert_num_queries
+):
+    first = make_apprentice(version=version)
+    provider = first.training_provider
+    others = [make_apprentice(version=version, training_provider=provider) for _ in range(4)]
+    ksbs = list(version.ksbs.all())
+    for i in range(items):
+        apprentice = [first, *others][i % 5]
+        make_evidence(
+            apprentice=apprentice,
+            status="accepted" if i % 3 else "draft",
+            ksbs=ksbs[i % 4 : i % 4 + 2],
+        )
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=provider))
+    with django_assert_num_queries(10):
+        response = client.get(reverse("apprentices:cohort"))
+    assert response.status_code == 200
+    assert len(response.context["cohort"].rows) == 5
+
+
+def test_cohort_shows_only_the_providers_apprentices_and_filters_gaps(client, version):
+    mine = make_apprentice(version=version)
+    complete = make_apprentice(version=version, training_provider=mine.training_provider)
+    make_evidence(apprentice=complete, status="accepted", ksbs=list(version.ksbs.all()))
+    make_apprentice(version=version)  # another provider's
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=mine.training_provider))
+    cohort = client.get(reverse("apprentices:cohort")).context["cohort"]
+    assert {row.apprentice for row in cohort.rows} == {mine, complete}
+    assert cohort.ksb_totals == [1, 1, 1, 1]
+    gaps = client.get(reverse("apprentices:cohort"), {"gaps": "1"}).context["cohort"]
+    assert [row.apprentice for row in gaps.rows] == [mine]
+    by_coverage = client.get(reverse("apprentices:cohort"), {"sort": "-coverage"}).context["cohort"]
+    assert [row.apprentice for row in by_coverage.rows] == [complete, mine]
+
+
+def test_employer_sees_the_cohort_of_their_own_apprentices(client, version):
+    apprentice = make_apprentice(version=version)
+    make_apprentice(version=version, training_provider=apprentice.training_provider)
+    client.force_login(make_staff(role=Role.EMPLOYER, organisation=apprentice.employer))
+    cohort = client.get(reverse("apprentices:cohort")).context["cohort"]
+    assert [row.apprentice for row in cohort.rows] == [apprentice]
+
+
+def test_apprentices_and_assessors_cannot_see_a_cohort(client, version):
+    apprentice = make_apprentice(version=version)
+    client.force_login(apprentice.user)
+    assert client.get(reverse("apprentices:cohort")).status_code == 403
+    client.force_login(make_staff(role=Role.ASSESSOR, organisation=apprentice.employer))
+    assert client.get(reverse("apprentices:cohort")).status_code == 403
+
+
+def test_cohort_of_a_version_without_ksbs_says_not_yet_imported(client, db):
+    version = make_version(version="2.0")
+    apprentice = make_apprentice(version=version)
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
+    page = client.get(reverse("apprentices:cohort")).content.decode()
+    assert "are not yet imported" in page
