@@ -164,8 +164,11 @@ class ApprenticeForm(forms.ModelForm):
         super()._post_clean()  # type: ignore[misc]
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+class MultipleFileInput(forms.FileInput):
+    """Several files at once; with JavaScript, GOV.UK Frontend adds drag and drop."""
+
     allow_multiple_selected = True
+    template_name = "widgets/drop_zone_file_input.html"
 
 
 class MultipleFileField(forms.FileField):
@@ -209,6 +212,7 @@ class EvidenceForm(forms.ModelForm):
         }
         help_texts = {
             "reflection": "What you did, what you learned and how it shows the KSBs you map it to.",
+            "personal_data_removed": "",
         }
         widgets = {"evidence_type": forms.RadioSelect}
 
@@ -238,8 +242,15 @@ class EvidenceForm(forms.ModelForm):
             Field.textarea("reflection", rows=8),
             Field("uploads"),
             Field.checkbox("personal_data_removed"),
-            Field.checkbox("confirm_identifiers"),
         )
+        if self.data.get("confirm_identifiers"):
+            self.offer_confirmation()
+
+    def offer_confirmation(self) -> None:
+        """Show the 'none of these identify a person' box, once something was found."""
+        names = {pointer.name for pointer in self.helper.layout.get_field_names()}
+        if "confirm_identifiers" not in names:
+            self.helper.layout.insert(-1, Field.checkbox("confirm_identifiers"))
 
     def clean_activity_date(self) -> datetime.date:
         value: datetime.date = self.cleaned_data["activity_date"]
@@ -273,6 +284,8 @@ class EvidenceForm(forms.ModelForm):
             for finding in find_identifiers(cleaned.get("title", ""), cleaned.get("reflection", ""))
             if finding.key not in confirmed
         ]
+        if findings:
+            self.offer_confirmation()
         if findings and not cleaned.get("confirm_identifiers"):
             self.add_error(
                 "reflection",

@@ -57,7 +57,7 @@ def apprentice_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_apprentice", raise_exception=True)
 def apprentice_create(request: HttpRequest) -> HttpResponse:
-    form = ApprenticeForm(request.POST or None, by=request.user)
+    form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
         send_set_password_email(apprentice.user, request=request)
@@ -74,7 +74,9 @@ def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
-    form = ApprenticeForm(request.POST or None, instance=apprentice, by=request.user)
+    form = ApprenticeForm(
+        request.POST if request.method == "POST" else None, instance=apprentice, by=request.user
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"{apprentice.name}'s details saved.")
@@ -120,8 +122,8 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     if apprentice.user_id != request.user.pk:
         raise PermissionDenied
     form = EvidenceForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         oversized=getattr(request, "oversized_uploads", []),
         max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
     )
@@ -144,8 +146,8 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
     form = EvidenceForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
         instance=evidence,
         oversized=getattr(request, "oversized_uploads", []),
         max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
@@ -174,15 +176,20 @@ def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     ksbs = list(evidence.apprentice.standard_version.ksbs.in_standard_order())
     current = dict(evidence.mappings.values_list("ksb_id", "note"))
-    form = MappingForm(request.POST or None, ksbs=ksbs, current=current)
-    if request.method == "POST" and form.is_valid():
+    form = MappingForm(
+        request.POST if request.method == "POST" else None, ksbs=ksbs, current=current
+    )
+    # "Find" posts the ticked boxes too, so searching without JavaScript loses nothing.
+    filtering = request.POST.get("action") == "filter"
+    if request.method == "POST" and not filtering and form.is_valid():
         portfolio.set_mappings(evidence, form.selected(), by=request.user)
         messages.success(request, f"Mapped to {len(form.selected())} KSBs.")
         return redirect(evidence)
+    query = request.POST.get("q", "").strip()
     return render(
         request,
         "apprentices/evidence_map.html",
-        {"form": form, "evidence": evidence, "query": request.GET.get("q", "").strip()},
+        {"form": form, "evidence": evidence, "query": query, "filtering": filtering},
     )
 
 
@@ -226,7 +233,7 @@ def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_withdrawn_by(request.user):
         raise PermissionDenied
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         evidence.withdraw(by=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, "Evidence withdrawn. It stays in your history.")
@@ -285,7 +292,7 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_reviewed_by(request.user):
         raise PermissionDenied
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

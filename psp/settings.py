@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "crispy_forms",
     "crispy_forms_gds",
     "csp",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "psp.urls"
 WSGI_APPLICATION = "psp.wsgi.application"
+# Widget templates can live in templates/ (e.g. templates/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

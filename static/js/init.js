@@ -1,6 +1,8 @@
 // Starts the GOV.UK Frontend and MOJ Frontend components on the page.
 import { initAll as initGovuk } from "../build/govuk-frontend.min.js";
 import { initAll as initMoj } from "../build/moj-frontend.min.js";
+import { initKsbFilter } from "./ksb-filter.js";
 
 initGovuk();
 initMoj();
+initKsbFilter();

@@ -323,3 +323,24 @@ def test_activity_date_in_the_future_is_refused(apprentice_client, apprentice):
         reverse("apprentices:evidence_create", args=[apprentice.pk]), data
     )
     assert "must be today or in the past" in response.content.decode()
+
+
+def test_finding_a_ksb_without_javascript_keeps_the_ticks(apprentice_client, apprentice):
+    evidence = make_evidence(apprentice=apprentice)
+    k1 = apprentice.standard_version.ksbs.get(kind="K", number=1)
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_map", args=[evidence.pk]),
+        {f"ksb_{k1.pk}": "on", "q": "gadgets", "action": "filter"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert evidence.mappings.count() == 0
+    assert f'id="id_ksb_{k1.pk}" name="ksb_{k1.pk}" type="checkbox" value="on" checked' in page
+    assert 'data-ksb-text="K1 knows widgets" hidden' in page
+    assert "There is a problem" not in page
+
+
+def test_mapping_with_nothing_ticked_is_a_clear_error(apprentice_client, apprentice):
+    evidence = make_evidence(apprentice=apprentice)
+    response = apprentice_client.post(reverse("apprentices:evidence_map", args=[evidence.pk]), {})
+    assert "Select at least one KSB that the evidence shows" in response.content.decode()
