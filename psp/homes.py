@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Count
 
 from apprentices.models import Apprentice, Evidence
+from epa.models import Epa, GatewayAttempt
 from psp.roles import Role
 from standards.models import StandardVersion
 
@@ -28,6 +29,17 @@ def home_context(user: Any) -> HomePage:
         data["apprentice_counts"] = _counts_by_status(visible)
         data["awaiting_review"] = (
             Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
+        )
+    if role == Role.ASSESSOR:
+        data["assigned"] = (
+            Epa.objects.filter(assessor=user).exclude(status=Epa.Status.FINAL).count()
+        )
+    if role == Role.EPAO_ADMIN:
+        epas = Epa.objects.visible_to(user)
+        data["awaiting_moderation"] = epas.filter(status=Epa.Status.AWAITING_MODERATION).count()
+        data["unassigned"] = epas.filter(assessor__isnull=True).count()
+        data["gateways_to_decide"] = GatewayAttempt.objects.visible_to(user).filter(
+            status=GatewayAttempt.Status.SUBMITTED
         )
     if role == Role.ADMIN:
         data["versions"] = (

@@ -26,8 +26,12 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
         items.append(("Apprentices", reverse("apprentices:apprentice_list")))
     if user.has_perm("apprentices.view_cohort"):
         items.append(("Cohort", reverse("apprentices:cohort")))
+    if user.role in (Role.ASSESSOR, Role.EPAO_ADMIN):
+        label = "Your assessments" if user.role == Role.ASSESSOR else "End-point assessments"
+        items.append((label, reverse("epa:epa_list")))
     items.append(("Standards", reverse("standards:standard_list")))
     if user.role == Role.ADMIN:
+        items.append(("Import standards", reverse("standards:import_list")))
         items.append(("Users and organisations", reverse("admin:index")))
     items.append(("Your account", reverse("password_change")))
     # The active item is the one whose address is the longest prefix of this page's.

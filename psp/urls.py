@@ -36,5 +36,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("standards/", include("standards.urls")),
     path("apprentices/", include("apprentices.urls")),
+    path("epa/", include("epa.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -143,3 +143,73 @@ def make_evidence(*, apprentice: Any, status: str = "draft", ksbs: list[Any] = (
     evidence = Evidence.objects.create(apprentice=apprentice, status=status, **fields)
     EvidenceKSB.objects.bulk_create(EvidenceKSB(evidence=evidence, ksb=ksb) for ksb in ksbs)
     return evidence
+
+
+def make_full_plan(*, version: StandardVersion, cap: str = "pass") -> EpaPlan:
+    """A complete, fictional EPA plan: two methods, criteria, a combination table, a cap."""
+    from standards.models import GradeCombination, GradingCriterion
+
+    plan = EpaPlan.objects.create(
+        version=version,
+        epa_period_months=4,
+        overall_grades=["fail", "pass", "merit", "distinction"],
+        gateway_imported=True,
+        methods_imported=True,
+        ksb_mapping_imported=True,
+        grading_imported=True,
+        combination_imported=True,
+        resits_imported=True,
+        resit_grade_cap=cap,
+        provenance="Fictional plan for tests",
+    )
+    GatewayRequirement.objects.create(
+        plan=plan, number=1, kind=GatewayRequirement.Kind.ENGLISH_MATHS, text="english and maths"
+    )
+    GatewayRequirement.objects.create(
+        plan=plan, number=2, kind=GatewayRequirement.Kind.PORTFOLIO, text="a portfolio"
+    )
+    grades = ["fail", "pass", "distinction"]
+    interview = AssessmentMethod.objects.create(
+        plan=plan,
+        number=1,
+        name="Imaginary interview",
+        duration_minutes=60,
+        minimum_questions=3,
+        grades=grades,
+    )
+    demo = AssessmentMethod.objects.create(
+        plan=plan,
+        number=2,
+        name="Imaginary demonstration",
+        duration_minutes=45,
+        duration_is_minimum=True,
+        minimum_questions=2,
+        submission_deadline_week=8,
+        grades=grades,
+    )
+    for method in (interview, demo):
+        GradingCriterion.objects.create(
+            method=method,
+            code=f"M{method.number}A",
+            pass_descriptor="Explains widgets",
+            distinction_descriptor="Explains widgets brilliantly",
+        )
+        GradingCriterion.objects.create(
+            method=method, code=f"M{method.number}B", pass_descriptor="Fixes widgets"
+        )
+    table = {
+        ("fail", "fail"): "fail",
+        ("fail", "pass"): "fail",
+        ("fail", "distinction"): "fail",
+        ("pass", "fail"): "fail",
+        ("distinction", "fail"): "fail",
+        ("pass", "pass"): "pass",
+        ("pass", "distinction"): "merit",
+        ("distinction", "pass"): "merit",
+        ("distinction", "distinction"): "distinction",
+    }
+    GradeCombination.objects.bulk_create(
+        GradeCombination(plan=plan, method_grades={"1": a, "2": b}, overall_grade=overall)
+        for (a, b), overall in table.items()
+    )
+    return plan

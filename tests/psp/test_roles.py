@@ -9,6 +9,7 @@ from tests.factories import make_user
 GRANTS = [
     ROLE_PERMISSIONS,
     importlib.import_module("apprentices.migrations.0002_role_permissions").PERMISSIONS,
+    importlib.import_module("epa.migrations.0002_role_permissions").PERMISSIONS,
 ]
 
 

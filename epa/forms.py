@@ -1,0 +1,335 @@
+"""Forms for gateway and end-point assessment (GOV.UK Design System)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from apprentices.forms import date_field
+from epa.grading import Decision, method_grade_choices
+from epa.models import GatewayItem, MethodAssessment
+from psp.models import User
+from psp.roles import Role
+
+
+def _helper(button: str, *fields: Any) -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.label_size = Size.SMALL
+    helper.legend_size = Size.SMALL
+    helper.layout = Layout(*fields, Submit("submit", button))
+    return helper
+
+
+class EnglishMathsForm(forms.Form):
+    english_maths = forms.ChoiceField(
+        label="How is the English and maths requirement met?",
+        choices=GatewayItem.EnglishMaths.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how the English and maths requirement is met"},
+    )
+    details = forms.CharField(
+        label="Evidence",
+        help_text="Qualification, awarding body, date and certificate number, or the EHC plan.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the evidence for English and maths"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "Confirm English and maths", Field.radios("english_maths"), Field.textarea("details")
+        )
+
+
+class GatewayDecisionForm(forms.Form):
+    """Accept or reject each gateway item, with a reason for a rejection."""
+
+    gateway_date = date_field("Gateway date", help_text="Usually today. For example, 3 2 2026")
+
+    def __init__(self, *args: Any, items: list[GatewayItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        self.initial.setdefault("gateway_date", timezone.localdate())
+        for item in items:
+            self.fields[f"decision_{item.pk}"] = forms.ChoiceField(
+                label=item.text,
+                choices=[("accepted", "Accept"), ("rejected", "Reject")],
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Accept or reject: {item.text}"},
+            )
+            self.fields[f"reason_{item.pk}"] = forms.CharField(
+                label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+        layout = []
+        for item in items:
+            layout += [
+                Field.radios(f"decision_{item.pk}", legend_size=Size.SMALL, inline=True),
+                Field.textarea(f"reason_{item.pk}"),
+            ]
+        self.helper = _helper("Save decisions", Field("gateway_date"), *layout)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for item in self.items:
+            if (
+                cleaned.get(f"decision_{item.pk}") == "rejected"
+                and not cleaned.get(f"reason_{item.pk}", "").strip()
+            ):
+                self.add_error(f"reason_{item.pk}", f"Give a reason for rejecting: {item.text}")
+        date = cleaned.get("gateway_date")
+        if date and date > timezone.localdate():
+            self.add_error("gateway_date", "The gateway date cannot be in the future")
+        return cleaned
+
+    def decisions(self) -> dict[int, tuple[str, str]]:
+        return {
+            item.pk: (
+                self.cleaned_data[f"decision_{item.pk}"],
+                self.cleaned_data.get(f"reason_{item.pk}", ""),
+            )
+            for item in self.items
+        }
+
+
+class AssignAssessorForm(forms.Form):
+    assessor = forms.ModelChoiceField(
+        label="Independent assessor",
+        queryset=User.objects.none(),
+        empty_label="Choose an assessor",
+        error_messages={"required": "Choose an assessor"},
+    )
+
+    def __init__(self, *args: Any, epao_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assessor"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(
+            groups__name=Role.ASSESSOR.label, organisation_id=epao_id or 0, is_active=True
+        ).order_by("last_name", "first_name")
+        self.helper = _helper("Assign assessor", Field.select("assessor"))
+
+
+class ScheduleForm(forms.Form):
+    date = date_field("Date", help_text="For example, 17 3 2026")
+    time = forms.TimeField(
+        label="Start time",
+        help_text="24-hour clock, for example 09:30 or 14:00",
+        error_messages={"invalid": "Enter a time like 09:30 or 14:00"},
+        widget=forms.TimeInput(format="%H:%M", attrs={"class": "govuk-input--width-5"}),
+    )
+    location = forms.CharField(label="Place or online link", max_length=500)
+    adjustments = forms.CharField(
+        label="Reasonable adjustments",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="As agreed by the EPAO, for example extra time or a break.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "Save schedule",
+            Field("date"),
+            Field.text("time", field_width=5),
+            Field.text("location"),
+            Field.textarea("adjustments"),
+        )
+
+    def scheduled_for(self) -> datetime.datetime:
+        return timezone.make_aware(
+            datetime.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
+        )
+
+
+class AssessmentForm(forms.Form):
+    """The assessor's record of one method: questions, judgement and grade or criteria."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput)
+    assessed_on = date_field("Date of the assessment")
+    duration_minutes = forms.IntegerField(
+        label="Actual duration in minutes",
+        min_value=1,
+        max_value=600,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
+        error_messages={"required": "Enter how long the assessment took, in minutes"},
+    )
+    evidence_referred = forms.CharField(
+        label="Evidence referred to",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Which items of the gateway pack the apprentice used.",
+    )
+    judgement = forms.CharField(
+        label="Judgement",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Write your judgement"},
+    )
+
+    def __init__(self, *args: Any, assessment: MethodAssessment, rows: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessment = assessment
+        method = assessment.method
+        plan = assessment.epa.plan
+        self.minimum = method.minimum_questions or 0
+        self.rows = rows
+        for n in range(1, rows + 1):
+            self.fields[f"question_{n}"] = forms.CharField(
+                label=f"Question {n}", required=False, max_length=2000
+            )
+            self.fields[f"notes_{n}"] = forms.CharField(
+                label=f"Notes on the answer to question {n}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        self.criteria = list(method.grading_criteria.all()) if plan.grading_imported else []
+        for criterion in self.criteria:
+            self.fields[f"pass_{criterion.pk}"] = forms.TypedChoiceField(
+                label=f"{criterion.code} pass: {criterion.pass_descriptor}",
+                choices=[("yes", "Met"), ("no", "Not met")],
+                coerce=lambda v: v == "yes",
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Decide {criterion.code} (pass)"},
+            )
+            if criterion.distinction_descriptor:
+                self.fields[f"distinction_{criterion.pk}"] = forms.TypedChoiceField(
+                    label=f"{criterion.code} distinction: {criterion.distinction_descriptor}",
+                    choices=[("yes", "Met"), ("no", "Not met")],
+                    coerce=lambda v: v == "yes",
+                    widget=forms.RadioSelect,
+                    error_messages={"required": f"Decide {criterion.code} (distinction)"},
+                )
+        if not self.criteria:
+            self.fields["grade"] = forms.ChoiceField(
+                label="Grade for this method",
+                choices=[(g, g.capitalize()) for g in method_grade_choices(method, plan)],
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose a grade for the method"},
+            )
+            self.fields["grade_justification"] = forms.CharField(
+                label="Why this grade",
+                help_text="The EPA plan's grading criteria are not imported, so explain the grade.",
+                widget=forms.Textarea(attrs={"rows": 4}),
+                error_messages={"required": "Explain the grade"},
+            )
+
+    def question_rows(self) -> list[tuple[Any, Any]]:
+        return [(self[f"question_{n}"], self[f"notes_{n}"]) for n in range(1, self.rows + 1)]
+
+    def criterion_rows(self) -> list[tuple[Any, Any, Any]]:
+        return [
+            (
+                c,
+                self[f"pass_{c.pk}"],
+                self[f"distinction_{c.pk}"] if c.distinction_descriptor else None,
+            )
+            for c in self.criteria
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        questions = [
+            (cleaned.get(f"question_{n}", "").strip(), cleaned.get(f"notes_{n}", "").strip())
+            for n in range(1, self.rows + 1)
+        ]
+        cleaned["questions"] = [(q, notes) for q, notes in questions if q]
+        if len(cleaned["questions"]) < self.minimum:
+            raise ValidationError(
+                f"The EPA plan needs at least {self.minimum} questions for "
+                f"{self.assessment.method.name}: you recorded {len(cleaned['questions'])}. "
+                "Add the questions you asked"
+            )
+        date = cleaned.get("assessed_on")
+        if date and date > timezone.localdate():
+            self.add_error("assessed_on", "The date of the assessment cannot be in the future")
+        return cleaned
+
+    def decisions(self) -> list[Decision]:
+        return [
+            Decision(
+                criterion=c,
+                pass_met=self.cleaned_data[f"pass_{c.pk}"],
+                distinction_met=self.cleaned_data.get(f"distinction_{c.pk}"),
+            )
+            for c in self.criteria
+        ]
+
+
+class ModerationForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[
+            ("confirm", "Confirm the grades: the result becomes final"),
+            ("return", "Return them to the assessor"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Confirm the grades or return them"},
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when you return the grades.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "Save moderation", Field.radios("decision"), Field.textarea("comment")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("decision") == "return" and not cleaned.get("comment", "").strip():
+            self.add_error("comment", "Say why you are returning the grades")
+        return cleaned
+
+
+class ResitForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Resit or retake?",
+        choices=[
+            (MethodAssessment.Kind.RESIT.value, MethodAssessment.Kind.RESIT.label),
+            (MethodAssessment.Kind.RETAKE.value, MethodAssessment.Kind.RETAKE.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose resit or retake"},
+    )
+    methods = forms.MultipleChoiceField(
+        label="Failed methods to assess again",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one failed method"},
+    )
+
+    def __init__(self, *args: Any, failed: list[MethodAssessment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["methods"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(str(a.method_id), a.method.name) for a in failed]
+        self.helper = _helper(
+            "Record resit or retake", Field.radios("kind"), Field.checkboxes("methods")
+        )
+
+
+class AmendmentForm(forms.Form):
+    overall_after = forms.ChoiceField(label="Corrected overall grade")
+    reason = forms.CharField(
+        label="Reason for the amendment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason for the amendment"},
+    )
+
+    def __init__(self, *args: Any, grades: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["overall_after"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(g, g.capitalize()) for g in grades]
+        self.helper = _helper(
+            "Record amendment", Field.select("overall_after"), Field.textarea("reason")
+        )

@@ -1,0 +1,342 @@
+"""Recording assessments, grading from criteria, the overall grade, moderation, resits and
+amendments. Grading rules come from the version's EPA plan (data), never from code."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apprentices.models import Apprentice
+from epa.models import (
+    Amendment,
+    CriterionDecision,
+    Epa,
+    EpaEvent,
+    EpaResult,
+    EpaStateError,
+    MethodAssessment,
+    Question,
+)
+from psp.roles import Role
+from standards.models import AssessmentMethod, EpaPlan, GradingCriterion
+
+FAIL, PASS, DISTINCTION = "fail", "pass", "distinction"
+
+
+@dataclass(frozen=True)
+class Decision:
+    criterion: GradingCriterion
+    pass_met: bool
+    distinction_met: bool | None
+
+
+def grade_from_criteria(decisions: Sequence[Decision]) -> str:
+    """Any pass criterion not met: fail; every distinction criterion met: distinction;
+    otherwise pass."""
+    if not decisions or not all(d.pass_met for d in decisions):
+        return FAIL
+    with_distinction = [d for d in decisions if d.criterion.distinction_descriptor]
+    if with_distinction and all(d.distinction_met for d in with_distinction):
+        return DISTINCTION
+    return PASS
+
+
+def method_grade_choices(method: AssessmentMethod, plan: EpaPlan) -> list[str]:
+    """Grades an assessor can give directly: the method's own scale, else the plan's."""
+    return list(method.grades or plan.overall_grades)
+
+
+def cap(grade: str, cap_at: str, scale: Sequence[str]) -> str:
+    """The grade, no higher than the cap on the scale (lowest first)."""
+    if not cap_at or grade not in scale or cap_at not in scale:
+        return grade
+    return scale[min(scale.index(grade), scale.index(cap_at))]
+
+
+def overall_grade(plan: EpaPlan, method_grades: dict[int, str]) -> str | None:
+    """The overall grade from the plan's combination table, or None if it has no row
+    for these method grades (or the table is not imported)."""
+    if not plan.combination_imported:
+        return None
+    wanted = {str(number): grade for number, grade in method_grades.items()}
+    for combination in plan.grade_combinations.all():
+        if {str(k): v for k, v in combination.method_grades.items()} == wanted:
+            return str(combination.overall_grade)
+    return None
+
+
+def latest_assessments(epa: Epa) -> list[MethodAssessment]:
+    """The latest attempt at each method of the EPA."""
+    latest: dict[int, MethodAssessment] = {}
+    for assessment in epa.assessments.select_related("method").order_by(
+        "method__number", "attempt"
+    ):
+        latest[assessment.method_id] = assessment
+    return list(latest.values())
+
+
+def _event(epa: Epa, by: Any, title: str, description: str = "") -> None:
+    EpaEvent.objects.create(
+        apprentice_id=epa.apprentice_id, actor=by, title=title, description=description
+    )
+
+
+@transaction.atomic
+def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
+    """Assign an independent assessor of the apprentice's EPAO."""
+    apprentice = epa.apprentice
+    if assessor.role != Role.ASSESSOR:
+        raise EpaStateError(f"{assessor} is not an EPAO assessor")
+    if assessor.organisation_id in (apprentice.employer_id, apprentice.training_provider_id):
+        raise EpaStateError(
+            f"{assessor} works for the apprentice's employer or training provider, so they are "
+            "not independent. Choose another assessor"
+        )
+    if assessor.organisation_id != apprentice.epao_id:
+        raise EpaStateError(f"{assessor} does not work for the apprentice's EPAO")
+    locked = Epa.objects.select_for_update().get(pk=epa.pk)
+    if locked.status == Epa.Status.FINAL:
+        raise EpaStateError("The result is final; the assessor can no longer change")
+    Epa.objects.filter(pk=epa.pk).update(assessor=assessor)
+    epa.assessor = assessor
+    _event(epa, by, "Assessor assigned", str(assessor))
+
+
+@transaction.atomic
+def schedule(
+    assessment: MethodAssessment,
+    *,
+    by: Any,
+    scheduled_for: datetime.datetime,
+    location: str,
+    adjustments: str,
+) -> None:
+    MethodAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.is_graded:
+        raise EpaStateError("This assessment has been graded, so it cannot be rescheduled")
+    assessment.scheduled_for = scheduled_for
+    assessment.location = location
+    assessment.adjustments = adjustments
+    assessment.version = F("version") + 1
+    assessment.save(update_fields=["scheduled_for", "location", "adjustments", "version"])
+    assessment.refresh_from_db()
+    _event(
+        assessment.epa,
+        by,
+        f"{assessment.method.name} scheduled",
+        f"{timezone.localtime(scheduled_for):%d/%m/%Y %H:%M}, {location}",
+    )
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    assessed_on: datetime.date
+    duration_minutes: int
+    questions: list[tuple[str, str]]
+    evidence_referred: str
+    judgement: str
+    decisions: list[Decision]
+    grade: str = ""
+    grade_justification: str = ""
+
+
+@transaction.atomic
+def record_assessment(
+    assessment: MethodAssessment, record: AssessmentRecord, *, by: Any, seen_version: int
+) -> None:
+    """Save the assessor's record and provisional grade.
+
+    seen_version is the version the assessor's form was built from: if someone saved in
+    the meantime, nothing is saved and they are told, so no update is lost silently.
+    """
+    locked = (
+        MethodAssessment.objects.select_for_update().select_related("epa").get(pk=assessment.pk)
+    )
+    if locked.version != seen_version:
+        who = locked.recorded_by or "someone else"
+        raise EpaStateError(
+            f"{who} saved this assessment after you opened it, so your changes were not saved. "
+            "Open it again to see their version"
+        )
+    if not locked.epa.can_be_graded_by(by):
+        raise EpaStateError("This EPA is not open for grading by you")
+    method = assessment.method
+    minimum = method.minimum_questions or 0
+    if len(record.questions) < minimum:
+        raise EpaStateError(
+            f"The EPA plan needs at least {minimum} questions for {method.name}; "
+            f"you recorded {len(record.questions)}"
+        )
+    plan = locked.epa.plan
+    criteria = list(method.grading_criteria.all()) if plan.grading_imported else []
+    if criteria:
+        decided = {d.criterion.pk for d in record.decisions}
+        undecided = [c.code for c in criteria if c.pk not in decided]
+        if undecided:
+            raise EpaStateError(f"Decide every grading criterion: {', '.join(undecided)}")
+        grade = grade_from_criteria(record.decisions)
+    else:
+        if record.grade not in method_grade_choices(method, plan):
+            raise EpaStateError("Choose a grade for the method")
+        if not record.grade_justification.strip():
+            raise EpaStateError(
+                "Explain the grade: the EPA plan's grading criteria are not imported"
+            )
+        grade = record.grade
+    scale = method_grade_choices(method, plan)
+    capped = ""
+    if assessment.kind != MethodAssessment.Kind.FIRST and plan.resit_grade_cap:
+        capped = cap(grade, plan.resit_grade_cap, scale)
+        capped = "" if capped == grade else capped
+    assessment.assessed_on = record.assessed_on
+    assessment.duration_minutes = record.duration_minutes
+    assessment.evidence_referred = record.evidence_referred
+    assessment.judgement = record.judgement
+    assessment.grade = grade
+    assessment.capped_grade = capped
+    assessment.grade_justification = record.grade_justification
+    assessment.recorded_by = by
+    assessment.recorded_at = timezone.now()
+    assessment.version = locked.version + 1
+    assessment.save()
+    assessment.questions.all().delete()
+    Question.objects.bulk_create(
+        Question(assessment=assessment, number=n, text=text, notes=notes)
+        for n, (text, notes) in enumerate(record.questions, start=1)
+    )
+    assessment.criterion_decisions.all().delete()
+    CriterionDecision.objects.bulk_create(
+        CriterionDecision(
+            assessment=assessment,
+            criterion=d.criterion,
+            pass_met=d.pass_met,
+            distinction_met=d.distinction_met,
+        )
+        for d in record.decisions
+    )
+
+
+def moderation_problems(epa: Epa) -> list[str]:
+    problems = [
+        f"{a.method.name} has no grade yet" for a in latest_assessments(epa) if not a.is_graded
+    ]
+    if not problems and current_overall(epa) is None:
+        problems.append(
+            "The EPA plan has no rule for combining these method grades into an overall grade "
+            "(not yet imported). An administrator must import it"
+        )
+    return problems
+
+
+def current_overall(epa: Epa) -> str | None:
+    grades = {a.method.number: a.final_grade for a in latest_assessments(epa)}
+    return overall_grade(epa.plan, grades)
+
+
+@transaction.atomic
+def submit_for_moderation(epa: Epa, *, by: Any) -> None:
+    locked = Epa.objects.select_for_update().get(pk=epa.pk)
+    if not locked.can_be_graded_by(by):
+        raise EpaStateError("This EPA is not open for grading by you")
+    problems = moderation_problems(epa)
+    if problems:
+        raise EpaStateError("; ".join(problems))
+    Epa.objects.filter(pk=epa.pk).update(
+        status=Epa.Status.AWAITING_MODERATION, submitted_at=timezone.now(), moderation_comment=""
+    )
+    _event(epa, by, "Provisional grades submitted for moderation")
+
+
+@transaction.atomic
+def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResult | None:
+    """A second person confirms the grades (the result becomes final) or returns them."""
+    locked = Epa.objects.select_for_update().get(pk=epa.pk)
+    if not locked.can_be_moderated_by(by):
+        raise EpaStateError(
+            "These grades are not waiting for your moderation (they may have been moderated "
+            "already, or you assessed them)"
+        )
+    if not confirm:
+        if not comment.strip():
+            raise EpaStateError("Say why you are returning the grades")
+        Epa.objects.filter(pk=epa.pk).update(
+            status=Epa.Status.IN_PROGRESS, moderation_comment=comment
+        )
+        _event(epa, by, "Grades returned to the assessor", comment)
+        return None
+    grades = {a.method.number: a.final_grade for a in latest_assessments(locked)}
+    overall = overall_grade(locked.plan, grades)
+    if locked.assessor is None:
+        raise EpaStateError("No assessor is assigned")
+    if overall is None:
+        raise EpaStateError("The overall grade cannot be worked out from the EPA plan")
+    try:
+        with transaction.atomic():
+            result = EpaResult.objects.create(
+                epa=locked,
+                sitting=locked.sitting,
+                overall_grade=overall,
+                method_grades={str(k): v for k, v in grades.items()},
+                assessor=locked.assessor,
+                moderator=by,
+            )
+    except IntegrityError:
+        raise EpaStateError("A final result for this sitting already exists") from None
+    Epa.objects.filter(pk=epa.pk).update(status=Epa.Status.FINAL)
+    if overall != FAIL:
+        Apprentice.objects.filter(pk=locked.apprentice_id).update(
+            status=Apprentice.Status.COMPLETED
+        )
+    _event(epa, by, f"Result confirmed: {overall}")
+    return result
+
+
+@transaction.atomic
+def record_resit(epa: Epa, *, by: Any, kind: str, method_ids: Sequence[int]) -> None:
+    """After a fail, a resit or retake of failed methods only; every attempt is kept."""
+    locked = Epa.objects.select_for_update().get(pk=epa.pk)
+    result = locked.latest_result
+    if locked.status != Epa.Status.FINAL or result is None or result.current_grade != FAIL:
+        raise EpaStateError("A resit or retake can only follow a final fail")
+    if kind not in (MethodAssessment.Kind.RESIT, MethodAssessment.Kind.RETAKE):
+        raise EpaStateError("Choose resit or retake")
+    latest = {a.method_id: a for a in latest_assessments(locked)}
+    failed = {mid for mid, a in latest.items() if a.final_grade == FAIL}
+    chosen = set(method_ids)
+    if not chosen:
+        raise EpaStateError("Choose the failed method or methods to resit or retake")
+    if chosen - failed:
+        raise EpaStateError("Only failed methods can be resat or retaken")
+    MethodAssessment.objects.bulk_create(
+        MethodAssessment(epa=locked, method_id=mid, attempt=latest[mid].attempt + 1, kind=kind)
+        for mid in sorted(chosen)
+    )
+    Epa.objects.filter(pk=epa.pk).update(
+        status=Epa.Status.IN_PROGRESS, sitting=F("sitting") + 1, submitted_at=None
+    )
+    label = MethodAssessment.Kind(kind).label
+    _event(epa, by, f"{label} recorded", ", ".join(latest[m].method.name for m in sorted(chosen)))
+
+
+@transaction.atomic
+def amend_result(result: EpaResult, *, by: Any, overall_after: str, reason: str) -> Amendment:
+    """A correction to a final result, kept beside it: the result itself never changes."""
+    EpaResult.objects.select_for_update().get(pk=result.pk)
+    if not reason.strip():
+        raise EpaStateError("Give the reason for the amendment")
+    before = result.current_grade
+    if overall_after == before:
+        raise EpaStateError(f"The grade is already {before}")
+    if overall_after not in result.epa.plan.overall_grades:
+        raise EpaStateError("Choose one of the plan's overall grades")
+    amendment = Amendment.objects.create(
+        result=result, by=by, reason=reason, overall_before=before, overall_after=overall_after
+    )
+    _event(result.epa, by, f"Result amended: {before} → {overall_after}", reason)
+    return amendment

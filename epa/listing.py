@@ -1,0 +1,59 @@
+"""Filters and sorting of the EPA list, from the query string."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from epa.models import Epa
+from psp.roles import Role
+
+
+@dataclass(frozen=True)
+class EpaListQuery:
+    DEADLINES = {"": "Any end date", "30": "Ends within 30 days", "overdue": "Period ended"}
+    status: str = ""
+    deadline: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> EpaListQuery:
+        status = request.GET.get("status", "")
+        deadline = request.GET.get("deadline", "")
+        return cls(
+            status=status if status in Epa.Status.values else "",
+            deadline=deadline if deadline in cls.DEADLINES else "",
+        )
+
+    def apply(self, epas: QuerySet[Epa], *, user: Any) -> QuerySet[Epa]:
+        if user.role == Role.ASSESSOR:
+            epas = epas.filter(assessor=user)
+        if self.status:
+            epas = epas.filter(status=self.status)
+        today = timezone.localdate()
+        if self.deadline == "30":
+            epas = epas.filter(
+                period_end__gte=today, period_end__lte=today + datetime.timedelta(days=30)
+            )
+        elif self.deadline == "overdue":
+            epas = epas.filter(period_end__lt=today).exclude(status=Epa.Status.FINAL)
+        return (
+            epas.select_related(
+                "apprentice__user", "apprentice__standard_version__standard", "assessor"
+            )
+            .prefetch_related("assessments__method")
+            .order_by("period_end", "id")
+        )
+
+    def querystring(self, **changes: str) -> str:
+        values = {"status": self.status, "deadline": self.deadline, **changes}
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def statuses(self) -> list[tuple[str, str]]:
+        return list(Epa.Status.choices)

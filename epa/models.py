@@ -1,0 +1,419 @@
+"""End-point assessment: gateway attempts with their frozen pack, the EPA itself, each
+assessment method's record and grade, moderation, the final result and amendments."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from apprentices.models import Apprentice
+from psp.roles import Role
+from standards.models import AssessmentMethod, GatewayRequirement, GradingCriterion
+
+
+class EpaStateError(Exception):
+    """The gateway or EPA is not in a state that allows this; the message says why."""
+
+
+class GatewayAttemptQuerySet(models.QuerySet["GatewayAttempt"]):
+    def visible_to(self, user: Any) -> GatewayAttemptQuerySet:
+        return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
+
+
+class GatewayAttempt(models.Model):
+    """One go at gateway. A rejected attempt stays; the next one is a new attempt."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", "Being prepared"
+        SUBMITTED = "submitted", "Submitted to the EPAO"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    apprentice = models.ForeignKey(
+        Apprentice, on_delete=models.PROTECT, related_name="gateway_attempts"
+    )
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREPARING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    pack = models.JSONField(null=True, blank=True, help_text="The portfolio frozen at submission.")
+    pack_hash = models.CharField("pack SHA-256", max_length=64, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    gateway_date = models.DateField(null=True, blank=True)
+
+    objects = GatewayAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["apprentice", "number"]
+        permissions = [
+            ("prepare_gateway", "Can start, complete and submit an apprentice's gateway"),
+            ("confirm_gateway", "Can confirm an apprentice is ready for gateway"),
+            ("decide_gateway", "Can accept or reject gateway items"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["apprentice", "number"], name="unique_gateway_attempt"),
+            # At most one attempt at a time is open (preparing or submitted) or accepted.
+            models.UniqueConstraint(
+                fields=["apprentice"],
+                condition=Q(status__in=["preparing", "submitted", "accepted"]),
+                name="one_live_gateway_attempt",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="preparing") | (Q(pack__isnull=False) & ~Q(pack_hash="")),
+                name="submitted_gateway_has_pack",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(gateway_date__isnull=False),
+                name="accepted_gateway_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gateway attempt {self.number} for {self.apprentice}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("epa:gateway", args=[self.apprentice_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PREPARING
+
+    def item(self, kind: str) -> GatewayItem | None:
+        return next((item for item in self.items.all() if item.kind == kind), None)
+
+
+class GatewayItem(models.Model):
+    """One line of the gateway checklist, with who confirmed it and the EPAO's decision."""
+
+    class Kind(models.TextChoices):
+        ENGLISH_MATHS = "english_maths", "English and maths"
+        PORTFOLIO = "portfolio", "Portfolio of evidence submitted"
+        EMPLOYER = "employer", "Employer confirms the apprentice is ready"
+        PROVIDER = "provider", "Training provider confirms the apprentice is ready"
+        OTHER = "other", "Other requirement"
+
+    class EnglishMaths(models.TextChoices):
+        LEVEL_2 = "level_2", "Level 2 English and maths achieved"
+        ENTRY_3_EHCP = "entry_3_ehcp", "Entry Level 3, with an education, health and care plan"
+        BSL = "bsl", "British Sign Language qualification instead of English, and maths achieved"
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Not decided"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    attempt = models.ForeignKey(GatewayAttempt, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    requirement = models.ForeignKey(
+        GatewayRequirement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(help_text="What must be true, as the EPA plan or checklist says.")
+    english_maths = models.CharField(max_length=20, choices=EnglishMaths.choices, blank=True)
+    details = models.TextField(blank=True, help_text="Evidence: certificates, dates, references.")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="pending") | Q(decided_by__isnull=False),
+                name="gateway_decision_has_who",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="rejected") | ~Q(reason=""),
+                name="gateway_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmed_by__isnull=False),
+                name="gateway_confirmation_has_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    def can_be_confirmed_by(self, user: Any) -> bool:
+        apprentice = self.attempt.apprentice
+        if not self.attempt.is_open:
+            return False
+        if self.kind == self.Kind.EMPLOYER:
+            return user.role == Role.EMPLOYER and user.organisation_id == apprentice.employer_id
+        return (
+            user.role == Role.PROVIDER and user.organisation_id == apprentice.training_provider_id
+        )
+
+
+class EpaQuerySet(models.QuerySet["Epa"]):
+    def visible_to(self, user: Any) -> EpaQuerySet:
+        return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
+
+
+class Epa(models.Model):
+    """An apprentice's end-point assessment, from accepted gateway to final result."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        AWAITING_MODERATION = "moderation", "Awaiting moderation"
+        FINAL = "final", "Result final"
+
+    apprentice = models.OneToOneField(Apprentice, on_delete=models.PROTECT, related_name="epa")
+    gateway = models.OneToOneField(GatewayAttempt, on_delete=models.PROTECT, related_name="epa")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_epas",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    sitting = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first assessment; one more for each resit or retake."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    moderation_comment = models.TextField(blank=True)
+
+    objects = EpaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "EPA"
+        ordering = ["period_end", "id"]
+        permissions = [
+            ("manage_epa", "Can assign assessors, schedule, record resits and amend results"),
+            ("grade_epa", "Can record assessments and grades of EPAs assigned to them"),
+            ("moderate_epa", "Can confirm or return provisional grades"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")), name="epa_period_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"EPA of {self.apprentice}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("epa:epa_detail", args=[self.pk])
+
+    @property
+    def latest_result(self) -> EpaResult | None:
+        results = list(self.results.all())
+        return results[-1] if results else None
+
+    @property
+    def plan(self) -> Any:
+        return self.apprentice.standard_version.epa_plan
+
+    def can_be_graded_by(self, user: Any) -> bool:
+        return self.status == self.Status.IN_PROGRESS and user.pk == self.assessor_id
+
+    def can_be_managed_by(self, user: Any) -> bool:
+        return user.role == Role.EPAO_ADMIN and user.organisation_id == self.apprentice.epao_id
+
+    def can_be_moderated_by(self, user: Any) -> bool:
+        return (
+            self.status == self.Status.AWAITING_MODERATION
+            and self.can_be_managed_by(user)
+            and user.pk != self.assessor_id
+        )
+
+
+class MethodAssessment(models.Model):
+    """One attempt at one assessment method: its schedule, record and grade."""
+
+    class Kind(models.TextChoices):
+        FIRST = "first", "First attempt"
+        RESIT = "resit", "Resit (no further training)"
+        RETAKE = "retake", "Retake (after further training)"
+
+    epa = models.ForeignKey(Epa, on_delete=models.PROTECT, related_name="assessments")
+    method = models.ForeignKey(AssessmentMethod, on_delete=models.PROTECT, related_name="+")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FIRST)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    location = models.CharField("place or online link", max_length=500, blank=True)
+    adjustments = models.TextField("reasonable adjustments", blank=True)
+    assessed_on = models.DateField(null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        "actual duration (minutes)", null=True, blank=True
+    )
+    evidence_referred = models.TextField("evidence referred to", blank=True)
+    judgement = models.TextField(blank=True)
+    grade = models.CharField(max_length=20, blank=True, help_text="As decided, before any cap.")
+    capped_grade = models.CharField(max_length=20, blank=True, help_text="After a resit cap.")
+    grade_justification = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["epa", "method__number", "attempt"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["epa", "method", "attempt"], name="unique_method_attempt"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade="") | Q(recorded_by__isnull=False),
+                name="graded_assessment_has_assessor",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="first", attempt=1) | (~Q(kind="first") & Q(attempt__gt=1)),
+                name="resits_are_later_attempts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} (attempt {self.attempt})"
+
+    @property
+    def final_grade(self) -> str:
+        return self.capped_grade or self.grade
+
+    @property
+    def is_graded(self) -> bool:
+        return bool(self.grade)
+
+    @property
+    def deadline(self) -> datetime.date | None:
+        """When submitted material is due: the end of the plan's week of the EPA period."""
+        week = self.method.submission_deadline_week
+        if not week:
+            return None
+        return self.epa.period_start + datetime.timedelta(days=7 * week - 1)
+
+
+class Question(models.Model):
+    assessment = models.ForeignKey(
+        MethodAssessment, on_delete=models.CASCADE, related_name="questions"
+    )
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["assessment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "number"], name="unique_question_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.number}: {self.text}"
+
+
+class CriterionDecision(models.Model):
+    assessment = models.ForeignKey(
+        MethodAssessment, on_delete=models.CASCADE, related_name="criterion_decisions"
+    )
+    criterion = models.ForeignKey(GradingCriterion, on_delete=models.PROTECT, related_name="+")
+    pass_met = models.BooleanField()
+    distinction_met = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="unique_criterion_decision"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code}: pass {'met' if self.pass_met else 'not met'}"
+
+
+class EpaResult(models.Model):
+    """The final, moderated result of one sitting. The database refuses a second one."""
+
+    epa = models.ForeignKey(Epa, on_delete=models.PROTECT, related_name="results")
+    sitting = models.PositiveSmallIntegerField()
+    overall_grade = models.CharField(max_length=20)
+    method_grades = models.JSONField(help_text="Method number to grade, as combined.")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["epa", "sitting"]
+        constraints = [
+            models.UniqueConstraint(fields=["epa", "sitting"], name="one_result_per_sitting"),
+            models.CheckConstraint(
+                condition=~Q(assessor=models.F("moderator")), name="moderator_is_not_the_assessor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.epa}: {self.overall_grade}"
+
+    @property
+    def current_grade(self) -> str:
+        latest = self.amendments.order_by("-at", "-id").first()
+        return latest.overall_after if latest else self.overall_grade
+
+
+class Amendment(models.Model):
+    """A recorded correction to a final result: the result itself is never edited."""
+
+    result = models.ForeignKey(EpaResult, on_delete=models.PROTECT, related_name="amendments")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+    overall_before = models.CharField(max_length=20)
+    overall_after = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="amendment_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.overall_before} → {self.overall_after}: {self.reason}"
+
+
+class EpaEvent(models.Model):
+    """The EPA timeline: what happened, to whom, when and by whom."""
+
+    apprentice = models.ForeignKey(Apprentice, on_delete=models.PROTECT, related_name="epa_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

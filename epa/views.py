@@ -1,0 +1,455 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apprentices.models import Apprentice
+from epa import gateway as gateway_flow
+from epa import grading
+from epa.forms import (
+    AmendmentForm,
+    AssessmentForm,
+    AssignAssessorForm,
+    EnglishMathsForm,
+    GatewayDecisionForm,
+    ModerationForm,
+    ResitForm,
+    ScheduleForm,
+)
+from epa.grading import AssessmentRecord
+from epa.listing import EpaListQuery
+from epa.models import Epa, EpaStateError, GatewayAttempt, GatewayItem, MethodAssessment
+from psp.http import AuthenticatedHttpRequest
+from psp.roles import Role
+
+
+def _data(request: AuthenticatedHttpRequest) -> object:
+    return request.POST if request.method == "POST" else None
+
+
+def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
+    return get_object_or_404(
+        Apprentice.objects.visible_to(request.user).select_related(
+            "user",
+            "standard_version__standard",
+            "standard_version__epa_plan",
+            "employer",
+            "training_provider",
+            "epao",
+        ),
+        pk=pk,
+    )
+
+
+def _epa(request: AuthenticatedHttpRequest, pk: int) -> Epa:
+    return get_object_or_404(
+        Epa.objects.visible_to(request.user).select_related(
+            "apprentice__user",
+            "apprentice__standard_version__standard",
+            "apprentice__standard_version__epa_plan",
+            "apprentice__employer",
+            "apprentice__training_provider",
+            "apprentice__epao",
+            "assessor",
+            "gateway",
+        ),
+        pk=pk,
+    )
+
+
+def _current_attempt(apprentice: Apprentice) -> GatewayAttempt | None:
+    return (
+        apprentice.gateway_attempts.prefetch_related(
+            Prefetch(
+                "items", queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
+            )
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+@require_GET
+@permission_required("epa.view_gatewayattempt", raise_exception=True)
+def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    attempt = _current_attempt(apprentice)
+    context = {
+        "apprentice": apprentice,
+        "attempt": attempt,
+        "attempts": apprentice.gateway_attempts.order_by("-number"),
+        "blockers": gateway_flow.gateway_blockers(apprentice),
+        "problems": gateway_flow.submission_problems(attempt)
+        if attempt and attempt.is_open
+        else [],
+        "can_prepare": request.user.has_perm("epa.prepare_gateway")
+        and request.user.organisation_id == apprentice.training_provider_id,
+        "can_decide": request.user.has_perm("epa.decide_gateway")
+        and attempt is not None
+        and attempt.status == GatewayAttempt.Status.SUBMITTED,
+        "confirmable": {
+            item.pk
+            for item in (attempt.items.all() if attempt else [])
+            if item.can_be_confirmed_by(request.user)
+        },
+    }
+    return render(request, "epa/gateway.html", context)
+
+
+@require_POST
+@permission_required("epa.prepare_gateway", raise_exception=True)
+def gateway_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    if request.user.organisation_id != apprentice.training_provider_id:
+        raise PermissionDenied
+    try:
+        gateway_flow.start_gateway(apprentice, by=request.user)
+    except EpaStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Gateway started. Complete the checklist, then submit it.")
+    return redirect("epa:gateway", pk=apprentice.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.confirm_gateway", raise_exception=True)
+def gateway_item_confirm(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    item = get_object_or_404(GatewayItem, pk=item_pk, attempt__apprentice=apprentice)
+    if not item.can_be_confirmed_by(request.user):
+        raise PermissionDenied
+    form = EnglishMathsForm(_data(request)) if item.kind == GatewayItem.Kind.ENGLISH_MATHS else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        fields = form.cleaned_data if form else {"details": request.POST.get("details", "")}
+        gateway_flow.confirm_item(item, by=request.user, **fields)
+        messages.success(request, f"Confirmed: {item.text}")
+        return redirect("epa:gateway", pk=apprentice.pk)
+    return render(
+        request,
+        "epa/gateway_item_confirm.html",
+        {"apprentice": apprentice, "item": item, "form": form},
+    )
+
+
+@require_POST
+@permission_required("epa.prepare_gateway", raise_exception=True)
+def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    attempt = _current_attempt(apprentice)
+    if attempt is None or request.user.organisation_id != apprentice.training_provider_id:
+        raise PermissionDenied
+    try:
+        gateway_flow.submit_gateway(attempt, by=request.user)
+    except EpaStateError as error:
+        messages.error(request, f"The gateway was not submitted: {error}.")
+    else:
+        messages.success(request, f"Gateway submitted to the EPAO. Pack hash {attempt.pack_hash}.")
+    return redirect("epa:gateway", pk=apprentice.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.decide_gateway", raise_exception=True)
+def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    attempt = _current_attempt(apprentice)
+    if attempt is None or attempt.status != GatewayAttempt.Status.SUBMITTED:
+        raise PermissionDenied
+    form = GatewayDecisionForm(_data(request), items=list(attempt.items.all()))
+    if request.method == "POST" and form.is_valid():
+        try:
+            epa = gateway_flow.decide_gateway(
+                attempt,
+                form.decisions(),
+                by=request.user,
+                gateway_date=form.cleaned_data["gateway_date"],
+            )
+        except EpaStateError as error:
+            messages.error(request, str(error))
+            return redirect("epa:gateway", pk=apprentice.pk)
+        if epa:
+            messages.success(request, "Gateway accepted. The EPA period has started.")
+            return redirect(epa)
+        messages.success(request, "Gateway rejected. The training provider can resubmit.")
+        return redirect("epa:gateway", pk=apprentice.pk)
+    return render(
+        request,
+        "epa/gateway_decide.html",
+        {"apprentice": apprentice, "attempt": attempt, "form": form},
+    )
+
+
+@require_GET
+@permission_required("epa.view_gatewayattempt", raise_exception=True)
+def gateway_pack(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
+    return render(request, "epa/gateway_pack.html", {"apprentice": apprentice, "attempt": attempt})
+
+
+@require_GET
+@permission_required("epa.view_epa", raise_exception=True)
+def epa_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    query = EpaListQuery.from_request(request)
+    epas = query.apply(Epa.objects.visible_to(request.user), user=request.user)
+    page = Paginator(epas, 25).get_page(request.GET.get("page"))
+    return render(
+        request, "epa/epa_list.html", {"page": page, "query": query, "today": timezone.localdate()}
+    )
+
+
+@require_GET
+@permission_required("epa.view_epa", raise_exception=True)
+def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    epa = _epa(request, pk)
+    assessments = list(
+        epa.assessments.select_related("method", "recorded_by").prefetch_related(
+            "questions", "criterion_decisions__criterion"
+        )
+    )
+    results = list(
+        epa.results.select_related("assessor", "moderator").prefetch_related("amendments__by")
+    )
+    context = {
+        "epa": epa,
+        "apprentice": epa.apprentice,
+        "assessments": assessments,
+        "results": results,
+        "events": epa.apprentice.epa_events.select_related("actor"),
+        "provisional": grading.current_overall(epa) if epa.status != Epa.Status.FINAL else None,
+        "problems": grading.moderation_problems(epa) if epa.can_be_graded_by(request.user) else [],
+        "can_grade": epa.can_be_graded_by(request.user),
+        "can_manage": epa.can_be_managed_by(request.user),
+        "can_moderate": epa.can_be_moderated_by(request.user),
+        "show_grades": epa.status == Epa.Status.FINAL
+        or request.user.role in (Role.ASSESSOR, Role.EPAO_ADMIN),
+    }
+    return render(request, "epa/epa_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.manage_epa", raise_exception=True)
+def epa_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    epa = _epa(request, pk)
+    if not epa.can_be_managed_by(request.user):
+        raise PermissionDenied
+    form = AssignAssessorForm(_data(request), epao_id=epa.apprentice.epao_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading.assign_assessor(epa, form.cleaned_data["assessor"], by=request.user)
+        except EpaStateError as error:
+            form.add_error("assessor", str(error))
+        else:
+            messages.success(request, f"{form.cleaned_data['assessor']} assigned.")
+            return redirect(epa)
+    return render(
+        request,
+        "epa/epa_form.html",
+        {"epa": epa, "form": form, "heading": "Assign an independent assessor"},
+    )
+
+
+def _assessment(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> MethodAssessment:
+    epa = _epa(request, pk)
+    assessment = get_object_or_404(epa.assessments.select_related("method"), pk=assessment_pk)
+    assessment.epa = epa
+    return assessment
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.manage_epa", raise_exception=True)
+def assessment_schedule(
+    request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
+) -> HttpResponse:
+    assessment = _assessment(request, pk, assessment_pk)
+    if not assessment.epa.can_be_managed_by(request.user):
+        raise PermissionDenied
+    initial = {}
+    if assessment.scheduled_for:
+        local = timezone.localtime(assessment.scheduled_for)
+        initial = {
+            "date": local.date(),
+            "time": local.time(),
+            "location": assessment.location,
+            "adjustments": assessment.adjustments,
+        }
+    form = ScheduleForm(_data(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading.schedule(
+                assessment,
+                by=request.user,
+                scheduled_for=form.scheduled_for(),
+                location=form.cleaned_data["location"],
+                adjustments=form.cleaned_data["adjustments"],
+            )
+        except EpaStateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{assessment.method.name} scheduled.")
+        return redirect(assessment.epa)
+    return render(
+        request,
+        "epa/epa_form.html",
+        {"epa": assessment.epa, "form": form, "heading": f"Schedule: {assessment.method.name}"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.grade_epa", raise_exception=True)
+def assessment_record(
+    request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
+) -> HttpResponse:
+    assessment = _assessment(request, pk, assessment_pk)
+    if not assessment.epa.can_be_graded_by(request.user):
+        raise PermissionDenied
+    questions = list(assessment.questions.all())
+    rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
+    initial = {
+        "seen_version": assessment.version,
+        "assessed_on": assessment.assessed_on,
+        "duration_minutes": assessment.duration_minutes,
+        "evidence_referred": assessment.evidence_referred,
+        "judgement": assessment.judgement,
+        "grade": assessment.grade,
+        "grade_justification": assessment.grade_justification,
+        **{f"question_{q.number}": q.text for q in questions},
+        **{f"notes_{q.number}": q.notes for q in questions},
+    }
+    form = AssessmentForm(_data(request), initial=initial, assessment=assessment, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        record = AssessmentRecord(
+            assessed_on=data["assessed_on"],
+            duration_minutes=data["duration_minutes"],
+            questions=data["questions"],
+            evidence_referred=data["evidence_referred"],
+            judgement=data["judgement"],
+            decisions=form.decisions(),
+            grade=data.get("grade", ""),
+            grade_justification=data.get("grade_justification", ""),
+        )
+        try:
+            grading.record_assessment(
+                assessment, record, by=request.user, seen_version=data["seen_version"]
+            )
+        except EpaStateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"{assessment.method.name} saved: provisional grade {assessment.final_grade}.",
+            )
+            return redirect(assessment.epa)
+    return render(
+        request,
+        "epa/assessment_record.html",
+        {"epa": assessment.epa, "assessment": assessment, "form": form},
+    )
+
+
+@require_POST
+@permission_required("epa.grade_epa", raise_exception=True)
+def epa_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    epa = _epa(request, pk)
+    try:
+        grading.submit_for_moderation(epa, by=request.user)
+    except EpaStateError as error:
+        messages.error(request, f"Not submitted: {error}.")
+    else:
+        messages.success(request, "Provisional grades submitted for moderation.")
+    return redirect(epa)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.moderate_epa", raise_exception=True)
+def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    epa = _epa(request, pk)
+    if not epa.can_be_moderated_by(request.user):
+        raise PermissionDenied
+    form = ModerationForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = grading.moderate(
+                epa,
+                by=request.user,
+                confirm=form.cleaned_data["decision"] == "confirm",
+                comment=form.cleaned_data["comment"],
+            )
+        except EpaStateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"Result confirmed: {result.overall_grade}."
+                if result
+                else "Grades returned to the assessor.",
+            )
+        return redirect(epa)
+    return render(
+        request,
+        "epa/epa_form.html",
+        {
+            "epa": epa,
+            "form": form,
+            "heading": "Moderate the provisional grades",
+            "provisional": grading.current_overall(epa),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.manage_epa", raise_exception=True)
+def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    epa = _epa(request, pk)
+    if not epa.can_be_managed_by(request.user):
+        raise PermissionDenied
+    failed = [a for a in grading.latest_assessments(epa) if a.final_grade == grading.FAIL]
+    form = ResitForm(_data(request), failed=failed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading.record_resit(
+                epa,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                method_ids=[int(m) for m in form.cleaned_data["methods"]],
+            )
+        except EpaStateError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Recorded. Schedule the new assessment.")
+        return redirect(epa)
+    return render(
+        request,
+        "epa/epa_form.html",
+        {"epa": epa, "form": form, "heading": "Record a resit or retake"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.manage_epa", raise_exception=True)
+def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    epa = _epa(request, pk)
+    result = epa.latest_result
+    if result is None or not epa.can_be_managed_by(request.user):
+        raise PermissionDenied
+    form = AmendmentForm(_data(request), grades=list(epa.plan.overall_grades))
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading.amend_result(result, by=request.user, **form.cleaned_data)
+        except EpaStateError as error:
+            form.add_error("overall_after", str(error))
+        else:
+            messages.success(request, "Amendment recorded.")
+            return redirect(epa)
+    return render(
+        request,
+        "epa/epa_form.html",
+        {"epa": epa, "form": form, "heading": "Amend the final result"},
+    )

@@ -1,0 +1,274 @@
+import datetime
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from epa import grading
+from epa.grading import AssessmentRecord, Decision
+from epa.models import EpaResult, EpaStateError
+from psp.roles import Role
+from tests.factories import make_staff
+
+
+def record(assessment, *, questions=3, passes=True, distinctions=True, **fields):
+    criteria = list(assessment.method.grading_criteria.all())
+    decisions = [
+        Decision(
+            c, pass_met=passes, distinction_met=distinctions if c.distinction_descriptor else None
+        )
+        for c in criteria
+    ]
+    return AssessmentRecord(
+        assessed_on=datetime.date(2031, 4, 1),
+        duration_minutes=fields.pop("duration", 60),
+        questions=[(f"Question {n}", "") for n in range(questions)],
+        evidence_referred="Item 1",
+        judgement="Sound",
+        decisions=decisions,
+        **fields,
+    )
+
+
+def grade_all(epa, *, first=(True, True), second=(True, False)):
+    one, two = epa.assessments.order_by("method__number")
+    grading.record_assessment(
+        one,
+        record(one, passes=first[0], distinctions=first[1]),
+        by=epa.assessor,
+        seen_version=one.version,
+    )
+    grading.record_assessment(
+        two,
+        record(two, passes=second[0], distinctions=second[1]),
+        by=epa.assessor,
+        seen_version=two.version,
+    )
+
+
+class _C:
+    def __init__(self, distinction=True):
+        self.distinction_descriptor = "d" if distinction else ""
+
+
+@pytest.mark.parametrize(
+    ("decisions", "grade"),
+    [
+        ([(True, True), (True, None)], "distinction"),
+        ([(True, False), (True, None)], "pass"),
+        ([(False, True), (True, None)], "fail"),
+        ([], "fail"),
+    ],
+)
+def test_method_grade_follows_from_the_criteria(decisions, grade):
+    made = [
+        Decision(_C(distinction=d is not None), pass_met=p, distinction_met=d) for p, d in decisions
+    ]
+    assert grading.grade_from_criteria(made) == grade
+
+
+def test_too_few_questions_is_a_clear_error_and_saves_nothing(epa):
+    one = epa.assessments.order_by("method__number").first()
+    with pytest.raises(
+        EpaStateError, match="needs at least 3 questions for Imaginary interview; you recorded 2"
+    ):
+        grading.record_assessment(
+            one, record(one, questions=2), by=epa.assessor, seen_version=one.version
+        )
+    one.refresh_from_db()
+    assert one.grade == ""
+
+
+def test_only_the_assigned_assessor_can_grade(epa, apprentice):
+    other = make_staff(role=Role.ASSESSOR, organisation=apprentice.epao)
+    one = epa.assessments.first()
+    with pytest.raises(EpaStateError, match="not open for grading by you"):
+        grading.record_assessment(one, record(one), by=other, seen_version=one.version)
+
+
+def test_a_stale_form_is_refused_so_no_update_is_lost(epa):
+    one = epa.assessments.order_by("method__number").first()
+    seen = one.version
+    grading.record_assessment(one, record(one), by=epa.assessor, seen_version=seen)
+    with pytest.raises(EpaStateError, match="saved this assessment after you opened it"):
+        grading.record_assessment(
+            one, record(one, passes=False), by=epa.assessor, seen_version=seen
+        )
+    one.refresh_from_db()
+    assert one.grade == "distinction"
+
+
+def test_assessor_must_be_independent(epa, apprentice, epao_admin):
+    colleague = make_staff(role=Role.ASSESSOR, organisation=apprentice.training_provider)
+    with pytest.raises(EpaStateError, match="not independent"):
+        grading.assign_assessor(epa, colleague, by=epao_admin)
+    not_assessor = make_staff(role=Role.PROVIDER, organisation=apprentice.epao)
+    with pytest.raises(EpaStateError, match="is not an EPAO assessor"):
+        grading.assign_assessor(epa, not_assessor, by=epao_admin)
+
+
+def test_overall_grade_comes_from_the_plans_table(epa):
+    grade_all(epa)
+    assert grading.current_overall(epa) == "merit"
+
+
+def test_without_a_combination_table_the_grades_cannot_be_submitted(epa):
+    plan = epa.plan
+    plan.combination_imported = False
+    plan.save()
+    grade_all(epa)
+    with pytest.raises(EpaStateError, match="no rule for combining"):
+        grading.submit_for_moderation(epa, by=epa.assessor)
+
+
+def test_moderation_by_a_second_person_makes_the_result_final(epa, epao_admin):
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=epao_admin, confirm=True)
+    assert (result.overall_grade, result.method_grades) == (
+        "merit",
+        {"1": "distinction", "2": "pass"},
+    )
+    epa.refresh_from_db()
+    assert epa.status == "final"
+    assert epa.apprentice.__class__.objects.get(pk=epa.apprentice_id).status == "completed"
+    with pytest.raises(EpaStateError, match="not waiting for your moderation"):
+        grading.moderate(epa, by=epao_admin, confirm=True)
+
+
+def test_the_assessor_cannot_moderate_their_own_grades(epa, apprentice):
+    epa.assessor.groups.add(
+        *make_staff(role=Role.EPAO_ADMIN, organisation=apprentice.epao).groups.all()
+    )
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    assert not epa.can_be_moderated_by(epa.assessor)
+
+
+def test_returned_grades_go_back_to_the_assessor_with_the_reason(epa, epao_admin):
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    with pytest.raises(EpaStateError, match="Say why"):
+        grading.moderate(epa, by=epao_admin, confirm=False)
+    grading.moderate(epa, by=epao_admin, confirm=False, comment="Check M2B evidence")
+    epa.refresh_from_db()
+    assert (epa.status, epa.moderation_comment) == ("in_progress", "Check M2B evidence")
+
+
+def test_the_database_refuses_a_second_result_for_a_sitting(epa, epao_admin):
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    grading.moderate(epa, by=epao_admin, confirm=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EpaResult.objects.create(
+            epa=epa,
+            sitting=1,
+            overall_grade="pass",
+            method_grades={},
+            assessor=epa.assessor,
+            moderator=epao_admin,
+        )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks across connections")
+def test_two_moderators_at_once_produce_one_result(epa, epao_admin, apprentice):
+    other_admin = make_staff(role=Role.EPAO_ADMIN, organisation=apprentice.epao)
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def confirm(user):
+        from django.db import connection as thread_connection
+
+        barrier.wait()
+        try:
+            grading.moderate(epa.__class__.objects.get(pk=epa.pk), by=user, confirm=True)
+            outcomes.append("confirmed")
+        except EpaStateError as error:
+            outcomes.append(str(error))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(u,)) for u in (epao_admin, other_admin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("confirmed") == 1
+    [refused] = [outcome for outcome in outcomes if outcome != "confirmed"]
+    assert "not waiting for your moderation" in refused
+    assert EpaResult.objects.filter(epa=epa).count() == 1
+
+
+def test_resit_after_a_fail_covers_failed_methods_only_and_is_capped(epa, epao_admin):
+    grade_all(epa, first=(True, True), second=(False, False))
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    assert grading.moderate(epa, by=epao_admin, confirm=True).overall_grade == "fail"
+    one, two = epa.assessments.order_by("method__number")
+    with pytest.raises(EpaStateError, match="Only failed methods"):
+        grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[one.method_id])
+    grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[two.method_id])
+    epa.refresh_from_db()
+    assert (epa.status, epa.sitting) == ("in_progress", 2)
+    resit = epa.assessments.get(attempt=2)
+    grading.record_assessment(resit, record(resit), by=epa.assessor, seen_version=resit.version)
+    resit.refresh_from_db()
+    assert (resit.grade, resit.final_grade) == ("distinction", "pass")
+    assert grading.current_overall(epa) == "merit"
+    assert epa.assessments.count() == 3
+
+
+def test_a_correction_to_a_final_result_is_an_amendment(epa, epao_admin):
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=epao_admin, confirm=True)
+    with pytest.raises(EpaStateError, match="reason"):
+        grading.amend_result(result, by=epao_admin, overall_after="pass", reason=" ")
+    grading.amend_result(result, by=epao_admin, overall_after="pass", reason="Clerical error in M2")
+    result.refresh_from_db()
+    assert (result.overall_grade, result.current_grade) == ("merit", "pass")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks across connections")
+def test_two_saves_of_the_same_assessment_at_once_lose_nothing_silently(epa):
+    one = epa.assessments.order_by("method__number").first()
+    seen = one.version
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(passes):
+        from django.db import connection as thread_connection
+
+        barrier.wait()
+        try:
+            grading.record_assessment(
+                one.__class__.objects.get(pk=one.pk),
+                record(one, passes=passes),
+                by=epa.assessor,
+                seen_version=seen,
+            )
+            outcomes.append("saved")
+        except EpaStateError as error:
+            outcomes.append(str(error))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=save, args=(p,)) for p in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("saved") == 1
+    [refused] = [outcome for outcome in outcomes if outcome != "saved"]
+    assert "saved this assessment after you opened it" in refused
+    one.refresh_from_db()
+    assert one.version == seen + 1
