@@ -58,6 +58,8 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
             return self.filter(employer_id=user.organisation_id)
         if role == Role.EPAO_ADMIN and user.organisation_id:
             return self.filter(epao_id=user.organisation_id, status__in=Apprentice.EPA_STATUSES)
+        if role == Role.ASSESSOR:
+            return self.filter(epa__assessor=user)
         return self.none()
 
 
