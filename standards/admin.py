@@ -4,7 +4,16 @@ so a version that apprentices are on is never altered in place."""
 from django.contrib import admin
 from django.http import HttpRequest
 
-from standards.models import KSB, Duty, EpaPlan, Standard, StandardVersion
+from standards.models import (
+    KSB,
+    Duty,
+    EpaPlan,
+    GradingCriterion,
+    KsbCrosswalk,
+    Standard,
+    StandardImport,
+    StandardVersion,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -50,3 +59,24 @@ class DutyAdmin(ReadOnlyAdmin):
 class EpaPlanAdmin(ReadOnlyAdmin):
     list_display = ["version", "epa_period_months", "methods_imported", "combination_imported"]
     list_select_related = ["version__standard"]
+
+
+@admin.register(GradingCriterion)
+class GradingCriterionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "method", "pass_descriptor"]
+    list_select_related = ["method"]
+
+
+@admin.register(StandardImport)
+class StandardImportAdmin(ReadOnlyAdmin):
+    list_display = ["uploaded_at", "kind", "reference", "version", "filename", "status"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["uploaded_by"]
+    exclude = ["payload"]  # can be large; the preview page shows what it holds
+
+
+@admin.register(KsbCrosswalk)
+class KsbCrosswalkAdmin(ReadOnlyAdmin):
+    list_display = ["from_ksb", "to_ksb", "to_version", "method", "confirmed_by", "confirmed_at"]
+    list_filter = ["to_version", "method"]
+    list_select_related = ["from_ksb__version__standard", "to_ksb", "to_version__standard"]

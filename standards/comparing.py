@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
+from standards.crosswalk import crosswalk_for, has_confirmed_crosswalk
 from standards.models import KSB, StandardVersion
 
 NOT_IMPORTED = None
@@ -41,6 +42,7 @@ class Section:
     rows: list[Row]
     old_imported: bool
     new_imported: bool
+    note: str = ""
 
     @property
     def changed_count(self) -> int:
@@ -150,6 +152,31 @@ def _ksbs(version: StandardVersion) -> dict[str, str]:
     return {ksb.code: ksb.text for ksb in version.ksbs.in_standard_order()}
 
 
+def _crosswalked_ksbs(old: StandardVersion, new: StandardVersion) -> Section:
+    """KSBs paired by the crosswalk an administrator confirmed: "K3 → K4" when renumbered."""
+    pairs = crosswalk_for(old, new)
+    rows = [
+        _row(
+            ksb.code
+            if target is None or target.code == ksb.code
+            else f"{ksb.code} → {target.code}",
+            ksb.text,
+            target.text if target else None,
+            old_ok=True,
+            new_ok=True,
+        )
+        for ksb, target in pairs.items()
+    ]
+    paired = {target.pk for target in pairs.values() if target is not None}
+    rows += [
+        _row(ksb.code, None, ksb.text, old_ok=True, new_ok=True)
+        for ksb in new.ksbs.in_standard_order()
+        if ksb.pk not in paired
+    ]
+    note = "KSBs are paired by the crosswalk an administrator confirmed."
+    return Section("Knowledge, skills and behaviours", rows, True, True, note)
+
+
 def _duties(version: StandardVersion) -> dict[str, str]:
     duties = version.duties.prefetch_related(
         Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
@@ -195,7 +222,9 @@ def compare_versions(old: StandardVersion, new: StandardVersion) -> Comparison:
                 old_ok=old.duties_imported,
                 new_ok=new.duties_imported,
             ),
-            _keyed_section(
+            _crosswalked_ksbs(old, new)
+            if old.ksbs_imported and new.ksbs_imported and has_confirmed_crosswalk(old, new)
+            else _keyed_section(
                 "Knowledge, skills and behaviours",
                 _ksbs(old),
                 _ksbs(new),

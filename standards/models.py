@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.urls import reverse
+from django.utils import timezone
 
 
 class StandardManager(models.Manager["Standard"]):
@@ -126,14 +128,20 @@ class StandardVersion(models.Model):
         return hasattr(self, "epa_plan")
 
 
+def ksb_kind_order(field: str = "kind") -> Case:
+    """An expression ordering KSB kinds as the standard does: K, then S, then B."""
+    return Case(
+        *(When(**{field: kind}, then=Value(i)) for i, kind in enumerate(("K", "S", "B"))),
+        output_field=models.IntegerField(),
+    )
+
+
 class KSBQuerySet(models.QuerySet["KSB"]):
     def in_standard_order(self) -> KSBQuerySet:
         """Knowledge, then skills, then behaviours, each by number (K1, K2, ..., S1, ..., B1)."""
-        kind_order = Case(
-            *(When(kind=kind, then=Value(i)) for i, kind in enumerate(KSB.Kind.values)),
-            output_field=models.IntegerField(),
+        return self.alias(kind_order=ksb_kind_order()).order_by(
+            "version_id", "kind_order", "number"
         )
-        return self.alias(kind_order=kind_order).order_by("version_id", "kind_order", "number")
 
 
 class KSBManager(models.Manager["KSB"]):
@@ -358,3 +366,151 @@ class GradeCombination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method_grades} → {self.overall_grade}"
+
+
+class GradingCriterionManager(models.Manager["GradingCriterion"]):
+    def get_by_natural_key(
+        self, reference: str, version: str, method_number: int, code: str
+    ) -> GradingCriterion:
+        return self.get(
+            method__plan__version__standard__reference=reference,
+            method__plan__version__version=version,
+            method__number=method_number,
+            code=code,
+        )
+
+
+class GradingCriterion(models.Model):
+    """One grading criterion of an assessment method, with its pass and distinction
+    descriptors and the KSBs it assesses."""
+
+    method = models.ForeignKey(
+        AssessmentMethod, on_delete=models.CASCADE, related_name="grading_criteria"
+    )
+    code = models.CharField(max_length=20, help_text='As the EPA plan writes it, e.g. "PD1".')
+    pass_descriptor = models.TextField()
+    distinction_descriptor = models.TextField(blank=True)
+    ksbs = models.ManyToManyField(KSB, related_name="grading_criteria", blank=True)
+
+    objects = GradingCriterionManager()
+
+    class Meta:
+        ordering = ["method", "id"]
+        verbose_name_plural = "grading criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["method", "code"], name="unique_grading_criterion"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.pass_descriptor}"
+
+    def natural_key(self) -> tuple[str, str, int, str]:
+        return (*self.method.natural_key(), self.code)
+
+    natural_key.dependencies = ["standards.assessmentmethod", "standards.ksb"]  # type: ignore[attr-defined]
+
+
+class StandardImportQuerySet(models.QuerySet["StandardImport"]):
+    def pending(self) -> StandardImportQuerySet:
+        return self.filter(status=StandardImport.Status.PENDING)
+
+
+class StandardImport(models.Model):
+    """One file an administrator uploaded to import: the audit of who imported what.
+
+    The validated payload is kept from preview to confirmation, so that what is applied
+    is exactly what was previewed (its SHA-256 is checked on confirmation).
+    """
+
+    class Kind(models.TextChoices):
+        STANDARD = "standard", "Standard version (official JSON)"
+        EPA_PLAN = "epa_plan", "EPA plan (psp JSON)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        APPLIED = "applied", "Imported"
+        DISCARDED = "discarded", "Discarded"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    filename = models.CharField(max_length=255)
+    reference = models.CharField(max_length=6)
+    version = models.CharField(max_length=10)
+    payload = models.JSONField(help_text="The validated JSON object that will be imported.")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who confirmed or discarded it.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result = models.TextField(blank=True, help_text="What the import changed.")
+
+    objects = StandardImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="standard_import_sha256_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending")
+                | (Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
+                name="standard_import_decision_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference} v{self.version} ({self.filename})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("standards:import_preview", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class KsbCrosswalk(models.Model):
+    """An administrator's confirmed pairing of a KSB with its equivalent in a later version
+    (to_ksb empty: it has no equivalent there)."""
+
+    class Method(models.TextChoices):
+        GUID = "guid", "Same official GUID"
+        TEXT = "text", "Similar text"
+        MANUAL = "manual", "Chosen by an administrator"
+
+    from_ksb = models.ForeignKey(KSB, on_delete=models.CASCADE, related_name="crosswalk_from")
+    to_version = models.ForeignKey(
+        StandardVersion, on_delete=models.CASCADE, related_name="crosswalk_into"
+    )
+    to_ksb = models.ForeignKey(
+        KSB, on_delete=models.CASCADE, null=True, blank=True, related_name="crosswalk_to"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "KSB crosswalk entry"
+        verbose_name_plural = "KSB crosswalk"
+        ordering = ["to_version", "from_ksb__kind", "from_ksb__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_ksb", "to_version"], name="unique_crosswalk_per_target_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.to_ksb.code if self.to_ksb else "no equivalent"
+        return f"{self.from_ksb.code} → {target} ({self.to_version})"

@@ -29,7 +29,17 @@ register_converter(ReferenceConverter, "reference")
 app_name = "standards"
 urlpatterns = [
     path("", views.standard_list, name="standard_list"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/new/", views.import_upload, name="import_upload"),
+    path("imports/<int:pk>/", views.import_preview, name="import_preview"),
+    path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/discard/", views.import_discard, name="import_discard"),
     path("<reference:reference>/", views.standard_detail, name="standard_detail"),
     path("<reference:reference>/compare/", views.version_compare, name="version_compare"),
+    path(
+        "<reference:reference>/crosswalk/<version:old>/<version:new>/",
+        views.crosswalk,
+        name="crosswalk",
+    ),
     path("<reference:reference>/<version:version>/", views.version_detail, name="version_detail"),
 ]

@@ -1,14 +1,29 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from standards.comparing import compare_versions
-from standards.forms import CompareForm
-from standards.models import KSB, AssessmentMethod, Standard, StandardVersion
+from standards.crosswalk import (
+    confirm_crosswalk,
+    confirmed_crosswalk,
+    crosswalk_for,
+    propose_crosswalk,
+)
+from standards.forms import CompareForm, ConfirmImportForm, CrosswalkForm, ImportUploadForm
+from standards.models import KSB, AssessmentMethod, Standard, StandardImport, StandardVersion
+from standards.previewing import preview_import
+from standards.uploads import apply_import, discard_import, stage_import
+from standards.validation import InvalidImport
 
 VIEW_PERMISSION = "standards.view_standardversion"
+# Only administrators hold these: they import versions and confirm crosswalks.
+IMPORT_PERMISSION = "standards.add_standardversion"
+CROSSWALK_PERMISSION = "standards.change_standardversion"
 
 
 @require_GET
@@ -92,4 +107,114 @@ def version_compare(request: HttpRequest, reference: str) -> HttpResponse:
         "standards/version_compare.html",
         {"standard": standard, "form": form, "comparison": comparison},
         status=200 if form.is_valid() else 400,
+    )
+
+
+@require_GET
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_list(request: HttpRequest) -> HttpResponse:
+    imports = StandardImport.objects.select_related("uploaded_by", "decided_by")
+    page = Paginator(imports, 25).get_page(request.GET.get("page"))
+    return render(request, "standards/import_list.html", {"page": page})
+
+
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            staged, note = stage_import(
+                upload,
+                kind=form.cleaned_data["kind"],
+                filename=upload.name,
+                by=request.user,
+                reference=form.cleaned_data["reference"] or None,
+                version=form.cleaned_data["version"] or None,
+            )
+        except InvalidImport as error:
+            form.add_problems(error.problems)
+        else:
+            if note:
+                messages.info(request, note)
+            return redirect(staged)
+    status = 400 if form.errors else 200
+    return render(request, "standards/import_upload.html", {"form": form}, status=status)
+
+
+@require_GET
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    standard_import = get_object_or_404(
+        StandardImport.objects.select_related("uploaded_by", "decided_by"), pk=pk
+    )
+    preview, problems = None, []
+    if standard_import.is_pending:
+        try:
+            preview = preview_import(standard_import)
+        except InvalidImport as error:
+            problems = error.problems
+    form = ConfirmImportForm(initial={"sha256": standard_import.sha256})
+    context = {"standard_import": standard_import, "preview": preview, "problems": problems}
+    return render(request, "standards/import_preview.html", {**context, "form": form})
+
+
+@require_POST
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    standard_import = get_object_or_404(StandardImport, pk=pk)
+    form = ConfirmImportForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["sha256"] != standard_import.sha256:
+        messages.error(request, "That was not the upload shown here: check this preview again.")
+        return redirect(standard_import)
+    try:
+        result = apply_import(standard_import, by=request.user)
+    except InvalidImport:
+        messages.error(request, "Nothing was imported: psp has changed since the preview.")
+        return redirect(standard_import)
+    messages.success(request, result.summary)
+    return redirect("standards:version_detail", result.reference, result.version)
+
+
+@require_POST
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    standard_import = get_object_or_404(StandardImport.objects.pending(), pk=pk)
+    discard_import(standard_import, by=request.user)
+    messages.success(request, f"{standard_import.filename} discarded: nothing was imported.")
+    return redirect("standards:import_list")
+
+
+@permission_required(CROSSWALK_PERMISSION, raise_exception=True)
+def crosswalk(request: HttpRequest, reference: str, old: str, new: str) -> HttpResponse:
+    old_version, new_version = _version_pair(request, reference, old, new)
+    ready = old_version.ksbs_imported and new_version.ksbs_imported
+    proposals = propose_crosswalk(old_version, new_version) if ready else []
+    confirmed = confirmed_crosswalk(old_version, new_version)
+    form = CrosswalkForm(
+        request.POST or None,
+        proposals=proposals,
+        new_ksbs=list(new_version.ksbs.in_standard_order()),
+        current=crosswalk_for(old_version, new_version) if ready else {},
+    )
+    if request.method == "POST" and ready and form.is_valid():
+        confirm_crosswalk(old_version, new_version, choices=form.choices_made(), by=request.user)
+        messages.success(request, f"KSB crosswalk from version {old} to version {new} saved.")
+        return redirect(
+            f"{reverse('standards:version_compare', args=[reference])}?old={old}&new={new}"
+        )
+    rows = [(p, form[form.field_name(p.old)], confirmed.get(p.old)) for p in proposals]
+    context = {"old": old_version, "new": new_version, "form": form, "rows": rows, "ready": ready}
+    return render(request, "standards/crosswalk.html", context, status=400 if form.errors else 200)
+
+
+def _version_pair(
+    request: HttpRequest, reference: str, old: str, new: str
+) -> tuple[StandardVersion, StandardVersion]:
+    if old == new:
+        raise Http404("A crosswalk joins two different versions.")
+    versions = StandardVersion.objects.visible_to(request.user).select_related("standard")
+    return (
+        get_object_or_404(versions, standard__reference=reference, version=old),
+        get_object_or_404(versions, standard__reference=reference, version=new),
     )

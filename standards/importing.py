@@ -1,0 +1,881 @@
+"""Importing a standard version from the official JSON of the apprenticeship-standards API
+(DATA-NOTES), and the uploads an administrator previews and confirms (StandardImport).
+
+Rules, for both this format and the EPA plan format (standards.plan_importing):
+- everything is validated first; every problem is reported with its JSON path, and
+  nothing is written unless there are none;
+- a version already in psp is never changed in place: a file whose content differs from it
+  is refused, and the changed content must be published as a new version number. Parts
+  that psp does not hold yet ("not yet imported": KSBs, duties, an empty field, a missing
+  official GUID) are filled in, and a version's life cycle (status, start and end dates)
+  is brought up to date;
+- importing the same content again changes nothing, and says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any, cast
+
+import ijson
+from django.db import models, transaction
+from django.utils.text import capfirst
+
+from standards.exporting import KSB_LISTS, made_up_guid
+from standards.models import KSB, Duty, Standard, StandardVersion
+from standards.validation import (
+    REFERENCE_PATTERN,
+    VERSION_PATTERN,
+    Checker,
+    InvalidImport,
+    Problem,
+    type_name,
+)
+
+STATUSES = {
+    "approved for delivery": StandardVersion.Status.APPROVED,
+    "approved": StandardVersion.Status.APPROVED,
+    "retired": StandardVersion.Status.RETIRED,
+    "withdrawn": StandardVersion.Status.WITHDRAWN,
+    "in development": StandardVersion.Status.IN_DEVELOPMENT,
+    "in_development": StandardVersion.Status.IN_DEVELOPMENT,
+    "proposal in development": StandardVersion.Status.IN_DEVELOPMENT,
+}
+
+# A version's life cycle, which the official data updates over time without changing what
+# apprentices are assessed against; everything else of a version is its content.
+LIFECYCLE_FIELDS = {
+    "status",
+    "earliest_start_date",
+    "latest_start_date",
+    "latest_end_date",
+    "date_updated",
+    "provenance",
+}
+
+SMALL_INTEGER_MAX = 32767  # the largest PositiveSmallIntegerField value on every database
+_CODE_PREFIX = {kind: re.compile(rf"^{kind}\d{{1,3}}(?:\s*[:.\-–]\s*|\s+)") for kind in "KSB"}
+
+
+def version_key(version: object) -> tuple[int, int]:
+    """Sort key for version numbers: 1.10 comes after 1.9."""
+    if isinstance(version, str) and VERSION_PATTERN.match(version):
+        major, minor = version.split(".")
+        return int(major), int(minor)
+    return (-1, -1)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    reference: str
+    version: str
+    created: bool
+    changes: list[str]
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def summary(self) -> str:
+        if not self.changes:
+            return (
+                f"{self.reference} v{self.version} is already in psp with the same content: "
+                "nothing changed."
+            )
+        verb = "would change" if self.dry_run else "changed"
+        return f"{self.reference} v{self.version} {verb}: " + "; ".join(self.changes) + "."
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The one standard version object picked out of a file, and how it was picked."""
+
+    payload: dict[str, Any]
+    note: str = ""
+
+
+def _json_error(error: Exception) -> InvalidImport:
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else "it ends too soon"
+    return InvalidImport([Problem("$", f"the file is not valid JSON ({first_line})")])
+
+
+def read_official(
+    stream: IO[bytes],
+    *,
+    reference: str | None = None,
+    version: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Selection:
+    """The standard version object in a file holding one object, or the API's full array.
+
+    An array is streamed, one standard version at a time, so a file of thousands of
+    versions is never held in memory; `reference` picks the standard and `version` the
+    version of it (by default the latest in the file). `progress` is called with the
+    number of versions read so far, every hundred.
+    """
+    try:
+        events = ijson.parse(stream, use_float=True)
+        first = next(events, None)
+        if first is None:
+            raise InvalidImport([Problem("$", "the file is empty")])
+        events = itertools.chain([first], events)
+        if first[1] == "start_map":
+            payload = next(ijson.items(events, ""))
+            _check_chosen(payload, reference=reference, version=version)
+            return Selection(payload)
+        if first[1] != "start_array":
+            raise InvalidImport(
+                [
+                    Problem(
+                        "$",
+                        "must be a standard version object, or the API's list of them, "
+                        f"not {type_name(first[2])}",
+                    )
+                ]
+            )
+        return _pick_from_array(
+            ijson.items(events, "item"), reference=reference, version=version, progress=progress
+        )
+    except ijson.JSONError as error:
+        raise _json_error(error) from error
+
+
+def _check_chosen(payload: Any, *, reference: str | None, version: str | None) -> None:
+    if not isinstance(payload, dict):
+        return
+    problems = []
+    if reference and payload.get("referenceNumber") != reference:
+        problems.append(
+            Problem(
+                "$.referenceNumber",
+                f"is {payload.get('referenceNumber')!r}, but you asked to import {reference}",
+            )
+        )
+    if version and payload.get("version") != version:
+        problems.append(
+            Problem("$.version", f"is {payload.get('version')!r}, but you asked for {version}")
+        )
+    if problems:
+        raise InvalidImport(problems)
+
+
+def _pick_from_array(
+    items: Any,
+    *,
+    reference: str | None,
+    version: str | None,
+    progress: Callable[[int], None] | None,
+) -> Selection:
+    if not reference:
+        raise InvalidImport(
+            [
+                Problem(
+                    "$",
+                    "the file holds a list of standard versions: say which standard to import "
+                    "by its reference, such as ST0494",
+                )
+            ]
+        )
+    chosen: dict[str, Any] | None = None
+    found: list[str] = []
+    count = 0
+    for count, item in enumerate(items, start=1):
+        if progress and count % 100 == 0:
+            progress(count)
+        if not isinstance(item, dict) or item.get("referenceNumber") != reference:
+            continue
+        found.append(str(item.get("version")))
+        if version is not None:
+            if item.get("version") == version and chosen is None:
+                chosen = item
+        elif chosen is None or version_key(item.get("version")) > version_key(
+            chosen.get("version")
+        ):
+            chosen = item
+    if progress:
+        progress(count)
+    if not found:
+        raise InvalidImport(
+            [Problem("$", f"none of the {count:,} standard versions in the file is {reference}")]
+        )
+    if chosen is None:
+        raise InvalidImport(
+            [
+                Problem(
+                    "$",
+                    f"the file has {reference} in version(s) {', '.join(found)}, "
+                    f"but not version {version}",
+                )
+            ]
+        )
+    note = f"Took {reference} v{chosen.get('version')} from the {count:,} versions in the file"
+    if version is None and len(found) > 1:
+        note += f" (the latest of its versions {', '.join(sorted(found, key=version_key))})"
+    return Selection(chosen, note + ".")
+
+
+def read_json_object(stream: IO[bytes]) -> Any:
+    """A small JSON file (such as an EPA plan), read whole."""
+    raw = stream.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise InvalidImport([Problem("$", "the file is not text in UTF-8")]) from error
+    except json.JSONDecodeError as error:
+        raise InvalidImport(
+            [
+                Problem(
+                    "$",
+                    f"the file is not valid JSON ({error.msg} at line {error.lineno}, "
+                    f"column {error.colno})",
+                )
+            ]
+        ) from error
+
+
+# Parsing and validating ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KsbData:
+    kind: str
+    number: int
+    text: str
+    guid: uuid.UUID | None
+    path: str
+    guid_path: str
+
+    @property
+    def code(self) -> str:
+        return f"{self.kind}{self.number}"
+
+
+@dataclass(frozen=True)
+class DutyData:
+    number: int
+    text: str
+    is_core: bool | None
+    criteria: tuple[str, ...]
+    ksb_codes: tuple[str, ...]
+    guid: uuid.UUID | None
+    path: str
+
+
+@dataclass
+class StandardData:
+    """A standard version as the file gives it. `fields` holds only the StandardVersion
+    fields the file gives, `paths` where in the file each came from; `ksbs` and `duties`
+    are None when the file does not give them."""
+
+    reference: str
+    version: str
+    fields: dict[str, Any]
+    paths: dict[str, str]
+    ksbs: tuple[KsbData, ...] | None
+    duties: tuple[DutyData, ...] | None
+
+    @property
+    def title(self) -> str:
+        return str(self.fields.get("title", ""))
+
+
+# StandardVersion field: (official keys, newest first; kind). The "psp." keys are psp's own.
+OFFICIAL_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "title": (("title",), "text"),
+    "level": (("level",), "level"),
+    "route": (("route",), "text"),
+    "lars_code": (("larsCode",), "lars"),
+    "typical_duration_months": (("proposedTypicalDuration", "typicalDuration"), "integer"),
+    "max_funding": (("proposedMaxFunding", "maxFunding"), "integer"),
+    "approved_for_delivery": (("approvedForDelivery",), "date"),
+    "earliest_start_date": (("versionEarliestStartDate", "earliestStartDate"), "date"),
+    "latest_start_date": (("versionLatestStartDate", "latestStartDate"), "date"),
+    "latest_end_date": (("versionLatestEndDate", "latestEndDate"), "date"),
+    "overview_of_role": (("overviewOfRole",), "text"),
+    "typical_job_titles": (("typicalJobTitles",), "texts"),
+    "change_detail": (("change",), "text"),
+    "date_updated": (("psp.dateUpdated",), "date"),
+    "integration": (("psp.integration",), "text"),
+    "occupation_summary": (("psp.occupationSummary",), "text"),
+    "english_and_maths": (("psp.englishAndMaths",), "text"),
+    "employers_involved": (("psp.employersInvolved",), "text"),
+    "provenance": (("psp.provenance",), "text"),
+}
+PSP_KEYS = {key.removeprefix("psp.") for keys, _ in OFFICIAL_FIELDS.values() for key in keys}
+
+
+def _max_length(field_name: str) -> int | None:
+    """The longest text, or largest number, the field holds."""
+    model_field = StandardVersion._meta.get_field(field_name)
+    if isinstance(model_field, models.PositiveIntegerField):
+        return 2_147_483_647
+    return getattr(model_field, "max_length", None)
+
+
+def parse_official(payload: Any) -> StandardData:
+    """Validate one standard version object of the official format; raise InvalidImport
+    listing every problem."""
+    check = Checker()
+    if not isinstance(payload, dict):
+        check.add("$", f"must be a standard version object, not {type_name(payload)}")
+        check.raise_if_any()
+    obj = cast(dict[str, Any], payload)
+    reference = check.text(obj, "referenceNumber", "$", required=True) or ""
+    if reference and not REFERENCE_PATTERN.match(reference):
+        check.add("$.referenceNumber", f"“{reference}” is not ST followed by four digits")
+    version = obj.get("version")
+    if "version" not in obj:
+        check.add("$.version", "missing: every file must give “version”")
+    elif not isinstance(version, str):
+        check.add("$.version", f'must be text like "1.1", not {type_name(version)}')
+    elif not VERSION_PATTERN.match(version):
+        check.add("$.version", f"“{version}” is not a version number: it must be like 1.1")
+    status_text = check.text(obj, "status", "$", required=True)
+    fields: dict[str, Any] = {}
+    paths: dict[str, str] = {}
+    if status_text is not None:
+        status = STATUSES.get(status_text.lower())
+        if status is None:
+            check.add(
+                "$.status",
+                f"“{status_text}” is not a status psp knows: use one of "
+                "Approved for delivery, Retired, Withdrawn, In development",
+            )
+        else:
+            fields["status"], paths["status"] = status.value, "$.status"
+    for key in ("title", "level"):
+        if obj.get(key) is None:
+            check.add(f"$.{key}", f"missing: every file must give “{key}”")
+    psp = check.obj(obj, "psp", "$") or {}
+    check.only_known_keys(psp, PSP_KEYS, "$.psp")
+    for field_name, (keys, kind) in OFFICIAL_FIELDS.items():
+        for key in keys:
+            container, name, path = (
+                (psp, key[4:], "$.psp") if key[:4] == "psp." else (obj, key, "$")
+            )
+            if container.get(name) is not None:
+                value = _read_field(check, container, name, path, kind, _max_length(field_name))
+                if value is not None:
+                    fields[field_name], paths[field_name] = value, f"{path}.{name}"
+                break
+    eqa = check.obj(obj, "eQAProvider", "$")
+    if eqa is not None:
+        provider = check.text(eqa, "providerName", "$.eQAProvider")
+        if provider is not None:
+            fields["eqa_provider"] = provider
+            paths["eqa_provider"] = "$.eQAProvider.providerName"
+    earliest, latest = fields.get("earliest_start_date"), fields.get("latest_start_date")
+    if earliest and latest and latest < earliest:
+        check.add(paths["latest_start_date"], "is before the earliest start date")
+    ksbs = _parse_ksbs(check, obj, reference, version if isinstance(version, str) else "")
+    duties = _parse_duties(check, obj, ksbs, reference, version if isinstance(version, str) else "")
+    data = StandardData(
+        reference=reference,
+        version=cast(str, version),
+        fields=fields,
+        paths=paths,
+        ksbs=ksbs,
+        duties=duties,
+    )
+    if check.problems and REFERENCE_PATTERN.match(reference) and isinstance(version, str):
+        # Also report how what did read differs from psp, so one attempt lists everything.
+        known = {problem.path for problem in check.problems}
+        for problem in _plan_standard(data, partial=True).problems:
+            if problem.path not in known:
+                check.problems.append(problem)
+    check.raise_if_any()
+    return data
+
+
+def _read_field(
+    check: Checker, obj: dict[str, Any], key: str, path: str, kind: str, max_length: int | None
+) -> Any:
+    value: Any
+    if kind == "text":
+        value = check.text(obj, key, path, required=key == "title")
+        if value is not None and max_length and len(value) > max_length:
+            check.add(f"{path}.{key}", f"is longer than {max_length} characters")
+            return None
+        return value
+    if kind == "level":
+        return check.integer(obj, key, path, required=True, minimum=1, maximum=8)
+    if kind == "integer":
+        return check.integer(obj, key, path, maximum=max_length or SMALL_INTEGER_MAX)
+    if kind == "date":
+        return check.date(obj, key, path)
+    if kind == "texts":
+        return check.texts(obj, key, path)
+    # The LARS code: a number in the API, text in psp.
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        check.add(f"{path}.{key}", f"must be a number or text, not {type_name(value)}")
+        return None
+    value = str(value).strip()
+    if value == "0":  # the API's "no LARS code yet"
+        return ""
+    if max_length and len(value) > max_length:
+        check.add(f"{path}.{key}", f"is longer than {max_length} characters")
+        return None
+    return value
+
+
+def _guid(check: Checker, obj: Mapping[str, Any], key: str, path: str) -> uuid.UUID | None:
+    value = obj.get(key)
+    if key not in obj:
+        check.add(f"{path}.{key}", f"missing: each item needs its official GUID in “{key}”")
+        return None
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        pass
+    check.add(f"{path}.{key}", f"{value!r} is not a GUID")
+    return None
+
+
+def _official_guid(
+    guid: uuid.UUID | None, reference: str, version: str, code: str
+) -> uuid.UUID | None:
+    """None for a GUID psp made up when exporting (see exporting.made_up_guid)."""
+    return None if guid == made_up_guid(reference, version, code) else guid
+
+
+def _parse_ksbs(
+    check: Checker, obj: dict[str, Any], reference: str, version: str
+) -> tuple[KsbData, ...] | None:
+    present = [list_key for list_key, _, _ in KSB_LISTS.values() if list_key in obj]
+    if not present:
+        return None
+    ksbs: list[KsbData] = []
+    seen_guids: dict[uuid.UUID, str] = {}
+    for kind, (list_key, id_key, _) in KSB_LISTS.items():
+        if list_key not in obj:
+            check.add(
+                f"$.{list_key}",
+                "missing: give knowledges, skills and behaviours together "
+                "(an empty list where there are none)",
+            )
+            continue
+        seen_texts: dict[str, str] = {}
+        for index, item in enumerate(check.items(obj, list_key, "$") or []):
+            path = f"$.{list_key}[{index}]"
+            code = f"{kind}{index + 1}"
+            if not isinstance(item, dict):
+                check.add(
+                    path, f"must be an object with {id_key} and detail, not {type_name(item)}"
+                )
+                continue
+            guid = _guid(check, item, id_key, path)
+            text = check.text(item, "detail", path, required=True)
+            if text is not None:
+                text = _CODE_PREFIX[kind].sub("", text, count=1)
+                if text in seen_texts:
+                    check.add(
+                        f"{path}.detail",
+                        f"{code} has the same text as {seen_texts[text]}: a KSB is listed twice",
+                    )
+                seen_texts.setdefault(text, code)
+            if guid is not None:
+                if guid in seen_guids:
+                    check.add(
+                        f"{path}.{id_key}",
+                        f"{code} has the same GUID as {seen_guids[guid]}: a KSB is listed twice",
+                    )
+                seen_guids.setdefault(guid, code)
+            if text is not None:
+                ksbs.append(
+                    KsbData(
+                        kind=kind,
+                        number=index + 1,
+                        text=text,
+                        guid=guid,
+                        path=path,
+                        guid_path=f"{path}.{id_key}",
+                    )
+                )
+    return tuple(
+        KsbData(
+            kind=k.kind,
+            number=k.number,
+            text=k.text,
+            guid=_official_guid(k.guid, reference, version, k.code),
+            path=k.path,
+            guid_path=k.guid_path,
+        )
+        for k in ksbs
+    )
+
+
+def _parse_duties(
+    check: Checker,
+    obj: dict[str, Any],
+    ksbs: tuple[KsbData, ...] | None,
+    reference: str,
+    version: str,
+) -> tuple[DutyData, ...] | None:
+    items = check.items(obj, "duties", "$")
+    if items is None:
+        return None
+    # Mapping GUIDs are resolved against the file's own GUIDs (made-up ones included).
+    by_guid = {k.guid or made_up_guid(reference, version, k.code): k for k in ksbs or ()}
+    duties: list[DutyData] = []
+    seen_texts: dict[str, int] = {}
+    seen_guids: dict[uuid.UUID, int] = {}
+    for index, item in enumerate(items):
+        path = f"$.duties[{index}]"
+        number = index + 1
+        if not isinstance(item, dict):
+            check.add(path, f"must be a duty object, not {type_name(item)}")
+            continue
+        id_key = "dutyId" if "dutyId" in item or "dutyID" not in item else "dutyID"
+        guid = _guid(check, item, id_key, path)
+        text = check.text(item, "dutyDetail", path, required=True)
+        if text is not None:
+            if text in seen_texts:
+                check.add(
+                    f"{path}.dutyDetail",
+                    f"duty {number} has the same text as duty {seen_texts[text]}",
+                )
+            seen_texts.setdefault(text, number)
+        if guid is not None:
+            if guid in seen_guids:
+                check.add(
+                    f"{path}.{id_key}",
+                    f"duty {number} has the same GUID as duty {seen_guids[guid]}",
+                )
+            seen_guids.setdefault(guid, number)
+        is_core = item.get("isThisACoreDuty")
+        if is_core not in (None, 0, 1, True, False):
+            check.add(f"{path}.isThisACoreDuty", f"must be 0 or 1, not {is_core!r}")
+            is_core = None
+        criteria = _criteria(check, item, path)
+        codes: list[str] = []
+        for kind, (_, _, mapped_key) in KSB_LISTS.items():
+            label = KSB.Kind(kind).label.lower()
+            for position, value in enumerate(check.items(item, mapped_key, path) or []):
+                mapped_path = f"{path}.{mapped_key}[{position}]"
+                try:
+                    ksb = by_guid.get(uuid.UUID(value)) if isinstance(value, str) else None
+                except ValueError:
+                    check.add(mapped_path, f"{value!r} is not a GUID")
+                    continue
+                if ksb is None:
+                    check.add(
+                        mapped_path,
+                        f"{value!r} is not the GUID of any KSB in this file: "
+                        f"the duty is mapped to {label} that the file does not list",
+                    )
+                elif ksb.kind != kind:
+                    check.add(
+                        mapped_path,
+                        f"is the GUID of {ksb.code}, which is not {label}",
+                    )
+                elif ksb.code in codes:
+                    check.add(mapped_path, f"{ksb.code} is mapped to this duty twice")
+                else:
+                    codes.append(ksb.code)
+        if text is not None:
+            duties.append(
+                DutyData(
+                    number=number,
+                    text=text,
+                    is_core=None if is_core is None else bool(is_core),
+                    criteria=criteria,
+                    ksb_codes=tuple(codes),
+                    guid=_official_guid(guid, reference, version, f"D{number}"),
+                    path=path,
+                )
+            )
+    return tuple(duties)
+
+
+def _criteria(check: Checker, item: dict[str, Any], path: str) -> tuple[str, ...]:
+    value = item.get("criteriaForMeasuringPerformance")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(line.strip() for line in value.splitlines() if line.strip())
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return tuple(line.strip() for line in value if line.strip())
+    check.add(
+        f"{path}.criteriaForMeasuringPerformance",
+        f"must be text (one criterion a line), not {type_name(value)}",
+    )
+    return ()
+
+
+# Checking against the database and applying -------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """What importing a StandardData would do to the database."""
+
+    existing: StandardVersion | None
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    field_updates: dict[str, Any] = field(default_factory=dict)
+    add_ksbs: bool = False
+    add_duties: bool = False
+    guid_updates: list[tuple[models.Model, uuid.UUID]] = field(default_factory=list)
+
+
+def field_label(field_name: str) -> str:
+    return capfirst(str(getattr(StandardVersion._meta.get_field(field_name), "verbose_name", "")))
+
+
+def next_version_number(reference: str) -> str:
+    versions = StandardVersion.objects.filter(standard__reference=reference).values_list(
+        "version", flat=True
+    )
+    major, minor = max((version_key(v) for v in versions), default=(1, -1))
+    return f"{major}.{minor + 1}"
+
+
+def refusal(version: StandardVersion) -> Problem:
+    """The problem that heads the list when a file would change a version in place."""
+    name = f"{version.standard.reference} v{version.version}"
+    suggestion = next_version_number(version.standard.reference)
+    count = version.apprentices.count()
+    if count:
+        return Problem(
+            "$.version",
+            f"{count} apprentice{'s are' if count != 1 else ' is'} on {name}, so it is never "
+            f"changed in place: publish the changed content as a new version number "
+            f"(such as {suggestion}) and import that",
+        )
+    return Problem(
+        "$.version",
+        f"{name} is already in psp with different content, and an import never overwrites a "
+        f"version: publish the changed content as a new version number (such as {suggestion}) "
+        "and import that",
+    )
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
+    """partial: the file had other problems, so what is missing from `data` may just have
+    failed to read, and is not reported."""
+    existing = (
+        StandardVersion.objects.select_related("standard")
+        .filter(standard__reference=data.reference, version=data.version)
+        .first()
+    )
+    plan = _Plan(existing)
+    if existing is None:
+        parts = [f"new version {data.reference} v{data.version} “{data.title}”"]
+        if data.ksbs is not None:
+            parts.append(f"{len(data.ksbs)} KSBs")
+        if data.duties is not None:
+            parts.append(f"{len(data.duties)} duties")
+        if not Standard.objects.filter(reference=data.reference).exists():
+            parts.insert(0, f"new standard {data.reference}")
+        plan.changes.append(", ".join(parts))
+        return plan
+    for name, value in data.fields.items():
+        current = getattr(existing, name)
+        if value == current:
+            continue
+        if name in LIFECYCLE_FIELDS or _is_empty(current):
+            plan.field_updates[name] = value
+            shown = (
+                StandardVersion.Status(value).label if name == "status" else display_value(value)
+            )
+            plan.changes.append(f"{field_label(name).lower()} set to {shown}")
+        else:
+            plan.problems.append(
+                Problem(data.paths[name], f"differs from psp, which has {display_value(current)}")
+            )
+    earliest = plan.field_updates.get("earliest_start_date", existing.earliest_start_date)
+    latest = plan.field_updates.get("latest_start_date", existing.latest_start_date)
+    if earliest and latest and latest < earliest:
+        path = data.paths.get("latest_start_date") or data.paths["earliest_start_date"]
+        plan.problems.append(Problem(path, "would put the latest start before the earliest"))
+    if data.ksbs is not None:
+        _plan_ksbs(plan, existing, data.ksbs, partial=partial)
+    if data.duties is not None:
+        _plan_duties(plan, existing, data.duties, partial=partial)
+    if plan.problems:
+        plan.problems.insert(0, refusal(existing))
+    return plan
+
+
+def display_value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "nothing"
+    if isinstance(value, str):
+        shown = value if len(value) <= 80 else value[:77] + "…"
+        return f"“{shown}”"
+    return str(value)
+
+
+def _plan_ksbs(
+    plan: _Plan, existing: StandardVersion, ksbs: tuple[KsbData, ...], *, partial: bool
+) -> None:
+    if not existing.ksbs_imported:
+        plan.add_ksbs = True
+        plan.changes.append(f"{len(ksbs)} KSBs added")
+        return
+    current = {ksb.code: ksb for ksb in existing.ksbs.all()}
+    for ksb in ksbs:
+        held = current.pop(ksb.code, None)
+        if held is None:
+            plan.problems.append(Problem(ksb.path, f"{ksb.code} is not in this version in psp"))
+        elif held.text != ksb.text:
+            plan.problems.append(
+                Problem(f"{ksb.path}.detail", f"{ksb.code} is worded differently in psp")
+            )
+        elif ksb.guid and held.guid and ksb.guid != held.guid:
+            plan.problems.append(
+                Problem(ksb.guid_path, f"differs from the GUID psp holds for {ksb.code}")
+            )
+        elif ksb.guid and not held.guid:
+            plan.guid_updates.append((held, ksb.guid))
+    for code in [] if partial else current:
+        list_key = KSB_LISTS[KSB.Kind(code[0])][0]
+        plan.problems.append(
+            Problem(f"$.{list_key}", f"{code} is in this version in psp but not in the file")
+        )
+    filled = sum(isinstance(obj, KSB) for obj, _ in plan.guid_updates)
+    if filled:
+        plan.changes.append(f"official GUIDs recorded for {filled} KSBs")
+
+
+def _plan_duties(
+    plan: _Plan, existing: StandardVersion, duties: tuple[DutyData, ...], *, partial: bool
+) -> None:
+    if not existing.duties_imported:
+        plan.add_duties = True
+        plan.changes.append(f"{len(duties)} duties added")
+        return
+    current = {duty.number: duty for duty in existing.duties.prefetch_related("ksbs")}
+    filled = 0
+    for duty in duties:
+        held = current.pop(duty.number, None)
+        if held is None:
+            plan.problems.append(Problem(duty.path, f"duty {duty.number} is not in psp"))
+            continue
+        checks = [
+            (held.text != duty.text, "dutyDetail", "is worded differently in psp"),
+            (
+                tuple(held.criteria) != duty.criteria,
+                "criteriaForMeasuringPerformance",
+                "has different criteria in psp",
+            ),
+            (
+                held.is_core is not None and duty.is_core not in (None, held.is_core),
+                "isThisACoreDuty",
+                "is core in psp" if held.is_core else "is not core in psp",
+            ),
+        ]
+        for kind, (_, _, mapped_key) in KSB_LISTS.items():
+            held_codes = sorted(k.code for k in held.ksbs.all() if k.kind == kind)
+            given_codes = sorted(code for code in duty.ksb_codes if code[0] == kind)
+            if held_codes != given_codes:
+                what = f"is mapped to {' '.join(held_codes) or 'none of these'} in psp"
+                checks.append((True, mapped_key, what))
+        for differs, key, what in checks:
+            if differs:
+                plan.problems.append(Problem(f"{duty.path}.{key}", f"duty {duty.number} {what}"))
+        if duty.guid and held.guid and duty.guid != held.guid:
+            plan.problems.append(
+                Problem(f"{duty.path}.dutyId", "differs from the GUID psp holds for the duty")
+            )
+        elif duty.guid and not held.guid:
+            plan.guid_updates.append((held, duty.guid))
+            filled += 1
+    for number in [] if partial else current:
+        plan.problems.append(Problem("$.duties", f"duty {number} is in psp but not in the file"))
+    if filled:
+        plan.changes.append(f"official GUIDs recorded for {filled} duties")
+
+
+def check_standard(data: StandardData) -> list[str]:
+    """What importing would change (empty: nothing); raises InvalidImport if it may not."""
+    plan = _plan_standard(data)
+    if plan.problems:
+        raise InvalidImport(plan.problems)
+    return plan.changes
+
+
+@transaction.atomic
+def import_standard(data: StandardData, *, dry_run: bool = False) -> ImportResult:
+    plan = _plan_standard(data)
+    if plan.problems:
+        raise InvalidImport(plan.problems)
+    result = ImportResult(
+        data.reference, data.version, plan.existing is None, plan.changes, dry_run=dry_run
+    )
+    if dry_run or not plan.changes:
+        return result
+    version = plan.existing or _create_version(data)
+    if plan.existing is not None:
+        for name, value in plan.field_updates.items():
+            setattr(version, name, value)
+        for obj, guid in plan.guid_updates:
+            type(obj)._default_manager.filter(pk=obj.pk).update(guid=guid)
+    if plan.existing is None or plan.add_ksbs:
+        _create_ksbs(version, data.ksbs)
+    if plan.existing is None or plan.add_duties:
+        _create_duties(version, data.duties)
+    version.save()
+    return result
+
+
+def _create_version(data: StandardData) -> StandardVersion:
+    standard, _ = Standard.objects.get_or_create(
+        reference=data.reference, defaults={"title": data.title}
+    )
+    others = standard.versions.values_list("version", flat=True)
+    if all(version_key(other) < version_key(data.version) for other in others):
+        standard.title = data.title
+        standard.save(update_fields=["title"])
+    fields = {
+        "provenance": "Imported from the official apprenticeship standard JSON.",
+        **data.fields,
+    }
+    return StandardVersion.objects.create(standard=standard, version=data.version, **fields)
+
+
+def _create_ksbs(version: StandardVersion, ksbs: tuple[KsbData, ...] | None) -> None:
+    if ksbs is None:
+        return
+    KSB.objects.bulk_create(
+        KSB(version=version, kind=k.kind, number=k.number, text=k.text, guid=k.guid) for k in ksbs
+    )
+    version.ksbs_imported = True
+
+
+def _create_duties(version: StandardVersion, duties: tuple[DutyData, ...] | None) -> None:
+    if duties is None:
+        return
+    created = Duty.objects.bulk_create(
+        Duty(
+            version=version,
+            number=d.number,
+            text=d.text,
+            is_core=d.is_core,
+            criteria=list(d.criteria),
+            guid=d.guid,
+        )
+        for d in duties
+    )
+    ksbs = {ksb.code: ksb.pk for ksb in version.ksbs.all()}
+    Duty.ksbs.through.objects.bulk_create(
+        Duty.ksbs.through(duty_id=duty.pk, ksb_id=ksbs[code])
+        for duty, data in zip(created, duties, strict=True)
+        for code in data.ksb_codes
+    )
+    version.duties_imported = True

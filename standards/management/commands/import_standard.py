@@ -1,0 +1,91 @@
+import os
+import sys
+from typing import IO, Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+
+from standards.importing import import_standard, parse_official, read_official
+from standards.validation import InvalidImport
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a standard version from the official JSON of the apprenticeship standards "
+        "API: a file holding one version, or the API's full list (then give --reference). "
+        "PATH - reads standard input. Every problem is listed and nothing is written unless "
+        "there are none."
+    )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Here --version is the standard's version, not Django's.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", metavar="PATH", help="JSON file, or - for standard input")
+        parser.add_argument("--reference", help="From a list: the standard to take, e.g. ST0494")
+        parser.add_argument("--version", dest="standard_version", help="From a list: its version")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and say what would change; write nothing"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = options["path"]
+        stream: IO[bytes] = sys.stdin.buffer if path == "-" else self._open(path)
+        progress = _Progress(self.stderr, stream, None if path == "-" else path)
+        try:
+            selection = read_official(
+                stream,
+                reference=options["reference"],
+                version=options["standard_version"],
+                progress=progress,
+            )
+            progress.finish()
+            if selection.note:
+                self.stdout.write(selection.note)
+            result = import_standard(parse_official(selection.payload), dry_run=options["dry_run"])
+        except InvalidImport as error:
+            progress.finish()
+            for problem in error.problems:
+                self.stderr.write(f"  {problem.path}: {problem.message}")
+            count = len(error.problems)
+            raise CommandError(
+                f"{count} problem{'s' if count != 1 else ''} found: nothing was imported."
+            ) from error
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        prefix = "Dry run: " if options["dry_run"] else ""
+        self.stdout.write(self.style.SUCCESS(prefix + result.summary))
+
+    def _open(self, path: str) -> IO[bytes]:
+        try:
+            return open(path, "rb")  # closed in handle
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+
+
+class _Progress:
+    """A counter line on stderr while a long list of versions is read."""
+
+    def __init__(self, out: OutputWrapper, stream: IO[bytes], path: str | None) -> None:
+        self.out, self.stream = out, stream
+        self.size = os.path.getsize(path) if path else None
+        self.shown = False
+
+    def __call__(self, count: int) -> None:
+        done = ""
+        if self.size:
+            try:
+                done = f", {min(self.stream.tell() / self.size, 1):.0%} of the file"
+            except (OSError, ValueError):
+                done = ""
+        self.out.write(
+            f"\rReading standard versions: {count:,}{done}   ", style_func=str, ending=""
+        )
+        self.out.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.out.write("", style_func=str, ending="\n")
+            self.shown = False

@@ -1,0 +1,580 @@
+"""Importing a version's EPA plan from psp's own JSON format (docs/epa-plan-format.md,
+docs/epa-plan.schema.json), by the same rules as standards.importing: every problem
+listed with its JSON path, nothing written unless there are none, a part psp already
+holds never changed in place, parts not yet imported filled in, the same file twice
+changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, cast
+
+from django.db import transaction
+
+from standards.exporting import EPA_PLAN_FORMAT, EPA_PLAN_FORMAT_VERSION, export_epa_plan
+from standards.importing import SMALL_INTEGER_MAX, ImportResult, refusal
+from standards.models import (
+    KSB,
+    AssessmentMethod,
+    EpaPlan,
+    GatewayRequirement,
+    GradeCombination,
+    GradingCriterion,
+    StandardVersion,
+)
+from standards.validation import (
+    REFERENCE_PATTERN,
+    VERSION_PATTERN,
+    Checker,
+    InvalidImport,
+    Problem,
+    type_name,
+)
+
+PLAN_KEYS = (
+    "format",
+    "formatVersion",
+    "reference",
+    "version",
+    "provenance",
+    "epaPeriodMonths",
+    "overallGrades",
+    "gatewayRequirements",
+    "assessmentMethods",
+    "gradingCriteria",
+    "gradeCombinations",
+    "resits",
+)
+METHOD_FIELDS = (
+    "name",
+    "summary",
+    "durationMinutes",
+    "durationIsMinimum",
+    "minimumQuestions",
+    "submissionDeadlineWeek",
+    "submissionRequirement",
+    "requiresPortfolio",
+)
+CRITERION_KEYS = ("method", "code", "pass", "distinction", "ksbs")
+PART_LABELS = {
+    "epaPeriodMonths": "EPA period",
+    "overallGrades": "overall grades",
+    "gatewayRequirements": "gateway requirements",
+    "assessmentMethods": "assessment methods",
+    "ksbs": "KSB-to-method mapping",
+    "gradingCriteria": "grading criteria and method grades",
+    "gradeCombinations": "grade combination rule",
+    "resits": "resit and retake cap",
+}
+KSB_CODE = re.compile(r"^[KSB][1-9]\d*$")
+GRADE_MAX_LENGTH = 20  # GradeCombination.overall_grade, EpaPlan.resit_grade_cap
+
+
+def _find_version(reference: str, version: str) -> StandardVersion | None:
+    return (
+        StandardVersion.objects.select_related("standard")
+        .filter(standard__reference=reference, version=version)
+        .first()
+    )
+
+
+def _existing_plan(version: StandardVersion) -> EpaPlan | None:
+    return EpaPlan.objects.filter(version=version).select_related("version__standard").first()
+
+
+def parse_epa_plan(
+    payload: Any, *, reference: str | None = None, version: str | None = None
+) -> dict[str, Any]:
+    """Validate an EPA plan file and return it in canonical form (the form the exporter
+    writes); raise InvalidImport listing every problem. `reference` and `version`, when
+    given, must be what the file says."""
+    check = Checker()
+    if not isinstance(payload, dict):
+        check.add("$", f"must be an EPA plan object, not {type_name(payload)}")
+        check.raise_if_any()
+    obj = cast(dict[str, Any], payload)
+    check.only_known_keys(obj, PLAN_KEYS, "$")
+    if obj.get("format") != EPA_PLAN_FORMAT:
+        check.add(
+            "$.format",
+            f'must be "{EPA_PLAN_FORMAT}": this does not look like a psp EPA plan file'
+            + (" (is it the official standard JSON?)" if "referenceNumber" in obj else ""),
+        )
+    if obj.get("formatVersion") != EPA_PLAN_FORMAT_VERSION:
+        check.add("$.formatVersion", f"must be {EPA_PLAN_FORMAT_VERSION}, the version psp reads")
+    ref = check.text(obj, "reference", "$", required=True) or ""
+    if ref and not REFERENCE_PATTERN.match(ref):
+        check.add("$.reference", f"“{ref}” is not ST followed by four digits")
+    if reference and ref and ref != reference:
+        check.add("$.reference", f"is {ref}, but you asked to import into {reference}")
+    ver = check.text(obj, "version", "$", required=True) or ""
+    if ver and not VERSION_PATTERN.match(ver):
+        check.add("$.version", f"“{ver}” is not a version number: it must be like 1.1")
+    if version and ver and ver != version:
+        check.add("$.version", f"is {ver}, but you asked to import into version {version}")
+    data: dict[str, Any] = {
+        "format": EPA_PLAN_FORMAT,
+        "formatVersion": EPA_PLAN_FORMAT_VERSION,
+        "reference": ref,
+        "version": ver,
+        "provenance": check.text(obj, "provenance", "$", required=True) or "",
+    }
+    identified = bool(REFERENCE_PATTERN.match(ref) and VERSION_PATTERN.match(ver))
+    target = _find_version(ref, ver) if identified else None
+    if identified and target is None:
+        check.add("$.version", f"{ref} v{ver} is not in psp: import the standard version first")
+    plan = _existing_plan(target) if target else None
+    existing = export_epa_plan(plan) if plan else {}
+
+    months = check.integer(obj, "epaPeriodMonths", "$", minimum=1, maximum=60)
+    if months is not None:
+        data["epaPeriodMonths"] = months
+    grades = check.texts(obj, "overallGrades", "$")
+    if grades is not None:
+        if not grades:
+            check.add("$.overallGrades", "must list at least one grade, lowest first")
+        for index, grade in enumerate(grades):
+            if len(grade) > GRADE_MAX_LENGTH:
+                check.add(
+                    f"$.overallGrades[{index}]", f"is longer than {GRADE_MAX_LENGTH} characters"
+                )
+        data["overallGrades"] = grades
+    gateway = _gateway(check, obj)
+    if gateway is not None:
+        data["gatewayRequirements"] = gateway
+    methods = _methods(check, obj)
+    if methods is not None:
+        data["assessmentMethods"] = methods
+    criteria = _criteria(check, obj, methods)
+    if criteria is not None:
+        data["gradingCriteria"] = criteria
+    overall = data.get("overallGrades", existing.get("overallGrades"))
+    combinations = _combinations(
+        check, obj, methods if methods is not None else existing.get("assessmentMethods"), overall
+    )
+    if combinations is not None:
+        data["gradeCombinations"] = combinations
+    resits = check.obj(obj, "resits", "$")
+    if resits is not None:
+        check.only_known_keys(resits, ["gradeCap"], "$.resits")
+        cap = check.text(resits, "gradeCap", "$.resits") or None
+        if cap and overall and cap not in overall:
+            check.add("$.resits.gradeCap", f"“{cap}” is not one of the overall grades")
+        data["resits"] = {"gradeCap": cap}
+    if target is not None:
+        _check_ksb_codes(check, data, target)
+        if check.problems and plan is not None:
+            # Also report how what did read differs from psp, so one attempt lists everything.
+            known = {problem.path for problem in check.problems}
+            differences = [p for p in _compare_with_held(data, plan)[0] if p.path not in known]
+            check.problems += [refusal(target), *differences] if differences else []
+    check.raise_if_any()
+    return data
+
+
+def _gateway(check: Checker, obj: dict[str, Any]) -> list[dict[str, Any]] | None:
+    items = check.items(obj, "gatewayRequirements", "$")
+    if items is None:
+        return None
+    result = []
+    for index, item in enumerate(items):
+        path = f"$.gatewayRequirements[{index}]"
+        if not isinstance(item, dict):
+            check.add(path, f"must be an object with kind and text, not {type_name(item)}")
+            continue
+        check.only_known_keys(item, ["kind", "text"], path)
+        kind = check.text(item, "kind", path, required=True)
+        if kind is not None and kind not in GatewayRequirement.Kind.values:
+            check.add(
+                f"{path}.kind",
+                f"“{kind}” is not a kind psp knows: use "
+                + ", ".join(GatewayRequirement.Kind.values),
+            )
+        result.append({"kind": kind, "text": check.text(item, "text", path, required=True)})
+    return result
+
+
+def _methods(check: Checker, obj: dict[str, Any]) -> list[dict[str, Any]] | None:
+    items = check.items(obj, "assessmentMethods", "$")
+    if items is None:
+        return None
+    grading_given = "gradingCriteria" in obj
+    methods: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        path = f"$.assessmentMethods[{index}]"
+        if not isinstance(item, dict):
+            check.add(path, f"must be an assessment method object, not {type_name(item)}")
+            continue
+        check.only_known_keys(item, (*METHOD_FIELDS, "ksbs", "grades"), path)
+        name = check.text(item, "name", path, required=True)
+        if name and len(name) > 200:
+            check.add(f"{path}.name", "is longer than 200 characters")
+        method: dict[str, Any] = {
+            "name": name,
+            "summary": check.text(item, "summary", path) or "",
+            "durationMinutes": check.integer(
+                item, "durationMinutes", path, minimum=1, maximum=SMALL_INTEGER_MAX
+            ),
+            "durationIsMinimum": bool(check.boolean(item, "durationIsMinimum", path)),
+            "minimumQuestions": check.integer(
+                item, "minimumQuestions", path, minimum=1, maximum=SMALL_INTEGER_MAX
+            ),
+            "submissionDeadlineWeek": check.integer(
+                item, "submissionDeadlineWeek", path, minimum=1, maximum=SMALL_INTEGER_MAX
+            ),
+            "submissionRequirement": check.text(item, "submissionRequirement", path) or "",
+            "requiresPortfolio": bool(check.boolean(item, "requiresPortfolio", path)),
+        }
+        codes = _codes(check, item, "ksbs", path)
+        if codes is not None:
+            method["ksbs"] = codes
+        grades = check.texts(item, "grades", path)
+        if grades is not None and not grading_given:
+            check.add(
+                f"{path}.grades",
+                "method grades are part of the grading criteria: give gradingCriteria too, "
+                "or leave grades out",
+            )
+        elif grading_given and not grades:
+            check.add(
+                f"{path}.grades", "missing: with gradingCriteria, each method lists its grades"
+            )
+        if grades is not None:
+            method["grades"] = grades
+        methods.append(method)
+    mapped = [m for m in methods if "ksbs" in m]
+    if mapped and len(mapped) < len(methods):
+        for index, method in enumerate(methods):
+            if "ksbs" not in method:
+                check.add(
+                    f"$.assessmentMethods[{index}].ksbs",
+                    "missing: give the KSBs of every method, or of none",
+                )
+    return methods
+
+
+def _codes(check: Checker, item: dict[str, Any], key: str, path: str) -> list[str] | None:
+    values = check.texts(item, key, path)
+    if values is None:
+        return None
+    for position, code in enumerate(values):
+        if not KSB_CODE.match(code):
+            check.add(f"{path}.{key}[{position}]", f"“{code}” is not a KSB code like K1, S2 or B3")
+    return values
+
+
+def _criteria(
+    check: Checker, obj: dict[str, Any], methods: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    items = check.items(obj, "gradingCriteria", "$")
+    if items is None:
+        return None
+    if methods is None:
+        check.add(
+            "$.gradingCriteria",
+            "needs assessmentMethods in the same file (their grades go with the criteria)",
+        )
+        return None
+    criteria: list[dict[str, Any]] = []
+    codes: set[str] = set()
+    for index, item in enumerate(items):
+        path = f"$.gradingCriteria[{index}]"
+        if not isinstance(item, dict):
+            check.add(path, f"must be a grading criterion object, not {type_name(item)}")
+            continue
+        check.only_known_keys(item, CRITERION_KEYS, path)
+        number = check.integer(item, "method", path, required=True, minimum=1)
+        if number is not None and number > len(methods):
+            check.add(f"{path}.method", f"there is no method {number}: the file has {len(methods)}")
+            number = None
+        code = check.text(item, "code", path, required=True)
+        if code in codes:
+            check.add(f"{path}.code", f"{code} is used by another criterion")
+        if code and len(code) > 20:
+            check.add(f"{path}.code", "is longer than 20 characters")
+        codes.add(code or "")
+        ksbs = _codes(check, item, "ksbs", path) or []
+        if number is not None and "ksbs" in methods[number - 1]:
+            for position, ksb in enumerate(ksbs):
+                if ksb not in methods[number - 1]["ksbs"]:
+                    check.add(
+                        f"{path}.ksbs[{position}]", f"{ksb} is not assessed by method {number}"
+                    )
+        criteria.append(
+            {
+                "method": number,
+                "code": code,
+                "pass": check.text(item, "pass", path, required=True),
+                "distinction": check.text(item, "distinction", path) or "",
+                "ksbs": ksbs,
+            }
+        )
+    return sorted(criteria, key=lambda criterion: criterion["method"] or 0)
+
+
+def _combinations(
+    check: Checker,
+    obj: dict[str, Any],
+    methods: list[dict[str, Any]] | None,
+    overall: list[str] | None,
+) -> list[dict[str, Any]] | None:
+    items = check.items(obj, "gradeCombinations", "$")
+    if items is None:
+        return None
+    if not methods:
+        check.add("$.gradeCombinations", "needs the assessment methods, in this file or in psp")
+        return None
+    if not overall:
+        check.add("$.gradeCombinations", "needs overallGrades, in this file or in psp")
+    numbers = [str(n) for n in range(1, len(methods) + 1)]
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        path = f"$.gradeCombinations[{index}]"
+        if not isinstance(item, dict):
+            check.add(
+                path, f"must be an object with methodGrades and overall, not {type_name(item)}"
+            )
+            continue
+        check.only_known_keys(item, ["methodGrades", "overall"], path)
+        grades = check.obj(item, "methodGrades", path, required=True) or {}
+        if grades and sorted(grades, key=lambda key: (len(key), key)) != numbers:
+            check.add(
+                f"{path}.methodGrades",
+                f"must give a grade for each method, by number: {', '.join(numbers)}",
+            )
+        for number, grade in grades.items():
+            known = methods[int(number) - 1].get("grades") if number in numbers else None
+            if not isinstance(grade, str):
+                check.add(f"{path}.methodGrades.{number}", f"must be text, not {type_name(grade)}")
+            elif known and grade not in known:
+                check.add(
+                    f"{path}.methodGrades.{number}",
+                    f"“{grade}” is not one of method {number}'s grades ({', '.join(known)})",
+                )
+        result = check.text(item, "overall", path, required=True)
+        if result and overall and result not in overall:
+            check.add(f"{path}.overall", f"“{result}” is not one of the overall grades")
+        key = json.dumps(grades, sort_keys=True)
+        if key in seen:
+            check.add(f"{path}.methodGrades", "the same method grades are in an earlier row")
+        seen.add(key)
+        ordered = dict(sorted(grades.items(), key=lambda pair: (len(pair[0]), pair[0])))
+        rows.append({"methodGrades": ordered, "overall": result})
+    return rows
+
+
+def _check_ksb_codes(check: Checker, data: dict[str, Any], version: StandardVersion) -> None:
+    uses = [
+        (f"$.assessmentMethods[{i}].ksbs[{j}]", code)
+        for i, method in enumerate(data.get("assessmentMethods", []))
+        for j, code in enumerate(method.get("ksbs", []))
+    ] + [
+        (f"$.gradingCriteria[{i}].ksbs[{j}]", code)
+        for i, criterion in enumerate(data.get("gradingCriteria", []))
+        for j, code in enumerate(criterion["ksbs"])
+    ]
+    if not uses:
+        return
+    name = f"{version.standard.reference} v{version.version}"
+    if not version.ksbs_imported:
+        check.add(
+            uses[0][0],
+            f"{name} has no KSBs in psp yet: import them (the official standard JSON) first",
+        )
+        return
+    known = {ksb.code for ksb in version.ksbs.all()}
+    for path, code in uses:
+        if KSB_CODE.match(code) and code not in known:
+            check.add(path, f"{code} is not a KSB of {name}")
+
+
+# Checking against what psp holds, and applying ------------------------------------------
+
+
+def _differences(path: str, given: Any, held: Any) -> list[Problem]:
+    if isinstance(given, dict) and isinstance(held, dict):
+        return [
+            problem
+            for key in {**held, **given}
+            for problem in _differences(f"{path}.{key}", given.get(key), held.get(key))
+        ]
+    if isinstance(given, list) and isinstance(held, list) and given and held:
+        if len(given) != len(held) and not all(isinstance(x, str) for x in given + held):
+            return [Problem(path, f"has {len(given)} items, but psp holds {len(held)}")]
+        if len(given) == len(held):
+            return [
+                problem
+                for index, (a, b) in enumerate(zip(given, held, strict=True))
+                for problem in _differences(f"{path}[{index}]", a, b)
+            ]
+    if given == held:
+        return []
+    shown = json.dumps(held, ensure_ascii=False)
+    shown = shown if len(shown) <= 80 else shown[:77] + "…"
+    return [Problem(path, f"differs from psp, which has {shown}")]
+
+
+def _without(method: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in method.items() if key not in keys}
+
+
+def _plan_changes(data: dict[str, Any]) -> tuple[StandardVersion, EpaPlan | None, list[str]]:
+    version = _find_version(data["reference"], data["version"])
+    if version is None:  # parse_epa_plan checked it; it may have gone since
+        raise InvalidImport([Problem("$.version", "this version is no longer in psp")])
+    plan = _existing_plan(version)
+    if plan is None:
+        parts = [PART_LABELS[key] for key in PART_LABELS if key in data]
+        methods = data.get("assessmentMethods", [])
+        if methods and all("ksbs" in method for method in methods):
+            parts.insert(parts.index("assessment methods") + 1, PART_LABELS["ksbs"])
+        return version, None, ["new EPA plan with " + (", ".join(parts) or "no parts yet")]
+    problems, changes = _compare_with_held(data, plan)
+    if problems:
+        raise InvalidImport([refusal(version), *problems])
+    if changes and data["provenance"] != plan.provenance:
+        changes.append("provenance updated")
+    return version, plan, changes
+
+
+def _compare_with_held(data: dict[str, Any], plan: EpaPlan) -> tuple[list[Problem], list[str]]:
+    """How each part the file gives differs from the part psp holds (problems), and which
+    parts it would fill in (changes)."""
+    held = export_epa_plan(plan)
+    problems: list[Problem] = []
+    changes: list[str] = []
+
+    def compare(key: str, given: Any, existing: Any, path: str) -> None:
+        if existing is None:
+            changes.append(f"{PART_LABELS[key]} added")
+        else:
+            problems.extend(_differences(path, given, existing))
+
+    for key in ("epaPeriodMonths", "overallGrades", "gatewayRequirements"):
+        if key in data:
+            compare(key, data[key], held.get(key), f"$.{key}")
+    methods = data.get("assessmentMethods")
+    held_methods = held.get("assessmentMethods")
+    if methods is not None:
+        compare(
+            "assessmentMethods",
+            [_without(m, "ksbs", "grades") for m in methods],
+            [_without(m, "ksbs", "grades") for m in held_methods] if held_methods else None,
+            "$.assessmentMethods",
+        )
+        if methods and all("ksbs" in m for m in methods):
+            compare(
+                "ksbs",
+                [{"ksbs": m["ksbs"]} for m in methods],
+                [{"ksbs": m.get("ksbs")} for m in held_methods]
+                if plan.ksb_mapping_imported and held_methods
+                else None,
+                "$.assessmentMethods",
+            )
+    if "gradingCriteria" in data:
+        compare(
+            "gradingCriteria",
+            data["gradingCriteria"],
+            held.get("gradingCriteria"),
+            "$.gradingCriteria",
+        )
+        if held.get("gradingCriteria") is not None and held_methods and methods:
+            problems.extend(
+                _differences(
+                    "$.assessmentMethods",
+                    [{"grades": m.get("grades")} for m in methods],
+                    [{"grades": m.get("grades")} for m in held_methods],
+                )
+            )
+    for key in ("gradeCombinations", "resits"):
+        if key in data:
+            compare(key, data[key], held.get(key), f"$.{key}")
+    return problems, changes
+
+
+def check_epa_plan(data: dict[str, Any]) -> list[str]:
+    """What importing would change (empty: nothing); raises InvalidImport if it may not."""
+    return _plan_changes(data)[2]
+
+
+@transaction.atomic
+def import_epa_plan(data: dict[str, Any], *, dry_run: bool = False) -> ImportResult:
+    version, plan, changes = _plan_changes(data)
+    result = ImportResult(data["reference"], data["version"], plan is None, changes, dry_run)
+    if dry_run or not changes:
+        return result
+    plan = plan or EpaPlan(version=version)
+    plan.provenance = data["provenance"]
+    if "epaPeriodMonths" in data:
+        plan.epa_period_months = data["epaPeriodMonths"]
+    if "overallGrades" in data:
+        plan.overall_grades = data["overallGrades"]
+    plan.save()
+    ksbs = {ksb.code: ksb for ksb in version.ksbs.all()}
+    if "gatewayRequirements" in data and not plan.gateway_imported:
+        GatewayRequirement.objects.bulk_create(
+            GatewayRequirement(plan=plan, number=number, **requirement)
+            for number, requirement in enumerate(data["gatewayRequirements"], start=1)
+        )
+        plan.gateway_imported = True
+    methods = data.get("assessmentMethods")
+    if methods is not None:
+        _apply_methods(plan, methods, data.get("gradingCriteria"), ksbs)
+    if "gradeCombinations" in data and not plan.combination_imported:
+        GradeCombination.objects.bulk_create(
+            GradeCombination(
+                plan=plan, method_grades=row["methodGrades"], overall_grade=row["overall"]
+            )
+            for row in data["gradeCombinations"]
+        )
+        plan.combination_imported = True
+    if "resits" in data and not plan.resits_imported:
+        plan.resit_grade_cap = data["resits"]["gradeCap"] or ""
+        plan.resits_imported = True
+    plan.save()
+    return result
+
+
+def _apply_methods(
+    plan: EpaPlan,
+    methods: list[dict[str, Any]],
+    criteria: list[dict[str, Any]] | None,
+    ksbs: dict[str, KSB],
+) -> None:
+    if not plan.methods_imported:
+        for number, method in enumerate(methods, start=1):
+            AssessmentMethod.objects.update_or_create(
+                plan=plan,
+                number=number,
+                defaults={
+                    "name": method["name"],
+                    "summary": method["summary"],
+                    "duration_minutes": method["durationMinutes"],
+                    "duration_is_minimum": method["durationIsMinimum"],
+                    "minimum_questions": method["minimumQuestions"],
+                    "submission_deadline_week": method["submissionDeadlineWeek"],
+                    "submission_requirement": method["submissionRequirement"],
+                    "requires_portfolio": method["requiresPortfolio"],
+                },
+            )
+        plan.methods_imported = True
+    held = {method.number: method for method in plan.methods.all()}
+    if methods and all("ksbs" in m for m in methods) and not plan.ksb_mapping_imported:
+        for number, method in enumerate(methods, start=1):
+            held[number].ksbs.set([ksbs[code] for code in method["ksbs"]])
+        plan.ksb_mapping_imported = True
+    if criteria is not None and not plan.grading_imported:
+        for number, method in enumerate(methods, start=1):
+            held[number].grades = method["grades"]
+            held[number].save(update_fields=["grades"])
+        for criterion in criteria:
+            created = GradingCriterion.objects.create(
+                method=held[criterion["method"]],
+                code=criterion["code"],
+                pass_descriptor=criterion["pass"],
+                distinction_descriptor=criterion["distinction"],
+            )
+            created.ksbs.set([ksbs[code] for code in criterion["ksbs"]])
+        plan.grading_imported = True
