@@ -381,3 +381,35 @@ class WithdrawForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Withdraw evidence", Field.textarea("reason"))
+
+
+class MoveVersionForm(forms.Form):
+    to_version = forms.ModelChoiceField(
+        label="Move to version",
+        queryset=StandardVersion.objects.none(),
+        empty_label="Choose a version",
+        error_messages={"required": "Choose the version to move to"},
+    )
+
+    def __init__(self, *args: Any, apprentice: Apprentice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["to_version"])
+        field.queryset = StandardVersion.objects.filter(
+            standard_id=apprentice.standard_version.standard_id
+        ).exclude(pk=apprentice.standard_version_id)
+        self.helper = _helper("Show what would happen", Field.select("to_version"))
+
+
+class ConfirmMoveForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the apprentice moving version?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the apprentice is moving version"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.label_size = Size.SMALL
+        self.helper.layout = Layout(Field.textarea("reason"))

@@ -512,3 +512,33 @@ def _type_label(value: str | None) -> str | None:
 
 def _code_order(code: str) -> tuple[int, int]:
     return ("KSB".index(code[0]) if code[:1] in ("K", "S", "B") else 3, int(code[1:] or 0))
+
+
+class VersionMove(models.Model):
+    """An apprentice moved from one version of their standard to another, with the
+    evidence mapping before the move kept whole."""
+
+    apprentice = models.ForeignKey(
+        Apprentice, on_delete=models.PROTECT, related_name="version_moves"
+    )
+    from_version = models.ForeignKey(StandardVersion, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(StandardVersion, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+    old_mappings = models.JSONField(help_text="Evidence id to {old KSB code: note}, before.")
+    carried = models.JSONField(help_text="Evidence id to {old code: new code}.")
+    unmapped = models.JSONField(help_text="Evidence id to old codes with no equivalent.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="version_move_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(from_version=models.F("to_version")),
+                name="version_move_changes_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.apprentice} moved to {self.to_version}"

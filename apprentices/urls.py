@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.apprentice_detail, name="apprentice_detail"),
     path("<int:pk>/edit/", views.apprentice_edit, name="apprentice_edit"),
     path("<int:pk>/coverage/", views.apprentice_coverage, name="apprentice_coverage"),
+    path("<int:pk>/move-version/", views.apprentice_move, name="apprentice_move"),
     path("<int:pk>/evidence/add/", views.evidence_create, name="evidence_create"),
     path("cohort/", views.cohort, name="cohort"),
     path("reviews/", views.review_queue, name="review_queue"),

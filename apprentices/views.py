@@ -10,9 +10,17 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices import portfolio
+from apprentices import moving, portfolio
 from apprentices.coverage import cohort_for, cohort_versions, coverage_for
-from apprentices.forms import ApprenticeForm, EvidenceForm, MappingForm, ReviewForm, WithdrawForm
+from apprentices.forms import (
+    ApprenticeForm,
+    ConfirmMoveForm,
+    EvidenceForm,
+    MappingForm,
+    MoveVersionForm,
+    ReviewForm,
+    WithdrawForm,
+)
 from apprentices.listing import ApprenticeListQuery, CohortQuery, EvidenceListQuery
 from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceStateError
 from psp.accounts import send_set_password_email
@@ -338,4 +346,38 @@ def cohort(request: HttpRequest) -> HttpResponse:
         request,
         "apprentices/cohort.html",
         {"cohort": cohort, "query": query, "employers": employers},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("apprentices.change_apprentice", raise_exception=True)
+def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose a version, see what happens to each mapping, then confirm with a reason."""
+    apprentice = _apprentice(request, pk)
+    if not apprentice.can_be_edited_by(request.user):
+        raise PermissionDenied
+    choose = MoveVersionForm(request.GET or None, apprentice=apprentice)
+    plan = confirm = None
+    if choose.is_valid():
+        plan = moving.plan_move(apprentice, choose.cleaned_data["to_version"])
+        confirm = ConfirmMoveForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and not plan.problems and confirm.is_valid():
+            try:
+                moving.move_apprentice(
+                    apprentice,
+                    plan.to_version,
+                    by=request.user,
+                    reason=confirm.cleaned_data["reason"],
+                )
+            except EvidenceStateError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request, f"{apprentice.name} moved to version {plan.to_version.version}."
+                )
+                return redirect(apprentice)
+    return render(
+        request,
+        "apprentices/apprentice_move.html",
+        {"apprentice": apprentice, "choose": choose, "plan": plan, "confirm": confirm},
     )
