@@ -50,7 +50,7 @@ def test_the_plan_shows_what_is_carried_and_what_is_left_unmapped(apprentice, ve
 def test_moving_carries_mappings_records_who_and_why_and_keeps_the_old_mapping(
     apprentice, versions
 ):
-    old, new = versions
+    _old, new = versions
     admin = make_staff(role=Role.ADMIN, organisation=None)
     record = moving.move_apprentice(
         apprentice, new, by=admin, reason="Employer moved to the new version"
