@@ -7,6 +7,7 @@ sign-in page when PSP_DEMO_ACCOUNTS is on; never turn that on in production.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -76,11 +77,12 @@ DEMO_APPRENTICES = [
         "on_programme",
         "apprentice",
     ),
-    ("Bea", "Nwosu", "100000012", "1.0", (2023, 1, 9), (2024, 7, 8), "gateway", ""),
-    ("Cal", "Reyes", "100000020", "1.0", (2022, 10, 3), (2024, 4, 1), "in_epa", ""),
+    ("Bea", "Nwosu", "100000012", "1.0", (2023, 1, 9), (2024, 7, 8), "on_programme", ""),
+    ("Cal", "Reyes", "100000020", "1.0", (2022, 10, 3), (2024, 4, 1), "on_programme", ""),
     ("Dana", "Kowalski", "100000039", "1.0", (2024, 2, 5), (2025, 8, 4), "break", ""),
     ("Eli", "Hart", "100000047", "1.1", (2024, 9, 2), (2026, 3, 2), "on_programme", ""),
-    ("Fern", "Adeyemi", "100000055", "1.1", (2025, 1, 6), (2026, 7, 6), "on_programme", ""),
+    ("Fern", "Adeyemi", "100000055", "1.1", (2024, 8, 5), (2026, 2, 2), "on_programme", ""),
+    ("Gus", "Lindqvist", "100000063", "1.1", (2024, 7, 22), (2026, 1, 19), "on_programme", ""),
 ]
 
 # Evidence for the demo: (title, type, days before today, outcome, KSB codes).
@@ -177,7 +179,7 @@ def seed_demo_portfolios(users: list[User]) -> None:
             user.set_unusable_password()
             user.save()
         user.groups.add(apprentice_group)
-        apprentice, _ = Apprentice.objects.update_or_create(
+        apprentice, _ = Apprentice.objects.get_or_create(
             user=user,
             defaults={
                 "uln": uln_with_check_digit(base),
@@ -222,3 +224,135 @@ def seed_demo_portfolios(users: list[User]) -> None:
                 evidence.request_changes(
                     by=provider_user, comment="Say more about your own part in the meeting."
                 )
+
+
+# The v1.1 page gives neither method grades nor the grade-combination table. The demo
+# needs both to show a final result, so it adds them as data, labelled as demo only, and
+# never over anything imported (see ../shared/standards/DATA-NOTES.md).
+DEMO_RULE_PROVENANCE = (
+    "DEMO ONLY: not from the published ST0494 v1.1 EPA plan. Added by `seed_demo` so the "
+    "demo can show a final grade; import the real EPA plan to replace it."
+)
+DEMO_METHOD_GRADES = ["fail", "pass", "distinction"]
+DEMO_COMBINATIONS = {
+    ("fail", "fail"): "fail",
+    ("fail", "pass"): "fail",
+    ("fail", "distinction"): "fail",
+    ("pass", "fail"): "fail",
+    ("distinction", "fail"): "fail",
+    ("pass", "pass"): "pass",
+    ("pass", "distinction"): "merit",
+    ("distinction", "pass"): "merit",
+    ("distinction", "distinction"): "distinction",
+}
+
+
+def seed_demo_epa_rule() -> None:
+    from standards.models import EpaPlan, GradeCombination
+
+    plan = EpaPlan.objects.filter(
+        version__standard__reference="ST0494", version__version="1.1"
+    ).first()
+    if plan is None or plan.combination_imported:
+        return
+    for method in plan.methods.filter(grades=[]):
+        method.grades = DEMO_METHOD_GRADES
+        method.save(update_fields=["grades"])
+    GradeCombination.objects.bulk_create(
+        GradeCombination(plan=plan, method_grades={"1": a, "2": b}, overall_grade=overall)
+        for (a, b), overall in DEMO_COMBINATIONS.items()
+    )
+    plan.combination_imported = True
+    plan.provenance = f"{plan.provenance} {DEMO_RULE_PROVENANCE}".strip()
+    plan.save(update_fields=["combination_imported", "provenance"])
+
+
+@transaction.atomic
+def seed_demo_epa(users: list[User]) -> None:
+    """v1.1 demo apprentices at gateway, in EPA and with a final result (idempotent)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from apprentices.models import Apprentice
+    from epa import gateway, grading
+    from epa.grading import AssessmentRecord
+
+    seed_demo_epa_rule()
+    by_username = {user.username: user for user in users}
+    provider, employer = by_username["provider"], by_username["employer"]
+    epao_admin, assessor = by_username["epao-admin"], by_username["assessor"]
+    today = timezone.localdate()
+
+    def through_gateway(apprentice: Apprentice, *, decide_days_ago: int | None) -> Any:
+        if apprentice.gateway_attempts.exists():
+            return None
+        attempt = gateway.start_gateway(apprentice, by=provider)
+        for item in attempt.items.all():
+            extra = {"english_maths": "level_2", "details": "Demo: level 2 certificates seen"}
+            gateway.confirm_item(
+                item,
+                by=employer if item.kind == "employer" else provider,
+                **(extra if item.kind == "english_maths" else {}),
+            )
+        gateway.submit_gateway(attempt, by=provider)
+        if decide_days_ago is None:
+            return None
+        decisions = {item.pk: ("accepted", "") for item in attempt.items.all()}
+        epa = gateway.decide_gateway(
+            attempt,
+            decisions,
+            by=epao_admin,
+            gateway_date=today - datetime.timedelta(days=decide_days_ago),
+        )
+        grading.assign_assessor(epa, assessor, by=epao_admin)
+        return epa
+
+    def grade(epa: Any, assessment: Any, grade: str, days_ago: int) -> None:
+        questions = [
+            (f"Demo question {n}", "") for n in range(assessment.method.minimum_questions or 1)
+        ]
+        grading.schedule(
+            assessment,
+            by=epao_admin,
+            scheduled_for=timezone.now() - datetime.timedelta(days=days_ago),
+            location="Online (demo video link)",
+            adjustments="",
+        )
+        record = AssessmentRecord(
+            assessed_on=today - datetime.timedelta(days=days_ago),
+            duration_minutes=assessment.method.duration_minutes or 60,
+            questions=questions,
+            evidence_referred="Gateway pack items 1 to 3",
+            judgement="Demo judgement: fictional.",
+            decisions=[],
+            grade=grade,
+            grade_justification="Demo justification: fictional.",
+        )
+        grading.record_assessment(assessment, record, by=assessor, seen_version=assessment.version)
+
+    def named(first: str) -> Apprentice | None:
+        return Apprentice.objects.filter(
+            user__first_name=first, standard_version__version="1.1"
+        ).first()
+
+    if eli := named("Eli"):
+        through_gateway(eli, decide_days_ago=None)
+    if (fern := named("Fern")) and (epa := through_gateway(fern, decide_days_ago=40)):
+        first, second = epa.assessments.order_by("method__number")
+        grade(epa, first, "pass", 10)
+        grading.schedule(
+            second,
+            by=epao_admin,
+            scheduled_for=timezone.now() + datetime.timedelta(days=21),
+            location="Eastmoor office, room 2 (demo)",
+            adjustments="Demo: 10 minutes extra time",
+        )
+    if (gus := named("Gus")) and (epa := through_gateway(gus, decide_days_ago=130)):
+        first, second = epa.assessments.order_by("method__number")
+        grade(epa, first, "distinction", 70)
+        grade(epa, second, "pass", 60)
+        epa.refresh_from_db()
+        grading.submit_for_moderation(epa, by=assessor)
+        epa.refresh_from_db()
+        grading.moderate(epa, by=epao_admin, confirm=True)

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -196,3 +198,17 @@ def test_unknown_page_is_a_404_with_the_service_layout(client, db):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
+    from django.core.management import call_command
+
+    from apprentices.models import Apprentice
+    from epa.models import EpaResult
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    statuses = set(Apprentice.objects.values_list("status", flat=True))
+    assert {"on_programme", "break", "gateway", "in_epa", "completed"} <= statuses
+    assert list(EpaResult.objects.values_list("overall_grade", flat=True)) == ["merit"]
+    assert Apprentice.objects.filter(standard_version__version="1.0").count() == 4

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from psp.demo import DEMO_ACCOUNTS, seed_demo, seed_demo_portfolios
+from psp.demo import DEMO_ACCOUNTS, seed_demo, seed_demo_epa, seed_demo_portfolios
 
 
 class Command(BaseCommand):
@@ -9,6 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         users = seed_demo()
         seed_demo_portfolios(users)
+        seed_demo_epa(users)
         for account in DEMO_ACCOUNTS:
             self.stdout.write(
                 f"{account.role.label:<25} {account.username:<12} password: {account.password}"
