@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 class PspConfig(AppConfig):
     name = "psp"
     verbose_name = "People and organisations"
+
+    def ready(self) -> None:
+        from psp import audit
+
+        connection_created.connect(audit.register_sqlite_functions, dispatch_uid="psp_audit_fn")
+        post_migrate.connect(audit.install_triggers, sender=self, dispatch_uid="psp_audit_triggers")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from psp.middleware import on_sign_in
+
+        user_logged_in.connect(on_sign_in, dispatch_uid="psp_two_factor_sign_in")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from psp.roles import Role
 
@@ -71,3 +73,177 @@ class User(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def visible_to(self, user: Any) -> NotificationQuerySet:
+        """A user's own notifications; nobody sees anyone else's (404)."""
+        return self.filter(user=user) if user.is_authenticated else self.none()
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something that happened which a user should know about: listed in the service and,
+    if they want it, emailed to them in the background (see psp.notifications)."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE_REVIEWED = "evidence_reviewed", "Evidence reviewed"
+        REVIEW_DUE = "review_due", "Progress review due"
+        REVIEW_SIGNATURE = "review_signature", "Progress review waiting for a signature"
+        GATEWAY_DECIDED = "gateway_decided", "Gateway decision"
+        EPA_SCHEDULED = "epa_scheduled", "End-point assessment scheduled"
+        RESULT_RELEASED = "result_released", "End-point assessment result released"
+        REPORT_READY = "report_ready", "Report ready"
+
+    class Email(models.TextChoices):
+        NOT_WANTED = "not_wanted", "Not emailed"
+        QUEUED = "queued", "Email queued"
+        SENT = "sent", "Emailed"
+        FAILED = "failed", "Email could not be sent"
+
+    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(
+        max_length=500, blank=True, help_text="A page of this service, as a path from /."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=20, choices=Email.choices, default=Email.NOT_WANTED)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=300, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+        constraints = [
+            # Only paths of this service: a notification never links somewhere else.
+            models.CheckConstraint(
+                condition=Q(url="") | (Q(url__startswith="/") & ~Q(url__startswith="//")),
+                name="notification_url_is_a_path",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    def mark_read(self) -> None:
+        if self.read_at is None:
+            self.read_at = timezone.now()
+            self.save(update_fields=["read_at"])
+
+
+class NotificationPreference(models.Model):
+    """A user's choice for one kind of notification; no row means the default (email on)."""
+
+    user = models.ForeignKey(
+        "psp.User", on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=Notification.Kind.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="unique_notification_preference"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} ({'email' if self.email else 'no email'})"
+
+
+class AuditEntry(models.Model):
+    """One entry of the append-only audit trail.
+
+    Rows are written by database triggers: for every change to an audited table (so bulk
+    updates and raw SQL are recorded too) and for events the app logs (downloads, sign-ins).
+    Each row's hash chains it to the one before (see psp.audit); the database refuses
+    updates and deletes, and `manage.py verify_audit` detects a removed or altered entry.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        "User", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    ip = models.CharField("from", max_length=64, blank=True)
+    source = models.CharField(max_length=10, default="app")
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    summary = models.TextField(blank=True)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+    payload = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "id"])]
+
+    def __str__(self) -> str:
+        who = self.actor_label or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who}: {self.action} {self.object_type} {self.object_id}"
+
+
+class TwoFactorDevice(models.Model):
+    """A user's authenticator app: the shared TOTP secret and the state of code checks
+    (see psp.twofactor)."""
+
+    user = models.OneToOneField(
+        "psp.User", on_delete=models.CASCADE, related_name="two_factor_device"
+    )
+    secret = models.CharField(max_length=64, help_text="Base32 TOTP secret (RFC 6238).")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(
+        null=True, blank=True, help_text="30-second step of the last code accepted (no replay)."
+    )
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "two-factor device"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(secret__regex=r"^[A-Z2-7]{32}$"), name="two_factor_secret_base32"
+            ),
+            models.CheckConstraint(
+                condition=Q(last_used_step__isnull=True) | Q(confirmed_at__isnull=False),
+                name="two_factor_code_used_after_confirmation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code for signing in without the authenticator app; only its SHA-256
+    is kept."""
+
+    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="unique_recovery_code"),
+            models.CheckConstraint(
+                condition=Q(code_hash__regex=r"^[0-9a-f]{64}$"), name="recovery_code_hash_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user}"

@@ -28,3 +28,24 @@ def _plain_static_storage(settings):
 def _private_media(settings, tmp_path):
     # Uploaded files go to a fresh folder for each test.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def pytest_configure(config):
+    # Transactional tests empty every table between tests, the audit trail included.
+    from psp import audit
+
+    audit.ALLOW_PURGE = True
+
+
+@pytest.fixture
+def send_emails_inline(monkeypatch):
+    """Run the email tasks in the process when they are queued (after commit), retries
+    included, without Celery's eager mode (which would leave a producer pool bound to the
+    settings' broker for later tests)."""
+    from apprentices.tasks import send_signing_link
+    from psp.tasks import send_notification_email
+
+    for task in (send_notification_email, send_signing_link):
+        monkeypatch.setattr(
+            task, "apply_async", lambda args=(), task=task, **options: task.apply(args=args)
+        )

@@ -1,0 +1,461 @@
+"""Every URL of the project against one declared access policy.
+
+Each URL pattern has a Rule: who may use it on the scenario's objects (200, or a redirect
+after a successful POST), who can see the object but may not act (403), and everyone
+else. Access is checked in layers: a user without the page's capability (its Django
+permission) gets 403 before any object is looked up, whether it exists or not, so that
+reveals nothing; a user with the capability gets 404 for an object outside their scope
+(and 403 for a page without an object).
+Anonymous users are sent to sign in, except on the public pages. A URL pattern with no
+rule fails the test, so a new page cannot ship without a declared policy.
+
+Users, each relative to the scenario's apprentice (A): apprentice_own (A), apprentice_other,
+provider_own / employer_own / epao_own (A's organisations), provider_other /
+employer_other / epao_other (other organisations), assessor_own (assigned to A's EPA),
+assessor_other, admin, and norole (signed in, no role).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from epa import gateway, grading
+from psp.models import Organisation
+from psp.roles import Role
+from tests.factories import (
+    make_apprentice,
+    make_evidence,
+    make_full_plan,
+    make_organisation,
+    make_staff,
+    make_user,
+    make_version,
+)
+
+USERS = [
+    "apprentice_own",
+    "apprentice_other",
+    "provider_own",
+    "provider_other",
+    "employer_own",
+    "employer_other",
+    "assessor_own",
+    "assessor_other",
+    "epao_own",
+    "epao_other",
+    "admin",
+    "norole",
+]
+STAFF_OWN = {"provider_own", "employer_own", "admin"}
+CAN_SEE_A = {"apprentice_own", "provider_own", "employer_own", "assessor_own", "epao_own", "admin"}
+EVERYONE = set(USERS)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may (ok), who sees the object but may not act (forbidden); the rest get `other`."""
+
+    kwargs: Callable[[Any], dict[str, Any]] = lambda s: {}
+    perm: str = ""
+    ok: set[str] = field(default_factory=set)
+    forbidden: set[str] = field(default_factory=set)
+    other: int = 404
+    method: str = "GET"
+    public: bool = False
+    skip: str = ""
+
+
+def _no_object(ok: set[str]) -> Rule:
+    """A page without an object: everyone else is forbidden (403)."""
+    return Rule(ok=ok, other=403)
+
+
+def _apprentice(ok: set[str], forbidden: set[str] | None = None, **rule: Any) -> Rule:
+    return Rule(
+        kwargs=lambda s: {"pk": s.apprentice.pk},
+        ok=ok,
+        forbidden=(CAN_SEE_A - ok) if forbidden is None else forbidden,
+        **rule,
+    )
+
+
+POLICY: dict[str, Rule] = {
+    # Public pages.
+    "healthz": Rule(public=True, ok=EVERYONE),
+    "accessibility_statement": Rule(public=True, ok=EVERYONE),
+    "login": Rule(public=True, skip="signed-in users are redirected home; covered in test_views"),
+    "password_reset": Rule(public=True, ok=EVERYONE),
+    "password_reset_done": Rule(public=True, ok=EVERYONE),
+    "password_reset_confirm": Rule(
+        public=True, kwargs=lambda s: {"uidb64": "x", "token": "y"}, ok=EVERYONE
+    ),
+    "password_reset_complete": Rule(public=True, ok=EVERYONE),
+    # Any signed-in user.
+    "home": Rule(ok=EVERYONE - {"apprentice_own"}, other=302),
+    "logout": Rule(skip="POST ends the session; covered in test_views"),
+    "password_change": Rule(ok=EVERYONE),
+    "password_change_done": Rule(ok=EVERYONE),
+    # Two-factor authentication: everyone may set it up; the rest needs a pending sign-in.
+    "two_factor_manage": Rule(ok=EVERYONE),
+    "two_factor_setup": Rule(ok=EVERYONE),
+    "two_factor_verify": Rule(other=302),
+    "two_factor_recovery_codes": Rule(other=302),
+    "two_factor_disable": Rule(other=302),
+    "two_factor_reset": _no_object({"admin"}),
+    # Reference data: every role may read; only admins import.
+    "standards:standard_list": _no_object(EVERYONE - {"norole"}),
+    "standards:standard_detail": Rule(
+        kwargs=lambda s: {"reference": "ST9999"}, ok=EVERYONE - {"norole"}, other=403
+    ),
+    "standards:version_detail": Rule(
+        kwargs=lambda s: {"reference": "ST9999", "version": s.version.version},
+        ok=EVERYONE - {"norole"},
+        other=403,
+    ),
+    "standards:version_compare": Rule(
+        kwargs=lambda s: {"reference": "ST9999"},
+        ok=set(),
+        forbidden=EVERYONE - {"norole"},
+        other=403,
+        skip="400 without both versions; covered in tests/standards/test_views",
+    ),
+    "standards:import_list": _no_object({"admin"}),
+    "standards:import_upload": _no_object({"admin"}),
+    "standards:import_preview": Rule(skip="needs an upload; covered in test_import_views"),
+    "standards:import_confirm": Rule(skip="POST; covered in test_import_views"),
+    "standards:import_discard": Rule(skip="POST; covered in test_import_views"),
+    "standards:crosswalk": Rule(skip="needs two versions; covered in test_crosswalk"),
+    # Apprentices and their portfolio.
+    "apprentices:apprentice_list": _no_object(
+        {
+            "provider_own",
+            "provider_other",
+            "employer_own",
+            "employer_other",
+            "assessor_own",
+            "assessor_other",
+            "epao_own",
+            "epao_other",
+            "admin",
+            "apprentice_own",
+            "apprentice_other",
+        }
+    ),
+    "apprentices:apprentice_create": _no_object({"provider_own", "provider_other", "admin"}),
+    "apprentices:apprentice_detail": _apprentice(
+        CAN_SEE_A, forbidden=set(), perm="apprentices.view_apprentice"
+    ),
+    "apprentices:apprentice_edit": _apprentice(
+        {"provider_own", "admin"}, perm="apprentices.change_apprentice"
+    ),
+    "apprentices:apprentice_coverage": _apprentice(
+        CAN_SEE_A, forbidden=set(), perm="apprentices.view_apprentice"
+    ),
+    "apprentices:apprentice_move": _apprentice(
+        {"provider_own", "admin"}, perm="apprentices.change_apprentice"
+    ),
+    "apprentices:apprentice_data": _apprentice(
+        {"apprentice_own", "admin"}, perm="apprentices.view_apprentice"
+    ),
+    "apprentices:apprentice_data_download": _apprentice(
+        {"apprentice_own", "admin"}, perm="apprentices.view_apprentice"
+    ),
+    "apprentices:apprentice_erase": _apprentice({"admin"}, forbidden=set(), perm="psp.change_user"),
+    "apprentices:evidence_create": _apprentice({"apprentice_own"}, perm="apprentices.add_evidence"),
+    "apprentices:cohort": _no_object(
+        {"provider_own", "provider_other", "employer_own", "employer_other", "admin"}
+    ),
+    "apprentices:review_queue": _no_object({"provider_own", "provider_other"}),
+    "apprentices:evidence_detail": Rule(
+        perm="apprentices.view_evidence", kwargs=lambda s: {"pk": s.draft.pk}, ok=CAN_SEE_A
+    ),
+    "apprentices:evidence_edit": Rule(
+        perm="apprentices.change_evidence",
+        kwargs=lambda s: {"pk": s.draft.pk},
+        ok={"apprentice_own"},
+        forbidden=CAN_SEE_A - {"apprentice_own"},
+    ),
+    "apprentices:evidence_map": Rule(
+        perm="apprentices.change_evidence",
+        kwargs=lambda s: {"pk": s.draft.pk},
+        ok={"apprentice_own"},
+        forbidden=CAN_SEE_A - {"apprentice_own"},
+    ),
+    "apprentices:evidence_withdraw": Rule(
+        perm="apprentices.change_evidence",
+        kwargs=lambda s: {"pk": s.draft.pk},
+        ok={"apprentice_own"},
+        forbidden=CAN_SEE_A - {"apprentice_own"},
+    ),
+    "apprentices:evidence_review": Rule(
+        perm="apprentices.review_evidence",
+        kwargs=lambda s: {"pk": s.submitted.pk},
+        ok={"provider_own"},
+        forbidden=CAN_SEE_A - {"provider_own"},
+    ),
+    "apprentices:evidence_submit": Rule(
+        perm="apprentices.change_evidence",
+        kwargs=lambda s: {"pk": s.accepted.pk},
+        method="POST",
+        ok=set(),
+        forbidden=CAN_SEE_A,
+    ),
+    "apprentices:evidence_file_download": Rule(
+        perm="apprentices.view_evidence",
+        kwargs=lambda s: {"pk": s.accepted.pk, "file_pk": s.file.pk},
+        ok=CAN_SEE_A,
+    ),
+    "apprentices:evidence_file_remove": Rule(
+        perm="apprentices.change_evidence",
+        kwargs=lambda s: {"pk": s.accepted.pk, "file_pk": s.file.pk},
+        method="POST",
+        ok=set(),
+        forbidden=CAN_SEE_A,
+    ),
+    # Off-the-job training and progress reviews (rows of their own: see their tests).
+    "apprentices:off_the_job_log": _apprentice(
+        {"apprentice_own", "provider_own", "employer_own", "admin"},
+        forbidden=set(),
+        perm="apprentices.view_offthejobentry",
+    ),
+    "apprentices:off_the_job_create": _apprentice(
+        {"apprentice_own"}, perm="apprentices.add_offthejobentry"
+    ),
+    "apprentices:off_the_job_plan": _apprentice(
+        {"provider_own", "admin"}, perm="apprentices.change_apprentice"
+    ),
+    "apprentices:off_the_job_queue": _no_object({"provider_own", "provider_other"}),
+    "apprentices:off_the_job_edit": Rule(skip="needs an entry; covered in test_training"),
+    "apprentices:off_the_job_approve": Rule(skip="needs an entry; covered in test_training"),
+    "apprentices:off_the_job_query": Rule(skip="needs an entry; covered in test_training"),
+    "apprentices:break_create": _apprentice(
+        {"provider_own"}, perm="apprentices.add_breakinlearning"
+    ),
+    "apprentices:break_remove": Rule(skip="needs a break; covered in test_training"),
+    "apprentices:progress_review_list": _apprentice(
+        {"apprentice_own", "provider_own", "employer_own", "admin"},
+        forbidden=set(),
+        perm="apprentices.view_progressreview",
+    ),
+    "apprentices:progress_review_schedule": _apprentice(
+        {"provider_own"}, perm="apprentices.schedule_progressreview"
+    ),
+    "apprentices:progress_review_detail": Rule(skip="needs a review; covered in test_reviews"),
+    "apprentices:progress_review_record": Rule(skip="needs a review; covered in test_reviews"),
+    "apprentices:progress_review_sign": Rule(skip="needs a review; covered in test_reviews"),
+    "apprentices:progress_review_link": Rule(skip="needs a review; covered in test_reviews"),
+    "apprentices:progress_review_sign_link": Rule(
+        public=True, skip="public, by signed token (410 when not valid); covered in test_reviews"
+    ),
+    # Notifications: every role has its own.
+    "notification_list": _no_object(EVERYONE - {"norole"}),
+    "notification_preferences": _no_object(EVERYONE - {"norole"}),
+    "notification_read": Rule(skip="the user's own notification; covered in test_notifications"),
+    "notification_read_all": Rule(ok=EVERYONE - {"norole"}, other=403, method="POST"),
+    # Gateway and EPA.
+    "epa:gateway": _apprentice(CAN_SEE_A, forbidden=set(), perm="epa.view_gatewayattempt"),
+    # A provider's POST is answered with a message and a redirect (state rules), so "ok".
+    "epa:gateway_start": _apprentice(
+        {"provider_own"},
+        method="POST",
+        forbidden=CAN_SEE_A - {"provider_own"},
+        perm="epa.prepare_gateway",
+    ),
+    "epa:gateway_submit": _apprentice(
+        {"provider_own"},
+        method="POST",
+        forbidden=CAN_SEE_A - {"provider_own"},
+        perm="epa.prepare_gateway",
+    ),
+    "epa:gateway_decide": _apprentice(set(), forbidden=CAN_SEE_A, perm="epa.decide_gateway"),
+    "epa:gateway_item_confirm": Rule(
+        perm="epa.confirm_gateway",
+        kwargs=lambda s: {"pk": s.apprentice.pk, "item_pk": s.epa.gateway.items.first().pk},
+        ok=set(),
+        forbidden=CAN_SEE_A,
+    ),
+    "epa:gateway_pack": Rule(
+        perm="epa.view_gatewayattempt",
+        kwargs=lambda s: {"pk": s.apprentice.pk, "number": 1},
+        ok=CAN_SEE_A,
+    ),
+    "epa:epa_list": _no_object(EVERYONE - {"norole"}),
+    "epa:epa_detail": Rule(perm="epa.view_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=CAN_SEE_A),
+    "epa:epa_assign": Rule(
+        perm="epa.manage_epa",
+        kwargs=lambda s: {"pk": s.epa.pk},
+        ok={"epao_own"},
+        forbidden=CAN_SEE_A - {"epao_own"},
+    ),
+    "epa:epa_submit": Rule(
+        perm="epa.grade_epa",
+        kwargs=lambda s: {"pk": s.epa.pk},
+        method="POST",
+        ok={"assessor_own"},
+    ),
+    "epa:epa_moderate": Rule(
+        perm="epa.moderate_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=set(), forbidden={"epao_own"}
+    ),
+    "epa:epa_resit": Rule(
+        perm="epa.manage_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok={"epao_own"}, forbidden=set()
+    ),
+    "epa:result_amend": Rule(
+        perm="epa.manage_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=set(), forbidden={"epao_own"}
+    ),
+    "epa:assessment_schedule": Rule(
+        perm="epa.manage_epa",
+        kwargs=lambda s: {"pk": s.epa.pk, "assessment_pk": s.assessment.pk},
+        ok={"epao_own"},
+        forbidden=set(),
+    ),
+    "epa:assessment_record": Rule(
+        perm="epa.grade_epa",
+        kwargs=lambda s: {"pk": s.epa.pk, "assessment_pk": s.assessment.pk},
+        ok={"assessor_own"},
+        forbidden=set(),
+    ),
+}
+
+
+def url_names() -> list[str]:
+    names = []
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue  # Django's admin has its own staff-only checks
+                inner = pattern.namespace or namespace
+                if namespace and pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}"
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                names.append(name or f"<unnamed {pattern.pattern}>")
+
+    walk(get_resolver().url_patterns, None)
+    return sorted(set(names))
+
+
+def test_every_url_pattern_has_an_access_rule():
+    missing = [name for name in url_names() if name not in POLICY]
+    assert missing == [], f"URL patterns without an access policy: {missing}"
+
+
+@dataclass
+class Scenario:
+    apprentice: Any
+    version: Any
+    draft: Any
+    submitted: Any
+    accepted: Any
+    file: Any
+    epa: Any
+    assessment: Any
+    users: dict[str, Any]
+
+
+@pytest.fixture
+def scenario(db) -> Scenario:
+    from django.core.files.base import ContentFile
+
+    version = make_version(ksbs={"K": ["Knows widgets"], "S": ["Fixes widgets"]})
+    make_full_plan(version=version)
+    epao = make_organisation(kind=Organisation.Kind.EPAO)
+    apprentice = make_apprentice(version=version, epao=epao)
+    other = make_apprentice(version=version, epao=make_organisation(kind=Organisation.Kind.EPAO))
+    provider = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    employer = make_staff(role=Role.EMPLOYER, organisation=apprentice.employer)
+    epao_admin = make_staff(role=Role.EPAO_ADMIN, organisation=epao)
+    assessor = make_staff(role=Role.ASSESSOR, organisation=epao)
+    accepted = make_evidence(
+        apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all())
+    )
+    evidence_file = accepted.files.model(
+        evidence=accepted,
+        original_name="a.txt",
+        content_type="text/plain",
+        size=5,
+        sha256="b" * 64,
+        uploaded_by=apprentice.user,
+    )
+    evidence_file.file.save("b" * 64, ContentFile(b"hello"), save=False)
+    evidence_file.save()
+    attempt = gateway.start_gateway(apprentice, by=provider)
+    for item in attempt.items.all():
+        extra = {"english_maths": "level_2"} if item.kind == "english_maths" else {}
+        gateway.confirm_item(item, by=employer if item.kind == "employer" else provider, **extra)
+    gateway.submit_gateway(attempt, by=provider)
+    epa = gateway.decide_gateway(
+        attempt,
+        {i.pk: ("accepted", "") for i in attempt.items.all()},
+        by=epao_admin,
+        gateway_date=datetime.date(2030, 6, 1),
+    )
+    grading.assign_assessor(epa, assessor, by=epao_admin)
+    users = {
+        "apprentice_own": apprentice.user,
+        "apprentice_other": other.user,
+        "provider_own": provider,
+        "provider_other": make_staff(role=Role.PROVIDER, organisation=other.training_provider),
+        "employer_own": employer,
+        "employer_other": make_staff(role=Role.EMPLOYER, organisation=other.employer),
+        "assessor_own": assessor,
+        "assessor_other": make_staff(role=Role.ASSESSOR, organisation=other.epao),
+        "epao_own": epao_admin,
+        "epao_other": make_staff(role=Role.EPAO_ADMIN, organisation=other.epao),
+        "admin": make_user(role=Role.ADMIN),
+        "norole": make_user(),
+    }
+    return Scenario(
+        apprentice=apprentice,
+        version=version,
+        draft=make_evidence(apprentice=apprentice),
+        submitted=make_evidence(apprentice=apprentice, status="submitted"),
+        accepted=accepted,
+        file=evidence_file,
+        epa=epa,
+        assessment=epa.assessments.first(),
+        users=users,
+    )
+
+
+def expected(rule: Rule, user: str, account: Any) -> int:
+    if user in rule.ok:
+        return 302 if rule.method == "POST" else 200
+    if user in rule.forbidden:
+        return 403
+    if rule.perm and not account.has_perm(rule.perm):
+        return 403
+    return rule.other
+
+
+def test_every_url_answers_each_role_as_the_policy_says(client, scenario):
+    problems = []
+    rules = [
+        (name, rule, reverse(name, kwargs=rule.kwargs(scenario)))
+        for name, rule in POLICY.items()
+        if not rule.skip and name in url_names()
+    ]
+    for name, rule, url in rules:
+        send = client.post if rule.method == "POST" else client.get
+        anonymous = send(url).status_code
+        if anonymous != (200 if rule.public else 302):
+            problems.append(f"{name} anonymous: {anonymous}")
+    for user in USERS:
+        client.force_login(scenario.users[user])
+        for name, rule, url in rules:
+            if rule.method == "POST" and user in rule.ok:
+                continue  # would change the scenario; the happy paths are tested elsewhere
+            send = client.post if rule.method == "POST" else client.get
+            status = send(url).status_code
+            want = expected(rule, user, scenario.users[user])
+            if status != want and not (want == 200 and status == 302 and rule.other == 302):
+                problems.append(f"{name} as {user}: got {status}, policy says {want}")
+    assert not problems, "\n" + "\n".join(problems)
