@@ -37,6 +37,8 @@ setup: $(BIN)/.installed static/build/.built
 # work runs in its own process, as in production, with no Redis needed.
 run: export DEBUG = 1
 run: export PSP_DEMO_ACCOUNTS = 1
+# Demo accounts sign in with a password only; `PSP_REQUIRE_STAFF_2FA=1 make run` to try 2FA.
+run: export PSP_REQUIRE_STAFF_2FA ?= 0
 run: setup
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT) (demo accounts are listed on the sign-in page)"
@@ -64,6 +66,13 @@ check-deploy: $(BIN)/.installed
 	DEBUG=0 HTTPS_ONLY=1 PSP_STATIC_MANIFEST=1 ALLOWED_HOSTS=psp.example.org \
 	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Benchmark at 200 apprentices x 500 evidence items, in a database of its own (var/bench/,
+# or psp_bench on the PostgreSQL server in BENCH_DATABASE_URL): docs/performance.md.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--reseed --strict". The timeout is a safety
+# net only: a run takes a few minutes (gunicorn is stopped however it ends).
+bench: $(BIN)/.installed static/build/.built
+	timeout 1200 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/build staticfiles

@@ -217,3 +217,60 @@ def cohort_versions(apprentices: QuerySet[Apprentice]) -> list[Any]:
         .annotate(apprentice_count=Count("apprentices"))
         .order_by("-apprentice_count", "standard__reference", "version")
     )
+
+
+@dataclass(frozen=True)
+class CoverageProgress:
+    """An apprentice's accepted KSB coverage against how far through the practical period
+    they are: behind half of that pace is red, behind it amber."""
+
+    accepted: int
+    ksb_count: int  # 0 when the version's KSBs are not imported
+    expected_percent: int
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.accepted, self.ksb_count)
+
+    @property
+    def rag(self) -> str | None:
+        if not self.ksb_count:
+            return None
+        if self.percent < self.expected_percent / 2:
+            return "red"
+        return "amber" if self.percent < self.expected_percent else "green"
+
+
+def progress_by_apprentice(
+    apprentices: list[Apprentice], *, today: datetime.date
+) -> dict[int, CoverageProgress]:
+    """Accepted coverage of each apprentice, in two queries however many there are."""
+    ids = [a.pk for a in apprentices]
+    accepted = dict(
+        EvidenceKSB.objects.filter(evidence__apprentice_id__in=ids, evidence__status=ACCEPTED)
+        .values("evidence__apprentice_id")
+        .annotate(n=Count("ksb", distinct=True))
+        .values_list("evidence__apprentice_id", "n")
+        .order_by()
+    )
+    versions = {a.standard_version_id for a in apprentices}
+    ksb_counts = dict(
+        KSB.objects.filter(version_id__in=versions)
+        .values("version_id")
+        .annotate(n=Count("id"))
+        .values_list("version_id", "n")
+        .order_by()
+    )
+    progress = {}
+    for apprentice in apprentices:
+        start, end = apprentice.start_date, apprentice.planned_end_date
+        elapsed = _percent(
+            max(min((today - start).days, (end - start).days), 0), (end - start).days
+        )
+        imported = apprentice.standard_version.ksbs_imported
+        progress[apprentice.pk] = CoverageProgress(
+            accepted.get(apprentice.pk, 0),
+            ksb_counts.get(apprentice.standard_version_id, 0) if imported else 0,
+            elapsed,
+        )
+    return progress

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 
 from apprentices.filetypes import FileType, FileTypeError, detect
+from apprentices.scanning import scan
 
 # Names a file of each type may end in; any other name gets the type's extension added.
 _EXTENSIONS = {
@@ -95,11 +96,13 @@ class CheckedUpload:
 
 
 def check_upload(upload: UploadedFile) -> CheckedUpload:
-    """Type by content, size, safe name and SHA-256; FileTypeError says what is wrong."""
+    """Type by content, size, virus scan, safe name and SHA-256; FileTypeError says what is
+    wrong."""
     size = upload.size or 0
     if size > max_upload_bytes():
         raise FileTypeError(f"The file is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB")
     file_type = detect(cast(IO[bytes], upload.file), size)
+    scan(cast(IO[bytes], upload.file), size)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

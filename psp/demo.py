@@ -305,6 +305,7 @@ def seed_demo_epa(users: list[User]) -> None:
             by=epao_admin,
             gateway_date=today - datetime.timedelta(days=decide_days_ago),
         )
+        assert epa is not None, "every demo gateway item is accepted"
         grading.assign_assessor(epa, assessor, by=epao_admin)
         return epa
 
@@ -356,3 +357,148 @@ def seed_demo_epa(users: list[User]) -> None:
         grading.submit_for_moderation(epa, by=assessor)
         epa.refresh_from_db()
         grading.moderate(epa, by=epao_admin, confirm=True)
+
+
+# Off-the-job training and progress reviews for the demo (apprentices.training, .reviews):
+# (first, last, ULN base, version, start, planned gateway, contracted hours a week).
+# Hana started after 1 August 2025, when the per-standard minimum applies (not yet imported
+# for ST0494), so her requirement is an estimate from the previous rule.
+DEMO_PROGRESS_APPRENTICES = [
+    ("Hana", "Li", "100000900", "1.1", (2025, 9, 1), (2027, 3, 1), "30"),
+]
+# Contracted hours a week of the portfolio demo apprentices, by first name.
+DEMO_CONTRACTED_HOURS = {"Alex": "30", "Bea": "37.5", "Cal": "30", "Dana": "22.5", "Eli": "25"}
+
+
+@transaction.atomic
+def seed_demo_progress(users: list[User]) -> None:
+    """Contracted hours, breaks, off-the-job training logs and progress reviews for the demo
+    apprentices, with one more apprentice under the latest funding rules (idempotent)."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apprentices import reviews
+    from apprentices.models import Apprentice, BreakInLearning, OffTheJobEntry
+    from standards.models import StandardVersion
+
+    by_username = {user.username: user for user in users}
+    provider_user, employer_user = by_username["provider"], by_username["employer"]
+    provider, employer = provider_user.organisation, employer_user.organisation
+    assert provider is not None, "seed_demo() gives the provider account an organisation"
+    assert employer is not None, "seed_demo() gives the employer account an organisation"
+    epao = by_username["assessor"].organisation
+    versions = {v.version: v for v in StandardVersion.objects.filter(standard__reference="ST0494")}
+    apprentice_group = Group.objects.get(name=Role.APPRENTICE.label)
+    today = timezone.localdate()
+    for first, last, base, version, start, gateway, hours in DEMO_PROGRESS_APPRENTICES:
+        if version not in versions:
+            continue
+        email = f"{first}.{last}@example.org".lower()
+        user, _ = User.objects.get_or_create(
+            username=email, defaults={"first_name": first, "last_name": last, "email": email}
+        )
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(apprentice_group)
+        Apprentice.objects.update_or_create(
+            user=user,
+            defaults={
+                "uln": uln_with_check_digit(base),
+                "standard_version": versions[version],
+                "start_date": datetime.date(*start),
+                "planned_gateway_date": datetime.date(*gateway),
+                "employer": employer,
+                "training_provider": provider,
+                "epao": epao,
+                "contracted_hours_per_week": Decimal(hours),
+            },
+        )
+    demo = Apprentice.objects.filter(training_provider=provider).select_related("user")
+    for apprentice in demo:
+        if apprentice.user.first_name in DEMO_CONTRACTED_HOURS:
+            apprentice.contracted_hours_per_week = Decimal(
+                DEMO_CONTRACTED_HOURS[apprentice.user.first_name]
+            )
+            apprentice.save(update_fields=["contracted_hours_per_week"])
+    named = {a.user.first_name: a for a in demo}
+    breaks = {"Dana": ((2025, 1, 6), None)}
+    for first, (starts, ends) in breaks.items():
+        if first in named and not named[first].breaks.exists():
+            BreakInLearning.objects.create(
+                apprentice=named[first],
+                starts_on=datetime.date(*starts),
+                ends_on=datetime.date(*ends) if ends else None,
+                reason="Demo: fictional",
+                recorded_by=provider_user,
+            )
+    # A fortnightly log at a pace per apprentice: some keep up, some fall behind.
+    pace = {"Alex": 11, "Bea": 12, "Cal": 9, "Dana": 6, "Eli": 10, "Hana": 8}
+    activities = list(OffTheJobEntry.Activity.values)
+    for first, hours_a_fortnight in pace.items():
+        learner = named.get(first)
+        if learner is None or learner.off_the_job.exists():
+            continue
+        end = min(learner.planned_end_date, today)
+        day, n, entries = learner.start_date + datetime.timedelta(days=3), 0, []
+        own_breaks = list(learner.breaks.all())
+        while day <= end:
+            if not any(b.starts_on <= day <= (b.ends_on or today) for b in own_breaks):
+                status = (
+                    OffTheJobEntry.Status.SUBMITTED
+                    if day > end - datetime.timedelta(days=30)
+                    else OffTheJobEntry.Status.QUERIED
+                    if n % 17 == 5
+                    else OffTheJobEntry.Status.APPROVED
+                )
+                entries.append(
+                    OffTheJobEntry(
+                        apprentice=learner,
+                        date=day,
+                        hours=Decimal(hours_a_fortnight) - Decimal(n % 3),
+                        activity=activities[n % len(activities)],
+                        description=f"Demo training session {n + 1}: fictional.",
+                        status=status,
+                        reviewed_by=None if status == "submitted" else provider_user,
+                        reviewed_at=None if status == "submitted" else timezone.now(),
+                        query="Which KSBs did this cover?" if status == "queried" else "",
+                    )
+                )
+                n += 1
+            day += datetime.timedelta(days=14)
+        OffTheJobEntry.objects.bulk_create(entries)
+    # Alex: a signed review, one waiting for signatures, and the next one scheduled.
+    alex = named.get("Alex")
+    if alex is not None and not alex.progress_reviews.exists():
+        for weeks, signers in ((12, ["apprentice", "provider", "employer"]), (24, ["apprentice"])):
+            held = alex.start_date + datetime.timedelta(weeks=weeks)
+            review = reviews.schedule_review(alex, by=provider_user, due_on=held)
+            previous = reviews.prefill_for(review, until=held).previous_targets
+            reviews.record_review(
+                review,
+                reviews.Record(
+                    held_on=held,
+                    summary="Demo review: steady progress on assessment skills. All fictional.",
+                    progress={t.pk: ("partly_met", "Demo: some progress.") for t in previous},
+                    targets=[
+                        (
+                            "Submit a reflective account on risk assessment",
+                            held + datetime.timedelta(weeks=8),
+                        ),
+                        ("Shadow a multi-agency public protection meeting", None),
+                    ],
+                    comments={},
+                ),
+                by=provider_user,
+            )
+            people = {"apprentice": alex.user, "provider": provider_user, "employer": employer_user}
+            for party in signers:
+                reviews.sign_review(review, by=people[party])
+        reviews.schedule_review(alex, by=provider_user, due_on=today + datetime.timedelta(days=10))
+    for first, due_in_days in (("Bea", -20), ("Cal", 40)):
+        learner = named.get(first)
+        if learner is not None and not learner.progress_reviews.exists():
+            reviews.schedule_review(
+                learner, by=provider_user, due_on=today + datetime.timedelta(days=due_in_days)
+            )

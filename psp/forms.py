@@ -1,11 +1,14 @@
 """Sign-in and password forms, rendered with the GOV.UK Design System (crispy-forms-gds)."""
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Submit
+from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.db.models import Q
+
+from psp.models import User
 
 
 def gds_helper(button: str) -> FormHelper:
@@ -45,3 +48,87 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = gds_helper("Set new password")
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app (or, when signing in, a recovery code)."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        strip=True,
+        error_messages={"required": "Enter the code"},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        button: str = "Continue",
+        recovery: bool = False,
+        password: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if password:
+            # Full re-authentication before changing two-factor settings.
+            self.fields = {
+                "password": forms.CharField(
+                    label="Your password",
+                    strip=False,
+                    widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                    error_messages={"required": "Enter your password"},
+                ),
+                **self.fields,
+            }
+        attrs = {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+        if recovery:
+            self.fields[
+                "code"
+            ].help_text = (
+                "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+            )
+        else:
+            self.fields["code"].label = "Code from your authenticator app"
+            self.fields["code"].help_text = "The 6-digit code your app shows now."
+            attrs.update({"inputmode": "numeric", "class": "govuk-input--width-10"})
+        self.fields["code"].widget.attrs.update(attrs)
+        self.helper = gds_helper(button)
+
+
+class TwoFactorResetForm(forms.Form):
+    """An administrator finds the account whose two-factor authentication to reset."""
+
+    account = forms.CharField(
+        label="Username or email address",
+        max_length=254,
+        error_messages={"required": "Enter the username or email address of the account"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].widget.attrs.update({"spellcheck": "false"})
+        self.helper = gds_helper("Reset two-factor authentication")
+
+    def clean_account(self) -> Any:
+        value = self.cleaned_data["account"].strip()
+        user = User.objects.filter(Q(username=value) | Q(email__iexact=value)).first()
+        if user is None:
+            raise forms.ValidationError("No account has that username or email address")
+        return user
+
+
+class NotificationPreferencesForm(forms.Form):
+    """Which kinds of notification a user also gets by email."""
+
+    emailed = forms.MultipleChoiceField(
+        label="Email me about",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Everything still appears in your notifications in psp.",
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["emailed"]).choices = kinds
+        self.helper = gds_helper("Save settings")
+        self.helper.layout = Layout(Field.checkboxes("emailed", legend_size=Size.MEDIUM))

@@ -8,6 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from apprentices.scanning import clamd_status
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,7 +26,13 @@ class Health:
 
 
 def check_health() -> Health:
-    return Health(checks={"database": _check_database(), "broker": _check_broker()})
+    return Health(
+        checks={
+            "database": _check_database(),
+            "broker": _check_broker(),
+            "antivirus": clamd_status(),
+        }
+    )
 
 
 def _check_database() -> dict[str, object]:

@@ -1,11 +1,21 @@
 """What each role sees on its home page after signing in."""
 
+from __future__ import annotations
+
+import datetime
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
 from django.db.models import Count
+from django.utils import timezone
 
-from apprentices.models import Apprentice, Evidence
+from apprentices.coverage import CoverageProgress, progress_by_apprentice
+from apprentices.models import Apprentice, Evidence, OffTheJobEntry
+from apprentices.reviews import ReviewState, review_states
+from apprentices.scanning import configured_clamd
+from apprentices.training import Working, workings_for
 from epa.models import Epa, GatewayAttempt
 from psp.roles import Role
 from standards.models import StandardVersion
@@ -17,7 +27,8 @@ class HomePage:
     data: dict[str, Any]
 
 
-def home_context(user: Any) -> HomePage:
+def home_context(user: Any, *, query: Any = None) -> HomePage:
+    """query: the page's GET parameters (filters of the provider's progress flags)."""
     role = user.role
     if role is None:
         return HomePage("psp/home_no_role.html", {})
@@ -29,6 +40,17 @@ def home_context(user: Any) -> HomePage:
         data["apprentice_counts"] = _counts_by_status(visible)
         data["awaiting_review"] = (
             Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
+        )
+    if role == Role.PROVIDER:
+        flags = ProgressQuery.from_query(query or {})
+        rows = progress_rows(user)
+        data["progress_query"] = flags
+        data["progress_summary"] = flag_summary(rows)
+        data["progress_page"] = Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
+            (query or {}).get("page")
+        )
+        data["training_to_approve"] = (
+            OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
         )
     if role == Role.ASSESSOR:
         data["assigned"] = (
@@ -49,9 +71,101 @@ def home_context(user: Any) -> HomePage:
             )
             .order_by("standard__reference", "version")
         )
+        data["virus_scanning"] = configured_clamd() is not None
     return HomePage(f"psp/home_{role.value}.html", data)
 
 
 def _counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:
     counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
     return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]
+
+
+# The provider's progress flags: red, amber or green for reviews, off-the-job training and
+# KSB coverage, each worked out in its own module with a fixed number of queries.
+
+FLAG_AREAS = {
+    "reviews": "Progress reviews",
+    "otj": "Off-the-job training",
+    "coverage": "KSB coverage",
+}
+FLAG_LEVELS = {"flagged": "Red or amber", "red": "Red", "amber": "Amber"}
+_RAG_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    apprentice: Apprentice
+    review: ReviewState
+    working: Working
+    coverage: CoverageProgress
+
+    def rag(self, area: str) -> str | None:
+        return {
+            "reviews": self.review.rag,
+            "otj": self.working.rag,
+            "coverage": self.coverage.rag,
+        }[area]
+
+    @property
+    def worst(self) -> str | None:
+        return min((self.rag(area) for area in FLAG_AREAS), key=_RAG_ORDER.__getitem__)
+
+
+@dataclass(frozen=True)
+class ProgressQuery:
+    level: str = ""
+    area: str = ""
+
+    @classmethod
+    def from_query(cls, query: Any) -> ProgressQuery:
+        level, area = query.get("level", ""), query.get("area", "")
+        return cls(
+            level=level if level in FLAG_LEVELS else "", area=area if area in FLAG_AREAS else ""
+        )
+
+    def keeps(self, row: ProgressRow) -> bool:
+        if not self.level:
+            return True
+        rags = [row.rag(self.area)] if self.area else [row.rag(a) for a in FLAG_AREAS]
+        wanted = {"red", "amber"} if self.level == "flagged" else {self.level}
+        return any(rag in wanted for rag in rags)
+
+    def querystring(self) -> str:
+        return urlencode({k: v for k, v in (("level", self.level), ("area", self.area)) if v})
+
+    @property
+    def levels(self) -> list[tuple[str, str]]:
+        return list(FLAG_LEVELS.items())
+
+    @property
+    def areas(self) -> list[tuple[str, str]]:
+        return list(FLAG_AREAS.items())
+
+
+def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[ProgressRow]:
+    """Every apprentice in learning that the user can see, worst first."""
+    today = today or timezone.localdate()
+    apprentices = list(
+        Apprentice.objects.visible_to(user)
+        .filter(status__in=(Apprentice.Status.ON_PROGRAMME, Apprentice.Status.BREAK_IN_LEARNING))
+        .select_related("user", "standard_version__standard", "employer")
+    )
+    states = review_states(apprentices, today=today)
+    workings = workings_for(apprentices, today=today)
+    coverage = progress_by_apprentice(apprentices, today=today)
+    rows = [ProgressRow(a, states[a.pk], workings[a.pk], coverage[a.pk]) for a in apprentices]
+    rows.sort(key=lambda r: (_RAG_ORDER[r.worst], r.apprentice.user.last_name.lower()))
+    return rows
+
+
+def flag_summary(rows: list[ProgressRow]) -> list[tuple[str, str, int, int]]:
+    """For each area: (key, label, red count, amber count)."""
+    return [
+        (
+            area,
+            label,
+            sum(r.rag(area) == "red" for r in rows),
+            sum(r.rag(area) == "amber" for r in rows),
+        )
+        for area, label in FLAG_AREAS.items()
+    ]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import reverse
 
+from psp.notifications import unread_count
 from psp.roles import Role
 
 
@@ -13,6 +14,7 @@ class NavItem:
     label: str
     url: str
     active: bool
+    count: int = 0  # shown beside the label, e.g. unread notifications
 
 
 def navigation_for(request: HttpRequest) -> list[NavItem]:
@@ -33,9 +35,15 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
     if user.role == Role.ADMIN:
         items.append(("Import standards", reverse("standards:import_list")))
         items.append(("Users and organisations", reverse("admin:index")))
+    notifications_url = reverse("notification_list")
+    items.append(("Notifications", notifications_url))
     items.append(("Your account", reverse("password_change")))
     # The active item is the one whose address is the longest prefix of this page's.
     path = request.path
     matches = [url for _, url in items if (path == url if url == "/" else path.startswith(url))]
     active = max(matches, key=len, default=None)
-    return [NavItem(label, url, active=url == active) for label, url in items]
+    unread = unread_count(user)
+    return [
+        NavItem(label, url, active=url == active, count=unread if url == notifications_url else 0)
+        for label, url in items
+    ]

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "psp.middleware.TwoFactorMiddleware",
+    "psp.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -133,6 +135,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
+# Two-factor authentication (psp.twofactor): required for every staff role unless turned
+# off (demo mode and the test suite turn it off); apprentices may choose it.
+PSP_REQUIRE_STAFF_2FA = env_bool("PSP_REQUIRE_STAFF_2FA", default=True)
+TWO_FACTOR_FAILURE_LIMIT = env_int("TWO_FACTOR_FAILURE_LIMIT", 5)
+TWO_FACTOR_COOLOFF_MINUTES = env_int("TWO_FACTOR_COOLOFF_MINUTES", 15)
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False
@@ -171,6 +179,20 @@ FILE_UPLOAD_HANDLERS = [
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
+# Virus scanning (apprentices.scanning): with CLAMD_SOCKET, or CLAMD_HOST and CLAMD_PORT,
+# every upload is streamed to ClamAV's clamd before it is kept; a file larger than
+# CLAMD_MAX_BYTES (keep it at most clamd's StreamMaxLength) or a scan that fails is refused.
+CLAMD_SOCKET = env_str("CLAMD_SOCKET", "")
+CLAMD_HOST = env_str("CLAMD_HOST", "")
+CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
+CLAMD_MAX_BYTES = env_int("CLAMD_MAX_BYTES", 25 * 1024 * 1024)
+
+# Retention schedule (apprentices.privacy, `manage.py apply_retention`), counted from the
+# last activity on an apprentice's record once they have completed or withdrawn.
+RETENTION_EVIDENCE_YEARS = env_int("RETENTION_EVIDENCE_YEARS", 6)
+RETENTION_EPA_RESULTS_YEARS = env_int("RETENTION_EPA_RESULTS_YEARS", 10)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
@@ -184,6 +206,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
     }
 else:
@@ -198,6 +221,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Seconds to wait for the broker when sending a task. A web request that queues work gives
+# up after this and leaves the work for the sweeper (see epa/reports.py), so keep it short.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_TIMEZONE = TIME_ZONE
 
 EMAIL_BACKEND = env_str(
@@ -252,6 +278,8 @@ CONTENT_SECURITY_POLICY = {
 # The login page lists the demo accounts only when this is on (`make run` turns it on).
 PSP_DEMO_ACCOUNTS = env_bool("PSP_DEMO_ACCOUNTS", default=False)
 PSP_SERVICE_NAME = "Probation service practitioner portfolio and EPA"
+# Where the service is reached, for links in emails sent in the background (no request there).
+PSP_SITE_URL = env_str("PSP_SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -39,3 +39,29 @@ urlpatterns = [
     path("epa/", include("epa.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Two-factor authentication (psp.twofactor).
+urlpatterns += [
+    path("accounts/two-factor/", views.two_factor_manage, name="two_factor_manage"),
+    path("accounts/two-factor/set-up/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        views.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("accounts/two-factor/turn-off/", views.two_factor_disable, name="two_factor_disable"),
+    path("accounts/two-factor/reset/", views.two_factor_reset, name="two_factor_reset"),
+]
+
+# Notifications (psp.notifications).
+urlpatterns += [
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path(
+        "notifications/settings/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
+]

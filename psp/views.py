@@ -1,21 +1,35 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from psp import notifications, twofactor
 from psp.demo import DEMO_ACCOUNTS
-from psp.forms import SignInForm
+from psp.forms import (
+    NotificationPreferencesForm,
+    SignInForm,
+    TwoFactorCodeForm,
+    TwoFactorResetForm,
+)
 from psp.health import check_health
 from psp.homes import home_context
+from psp.middleware import is_verified, mark_verified
+from psp.models import Notification
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    context = home_context(request.user)
+    context = home_context(request.user, query=request.GET)
     apprentice = context.data.get("apprentice")
     if apprentice is not None:
         # An apprentice's home is their portfolio.
@@ -45,4 +59,219 @@ class SignInView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["demo_accounts"] = DEMO_ACCOUNTS if settings.PSP_DEMO_ACCOUNTS else []
+        context["staff_2fa_required"] = settings.PSP_REQUIRE_STAFF_2FA
         return context
+
+
+# Two-factor authentication (psp.twofactor); psp.middleware sends users here when needed.
+
+
+def _next_url(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return reverse("home")
+
+
+def _recovery_codes_page(request: HttpRequest, codes: list[str], *, first: bool) -> HttpResponse:
+    return render(
+        request,
+        "registration/two_factor_recovery_codes.html",
+        {"codes": codes, "first": first, "next": _next_url(request)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    if twofactor.is_enabled_for(request.user):
+        return redirect("two_factor_manage")
+    device = twofactor.start_enrolment(request.user)
+    form = TwoFactorCodeForm(request.POST or None, button="Turn on two-factor authentication")
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = twofactor.confirm_enrolment(device, form.cleaned_data["code"])
+        except twofactor.TwoFactorError as error:
+            form.add_error("code", str(error))
+        else:
+            request.session.cycle_key()
+            mark_verified(request.session, request.user)
+            return _recovery_codes_page(request, codes, first=True)
+    uri = twofactor.provisioning_uri(device)
+    context = {
+        "form": form,
+        "qr_code": mark_safe(twofactor.qr_code_svg(uri)),
+        "secret": twofactor.grouped(device.secret),
+        "required": twofactor.is_required_for(request.user),
+        "next": _next_url(request),
+    }
+    return render(request, "registration/two_factor_setup.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    if is_verified(request.session, request.user) or not twofactor.is_enabled_for(request.user):
+        return redirect(_next_url(request))
+    form = TwoFactorCodeForm(request.POST or None, recovery=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            used = twofactor.verify(request.user, form.cleaned_data["code"])
+        except twofactor.TwoFactorError as error:
+            form.add_error("code", str(error))
+        else:
+            request.session.cycle_key()
+            mark_verified(request.session, request.user)
+            if used == "recovery":
+                left = twofactor.remaining_recovery_codes(request.user)
+                messages.warning(
+                    request,
+                    f"You signed in with a recovery code. You have {left} left: "
+                    "get new ones from your account page if you are running out.",
+                )
+            return redirect(_next_url(request))
+    return render(
+        request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@require_GET
+def two_factor_manage(request: HttpRequest) -> HttpResponse:
+    context = {
+        "enabled": twofactor.is_enabled_for(request.user),
+        "required": twofactor.is_required_for(request.user),
+        "remaining": twofactor.remaining_recovery_codes(request.user),
+    }
+    return render(request, "registration/two_factor_manage.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
+    if not twofactor.is_enabled_for(request.user):
+        return redirect("two_factor_setup")
+    form = TwoFactorCodeForm(request.POST or None, button="Get new recovery codes", password=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.verify(
+                request.user, form.cleaned_data["code"], password=form.cleaned_data["password"]
+            )
+        except twofactor.TwoFactorError as error:
+            form.add_error("code", str(error))
+        else:
+            codes = twofactor.regenerate_recovery_codes(request.user)
+            return _recovery_codes_page(request, codes, first=False)
+    return render(
+        request,
+        "registration/two_factor_confirm.html",
+        {
+            "form": form,
+            "heading": "Get new recovery codes",
+            "intro": "Your old recovery codes will stop working. To confirm it is you, enter "
+            "your password and the code your authenticator app shows now.",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    if twofactor.is_required_for(request.user):
+        raise PermissionDenied
+    if not twofactor.is_enabled_for(request.user):
+        return redirect("two_factor_manage")
+    form = TwoFactorCodeForm(
+        request.POST or None, button="Turn off two-factor authentication", password=True
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.verify(
+                request.user, form.cleaned_data["code"], password=form.cleaned_data["password"]
+            )
+        except twofactor.TwoFactorError as error:
+            form.add_error("code", str(error))
+        else:
+            twofactor.reset(request.user, by=request.user)
+            messages.success(request, "Two-factor authentication is off.")
+            return redirect("two_factor_manage")
+    return render(
+        request,
+        "registration/two_factor_confirm.html",
+        {
+            "form": form,
+            "heading": "Turn off two-factor authentication",
+            "intro": "You will sign in with your password only. To confirm it is you, enter "
+            "your password and the code your authenticator app shows now.",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("psp.change_user", raise_exception=True)
+def two_factor_reset(request: HttpRequest) -> HttpResponse:
+    """An administrator resets someone's two-factor authentication (a lost phone)."""
+    form = TwoFactorResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account = form.cleaned_data["account"]
+        twofactor.reset(account, by=request.user)
+        messages.success(
+            request,
+            f"Two-factor authentication reset for {account} ({account.username}). "
+            "If their role needs it, they set it up again when they next sign in.",
+        )
+        return redirect("two_factor_reset")
+    return render(
+        request,
+        "registration/two_factor_reset.html",
+        {"form": form, "heading": "Reset two-factor authentication"},
+    )
+
+
+# Notifications (psp.notifications)
+
+NOTIFICATIONS_PAGE_SIZE = 25
+
+
+@require_GET
+@permission_required("psp.view_notification", raise_exception=True)
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications_ = Notification.objects.visible_to(request.user).only(
+        "kind", "subject", "body", "url", "created_at", "read_at", "email_status"
+    )
+    page = Paginator(notifications_, NOTIFICATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "psp/notification_list.html", {"page": page})
+
+
+@require_POST
+@permission_required("psp.change_notification", raise_exception=True)
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    notification.mark_read()
+    if request.POST.get("open") and notification.url:
+        return redirect(notification.url)
+    return redirect("notification_list")
+
+
+@require_POST
+@permission_required("psp.change_notification", raise_exception=True)
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = notifications.mark_all_read(request.user)
+    messages.success(request, f"{count} notification{'s' * (count != 1)} marked as read.")
+    return redirect("notification_list")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("psp.change_notificationpreference", raise_exception=True)
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    form = NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None,
+        kinds=Notification.Kind.choices,
+        initial={"emailed": sorted(notifications.emailed_kinds(request.user))},
+    )
+    if request.method == "POST" and form.is_valid():
+        notifications.set_preferences(request.user, form.cleaned_data["emailed"])
+        messages.success(request, "Notification settings saved.")
+        return redirect("notification_list")
+    return render(request, "psp/notification_preferences.html", {"form": form})

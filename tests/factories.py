@@ -213,3 +213,30 @@ def make_full_plan(*, version: StandardVersion, cap: str = "pass") -> EpaPlan:
         for (a, b), overall in table.items()
     )
     return plan
+
+
+def make_otj_entry(*, apprentice: Any, status: str = "submitted", **fields: Any):  # type: ignore[no-untyped-def]
+    """An off-the-job training entry, written directly."""
+    from decimal import Decimal
+
+    from apprentices.models import OffTheJobEntry
+
+    fields.setdefault("date", apprentice.start_date + datetime.timedelta(days=7))
+    fields.setdefault("hours", Decimal("6"))
+    fields.setdefault("activity", OffTheJobEntry.Activity.TEACHING)
+    fields.setdefault("description", "Imaginary widget theory")
+    if status != OffTheJobEntry.Status.SUBMITTED:
+        fields.setdefault("reviewed_by", apprentice.user)
+    if status == OffTheJobEntry.Status.QUERIED:
+        fields.setdefault("query", "Which widgets?")
+    return OffTheJobEntry.objects.create(apprentice=apprentice, status=status, **fields)
+
+
+def make_progress_review(*, apprentice: Any, scheduled_by: Any = None, **fields: Any):  # type: ignore[no-untyped-def]
+    """A scheduled progress review, written directly (workflow tests use apprentices.reviews)."""
+    from apprentices.models import ProgressReview
+
+    fields.setdefault("due_on", apprentice.start_date + datetime.timedelta(weeks=12))
+    return ProgressReview.objects.create(
+        apprentice=apprentice, scheduled_by=scheduled_by or apprentice.user, **fields
+    )

@@ -26,6 +26,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from epa import gateway, grading
+from epa.reports import request_report
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import (
@@ -285,6 +286,30 @@ POLICY: dict[str, Rule] = {
         kwargs=lambda s: {"pk": s.apprentice.pk, "number": 1},
         ok=CAN_SEE_A,
     ),
+    # Reports: anyone who can see the subject may ask for it; the report is theirs to see.
+    "epa:report_list": _no_object(EVERYONE - {"norole"}),
+    # A report belongs to whoever asked for it (the scenario's provider).
+    "epa:report_detail": Rule(
+        perm="epa.request_report", kwargs=lambda s: {"pk": s.report.pk}, ok={"provider_own"}
+    ),
+    "epa:report_download": Rule(
+        skip="the report is still queued in this scenario; covered in tests/epa/test_reports"
+    ),
+    "epa:report_request_portfolio": _apprentice(
+        CAN_SEE_A, method="POST", forbidden=set(), perm="epa.request_report"
+    ),
+    "epa:report_request_gateway": Rule(
+        perm="epa.request_report",
+        kwargs=lambda s: {"pk": s.apprentice.pk, "number": 1},
+        method="POST",
+        ok=CAN_SEE_A,
+    ),
+    "epa:report_request_epa": Rule(
+        perm="epa.request_report", kwargs=lambda s: {"pk": s.epa.pk}, method="POST", ok=CAN_SEE_A
+    ),
+    "epa:report_request_cohort": Rule(
+        skip="needs a cohort choice in the POST; covered in tests/epa/test_reports"
+    ),
     "epa:epa_list": _no_object(EVERYONE - {"norole"}),
     "epa:epa_detail": Rule(perm="epa.view_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=CAN_SEE_A),
     "epa:epa_assign": Rule(
@@ -358,6 +383,7 @@ class Scenario:
     file: Any
     epa: Any
     assessment: Any
+    report: Any
     users: dict[str, Any]
 
 
@@ -422,6 +448,7 @@ def scenario(db) -> Scenario:
         file=evidence_file,
         epa=epa,
         assessment=epa.assessments.first(),
+        report=request_report(apprentice, requested_by=provider),
         users=users,
     )
 

@@ -10,6 +10,9 @@ GRANTS = [
     ROLE_PERMISSIONS,
     importlib.import_module("apprentices.migrations.0002_role_permissions").PERMISSIONS,
     importlib.import_module("epa.migrations.0002_role_permissions").PERMISSIONS,
+    importlib.import_module("epa.migrations.0004_report_permissions").PERMISSIONS,
+    importlib.import_module("apprentices.migrations.0006_progress_permissions").PERMISSIONS,
+    importlib.import_module("psp.migrations.0005_notification_permissions").PERMISSIONS,
 ]
 
 

@@ -1,0 +1,45 @@
+"""Background work of the apprentices app: emailing review signing links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from apprentices import reviews
+from apprentices.models import ReviewSigningLink
+from psp.tasks import EMAIL_MAX_RETRIES, send_or_retry
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
+def send_signing_link(self: Any, link_id: int) -> None:
+    """Email an employer contact their link to sign one review; retried with backoff."""
+    link = (
+        ReviewSigningLink.objects.select_related("review__apprentice__user", "created_by")
+        .filter(pk=link_id, used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if link is None:
+        return
+    apprentice = link.review.apprentice
+    expires = timezone.localtime(link.expires_at)
+    body = (
+        f"Hello {link.name},\n\n"
+        f"{link.created_by} of {apprentice.training_provider} asks you to read and sign, for "
+        f"the employer, the progress review of {apprentice.name}, held on "
+        f"{link.review.held_on:%d/%m/%Y}.\n\n"
+        f"Open this link to read the review and sign it. It works once and expires on "
+        f"{expires:%d/%m/%Y at %H:%M}:\n\n"
+        f"{settings.PSP_SITE_URL.rstrip('/')}{reviews.signing_path(link)}\n\n"
+        "If you did not expect this email, you can ignore it.\n"
+    )
+    send_or_retry(
+        self,
+        lambda: send_mail(
+            f"Please sign the progress review of {apprentice.name}", body, None, [link.email]
+        ),
+        what=f"review signing link {link_id}",
+    )

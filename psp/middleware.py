@@ -1,0 +1,88 @@
+"""Two-factor authentication at the door: a signed-in user who must enter a code (see
+psp.twofactor) reaches nothing but the pages to set it up or enter it, and sign-out.
+
+The session records, at sign-in, whether it is verified or exempt, so a request of a session
+that is already cleared costs no query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from psp import twofactor
+
+SESSION_KEY = "psp_two_factor"
+VERIFIED = "verified"
+EXEMPT = "exempt"
+# Pages a user who still has to enter a code may reach (public pages are reachable too).
+OPEN_URL_NAMES = frozenset({"two_factor_setup", "two_factor_verify", "logout"})
+
+
+def mark_verified(session: Any, user: Any) -> None:
+    session[SESSION_KEY] = {"user": user.pk, "state": VERIFIED}
+
+
+def is_verified(session: Any, user: Any) -> bool:
+    state = session.get(SESSION_KEY) or {}
+    return state.get("user") == user.pk and state.get("state") == VERIFIED
+
+
+def _is_cleared(session: Any, user: Any) -> bool:
+    state = session.get(SESSION_KEY) or {}
+    if state.get("user") != user.pk:
+        return False
+    if state.get("state") == VERIFIED:
+        return True
+    # Exempt at sign-in; a role that now needs two-factor authentication ends the exemption.
+    return state.get("state") == EXEMPT and not twofactor.is_required_for(user)
+
+
+def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """user_logged_in receiver: a new sign-in is cleared only if it needs no code."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if twofactor.needs_verification(user):
+        session.pop(SESSION_KEY, None)
+    else:
+        session[SESSION_KEY] = {"user": user.pk, "state": EXEMPT}
+
+
+class TwoFactorMiddleware:
+    """Place after AuthenticationMiddleware and LoginRequiredMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated or _is_cleared(request.session, user):
+            return None
+        if not getattr(view_func, "login_required", True):
+            return None  # public pages: sign-in, password reset, health, accessibility
+        match = request.resolver_match
+        if match is not None and not match.namespace and match.url_name in OPEN_URL_NAMES:
+            return None
+        if request.path_info.startswith(settings.STATIC_URL):
+            return None
+        if not twofactor.needs_verification(user):
+            request.session[SESSION_KEY] = {"user": user.pk, "state": EXEMPT}
+            return None
+        target = "two_factor_verify" if twofactor.is_enabled_for(user) else "two_factor_setup"
+        wanted = request.get_full_path() if request.method == "GET" else reverse("home")
+        return redirect_to_login(wanted, reverse(target))

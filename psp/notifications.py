@@ -1,0 +1,190 @@
+"""Notifications: an in-app list for every user and, if they want it, an email.
+
+`notify()` is what workflows call. It writes a Notification row and, when the user's
+preference allows, queues the email after the transaction commits; a Celery task sends it
+with retries (psp.tasks). Nothing here ever raises into the action that called it, and a
+failure to send never undoes that action.
+
+The functions below `notify()` say what each event tells whom. Workflows in other apps call
+them once, through `transaction.on_commit`, so nothing is said about an action that rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from psp.models import Notification, NotificationPreference, User
+from psp.roles import Role
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+# For the reports pipeline: notify(user, REPORT_READY, subject=..., body=..., url=...).
+REPORT_READY = Kind.REPORT_READY
+
+
+def wants_email(user: Any, kind: str) -> bool:
+    if not (user.is_active and user.email):
+        return False
+    return not NotificationPreference.objects.filter(user=user, kind=kind, email=False).exists()
+
+
+def notify(
+    user: Any, kind: str, *, subject: str, body: str = "", url: str = ""
+) -> Notification | None:
+    """Tell one user: an in-app notification, and an email if they want one.
+
+    Returns the notification, or None if it could not be recorded (which is logged, never raised).
+    """
+    try:
+        with transaction.atomic():  # a savepoint: a failure here leaves the caller's work intact
+            email = wants_email(user, kind)
+            notification = Notification.objects.create(
+                user=user,
+                kind=kind,
+                subject=subject[:200],
+                body=body,
+                url=url,
+                email_status=Notification.Email.QUEUED if email else Notification.Email.NOT_WANTED,
+            )
+    except Exception:
+        logger.exception("Could not record a %s notification for user %s", kind, user.pk)
+        return None
+    if email:
+        from psp.tasks import send_notification_email
+
+        enqueue_after_commit(send_notification_email, notification.pk)
+    return notification
+
+
+def notify_all(
+    users: Iterable[Any], kind: str, *, subject: str, body: str = "", url: str = ""
+) -> list[Notification]:
+    """notify() each user once, however often they appear."""
+    sent: list[Notification] = []
+    seen: set[int] = set()
+    for user in users:
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        notification = notify(user, kind, subject=subject, body=body, url=url)
+        if notification is not None:
+            sent.append(notification)
+    return sent
+
+
+def enqueue_after_commit(task: Any, *args: Any) -> None:
+    """Queue a Celery task once the current transaction commits; a broker that is down is
+    logged, never raised (the row that records the work stays, so it can be sent later)."""
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception:
+            logger.exception("Could not queue %s%r", getattr(task, "name", task), args)
+
+    transaction.on_commit(send, robust=True)
+
+
+def staff_of(organisation_id: int | None, role: Role) -> QuerySet[User]:
+    """Active users of an organisation who hold a role."""
+    if organisation_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        organisation_id=organisation_id, groups__name=role.label, is_active=True
+    ).distinct()
+
+
+# What each event says, and to whom. Bodies stay short and free of grades and comments:
+# an email is less private than the service, so the detail is one sign-in away.
+
+
+def evidence_reviewed(evidence: Any) -> None:
+    accepted = evidence.status == "accepted"
+    outcome = "was accepted" if accepted else "needs changes"
+    notify(
+        evidence.apprentice.user,
+        Kind.EVIDENCE_REVIEWED,
+        subject=f"Your evidence “{evidence.title}” {outcome}",
+        body=(
+            f"{evidence.reviewed_by} reviewed your evidence."
+            + ("" if accepted else " Open it to see what to change, then submit it again.")
+        ),
+        url=evidence.get_absolute_url(),
+    )
+
+
+def gateway_decided(attempt: Any) -> None:
+    apprentice = attempt.apprentice
+    accepted = attempt.status == "accepted"
+    notify_all(
+        [apprentice.user, *staff_of(apprentice.training_provider_id, Role.PROVIDER)],
+        Kind.GATEWAY_DECIDED,
+        subject=(f"Gateway {'accepted' if accepted else 'not accepted'} for {apprentice.name}"),
+        body=(
+            "The end-point assessment organisation accepted the gateway: the EPA period has "
+            "started."
+            if accepted
+            else "The end-point assessment organisation did not accept the gateway. The "
+            "reasons are on the gateway page; a new attempt can be started."
+        ),
+        url=attempt.get_absolute_url(),
+    )
+
+
+def epa_scheduled(assessment: Any) -> None:
+    when = timezone.localtime(assessment.scheduled_for)
+    notify(
+        assessment.epa.apprentice.user,
+        Kind.EPA_SCHEDULED,
+        subject=f"{assessment.method.name} scheduled for {when.day} {when:%B %Y at %H:%M}",
+        body="Your end-point assessment page has the place or link and any adjustments.",
+        url=assessment.epa.get_absolute_url(),
+    )
+
+
+def result_released(result: Any) -> None:
+    apprentice = result.epa.apprentice
+    notify_all(
+        [
+            apprentice.user,
+            *staff_of(apprentice.training_provider_id, Role.PROVIDER),
+            *staff_of(apprentice.employer_id, Role.EMPLOYER),
+        ],
+        Kind.RESULT_RELEASED,
+        subject=f"End-point assessment result released for {apprentice.name}",
+        body="The result has been moderated and is final. Sign in to see it.",
+        url=result.epa.get_absolute_url(),
+    )
+
+
+def unread_count(user: Any) -> int:
+    """One COUNT on an index, for the header on every page."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def mark_all_read(user: Any) -> int:
+    return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
+
+
+@transaction.atomic
+def set_preferences(user: Any, emailed_kinds: Iterable[str]) -> None:
+    """Email the kinds given and no others; the in-app list always has every notification."""
+    wanted = set(emailed_kinds)
+    for kind in Kind.values:
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"email": kind in wanted}
+        )
+
+
+def emailed_kinds(user: Any) -> set[str]:
+    refused = set(
+        NotificationPreference.objects.filter(user=user, email=False).values_list("kind", flat=True)
+    )
+    return set(Kind.values) - refused

@@ -1,0 +1,428 @@
+import datetime
+import re
+import time
+from decimal import Decimal
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+
+from apprentices import reviews
+from apprentices.models import (
+    EvidenceEvent,
+    ProgressReview,
+    ReviewSigningLink,
+    ReviewStateError,
+)
+from psp.models import Notification
+from psp.roles import Role
+from tests.factories import (
+    make_apprentice,
+    make_evidence,
+    make_organisation,
+    make_otj_entry,
+    make_progress_review,
+    make_staff,
+    make_version,
+)
+
+START = datetime.date(2025, 1, 6)
+
+
+def at(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+@pytest.fixture
+def version(db):
+    return make_version(
+        earliest_start_date=datetime.date(2024, 1, 1),
+        ksbs={"K": ["Knows widgets", "Knows gadgets"], "S": ["Fixes widgets"]},
+    )
+
+
+@pytest.fixture
+def apprentice(version):
+    return make_apprentice(
+        version=version,
+        start_date=START,
+        planned_gateway_date=START + datetime.timedelta(weeks=78),
+        contracted_hours_per_week=Decimal("30"),
+    )
+
+
+@pytest.fixture
+def provider_user(apprentice):
+    return make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+
+
+@pytest.fixture
+def employer_user(apprentice):
+    return make_staff(role=Role.EMPLOYER, organisation=apprentice.employer)
+
+
+def record(held_on, *, progress=None, targets=(), comments=None):
+    return reviews.Record(
+        held_on=held_on,
+        summary="Good progress with widgets",
+        progress=progress or {},
+        targets=list(targets),
+        comments=comments or {},
+    )
+
+
+@pytest.fixture
+def recorded(apprentice, provider_user):
+    """A review held on 7 April 2025, waiting for signatures."""
+    review = reviews.schedule_review(apprentice, by=provider_user, due_on=datetime.date(2025, 4, 7))
+    reviews.record_review(
+        review,
+        record(datetime.date(2025, 4, 7), targets=[("Map two more KSBs", None)]),
+        by=provider_user,
+    )
+    return review
+
+
+def test_provider_schedules_a_review_and_the_apprentice_and_employer_are_told(
+    apprentice, provider_user, employer_user, django_capture_on_commit_callbacks
+):
+    assert reviews.suggested_date(apprentice) == START + datetime.timedelta(weeks=12)
+    with django_capture_on_commit_callbacks(execute=True):
+        review = reviews.schedule_review(
+            apprentice, by=provider_user, due_on=datetime.date(2025, 3, 31)
+        )
+    told = Notification.objects.filter(kind="review_due").values_list("user", flat=True)
+    assert set(told) == {apprentice.user.pk, employer_user.pk}
+    assert review.status == "scheduled"
+    with pytest.raises(ReviewStateError, match="already scheduled for 31 March 2025"):
+        reviews.schedule_review(apprentice, by=provider_user, due_on=datetime.date(2025, 4, 1))
+
+
+def test_the_interval_between_reviews_is_configurable(apprentice, recorded):
+    apprentice.review_interval_weeks = 8
+    assert reviews.suggested_date(apprentice) == datetime.date(2025, 6, 2)
+
+
+def test_only_the_apprentices_provider_schedules_reviews(client, apprentice, employer_user):
+    url = reverse("apprentices:progress_review_schedule", args=[apprentice.pk])
+    client.force_login(employer_user)
+    assert client.get(url).status_code == 403
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=make_organisation()))
+    assert client.get(url).status_code == 404
+
+
+def test_prefill_shows_what_happened_since_the_last_review(
+    apprentice, version, provider_user, recorded
+):
+    k1, _k2, s1 = version.ksbs.in_standard_order()
+    before = make_evidence(
+        apprentice=apprentice,
+        status="accepted",
+        ksbs=[k1],
+        reviewed_at=at(datetime.date(2025, 3, 1)),
+    )
+    after = make_evidence(
+        apprentice=apprentice,
+        status="accepted",
+        ksbs=[k1, s1],
+        reviewed_at=at(datetime.date(2025, 5, 2)),
+        title="Widget repair log",
+    )
+    for evidence, day in ((before, datetime.date(2025, 3, 1)), (after, datetime.date(2025, 5, 1))):
+        for action in (EvidenceEvent.Action.SUBMITTED, EvidenceEvent.Action.ACCEPTED):
+            EvidenceEvent.objects.create(
+                evidence=evidence, actor=apprentice.user, action=action, at=at(day)
+            )
+    make_otj_entry(apprentice=apprentice, status="approved", date=datetime.date(2025, 4, 7))
+    make_otj_entry(
+        apprentice=apprentice, status="approved", date=datetime.date(2025, 4, 8), hours=3
+    )
+    make_otj_entry(
+        apprentice=apprentice, status="submitted", date=datetime.date(2025, 6, 1), hours=4
+    )
+    second = make_progress_review(apprentice=apprentice, due_on=datetime.date(2025, 6, 30))
+    prefill = reviews.prefill_for(second, until=datetime.date(2025, 6, 30))
+    assert prefill.period_start == datetime.date(2025, 4, 7)
+    assert prefill.evidence_submitted == [{"id": after.pk, "title": "Widget repair log"}]
+    assert prefill.evidence_accepted == [{"id": after.pk, "title": "Widget repair log"}]
+    assert prefill.ksbs_newly_covered == ["S1"]  # K1 was covered before the last review
+    assert (prefill.otj_logged, prefill.otj_approved) == (Decimal("7"), Decimal("3"))
+    assert [t.text for t in prefill.previous_targets] == ["Map two more KSBs"]
+    assert prefill.otj_working.startswith("Required ")
+
+
+def test_recording_needs_progress_against_last_times_targets_and_keeps_new_ones(
+    apprentice, version, provider_user, recorded
+):
+    second = reviews.schedule_review(
+        apprentice, by=provider_user, due_on=datetime.date(2025, 6, 30)
+    )
+    with pytest.raises(ReviewStateError, match="Record progress against every target"):
+        reviews.record_review(second, record(datetime.date(2025, 6, 30)), by=provider_user)
+    target = recorded.targets.get()
+    k1 = version.ksbs.in_standard_order().first()
+    reviews.record_review(
+        second,
+        record(
+            datetime.date(2025, 6, 30),
+            progress={target.pk: ("met", "Mapped K2 and S1")},
+            targets=[("Observe a court hearing", datetime.date(2025, 9, 1))],
+            comments={k1: "Strong understanding"},
+        ),
+        by=provider_user,
+    )
+    target.refresh_from_db()
+    assert (target.progress, target.progress_review) == ("met", second)
+    second.refresh_from_db()
+    assert second.status == "awaiting_signatures"
+    assert second.prefill["period"] == ["2025-04-07", "2025-06-30"]
+    assert [t.text for t in second.targets.all()] == ["Observe a court hearing"]
+    assert second.ksb_comments.get().comment == "Strong understanding"
+
+
+def test_three_signatures_lock_the_review(recorded, apprentice, provider_user, employer_user):
+    reviews.sign_review(recorded, by=apprentice.user)
+    assert not recorded.can_be_recorded_by(provider_user)  # signed content no longer changes
+    with pytest.raises(ReviewStateError, match="has been signed"):
+        reviews.record_review(recorded, record(datetime.date(2025, 4, 8)), by=provider_user)
+    with pytest.raises(ReviewStateError, match="apprentice has already signed"):
+        reviews.sign_review(recorded, by=apprentice.user)
+    reviews.sign_review(recorded, by=provider_user)
+    assert ProgressReview.objects.get(pk=recorded.pk).status == "awaiting_signatures"
+    reviews.sign_review(recorded, by=employer_user)
+    recorded.refresh_from_db()
+    assert recorded.is_locked
+    assert recorded.signed_at is not None
+    hashes = set(recorded.signatures.values_list("content_hash", flat=True))
+    assert hashes == {reviews.content_hash(recorded)}
+    with pytest.raises(ReviewStateError, match="already signed by everyone"):
+        reviews.sign_review(recorded, by=employer_user)
+
+
+def test_someone_unrelated_cannot_sign(recorded):
+    outsider = make_staff(role=Role.EMPLOYER, organisation=make_organisation())
+    assert not recorded.can_be_signed_by(outsider)
+    with pytest.raises(ReviewStateError, match="cannot sign"):
+        reviews.sign_review(recorded, by=outsider)
+
+
+def test_apprentice_signs_on_the_review_page_after_confirming(client, recorded, apprentice):
+    client.force_login(apprentice.user)
+    page = client.get(reverse("apprentices:progress_review_detail", args=[recorded.pk]))
+    assert "Sign the review" in page.content.decode()
+    url = reverse("apprentices:progress_review_sign", args=[recorded.pk])
+    client.post(url, {})
+    assert not recorded.signatures.exists()
+    client.post(url, {"confirm": "on"})
+    assert recorded.signatures.get().party == "apprentice"
+
+
+def test_review_page_is_404_for_another_provider_and_record_is_403_for_the_employer(
+    client, recorded, employer_user
+):
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=make_organisation()))
+    assert (
+        client.get(reverse("apprentices:progress_review_detail", args=[recorded.pk])).status_code
+        == 404
+    )
+    client.force_login(employer_user)
+    assert (
+        client.get(reverse("apprentices:progress_review_record", args=[recorded.pk])).status_code
+        == 403
+    )
+
+
+def test_provider_records_a_review_on_its_page(client, apprentice, provider_user, version):
+    review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
+    client.force_login(provider_user)
+    url = reverse("apprentices:progress_review_record", args=[review.pk])
+    assert "What happened since the last review" in client.get(url).content.decode()
+    k1 = version.ksbs.in_standard_order().first()
+    response = client.post(
+        url,
+        {
+            "held_on_0": "31",
+            "held_on_1": "3",
+            "held_on_2": "2025",
+            "summary": "Settled in well",
+            "target_1": "Write a reflective account",
+            "target_due_1_0": "1",
+            "target_due_1_1": "6",
+            "target_due_1_2": "2025",
+            "ksb_1": str(k1.pk),
+            "ksb_comment_1": "Good grasp of widgets",
+        },
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.status == "awaiting_signatures"
+    assert review.targets.get().due_on == datetime.date(2025, 6, 1)
+    assert review.ksb_comments.get().ksb == k1
+
+
+def test_list_of_reviews_for_the_apprentice(client, recorded, apprentice):
+    client.force_login(apprentice.user)
+    page = client.get(reverse("apprentices:progress_review_list", args=[apprentice.pk]))
+    assert "Waiting for signatures" in page.content.decode()
+    client.force_login(make_apprentice().user)
+    assert (
+        client.get(reverse("apprentices:progress_review_list", args=[apprentice.pk])).status_code
+        == 404
+    )
+
+
+# Signed links for employer contacts without an account
+
+
+def send_link(client, review, provider_user, mailoutbox, django_capture_on_commit_callbacks):
+    client.force_login(provider_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("apprentices:progress_review_link", args=[review.pk]),
+            {"name": "Robin Employer", "email": "robin@example.org"},
+        )
+    client.logout()
+    assert mailoutbox[-1].to == ["robin@example.org"]
+    return re.search(r"http\S+/progress-reviews/sign/\S+/", mailoutbox[-1].body).group(0)
+
+
+def test_employer_contact_signs_once_through_an_emailed_link(
+    client,
+    recorded,
+    provider_user,
+    mailoutbox,
+    send_emails_inline,
+    django_capture_on_commit_callbacks,
+):
+    url = send_link(client, recorded, provider_user, mailoutbox, django_capture_on_commit_callbacks)
+    path = url[url.index("/progress-reviews") - len("/apprentices") :]
+    page = client.get(path)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Good progress with widgets" in html
+    assert "Sign out" not in html  # no account, no navigation: this one review only
+    assert page["Cache-Control"].startswith("max-age=0")
+    unconfirmed = client.post(path, {"name": "Robin Employer"})
+    assert "Confirm you have read the review" in unconfirmed.content.decode()
+    signed = client.post(path, {"name": "Robin Q. Employer", "confirm": "on"})
+    assert "Review signed" in signed.content.decode()
+    signature = recorded.signatures.get()
+    assert (signature.party, signature.name, signature.user) == (
+        "employer",
+        "Robin Q. Employer",
+        None,
+    )
+    assert ReviewSigningLink.objects.get().used_at is not None
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "This link has already been used" in again.content.decode()
+    assert client.post(path, {"name": "Someone", "confirm": "on"}).status_code == 410
+    assert recorded.signatures.count() == 1
+
+
+def test_expired_link_gets_a_clear_page(client, recorded, provider_user):
+    link = reviews.create_signing_link(
+        recorded, by=provider_user, name="Robin", email="robin@example.org"
+    )
+    ReviewSigningLink.objects.filter(pk=link.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    page = client.get(reviews.signing_path(link))
+    assert page.status_code == 410
+    assert "This link has expired" in page.content.decode()
+
+
+def test_a_token_signed_too_long_ago_has_expired(client, recorded, provider_user):
+    link = reviews.create_signing_link(
+        recorded, by=provider_user, name="Robin", email="robin@example.org"
+    )
+
+    class LongAgo(signing.TimestampSigner):
+        def timestamp(self) -> str:
+            return signing.b62_encode(int(time.time()) - 15 * 24 * 3600)
+
+    token = LongAgo(salt=reviews.LINK_SALT).sign(str(link.pk))
+    page = client.get(reverse("apprentices:progress_review_sign_link", args=[token]))
+    assert page.status_code == 410
+    assert "This link has expired" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["nonsense", "1:1abcde:forged-signature", "999999:1tAbCd:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
+)
+def test_wrong_or_tampered_token_gets_a_clear_page_not_an_error(client, recorded, token):
+    page = client.get(reverse("apprentices:progress_review_sign_link", args=[token]))
+    assert page.status_code == 410
+    assert "This link is not valid" in page.content.decode()
+
+
+def test_a_link_for_one_review_cannot_be_moved_to_another(client, recorded, provider_user):
+    link = reviews.create_signing_link(
+        recorded, by=provider_user, name="Robin", email="robin@example.org"
+    )
+    token = reviews.signing_path(link).rstrip("/").rsplit("/", 1)[1]
+    _link_id, rest = token.split(":", 1)
+    forged = f"{link.pk + 1}:{rest}"
+    page = client.get(reverse("apprentices:progress_review_sign_link", args=[forged]))
+    assert page.status_code == 410
+
+
+def test_link_stops_working_once_the_employer_signed_in_the_service(
+    client, recorded, provider_user, employer_user
+):
+    link = reviews.create_signing_link(
+        recorded, by=provider_user, name="Robin", email="robin@example.org"
+    )
+    reviews.sign_review(recorded, by=employer_user)
+    page = client.get(reviews.signing_path(link))
+    assert "The employer has already signed this review" in page.content.decode()
+    with pytest.raises(ReviewStateError, match="already signed"):
+        reviews.create_signing_link(
+            recorded, by=provider_user, name="Robin", email="robin@example.org"
+        )
+
+
+# Where each apprentice is with reviews
+
+
+@pytest.mark.parametrize(
+    ("due_in_days", "status", "rag"),
+    [
+        (-1, "scheduled", "red"),
+        (10, "scheduled", "amber"),
+        (60, "scheduled", "green"),
+    ],
+)
+def test_review_state_flags_overdue_and_due_soon(apprentice, due_in_days, status, rag):
+    today = datetime.date(2025, 9, 1)
+    make_progress_review(
+        apprentice=apprentice, due_on=today + datetime.timedelta(days=due_in_days), status=status
+    )
+    assert reviews.review_states([apprentice], today=today)[apprentice.pk].rag == rag
+
+
+def test_no_review_scheduled_is_overdue_an_interval_after_the_start(apprentice):
+    state = reviews.review_states([apprentice], today=START + datetime.timedelta(weeks=13))
+    assert (state[apprentice.pk].rag, state[apprentice.pk].scheduled) == ("red", False)
+    assert state[apprentice.pk].label == "No review scheduled; one overdue since 31 March 2025"
+
+
+def test_a_review_waiting_for_signatures_is_amber(apprentice, recorded):
+    make_progress_review(apprentice=apprentice, due_on=datetime.date(2025, 12, 1))
+    state = reviews.review_states([apprentice], today=datetime.date(2025, 9, 1))
+    assert state[apprentice.pk].rag == "amber"
+    assert "1 waiting for signatures" in state[apprentice.pk].label
+
+
+def test_due_reviews_are_reminded_once(
+    apprentice, provider_user, employer_user, django_capture_on_commit_callbacks
+):
+    make_progress_review(
+        apprentice=apprentice, scheduled_by=provider_user, due_on=timezone.localdate()
+    )
+    assert reviews.notify_due() == 1
+    assert reviews.notify_due() == 0
+    told = set(Notification.objects.values_list("user", flat=True))
+    assert told == {apprentice.user.pk, employer_user.pk, provider_user.pk}

@@ -1,0 +1,393 @@
+import datetime
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from apprentices import training
+from apprentices.models import BreakInLearning, OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
+from psp.roles import Role
+from tests.factories import (
+    make_apprentice,
+    make_organisation,
+    make_otj_entry,
+    make_staff,
+    make_user,
+    make_version,
+)
+
+D = Decimal
+_versions = itertools.count(1)
+
+
+def year_long(start: datetime.date, **fields):
+    """An apprentice whose practical period is exactly 52 weeks from `start`."""
+    fields.setdefault("contracted_hours_per_week", D("30"))
+    if "version" not in fields:
+        fields["version"] = make_version(
+            version=f"{next(_versions)}.0",
+            earliest_start_date=datetime.date(2017, 5, 1),
+            ksbs={"K": ["Knows widgets"], "S": ["Fixes widgets"]},
+        )
+    return make_apprentice(
+        start_date=start, planned_gateway_date=start + datetime.timedelta(weeks=52), **fields
+    )
+
+
+def test_the_three_funding_regimes_are_dated_data_with_their_source(db):
+    rules = list(OffTheJobRule.objects.order_by("applies_to_starts_from"))
+    assert [
+        (r.kind, r.value, r.applies_to_starts_from, r.applies_to_starts_until) for r in rules
+    ] == [
+        (
+            "percent_of_contracted_hours",
+            D("20"),
+            datetime.date(2017, 5, 1),
+            datetime.date(2022, 7, 31),
+        ),
+        ("hours_per_week", D("6"), datetime.date(2022, 8, 1), datetime.date(2025, 7, 31)),
+        ("per_standard_minimum", None, datetime.date(2025, 8, 1), None),
+    ]
+    assert all(rule.source for rule in rules)
+    # No published per-standard figure is invented: none is loaded.
+    assert not OffTheJobMinimum.objects.exists()
+
+
+def test_twenty_percent_of_contracted_hours_for_a_start_before_august_2022(db):
+    # The funding rules' own example: 52 weeks less 5.6 weeks' leave = 46.4, at 30 h, 20%.
+    working = training.working_for(year_long(datetime.date(2021, 9, 6)))
+    assert working.requirement.rule.name == "20% of contracted hours"
+    assert working.requirement.hours == D("278.4")
+    assert "Less statutory leave: 5.6 weeks a year for 52.0 weeks = 5.6 weeks" in (
+        working.requirement.steps
+    )
+    assert "20% of 30 contracted hours a week = 6.0 h a week" in working.requirement.steps
+
+
+def test_six_hours_a_week_from_august_2022_however_many_hours_over_30(db):
+    working = training.working_for(
+        year_long(datetime.date(2022, 8, 1), contracted_hours_per_week=D("37.5"))
+    )
+    assert working.requirement.rule.name == "6 hours a week"
+    assert working.requirement.hours == D("278.4")  # not 20% of 37.5 h (348 h)
+    assert working.requirement.inputs.startswith("6 hours a week, 37.5 h a week contracted")
+
+
+def test_part_time_apprentices_get_six_hours_pro_rata(db):
+    working = training.working_for(
+        year_long(datetime.date(2023, 1, 2), contracted_hours_per_week=D("20"))
+    )
+    assert training.hours(working.requirement.hours) == D("185.6")  # 4 h a week for 46.4 weeks
+    assert "Part time (20 h a week, under 30): 6 h × 20 ÷ 30 = 4.0 h a week" in (
+        working.requirement.steps
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "rule"),
+    [
+        (datetime.date(2022, 7, 31), "20% of contracted hours"),
+        (datetime.date(2022, 8, 1), "6 hours a week"),
+        (datetime.date(2025, 7, 31), "6 hours a week"),
+        (datetime.date(2025, 8, 1), "Published minimum for the standard"),
+    ],
+)
+def test_the_rule_in_force_depends_on_the_start_date(db, start, rule):
+    assert training.working_for(year_long(start)).requirement.rule.name == rule
+
+
+def test_per_standard_minimum_not_imported_says_so_and_estimates_with_the_previous_rule(db):
+    working = training.working_for(year_long(datetime.date(2025, 9, 1)))
+    requirement = working.requirement
+    assert requirement.rule.kind == "per_standard_minimum"
+    assert requirement.applied.name == "6 hours a week"
+    assert requirement.is_estimate
+    assert requirement.hours == D("278.4")
+    assert "Published minimum for ST9999: not yet imported" in requirement.steps
+    assert any(
+        "could not be applied" in p and "(Published minimum for the standard)" in p
+        for p in requirement.problems
+    )
+    assert "6 hours a week (estimate)" in working.summary
+
+
+def test_per_standard_minimum_once_imported_is_the_requirement(db):
+    apprentice = year_long(datetime.date(2025, 9, 1), prior_learning_reduction=D("40"))
+    OffTheJobMinimum.objects.create(
+        rule=OffTheJobRule.objects.get(kind="per_standard_minimum"),
+        standard=apprentice.standard_version.standard,
+        hours=D("400"),
+        source="Fictional figure for a fictional standard",
+    )
+    requirement = training.working_for(apprentice).requirement
+    assert not requirement.is_estimate
+    assert requirement.hours == D("360")
+    assert requirement.problems == []
+
+
+def test_missing_contracted_hours_are_explained_not_guessed(db):
+    working = training.working_for(
+        year_long(datetime.date(2023, 1, 2), contracted_hours_per_week=None)
+    )
+    assert working.requirement.hours is None
+    assert working.on_track is None
+    assert working.rag is None
+    assert "contracted hours a week are not recorded" in working.requirement.problems[0]
+    assert "cannot be worked out" in working.summary
+
+
+def test_a_break_in_learning_reduces_the_requirement(db):
+    apprentice = year_long(datetime.date(2023, 1, 2))
+    BreakInLearning.objects.create(
+        apprentice=apprentice,
+        starts_on=datetime.date(2023, 3, 6),
+        ends_on=datetime.date(2023, 4, 2),  # 28 days
+        recorded_by=apprentice.user,
+    )
+    requirement = training.working_for(apprentice).requirement
+    # 48 weeks in learning, less 48 * 5.6 / 52 weeks' leave, at 6 h a week.
+    assert training.hours(requirement.hours) == D("257.0")
+    assert "Less breaks in learning: 4.0 weeks" in requirement.steps
+
+
+@pytest.mark.parametrize(
+    ("reduction", "unit", "required"),
+    [(D("78.4"), "hours", D("200.0")), (D("25"), "percent", D("208.8"))],
+)
+def test_prior_learning_reduces_the_requirement(db, reduction, unit, required):
+    apprentice = year_long(
+        datetime.date(2023, 1, 2), prior_learning_reduction=reduction, prior_learning_unit=unit
+    )
+    assert training.hours(training.working_for(apprentice).requirement.hours) == required
+
+
+@pytest.mark.parametrize(
+    ("approved", "rag", "tail"),
+    [
+        (D("100"), "red", "behind by 39.2 h"),
+        (D("130"), "amber", "behind by 9.2 h"),
+        (D("140"), "green", "on track"),
+    ],
+)
+def test_working_says_required_logged_approved_and_on_track_or_behind(db, approved, rag, tail):
+    apprentice = year_long(datetime.date(2022, 8, 1))
+    for _ in range(10):
+        make_otj_entry(apprentice=apprentice, status="approved", hours=approved / 10)
+    make_otj_entry(apprentice=apprentice, status="submitted", hours=D("20"))
+    halfway = apprentice.start_date + datetime.timedelta(days=182)
+    working = training.working_for(apprentice, today=halfway)
+    assert working.expected == D("139.2")
+    assert working.rag == rag
+    assert working.summary == (
+        "Required 278.4 h (6 hours a week, 30 h a week contracted, 46.4 weeks of training) – "
+        f"logged {training.hours(approved + 20)} h – approved {training.hours(approved)} h – {tail}"
+    )
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_workings_for_many_apprentices_use_a_fixed_number_of_queries(
+    db, count, django_assert_num_queries
+):
+    version = make_version(earliest_start_date=datetime.date(2017, 5, 1))
+    apprentices = [year_long(datetime.date(2023, 1, 2), version=version) for _ in range(count)]
+    for apprentice in apprentices:
+        make_otj_entry(apprentice=apprentice, status="approved")
+    with django_assert_num_queries(4):
+        workings = training.workings_for(apprentices)
+    assert all(w.approved == D("6") for w in workings.values())
+
+
+def test_planned_against_actual_series_and_its_chart(db):
+    apprentice = year_long(datetime.date(2022, 8, 1))
+    make_otj_entry(apprentice=apprentice, status="approved", date=datetime.date(2022, 8, 10))
+    make_otj_entry(apprentice=apprentice, status="submitted", date=datetime.date(2022, 9, 10))
+    today = datetime.date(2022, 10, 1)
+    working = training.working_for(apprentice, today=today)
+    points = training.series_for(working, today=today)
+    assert points[0].day == apprentice.start_date
+    assert points[0].planned == 0
+    assert points[-1].day == apprentice.planned_end_date
+    assert points[-1].planned == working.requirement.hours
+    assert points[-1].approved is None  # the future has no actual hours
+    past = [p for p in points if p.day <= today]
+    assert past[-1].logged == D("12")
+    assert past[-1].approved == D("6")
+    chart = training.chart_for(points, today=today)
+    assert len(chart.planned.split()) == len(points)
+    assert len(chart.approved.split()) == len(past)
+    assert chart.today_x is not None
+
+
+# Pages
+
+
+@pytest.fixture
+def apprentice(db):
+    return year_long(datetime.date(2022, 8, 1))
+
+
+@pytest.fixture
+def provider_user(apprentice):
+    return make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+
+
+def test_anonymous_user_is_sent_to_sign_in_from_the_training_log(client, apprentice):
+    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    assert client.get(url)["Location"].startswith(reverse("login"))
+
+
+def test_training_log_shows_the_working_and_a_chart_without_inline_styles_or_scripts(
+    client, apprentice
+):
+    make_otj_entry(apprentice=apprentice, status="approved")
+    client.force_login(apprentice.user)
+    page = client.get(reverse("apprentices:off_the_job_log", args=[apprentice.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Required 278.4 h (6 hours a week" in html
+    assert "<polyline" in html
+    assert "style=" not in html
+    assert "<script>" not in html
+    assert "Where the rule comes from" in html
+
+
+def test_training_log_is_404_for_another_apprentice_and_403_for_an_assessor(client, apprentice):
+    client.force_login(make_apprentice().user)
+    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(make_user(role=Role.ASSESSOR))
+    assert client.get(url).status_code == 403
+
+
+def test_apprentice_logs_training_and_their_provider_approves_it(client, apprentice, provider_user):
+    client.force_login(apprentice.user)
+    response = client.post(
+        reverse("apprentices:off_the_job_create", args=[apprentice.pk]),
+        {
+            "date_0": "10",
+            "date_1": "8",
+            "date_2": "2022",
+            "hours": "3.5",
+            "activity": "practical",
+            "description": "Shadowed a supervision session",
+            "ksbs": [apprentice.standard_version.ksbs.first().pk],
+        },
+    )
+    assert response.status_code == 302
+    entry = OffTheJobEntry.objects.get()
+    assert (entry.status, entry.hours, entry.ksbs.count()) == ("submitted", D("3.5"), 1)
+    approve = reverse("apprentices:off_the_job_approve", args=[entry.pk])
+    assert client.post(approve).status_code == 403  # the apprentice cannot approve
+    client.force_login(provider_user)
+    client.post(approve)
+    entry.refresh_from_db()
+    assert (entry.status, entry.reviewed_by) == ("approved", provider_user)
+
+
+def test_another_providers_staff_get_404_for_the_entry(client, apprentice):
+    entry = make_otj_entry(apprentice=apprentice)
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=make_organisation()))
+    assert (
+        client.post(reverse("apprentices:off_the_job_approve", args=[entry.pk])).status_code == 404
+    )
+
+
+def test_provider_queries_an_entry_and_the_apprentice_edits_it_back_for_approval(
+    client, apprentice, provider_user
+):
+    entry = make_otj_entry(apprentice=apprentice)
+    client.force_login(provider_user)
+    url = reverse("apprentices:off_the_job_query", args=[entry.pk])
+    assert "Say what the apprentice needs to clarify" in client.post(url, {}).content.decode()
+    client.post(url, {"query": "Which KSBs did it cover?"})
+    entry.refresh_from_db()
+    assert (entry.status, entry.query) == ("queried", "Which KSBs did it cover?")
+    client.force_login(apprentice.user)
+    client.post(
+        reverse("apprentices:off_the_job_edit", args=[entry.pk]),
+        {
+            "date_0": "8",
+            "date_1": "8",
+            "date_2": "2022",
+            "hours": "6",
+            "activity": "teaching",
+            "description": "Widget theory: K1 and K2",
+        },
+    )
+    entry.refresh_from_db()
+    assert (entry.status, entry.description) == ("submitted", "Widget theory: K1 and K2")
+
+
+def test_an_approved_entry_can_no_longer_be_edited(client, apprentice):
+    entry = make_otj_entry(apprentice=apprentice, status="approved")
+    client.force_login(apprentice.user)
+    assert client.get(reverse("apprentices:off_the_job_edit", args=[entry.pk])).status_code == 403
+
+
+def test_training_in_the_future_or_before_the_start_is_refused(client, apprentice):
+    client.force_login(apprentice.user)
+    url = reverse("apprentices:off_the_job_create", args=[apprentice.pk])
+    data = {"hours": "2", "activity": "other", "description": "Reading"}
+    future = client.post(url, {**data, "date_0": "1", "date_1": "1", "date_2": "2099"})
+    before = client.post(url, {**data, "date_0": "1", "date_1": "1", "date_2": "2022"})
+    assert "must be today or in the past" in future.content.decode()
+    assert "on or after the start of the apprenticeship" in before.content.decode()
+    assert not OffTheJobEntry.objects.exists()
+
+
+def test_provider_sets_hours_and_adds_and_removes_breaks(client, apprentice, provider_user):
+    client.force_login(provider_user)
+    client.post(
+        reverse("apprentices:off_the_job_plan", args=[apprentice.pk]),
+        {
+            "contracted_hours_per_week": "20",
+            "practical_period_weeks": "",
+            "prior_learning_reduction": "10",
+            "prior_learning_unit": "percent",
+            "review_interval_weeks": "8",
+        },
+    )
+    apprentice.refresh_from_db()
+    assert (apprentice.contracted_hours_per_week, apprentice.review_interval_weeks) == (
+        D("20"),
+        8,
+    )
+    url = reverse("apprentices:break_create", args=[apprentice.pk])
+    client.post(url, {"starts_on_0": "1", "starts_on_1": "3", "starts_on_2": "2023"})
+    overlapping = client.post(
+        url,
+        {
+            "starts_on_0": "1",
+            "starts_on_1": "1",
+            "starts_on_2": "2023",
+            "ends_on_0": "1",
+            "ends_on_1": "4",
+            "ends_on_2": "2023",
+        },
+    )
+    assert "This overlaps the break from 01/03/2023 to ongoing" in overlapping.content.decode()
+    pause = apprentice.breaks.get()
+    client.post(reverse("apprentices:break_remove", args=[apprentice.pk, pause.pk]))
+    assert not apprentice.breaks.exists()
+
+
+def test_employer_can_read_but_not_change_the_plan(client, apprentice):
+    client.force_login(make_staff(role=Role.EMPLOYER, organisation=apprentice.employer))
+    assert (
+        client.get(reverse("apprentices:off_the_job_log", args=[apprentice.pk])).status_code == 200
+    )
+    assert (
+        client.get(reverse("apprentices:off_the_job_plan", args=[apprentice.pk])).status_code == 403
+    )
+
+
+def test_approval_queue_uses_a_fixed_number_of_queries(
+    client, provider_user, apprentice, django_assert_max_num_queries
+):
+    for _ in range(30):
+        make_otj_entry(apprentice=apprentice)
+    client.force_login(provider_user)
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("apprentices:off_the_job_queue"))
+    assert page.context["page"].paginator.count == 30

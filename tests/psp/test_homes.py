@@ -1,0 +1,129 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from psp.models import Organisation
+from psp.roles import Role
+from tests.factories import (
+    make_apprentice,
+    make_evidence,
+    make_organisation,
+    make_otj_entry,
+    make_progress_review,
+    make_staff,
+    make_user,
+    make_version,
+)
+
+
+@pytest.fixture
+def provider(db):
+    return make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+
+
+@pytest.fixture
+def version(db):
+    return make_version(
+        earliest_start_date=datetime.date(2017, 5, 1), ksbs={"K": ["Knows widgets", "Fixes"]}
+    )
+
+
+def in_learning(version, provider, name, **fields):
+    today = timezone.localdate()
+    start = today - datetime.timedelta(weeks=40)
+    return make_apprentice(
+        version=version,
+        training_provider=provider,
+        start_date=start,
+        planned_gateway_date=start + datetime.timedelta(weeks=78),
+        user=make_user(role=Role.APPRENTICE, first_name=name, last_name="Tester"),
+        **fields,
+    )
+
+
+@pytest.fixture
+def behind(version, provider):
+    """No review for 40 weeks, no contracted hours, no evidence."""
+    return in_learning(version, provider, "Behind")
+
+
+@pytest.fixture
+def keeping_up(version, provider):
+    apprentice = in_learning(version, provider, "Keeping", contracted_hours_per_week=Decimal("30"))
+    make_progress_review(
+        apprentice=apprentice, due_on=timezone.localdate() + datetime.timedelta(days=60)
+    )
+    for n in range(30):
+        make_otj_entry(
+            apprentice=apprentice,
+            status="approved",
+            hours=Decimal("20"),
+            date=apprentice.start_date + datetime.timedelta(days=n),
+        )
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
+    return apprentice
+
+
+@pytest.fixture
+def provider_client(client, provider):
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=provider))
+    return client
+
+
+def flags(response):
+    return {
+        row.apprentice.user.first_name: (row.review.rag, row.working.rag, row.coverage.rag)
+        for row in response.context["progress_page"].object_list
+    }
+
+
+def test_provider_dashboard_flags_reviews_training_and_coverage(
+    provider_client, behind, keeping_up
+):
+    response = provider_client.get(reverse("home"))
+    assert flags(response) == {
+        "Behind": ("red", None, "red"),
+        "Keeping": ("green", "green", "green"),
+    }
+    html = response.content.decode()
+    assert "No review scheduled; one overdue since" in html
+    assert "Cannot be worked out" in html  # no contracted hours: not guessed
+    assert "Your apprentices" in html  # the existing content stays
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({}, {"Behind", "Keeping"}),
+        ({"level": "red"}, {"Behind"}),
+        ({"level": "flagged", "area": "reviews"}, {"Behind"}),
+        ({"level": "amber", "area": "coverage"}, set()),
+        ({"level": "bogus", "area": "nowhere"}, {"Behind", "Keeping"}),
+    ],
+)
+def test_progress_flags_can_be_filtered(provider_client, behind, keeping_up, query, names):
+    assert set(flags(provider_client.get(reverse("home"), query))) == names
+
+
+def test_other_providers_apprentices_are_not_on_the_dashboard(provider_client, behind, version):
+    in_learning(version, make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER), "Other")
+    assert set(flags(provider_client.get(reverse("home")))) == {"Behind"}
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_provider_dashboard_uses_a_fixed_number_of_queries(
+    provider_client, version, provider, count, django_assert_max_num_queries
+):
+    for n in range(count):
+        apprentice = in_learning(
+            version, provider, f"A{n}", contracted_hours_per_week=Decimal("30")
+        )
+        make_otj_entry(apprentice=apprentice, status="approved")
+        make_progress_review(apprentice=apprentice)
+        make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
+    with django_assert_max_num_queries(18):
+        response = provider_client.get(reverse("home"))
+    assert response.context["progress_page"].paginator.count == count
