@@ -21,6 +21,7 @@ from epa.models import (
     GatewayItem,
     MethodAssessment,
 )
+from psp import notifications
 from standards.models import GatewayRequirement
 
 _REQUIREMENT_KINDS: dict[str, str] = {
@@ -213,6 +214,7 @@ def decide_gateway(
         item.decision, item.reason, item.decided_by, item.decided_at = decision, reason, by, now
         item.save()
     attempt.decided_by, attempt.decided_at = by, now
+    transaction.on_commit(lambda: notifications.gateway_decided(attempt), robust=True)
     apprentice = attempt.apprentice
     if any(item.decision == GatewayItem.Decision.REJECTED for item in items):
         attempt.status = GatewayAttempt.Status.REJECTED

@@ -23,6 +23,7 @@ from epa.models import (
     MethodAssessment,
     Question,
 )
+from psp import notifications
 from psp.roles import Role
 from standards.models import AssessmentMethod, EpaPlan, GradingCriterion
 
@@ -125,6 +126,7 @@ def schedule(
     assessment.adjustments = adjustments
     assessment.version = F("version") + 1
     assessment.save(update_fields=["scheduled_for", "location", "adjustments", "version"])
+    transaction.on_commit(lambda: notifications.epa_scheduled(assessment), robust=True)
     assessment.refresh_from_db()
     _event(
         assessment.epa,
@@ -288,6 +290,7 @@ def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResul
             )
     except IntegrityError:
         raise EpaStateError("A final result for this sitting already exists") from None
+    transaction.on_commit(lambda: notifications.result_released(result), robust=True)
     Epa.objects.filter(pk=epa.pk).update(status=Epa.Status.FINAL)
     if overall != FAIL:
         Apprentice.objects.filter(pk=locked.apprentice_id).update(

@@ -2,7 +2,9 @@
 import { initAll as initGovuk } from "../build/govuk-frontend.min.js";
 import { initAll as initMoj } from "../build/moj-frontend.min.js";
 import { initKsbFilter } from "./ksb-filter.js";
+import { initReportStatus } from "./report-status.js";
 
 initGovuk();
 initMoj();
 initKsbFilter();
+initReportStatus();

@@ -1,0 +1,59 @@
+"""HTML to PDF with WeasyPrint: the only module that imports it, and it knows no models.
+
+Everything a report needs comes from the local disk: its stylesheet from the static folder
+(`base_url`), its fonts from the system (fontconfig). Any other address, including http(s),
+is refused, so building a report never reaches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.request import url2pathname
+
+# WeasyPrint logs every step and page at INFO (even while it is imported); a worker's log
+# needs only its problems.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
+
+# PDF/UA-1: tagged structure, document title and language in the catalog (from <title>
+# and <html lang>), PDF 1.7.
+PDF_VARIANT = "pdf/ua-1"
+
+
+class PdfError(Exception):
+    """The HTML could not be turned into a PDF."""
+
+
+class LocalFileFetcher(URLFetcher):
+    """Fetches files under one folder (and data: URLs); anything else stops the render."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+        self.root = root.resolve()
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        if url.startswith("file:"):
+            path = Path(url2pathname(url.split("?")[0].removeprefix("file:"))).resolve()
+            if not path.is_relative_to(self.root):
+                raise ValueError(f"Not a file under {self.root}: {url}")
+        return super().fetch(url, headers)
+
+
+def html_to_pdf(html: str, *, base_url: Path) -> bytes:
+    """The PDF of an HTML document whose relative links resolve inside base_url (a folder)."""
+    folder = base_url.resolve()
+    document = HTML(
+        string=html, base_url=f"{folder.as_uri()}/", url_fetcher=LocalFileFetcher(folder)
+    )
+    try:
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    except FatalURLFetchingError as error:
+        # A BaseException in WeasyPrint, so that nothing inside it swallows it.
+        cause = error.__cause__ or error
+        raise PdfError(f"a file the report links to could not be read ({cause})") from error
+    if not pdf:
+        raise PdfError("WeasyPrint returned no PDF")
+    return bytes(pdf)

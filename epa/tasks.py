@@ -1,0 +1,95 @@
+"""Background tasks of the EPA app: building PDF reports, and sweeping up unsent ones.
+
+Tasks take ids, load rows and call epa.reports. build_report is sent only by
+epa.reports.dispatch: after the commit of the request that created the report, or by the
+sweep for reports already committed. dispatch_reports is sent by every worker's ReportSweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task, bootsteps, shared_task
+
+from epa import reports
+
+logger = logging.getLogger(__name__)
+
+
+class ReportTask(Task):  # type: ignore[misc]
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        # Retries used up, or an error outside the build: say so on the report.
+        report_id = args[0] if args else kwargs.get("report_id")
+        if isinstance(exc, reports.TRANSIENT_ERRORS):
+            reason = (
+                "The database could not be reached while building the report "
+                f"(tried {self.request.retries + 1} times). Ask for it again later."
+            )
+        else:
+            reason = f"The PDF could not be built: {reports.short_reason(exc)}"
+        reports.fail(report_id, reason=reason)
+
+
+@shared_task(
+    base=ReportTask,
+    bind=True,
+    autoretry_for=reports.TRANSIENT_ERRORS,
+    max_retries=4,
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=reports.BUILD_SOFT_TIME_LIMIT,
+    time_limit=reports.BUILD_TIME_LIMIT,
+)
+def build_report(self: Task, report_id: int) -> None:
+    reports.build(report_id, retrying=self.request.retries > 0)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def dispatch_reports() -> None:
+    sent, waiting = reports.dispatch_pending()
+    if sent or waiting:
+        logger.info("Reports sent to the broker: %s; still waiting: %s", sent, waiting)
+
+
+class ReportSweep(bootsteps.StartStopStep):
+    """Every SWEEP_SECONDS each worker sends dispatch_reports, which re-sends reports the
+    broker never got (it was down when they were asked for) or lost. Nothing runs in the
+    worker's main process but the send; while the broker is down the send fails quietly."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.tref: Any = None
+        self.queue: str | None = None
+
+    def start(self, worker: Any) -> None:
+        # Sweep on a queue this worker consumes, so the sweep runs even on a dedicated queue.
+        self.queue = next(iter(worker.app.amqp.queues.consume_from or ()), None)
+        self.tref = worker.timer.call_repeatedly(reports.SWEEP_SECONDS, self.sweep, priority=10)
+
+    def stop(self, worker: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+    def sweep(self) -> None:
+        try:
+            dispatch_reports.apply_async(retry=False, queue=self.queue)
+        except Exception as error:
+            logger.warning("Report sweep not sent (is the broker down?): %s", error)
+
+
+def _register_sweep() -> None:
+    from psp.celery import app
+
+    app.steps["worker"].add(ReportSweep)
+
+
+_register_sweep()
