@@ -72,7 +72,7 @@ check-deploy: $(BIN)/.installed
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--reseed --strict". The timeout is a safety
 # net only: a run takes a few minutes (gunicorn is stopped however it ends).
 bench: $(BIN)/.installed static/build/.built
-	timeout 1200 $(BIN)/python -m bench.run $(BENCH_ARGS)
+	timeout 1800 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/build staticfiles

@@ -1,0 +1,1 @@
+"""Benchmarks of psp at a realistic volume (`make bench`); not tests. See docs/performance.md."""
