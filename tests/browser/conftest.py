@@ -1,0 +1,167 @@
+"""Browser tests: Playwright for Python drives Debian's chromium against pytest-django's
+live server (127.0.0.1, a transactional test database).
+
+No browser is ever downloaded: `playwright install` is never run; the tests start
+/usr/bin/chromium (Debian packages chromium, chromium-driver, fonts-dejavu-core, which
+.ci/run installs). Without it, or without the built static files, every test here is
+skipped with the reason, so `make test` stays green on a machine without chromium.
+
+The tests run last in the session: Playwright's sync API keeps an event loop running in
+the main thread, which Django would otherwise refuse to run database calls beside
+(DJANGO_ALLOW_ASYNC_UNSAFE is set only while the browser is open).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+BUILT_CSS = ROOT / "static" / "build" / "app.css"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# How long to wait for a condition (an element, a URL) before failing.
+TIMEOUT_MS = 10_000
+
+
+def unavailable() -> str:
+    """Why browser tests cannot run here, or "" when they can."""
+    if os.environ.get("PSP_BROWSER_TESTS") != "1":
+        return "browser tests are opt-in for now: set PSP_BROWSER_TESTS=1 (see README)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed: pip install -c constraints.txt -e '.[dev]'"
+    if not CHROMIUM.exists():
+        return (
+            f"no chromium at {CHROMIUM}: apt-get install chromium chromium-driver "
+            "fonts-dejavu-core (the browser tests never download a browser)"
+        )
+    if not BUILT_CSS.exists():
+        return "static/build/ is not built: run `make test`, which builds the CSS and JavaScript"
+    if not AXE.exists():
+        return "node_modules/axe-core is missing: run `npm ci` (or `make test`)"
+    return ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    reason = unavailable()
+    for item in browser:
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+    # Last, after pytest-django's own ordering (see the module docstring).
+    items[:] = [item for item in items if not item.get_closest_marker("browser")] + browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless chromium for the whole session."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+            yield chromium
+            chromium.close()
+
+
+class PageProblems:
+    """JavaScript errors, CSP refusals and failed sub-resources seen by a page."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def watch(self, page: Any) -> None:
+        page.on("pageerror", lambda error: self.problems.append(f"{page.url}: {error}"))
+        page.on("console", self._console(page))
+        page.on("response", self._response)
+
+    def _console(self, page: Any) -> Callable[[Any], None]:
+        def record(message: Any) -> None:
+            # A 4xx document (the 404 page) is logged like this too; sub-resources are
+            # checked by _response instead.
+            if message.type == "error" and not message.text.startswith("Failed to load"):
+                self.problems.append(f"{page.url}: console error: {message.text}")
+
+        return record
+
+    def _response(self, response: Any) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            self.problems.append(f"{response.url}: HTTP {response.status}")
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
+    """new_page(user=None, js=True): a page in a fresh browser context, signed in as
+    user (by session cookie) if given. Several contexts play several people at once."""
+    contexts = []
+    problems = PageProblems()
+
+    def make(*, user: Any = None, js: bool = True, axe: bool = False) -> Any:
+        context = browser.new_context(
+            base_url=live_server.url,
+            java_script_enabled=js,
+            locale="en-GB",
+            timezone_id="Europe/London",
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        if axe:
+            # An init script runs in every document before the page's own scripts and is
+            # not subject to the page's Content-Security-Policy.
+            context.add_init_script(path=str(AXE))
+        contexts.append(context)
+        if user is not None:
+            sign_in_by_cookie(context, user, live_server.url)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems.problems, "\n".join(problems.problems)
+
+
+def sign_in_by_cookie(context: Any, user: Any, url: str) -> None:
+    """Sign in without the form (it is exercised by the journeys that start signed out)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": url}])
+
+
+@pytest.fixture(autouse=True)
+def _memory_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Background tasks the pages queue (emails, reports) go to kombu's in-process memory
+    transport, never to a real broker or to var/celery/; tests run them when they need to."""
+    from psp.celery import app
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery prefers it to its conf
+    monkeypatch.setitem(app.conf, "broker_url", "memory://")
+    monkeypatch.setitem(app.conf, "broker_transport_options", {})
+    monkeypatch.setitem(app.conf, "broker_connection_timeout", 1)
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def js(request: pytest.FixtureRequest) -> bool:
+    """Run a journey twice: with JavaScript, and with JavaScript turned off."""
+    return bool(request.param)

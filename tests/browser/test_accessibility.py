@@ -1,0 +1,321 @@
+"""Accessibility of every page: axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) on every
+page in its empty, error and populated states (tests/browser/pages.py says how each is
+reached), with JavaScript and without it; the pages must also work without JavaScript.
+
+Beyond axe: every error summary's links lead to an input that can take focus, and the
+title of a page with errors starts "Error:" (both GOV.UK Design System patterns).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.template.loader import render_to_string
+from django.test import Client, override_settings
+from django.test.signals import template_rendered
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import get_converters
+
+from psp.middleware import mark_verified
+from tests.browser.pages import (
+    DOWNLOADS,
+    EXCLUDED,
+    EXCLUDED_NAMESPACES,
+    OTHER_PAGES,
+    PAGES,
+    POST_ONLY,
+    STATES,
+    NotApplicable,
+    Visit,
+)
+from tests.browser.world import World, bare, populate
+from tests.factories import make_user
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
+
+
+def url_patterns(
+    patterns: list[Any] | None = None, namespace: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
+    """Every named URL pattern as (namespace:name, pattern), namespaces excluded above left out."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            if inner in EXCLUDED_NAMESPACES:
+                continue
+            full = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+            yield from url_patterns(entry.url_patterns, full)
+        elif entry.name:
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), entry
+
+
+# Whole documents that are not web pages: the HTML that WeasyPrint turns into PDF reports.
+NOT_WEB_PAGES = ("reports/pdf/",)
+
+
+def page_templates() -> set[str]:
+    """Templates that are whole pages: they extend base.html, or are a document themselves."""
+    found = set()
+    for path in TEMPLATES.rglob("*.html"):
+        if str(path.relative_to(TEMPLATES)).startswith(NOT_WEB_PAGES):
+            continue
+        text = path.read_text()
+        if '{% extends "base.html" %}' in text or text.lstrip().startswith("<!DOCTYPE"):
+            found.add(str(path.relative_to(TEMPLATES)))
+    return found
+
+
+def test_every_url_pattern_has_an_accessibility_check():
+    names = {name for name, _ in url_patterns()}
+    downloads = {name for name, reason in EXCLUDED.items() if "download" in reason}
+    assert downloads == DOWNLOADS.keys(), "say in DOWNLOADS how to reach each download"
+    unchecked = sorted(names - PAGES.keys() - EXCLUDED.keys())
+    assert not unchecked, (
+        f"Pages without an accessibility check: {unchecked}. Say in tests/browser/pages.py "
+        "how to reach each in its empty, error and populated states (or exclude it, saying why)."
+    )
+    assert not sorted((PAGES.keys() | EXCLUDED.keys()) - names), "stale entries in pages.py"
+    assert not PAGES.keys() & EXCLUDED.keys()
+    for name, states in PAGES.items():
+        assert set(states) == set(STATES), name
+        for state, visits in states.items():
+            assert isinstance(visits, NotApplicable) or visits, (name, state)
+
+
+def sample_args(pattern: URLPattern) -> dict[str, str]:
+    """Any arguments the pattern accepts: the views answer GET before looking them up."""
+    kinds = {type(converter): kind for kind, converter in get_converters().items()}
+    samples = {"int": "1", "reference": "ST9999", "version": "1.0"}
+    return {
+        key: samples.get(kinds.get(type(converter), ""), "x")
+        for key, converter in pattern.pattern.converters.items()
+    }
+
+
+@pytest.mark.django_db
+def test_excluded_actions_only_accept_post(client):
+    client.force_login(make_user())
+    patterns = dict(url_patterns())
+    for name, reason in EXCLUDED.items():
+        if reason != POST_ONLY:
+            continue
+        path = reverse(name, kwargs=sample_args(patterns[name]))
+        assert client.get(path).status_code == 405, name
+
+
+@pytest.mark.django_db
+def test_healthz_is_json_not_a_page():
+    response = Client().get(reverse("healthz"))
+    assert response["Content-Type"] == "application/json"
+
+
+# The browser checks ----------------------------------------------------------------------
+
+# One call: axe's violations, the error summary's links (each must lead to something that
+# takes focus), the title, and whether the page shows a main heading.
+CHECK_PAGE = """async () => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: AXE_TAGS},
+    resultTypes: ["violations"],
+  });
+  const violations = result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(" "), html: n.html, why: n.failureSummary})),
+  }));
+  const summary = document.querySelector(".govuk-error-summary");
+  const links = [];
+  for (const link of summary ? summary.querySelectorAll("a[href^='#']") : []) {
+    const target = document.getElementById(link.hash.slice(1));
+    const focusable = target && (target.matches("input, select, textarea, button")
+                                 || target.tabIndex >= 0);
+    if (!focusable) links.push(`"${link.textContent.trim()}" links to ${link.hash}`);
+  }
+  const h1 = document.querySelector("h1");
+  const heading = h1 !== null && h1.getClientRects().length > 0;
+  return {violations, errors: summary !== null, links, title: document.title, heading};
+}""".replace("AXE_TAGS", json.dumps(AXE_TAGS))
+
+
+def file_upload_button_is_named_by_its_visible_text(page: Any, target: str) -> bool:
+    """GOV.UK Frontend's file upload button is labelled by its <label> and by itself
+    (aria-labelledby), so its accessible name holds all its visible text. axe (4.14) joins
+    the button's visible words "No file chosen" and "Choose file" without a space when it
+    reads them, and then cannot find them in the name: checked here with the browser's
+    own accessible name instead."""
+    button = page.locator(target)
+    name = " ".join(button.aria_snapshot().split())
+    visible = [
+        " ".join(button.locator(part).inner_text().split())
+        for part in (
+            ".govuk-file-upload-button__status",
+            ".govuk-file-upload-button__pseudo-button-container",
+        )
+    ]
+    return all(text and text in name for text in visible)
+
+
+# axe findings shown to be wrong, each checked again on every node it is reported for:
+# (rule, a class of the element) -> the check that the requirement is met.
+FALSE_POSITIVES = {
+    ("label-content-name-mismatch", "govuk-file-upload-button"): (
+        file_upload_button_is_named_by_its_visible_text
+    ),
+}
+
+
+class Sweep:
+    """Visits every page with JavaScript, signed in as each person in turn, then shows the
+    same HTML with JavaScript off, and collects the problems of both."""
+
+    def __init__(self, new_page: Any, live_server: Any, world: World) -> None:
+        self.origin = live_server.url
+        self.world = world
+        self.page = new_page(axe=True)
+        self.page.on("response", self._remember_document)
+        # The server's HTML shown with no script of its own running: the DOM and CSS are
+        # exactly as with JavaScript off, while axe (an init script) can still run.
+        self.without_js = new_page(axe=True)
+        self.without_js.route("**/static/**/*.js", lambda route: route.abort())
+        self.without_js.goto(reverse("accessibility_statement"))
+        self.sessions: dict[str, str] = {}
+        self.signed_in: str | None = None
+        self.document: Any = None
+        self.problems: list[str] = []
+
+    def _remember_document(self, response: Any) -> None:
+        if response.request.is_navigation_request() and response.frame == self.page.main_frame:
+            self.document = response
+
+    def sign_in(self, user: str | None) -> None:
+        if user == self.signed_in:
+            return
+        context = self.page.context
+        context.clear_cookies()
+        if user is not None:
+            if user not in self.sessions:
+                client = Client()
+                client.force_login(self.world.users[user])
+                if user in self.world.verified:  # as if a code had been entered
+                    session = client.session
+                    mark_verified(session, self.world.users[user])
+                    session.save()
+                self.sessions[user] = client.cookies["sessionid"].value
+            context.add_cookies(
+                [{"name": "sessionid", "value": self.sessions[user], "url": self.origin}]
+            )
+        self.signed_in = user
+
+    def visit(self, label: str, visit: Visit) -> None:
+        where = f"{label} as {visit.user or 'nobody'}"
+        try:
+            html = self.open(visit)
+            self.without_js.set_content(html)
+            # Both checks at once: the two pages have a browser process each.
+            self.without_js.evaluate(f"() => {{ window.pspCheck = ({CHECK_PAGE})(); }}")
+            self.report(self.page, self.page.evaluate(CHECK_PAGE), f"{where} at {self.page.url}")
+            self.report(
+                self.without_js,
+                self.without_js.evaluate("() => window.pspCheck"),
+                f"{where} at {self.page.url}, without JavaScript",
+            )
+        except Exception as error:  # one page's failure must not hide the others'
+            self.problems.append(f"{where}: {error}")
+            self.signed_in = "?"  # the page is somewhere unknown: sign in afresh
+
+    def open(self, visit: Visit) -> str:
+        """Go to the page (and do what the visit does there); its HTML."""
+        self.sign_in(visit.user)
+        address = visit.url(self.world)
+        with override_settings(**visit.settings):
+            if address.startswith("render:"):
+                html = render_to_string(address.removeprefix("render:"))
+                self.page.goto(reverse("accessibility_statement"))
+                self.page.set_content(html)
+                return html
+            self.page.goto(address)
+            if visit.then:
+                visit.then(self.page, self.world)
+        if self.document.status != visit.status:
+            self.problems.append(f"{address}: HTTP {self.document.status}, expected {visit.status}")
+        return self.document.text()
+
+    def report(self, page: Any, found: dict[str, Any], where: str) -> None:
+        for violation in found["violations"]:
+            nodes = [
+                f"{node['target']}: {node['why']}"
+                for node in violation["nodes"]
+                if not self.false_positive(page, violation["id"], node)
+            ]
+            if nodes:
+                self.problems.append(
+                    f"{where}: {violation['id']} ({violation['impact']}): {violation['help']}"
+                    + "".join(f"\n      {node}" for node in nodes[:3])
+                )
+        self.problems += [f"{where}: error summary {link}" for link in found["links"]]
+        if found["errors"] and not found["title"].startswith("Error: "):
+            self.problems.append(f"{where}: errors, but the title is {found['title']!r}")
+        if not found["heading"]:
+            self.problems.append(f"{where}: no main heading shown")
+
+    @staticmethod
+    def false_positive(page: Any, rule: str, node: dict[str, str]) -> bool:
+        for (rule_id, css_class), holds in FALSE_POSITIVES.items():
+            if rule == rule_id and css_class in node["html"].split(">")[0]:
+                return holds(page, node["target"])
+        return False
+
+
+def all_visits(*, bare: bool) -> Iterator[tuple[str, Visit]]:
+    for name, states in PAGES.items():
+        for state, visits in states.items():
+            if isinstance(visits, NotApplicable):
+                continue
+            for visit in visits:
+                if visit.bare == bare:
+                    yield f"{name} ({state})", visit
+    if not bare:
+        for template, visit in OTHER_PAGES.items():
+            yield template, visit
+
+
+@pytest.fixture
+def rendered_templates() -> Iterator[set[str]]:
+    names: set[str] = set()
+
+    def record(sender: Any, template: Any, **kwargs: Any) -> None:
+        names.add(template.name)
+
+    template_rendered.connect(record)
+    yield names
+    template_rendered.disconnect(record)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_every_page_in_every_state_passes_axe_with_and_without_javascript(
+    new_page, live_server, rendered_templates
+):
+    world = bare()
+    sweep = Sweep(new_page, live_server, world)
+    for label, visit in all_visits(bare=True):
+        sweep.visit(label, visit)
+    populate(world)
+    for label, visit in all_visits(bare=False):
+        sweep.visit(label, visit)
+
+    for name, visit in DOWNLOADS.items():
+        sweep.sign_in(visit.user)
+        response = sweep.page.request.get(visit.url(world))
+        disposition = response.headers.get("content-disposition", "")
+        if response.status != 200 or not disposition.startswith("attachment"):
+            sweep.problems.append(f"{name}: HTTP {response.status}, {disposition!r}: no download")
+
+    assert not sweep.problems, f"{len(sweep.problems)} problems:\n" + "\n".join(sweep.problems)
+    unvisited = page_templates() - rendered_templates
+    assert not unvisited, f"page templates no visit rendered: {sorted(unvisited)}"
