@@ -28,8 +28,10 @@ static/build/.built: node_modules/.installed static/build.mjs $(wildcard static/
 	npm run --silent build
 	touch $@
 
-setup: $(BIN)/.installed static/build/.built
-	mkdir -p var/media var/celery/queue var/celery/processed
+var/celery/queue:
+	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
+
+setup: $(BIN)/.installed static/build/.built var/celery/queue
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_reference_data
 
@@ -49,7 +51,7 @@ run: setup
 worker: setup
 	$(BIN)/celery -A psp worker --loglevel=INFO
 
-test: $(BIN)/.installed static/build/.built
+test: $(BIN)/.installed static/build/.built var/celery/queue
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
