@@ -8,7 +8,8 @@ skipped with the reason, so `make test` stays green on a machine without chromiu
 
 The tests run last in the session: Playwright's sync API keeps an event loop running in
 the main thread, which Django would otherwise refuse to run database calls beside
-(DJANGO_ALLOW_ASYNC_UNSAFE is set only while the browser is open).
+(DJANGO_ALLOW_ASYNC_UNSAFE is set only while the browser is open), and which makes the
+main thread's database connections new objects (see _keep_serialized_contents).
 """
 
 from __future__ import annotations
@@ -75,12 +76,35 @@ def browser() -> Iterator[Any]:
     expect.set_options(timeout=TIMEOUT_MS)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        serialized = _serialized_contents()
         with sync_playwright() as playwright:
+            _keep_serialized_contents(serialized)
             chromium = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
             yield chromium
             chromium.close()
+
+
+def _serialized_contents() -> dict[str, str]:
+    from django.db import connections
+
+    return {
+        connection.alias: connection._test_serialized_contents
+        for connection in connections.all()
+        if hasattr(connection, "_test_serialized_contents")
+    }
+
+
+def _keep_serialized_contents(serialized: dict[str, str]) -> None:
+    """With Playwright's event loop running in this thread, asgiref hands Django new database
+    connection objects here, which lack what the test database setup serialized for
+    serialized_rollback: without this, the role groups (from a data migration) would be gone
+    after the first transactional test."""
+    from django.db import connections
+
+    for alias, contents in serialized.items():
+        connections[alias]._test_serialized_contents = contents
 
 
 class PageProblems:
