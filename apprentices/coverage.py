@@ -91,23 +91,23 @@ class Coverage:
 
 def coverage_for(apprentice: Apprentice) -> Coverage:
     version = apprentice.standard_version
-    live = Q(evidence_mappings__evidence__apprentice=apprentice) & ~Q(
-        evidence_mappings__evidence__status=WITHDRAWN
-    )
-    accepted = Q(evidence_mappings__evidence__apprentice=apprentice) & Q(
-        evidence_mappings__evidence__status=ACCEPTED
-    )
-    ksbs = (
-        KSB.objects.filter(version=version)
-        .in_standard_order()
+    # Counted from the apprentice's own mappings (their evidence by the (apprentice, status)
+    # index, then its KSBs), so the cost grows with their portfolio, not with the service.
+    counts = {
+        row["ksb_id"]: (row["evidence_count"], row["accepted_count"], row["latest_date"])
+        for row in EvidenceKSB.objects.filter(evidence__apprentice=apprentice)
+        .exclude(evidence__status=WITHDRAWN)
+        .values("ksb_id")
         .annotate(
-            evidence_count=Count("evidence_mappings", filter=live),
-            accepted_count=Count("evidence_mappings", filter=accepted),
-            latest_date=Max("evidence_mappings__evidence__activity_date", filter=live),
+            evidence_count=Count("id"),
+            accepted_count=Count("id", filter=Q(evidence__status=ACCEPTED)),
+            latest_date=Max("evidence__activity_date"),
         )
-    )
+        .order_by()
+    }
     rows = [
-        KsbCoverage(ksb, ksb.evidence_count, ksb.accepted_count, ksb.latest_date) for ksb in ksbs
+        KsbCoverage(ksb, *counts.get(ksb.pk, (0, 0, None)))
+        for ksb in KSB.objects.filter(version=version).in_standard_order()
     ]
     plan = getattr(version, "epa_plan", None)
     methods: list[MethodCoverage] = []
