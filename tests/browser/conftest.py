@@ -14,8 +14,6 @@ main thread's database connections new objects (see _keep_serialized_contents).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,10 +40,6 @@ TIMEOUT_MS = 10_000
 
 def unavailable() -> str:
     """Why browser tests cannot run here, or "" when they can."""
-    if os.environ.get("PSP_BROWSER_TESTS") != "1":
-        return "browser tests are opt-in for now: set PSP_BROWSER_TESTS=1 (see README)"
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed: pip install -c constraints.txt -e '.[dev]'"
     if not CHROMIUM.exists():
         return (
             f"no chromium at {CHROMIUM}: apt-get install chromium chromium-driver "
@@ -136,6 +130,9 @@ class PageProblems:
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     """new_page(user=None, js=True): a page in a fresh browser context, signed in as
     user (by session cookie) if given. Several contexts play several people at once."""
+    from django.contrib.auth.models import Group
+
+    assert Group.objects.exists(), "the role groups are gone: see _keep_serialized_contents"
     contexts = []
     problems = PageProblems()
 

@@ -1,9 +1,11 @@
 """Accessibility of every page: axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) on every
 page in its empty, error and populated states (tests/browser/pages.py says how each is
-reached), with JavaScript and without it; the pages must also work without JavaScript.
+reached), as it is with JavaScript and as the same HTML is without it. (That the pages
+also work without JavaScript is for the journeys, which run with JavaScript turned off.)
 
-Beyond axe: every error summary's links lead to an input that can take focus, and the
-title of a page with errors starts "Error:" (both GOV.UK Design System patterns).
+Beyond axe: every page shows a main heading, every error summary's links lead to an input
+that can take focus, and the title of a page with errors starts "Error:" (GOV.UK Design
+System patterns).
 """
 
 from __future__ import annotations
@@ -86,6 +88,14 @@ def test_every_url_pattern_has_an_accessibility_check():
         assert set(states) == set(STATES), name
         for state, visits in states.items():
             assert isinstance(visits, NotApplicable) or visits, (name, state)
+
+
+def test_the_accessibility_statement_says_what_is_tested():
+    statement = (TEMPLATES / "psp" / "accessibility_statement.html").read_text()
+    lock = json.loads((Path(django_settings.BASE_DIR) / "package-lock.json").read_text())
+    version = lock["packages"]["node_modules/axe-core"]["version"]
+    assert f"axe-core version {version}" in statement
+    assert all(f"<code>{tag}</code>" in statement for tag in AXE_TAGS)
 
 
 def sample_args(pattern: URLPattern) -> dict[str, str]:
