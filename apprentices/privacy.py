@@ -14,6 +14,11 @@ What stays is anonymous: grades, sittings, standard version, organisations, stat
 dates to the month. Removed text becomes "[removed]", so a reader sees that something was
 there. Every removal writes an entry to the audit trail saying what went.
 
+The audit trail's copies go too: each stage redacts the entries about the rows of that
+stage (found through AUDIT_LINKS, deleted rows included) and, with the identity, every
+entry the apprentice made (see psp.audit.redact). The entries stay, with when, who (by id),
+what and which row, and the chain still verifies.
+
 The end of an apprenticeship is the last thing that happened on the record of an apprentice
 who has completed or withdrawn (see ended_at).
 """
@@ -33,7 +38,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -64,7 +69,9 @@ from epa.models import (
     Question,
     Report,
 )
+from psp import audit
 from psp.models import (
+    AuditEntry,
     Notification,
     NotificationPreference,
     Organisation,
@@ -170,6 +177,27 @@ HOLDINGS: list[Holding] = [
 ]
 
 
+# How the audit trail's entries of a table lead to an apprentice: the column of the row that
+# points at its parent row, and the parent's table (parents first). Each table's entries go
+# in the stage of its holding (psp_user_groups: with the identity).
+AUDIT_LINKS: dict[str, tuple[str, str]] = {
+    "apprentices_evidence": ("apprentice_id", "apprentices_apprentice"),
+    "apprentices_evidenceksb": ("evidence_id", "apprentices_evidence"),
+    "apprentices_evidencefile": ("evidence_id", "apprentices_evidence"),
+    "apprentices_versionmove": ("apprentice_id", "apprentices_apprentice"),
+    "epa_gatewayattempt": ("apprentice_id", "apprentices_apprentice"),
+    "epa_gatewayitem": ("attempt_id", "epa_gatewayattempt"),
+    "epa_epa": ("apprentice_id", "apprentices_apprentice"),
+    "epa_methodassessment": ("epa_id", "epa_epa"),
+    "epa_criteriondecision": ("assessment_id", "epa_methodassessment"),
+    "epa_eparesult": ("epa_id", "epa_epa"),
+    "epa_amendment": ("result_id", "epa_eparesult"),
+    "psp_user_groups": ("user_id", "psp_user"),
+}
+# Entries about the apprentice that say what was removed; they hold no personal data.
+RECORDS_OF_REMOVAL = ("erasure", "retention")
+
+
 # When
 
 
@@ -232,14 +260,17 @@ class Removal:
     rows: Counter[str] = field(default_factory=Counter)
     files: list[str] = field(default_factory=list)  # storage names
     file_hashes: list[str] = field(default_factory=list)
+    audit_entries: int = 0  # redacted
 
     def __bool__(self) -> bool:
-        return bool(self.rows or self.files)
+        return bool(self.rows or self.files or self.audit_entries)
 
     def describe(self) -> str:
         parts = [f"{count} {label}" for label, count in sorted(self.rows.items())]
         if self.files:
             parts.append(f"{len(self.files)} stored files")
+        if self.audit_entries:
+            parts.append(f"personal data in {self.audit_entries} audit entries")
         return ", ".join(parts) or "nothing"
 
 
@@ -363,6 +394,57 @@ def _forget_sign_ins(apprentice: Apprentice, removal: Removal, *, dry_run: bool)
                 rows.delete()
 
 
+def _stage_of_table(table: str) -> str:
+    if table == "psp_user_groups":
+        return IDENTITY
+    return next(h.stage for h in HOLDINGS if h.model._meta.db_table == table)
+
+
+def audit_entries(apprentice: Apprentice, stages: list[str]) -> models.QuerySet[AuditEntry]:
+    """The audit trail's entries holding the apprentice's personal data of these stages:
+    entries about their rows, those deleted since included, and with the identity, every
+    entry they made. Records of removals are left out."""
+    ids: dict[str, set[str]] = {
+        "apprentices_apprentice": {str(apprentice.pk)},
+        "psp_user": {str(apprentice.user_id)},
+    }
+    current = {h.model._meta.db_table: h for h in HOLDINGS}
+    for table, (column, parent) in AUDIT_LINKS.items():
+        ids[table] = audit.row_ids(table, column, ids[parent])
+        if table in current:
+            ids[table] |= {
+                str(pk) for pk in current[table].rows(apprentice).values_list("pk", flat=True)
+            }
+    query = Q(pk__in=[])
+    for table, row_ids in ids.items():
+        if row_ids and _stage_of_table(table) in stages:
+            query |= Q(object_type=table, object_id__in=sorted(row_ids))
+    if IDENTITY in stages:
+        query |= Q(actor_id=apprentice.user_id)
+    return AuditEntry.objects.filter(query).exclude(
+        object_type=Apprentice._meta.db_table, action__in=RECORDS_OF_REMOVAL
+    )
+
+
+def _redact_audit_trail(
+    apprentice: Apprentice,
+    stages: list[str],
+    removal: Removal,
+    *,
+    by: Any,
+    action: str,
+    dry_run: bool,
+) -> None:
+    entries = audit_entries(apprentice, stages)
+    if dry_run:
+        removal.audit_entries = (
+            entries.filter(redaction__isnull=True).exclude(action=audit.REDACT).count()
+        )
+        return
+    reason = f"{action} ({', '.join(stages)}) of apprentice {apprentice.pk}"
+    removal.audit_entries = audit.redact(entries, apprentice, by=by, reason=reason)
+
+
 def _run(
     apprentice: Apprentice, stages: list[str], *, by: Any, action: str, dry_run: bool
 ) -> Removal:
@@ -374,6 +456,8 @@ def _run(
         for holding in HOLDINGS:
             if holding.stage in stages:
                 _remove(apprentice, holding, removal, dry_run=dry_run)
+        # After the removals, whose own entries hold the text as it was.
+        _redact_audit_trail(apprentice, stages, removal, by=by, action=action, dry_run=dry_run)
         if removal and not dry_run:
             _record(apprentice, removal, by=by, action=action)
             # Files go once the database no longer points at them.
@@ -383,8 +467,6 @@ def _run(
 
 
 def _record(apprentice: Apprentice, removal: Removal, *, by: Any, action: str) -> None:
-    from psp import audit
-
     summary = f"{action.capitalize()} ({', '.join(removal.stages)}): removed {removal.describe()}"
     if removal.file_hashes:
         summary += f". Evidence files removed (SHA-256): {', '.join(removal.file_hashes)}"
@@ -456,6 +538,9 @@ def erase(apprentice: Apprentice, *, by: Any, dry_run: bool = False) -> Removal:
 
 
 # Subject access
+
+# The audit entry of a download of the copy (it says nothing about what is in it).
+SUBJECT_ACCESS_SUMMARY = "Subject access: a copy of all the personal data held (zip)"
 
 
 def can_export(apprentice: Apprentice, user: Any) -> bool:

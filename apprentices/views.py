@@ -879,6 +879,7 @@ def apprentice_data_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    audit.log_event("download", apprentice, by=request.user, summary=privacy.SUBJECT_ACCESS_SUMMARY)
     return response
 
 

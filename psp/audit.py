@@ -7,15 +7,25 @@ How it works:
   before the first write of a request; on SQLite a Python function (`psp_audit_context()`)
   registered on each connection.
 - Events that change no row (downloads, sign-ins) are logged with `log_event`.
-- Another trigger chains every entry to the one before: hash = SHA-256(previous hash +
-  payload), where the payload is the entry's content as JSON text, made by the database.
+- Another trigger chains every entry to the one before. The personal content of an entry
+  (the actor's name, their address, summary, before and after) is reduced to a digest,
+  content_hash = SHA-256 of the SHA-256s of those five columns in that order; the payload
+  is the rest of the entry (id, time, actor id, source, action, object) and that digest as
+  JSON text, made by the database; and hash = SHA-256(previous hash + payload).
   The database refuses updates and deletes of entries. `verify_chain` (the `verify_audit`
   command) recomputes the chain and reports a removed or altered entry.
+- Erasure and retention must remove personal data from the trail too. `redact` blanks the
+  content of the entries about someone and keeps their digests, so the chain still
+  verifies; it records who redacted which entries, when and why, as an entry of its own.
+  The database lets through only that change (content blanked, everything else kept,
+  pointing at the redaction entry named in the transaction by `redact`). `verify_chain`
+  accepts blank content only for an entry listed by its redaction entry.
 """
 
 from __future__ import annotations
 
 import contextvars
+import datetime
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -23,9 +33,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db.models import F, Model, Q, QuerySet, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, NullIf
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from psp.models import AuditEntry
 from psp.roles import Role
@@ -61,8 +75,18 @@ APPEND_ONLY = "The audit trail is append-only: entries cannot be changed or dele
 # Only the test suite's database flush may empty the trail (see tests/conftest.py).
 ALLOW_PURGE = False
 
+# The personal content of an entry, in the order its digest covers it.
+CONTENT_FIELDS = ("actor_label", "ip", "summary", "before", "after")
+# The rest of the entry, signed in its payload.
+_HEADER_FIELDS = ("id", "at", "actor_id", "source", "action", "object_type", "object_id")
+REDACT = "redact"
+
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "psp_audit_context", default=None
+)
+# The redaction entry whose redactions the database lets through, while redact() runs.
+_redaction: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "psp_audit_redaction", default=None
 )
 
 
@@ -124,12 +148,90 @@ def log_event(action: str, obj: Model, *, by: Any = None, summary: str = "", ip:
 
 def history_for(obj: Model, *related: tuple[str, list[Any]]) -> Any:
     """Audit entries of an object, newest first (plus rows of related tables, e.g. files)."""
-    from django.db.models import Q
-
     query = Q(object_type=obj._meta.db_table, object_id=str(obj.pk))
     for table, ids in related:
         query |= Q(object_type=table, object_id__in=[str(i) for i in ids])
     return AuditEntry.objects.filter(query).order_by("-id")
+
+
+# --- redaction ------------------------------------------------------------------------
+
+
+def row_ids(table: str, column: str, values: list[Any] | set[Any]) -> set[str]:
+    """Ids of the rows of an audited table that had one of these values in a column, in
+    any entry (so rows deleted since are found too), e.g. every evidence an apprentice
+    ever had: row_ids("apprentices_evidence", "apprentice_id", [apprentice.pk])."""
+    if not values:
+        return set()
+    wanted = [str(value) for value in values]
+
+    def value_in(content: str) -> KeyTextTransform:
+        return KeyTextTransform(column, Cast(NullIf(F(content), Value("")), models.JSONField()))
+
+    return set(
+        AuditEntry.objects.filter(object_type=table, source="db")
+        .annotate(value_before=value_in("before"), value_after=value_in("after"))
+        .filter(Q(value_before__in=wanted) | Q(value_after__in=wanted))
+        .values_list("object_id", flat=True)
+        .distinct()
+    )
+
+
+@contextmanager
+def _redacting(redaction_id: int) -> Iterator[None]:
+    """Let the database through the redactions made by this redaction entry. On
+    PostgreSQL the setting is local to the transaction (or savepoint): a failed redaction
+    rolls it back with everything else."""
+    token = _redaction.set(redaction_id)
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('psp.redaction', %s, true)", [str(redaction_id)])
+        yield
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('psp.redaction', '', true)")
+    finally:
+        _redaction.reset(token)
+
+
+@transaction.atomic
+def redact(entries: QuerySet[AuditEntry], subject: Model, *, by: Any, reason: str) -> int:
+    """Remove the personal content of these entries: the actor's name and address, the
+    summary, before and after. Their digests stay, so the chain still verifies, and so do
+    when, who (by id), what and which row. The redaction is recorded as an entry about
+    `subject` saying who, why and which entries. Returns how many entries were redacted
+    (redaction entries themselves never are)."""
+    ids = list(
+        entries.filter(redaction__isnull=True)
+        .exclude(action=REDACT)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    context = current_context()
+    record = AuditEntry.objects.create(
+        actor_id=getattr(by, "pk", None) or context.get("actor_id"),
+        actor_label=str(by) if by is not None else context.get("actor_label", ""),
+        ip=context.get("ip", ""),
+        source="app",
+        action=REDACT,
+        object_type=subject._meta.db_table,
+        object_id=str(subject.pk),
+        summary=f"Personal data removed from {len(ids)} audit entries: {reason}",
+        after=json.dumps({"entries": ids}),
+    )
+    blank = dict.fromkeys(CONTENT_FIELDS, "")
+    with _redacting(record.pk):
+        for start in range(0, len(ids), 1000):
+            AuditEntry.objects.filter(id__in=ids[start : start + 1000]).update(
+                redaction_id=record.pk, **blank
+            )
+    return len(ids)
+
+
+# --- verifying ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -138,69 +240,99 @@ class ChainProblem:
     message: str
 
 
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def entry_hash(prev_hash: str, payload: str) -> str:
-    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+    return sha256(prev_hash + payload)
+
+
+def content_digest(content: tuple[str, ...] | list[str]) -> str:
+    """The digest of an entry's personal content (CONTENT_FIELDS, in order), as the
+    database computes it."""
+    return sha256("".join(sha256(value or "") for value in content))
+
+
+def _redacted_by() -> dict[int, set[int]]:
+    """The entries each redaction entry lists as redacted."""
+    listed: dict[int, set[int]] = {}
+    for entry_id, after in AuditEntry.objects.filter(action=REDACT).values_list("id", "after"):
+        try:
+            listed[entry_id] = {int(i) for i in json.loads(after)["entries"]}
+        except (ValueError, TypeError, KeyError):
+            listed[entry_id] = set()  # its own check reports the altered content
+    return listed
+
+
+def _same_moment(signed: Any, at: Any) -> bool:
+    moment = parse_datetime(signed) if isinstance(signed, str) else None
+    if moment is None or at is None:
+        return False
+    if timezone.is_naive(moment):  # SQLite keeps UTC without an offset
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return bool(moment == at)
+
+
+def _check_entry(row: dict[str, Any], listed: dict[int, set[int]]) -> list[str]:
+    """What is wrong with one entry, its link to the one before aside."""
+    problems = []
+    if entry_hash(row["prev_hash"], row["payload"]) != row["hash"]:
+        problems.append("its content does not match its hash")
+    content = tuple(row[name] for name in CONTENT_FIELDS)
+    if content_digest(content) != row["content_hash"]:
+        redacted = (
+            not any(content)
+            and row["redaction_id"] is not None
+            and row["id"] in listed.get(row["redaction_id"], set())
+        )
+        if not redacted:
+            problems.append(
+                "its content was removed outside a redaction"
+                if not any(content)
+                else "its content does not match its digest"
+            )
+    try:
+        signed = json.loads(row["payload"])
+        if not isinstance(signed, dict):
+            raise ValueError
+    except ValueError:
+        return [*problems, "its payload is not valid JSON"]
+    names = (*_HEADER_FIELDS[:1], *_HEADER_FIELDS[2:], "content_hash")
+    stored = tuple(None if row[n] is None else str(row[n]) for n in names)
+    given = tuple(None if signed.get(n) is None else str(signed.get(n)) for n in names)
+    if stored != given or not _same_moment(signed.get("at"), row["at"]):
+        problems.append("its columns differ from its payload")
+    if "problem_before_reseal" in signed:
+        problems.append(f"before the chain was resealed, {signed['problem_before_reseal']}")
+    return problems
 
 
 def verify_chain(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
     """Recompute the chain. Returns the number of entries checked and the problems found."""
     problems: list[ChainProblem] = []
+    listed = _redacted_by()
     previous = ""
     count = 0
     last_id = 0
-    fields = (
-        "id",
-        "at",
-        "actor_id",
-        "source",
-        "action",
-        "object_type",
-        "object_id",
-        "payload",
-        "prev_hash",
-        "hash",
-    )
+    fields = (*_HEADER_FIELDS, *CONTENT_FIELDS, "payload", "content_hash", "redaction_id")
     while True:
         rows = list(
-            AuditEntry.objects.filter(id__gt=last_id).order_by("id").values_list(*fields)[:batch]
+            AuditEntry.objects.filter(id__gt=last_id)
+            .order_by("id")
+            .values(*fields, "prev_hash", "hash")[:batch]
         )
         if not rows:
             break
-        for (
-            entry_id,
-            _at,
-            actor_id,
-            source,
-            action,
-            object_type,
-            object_id,
-            payload,
-            prev,
-            digest,
-        ) in rows:
+        for row in rows:
             count += 1
-            last_id = entry_id
-            if prev != previous:
+            last_id = row["id"]
+            if row["prev_hash"] != previous:
                 problems.append(
-                    ChainProblem(entry_id, "the entry before it is missing or was altered")
+                    ChainProblem(row["id"], "the entry before it is missing or was altered")
                 )
-            if entry_hash(prev, payload) != digest:
-                problems.append(ChainProblem(entry_id, "its content does not match its hash"))
-            try:
-                content = json.loads(payload)
-            except ValueError:
-                problems.append(ChainProblem(entry_id, "its payload is not valid JSON"))
-            else:
-                stored = (entry_id, actor_id, source, action, object_type, object_id)
-                signed = tuple(
-                    content.get(key)
-                    for key in ("id", "actor_id", "source", "action", "object_type", "object_id")
-                )
-                if tuple(str(v) if v is not None else None for v in stored) != tuple(
-                    str(v) if v is not None else None for v in signed
-                ):
-                    problems.append(ChainProblem(entry_id, "its columns differ from its payload"))
-            previous = digest
+            problems += [ChainProblem(row["id"], m) for m in _check_entry(row, listed)]
+            previous = row["hash"]
     return count, problems
 
 
@@ -220,6 +352,7 @@ def register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kw
     )
     raw.create_function("psp_audit_context", 0, lambda: json.dumps(current_context()))
     raw.create_function("psp_audit_locked", 0, lambda: 0 if ALLOW_PURGE else 1)
+    raw.create_function("psp_audit_redaction", 0, _redaction.get)
 
 
 def _columns(connection: BaseDatabaseWrapper, cursor: Any, table: str) -> list[str]:
@@ -245,39 +378,51 @@ def install_triggers(using: str = "default", **kwargs: Any) -> None:
             _install_sqlite(connection, cursor, [t for t in AUDITED_TABLES if t in tables])
 
 
-_ENTRY_FIELDS = (
-    "id",
-    "at",
-    "actor_id",
-    "actor_label",
-    "ip",
-    "source",
-    "action",
-    "object_type",
-    "object_id",
-    "summary",
-    "before",
-    "after",
-)
+def _kept_unchanged(quote: Callable[[str], str] = str) -> list[str]:
+    """Conditions, in SQL, that a redaction changes nothing but the content and its mark."""
+    kept = (*_HEADER_FIELDS, "payload", "content_hash", "prev_hash", "hash")
+    return [
+        *(f"NEW.{quote(f)} IS NOT DISTINCT FROM OLD.{quote(f)}" for f in kept),
+        *(f"NEW.{quote(f)} = ''" for f in CONTENT_FIELDS),
+        "OLD.redaction_id IS NULL",
+        f"OLD.action <> '{REDACT}'",
+        "NEW.redaction_id > OLD.id",
+    ]
 
 
 def _install_postgres(cursor: Any, tables: list[str]) -> None:
     secret = ", ".join(f"'{c}'" for c in sorted(SECRET_COLUMNS))
-    payload = ", ".join(f"'{f}', NEW.{f}" for f in _ENTRY_FIELDS)
+    digest = " || ".join(f"psp_sha256(NEW.{f})" for f in CONTENT_FIELDS)
+    payload = ", ".join(f"'{f}', NEW.{f}" for f in _HEADER_FIELDS)
+    redaction = " AND ".join(
+        [
+            *_kept_unchanged(),
+            "NEW.redaction_id::text = current_setting('psp.redaction', true)",
+        ]
+    )
     cursor.execute(f"""
+        CREATE OR REPLACE FUNCTION psp_sha256(text) RETURNS text AS $$
+            SELECT encode(sha256(convert_to(coalesce($1, ''), 'UTF8')), 'hex')
+        $$ LANGUAGE sql IMMUTABLE;
+
         CREATE OR REPLACE FUNCTION psp_audit_chain() RETURNS trigger AS $$
         DECLARE previous text;
         BEGIN
             PERFORM pg_advisory_xact_lock({_CHAIN_LOCK});
             SELECT hash INTO previous FROM psp_auditentry ORDER BY id DESC LIMIT 1;
             NEW.prev_hash := coalesce(previous, '');
-            NEW.payload := jsonb_build_object({payload})::text;
-            NEW.hash := encode(sha256(convert_to(NEW.prev_hash || NEW.payload, 'UTF8')), 'hex');
+            NEW.content_hash := psp_sha256({digest});
+            NEW.payload := jsonb_build_object(
+                {payload}, 'content_hash', NEW.content_hash)::text;
+            NEW.hash := psp_sha256(NEW.prev_hash || NEW.payload);
             RETURN NEW;
         END $$ LANGUAGE plpgsql;
 
         CREATE OR REPLACE FUNCTION psp_audit_refuse() RETURNS trigger AS $$
         BEGIN
+            IF TG_OP = 'UPDATE' AND ({redaction}) IS TRUE THEN
+                RETURN NEW;
+            END IF;
             RAISE EXCEPTION '{APPEND_ONLY}';
         END $$ LANGUAGE plpgsql;
 
@@ -290,12 +435,12 @@ def _install_postgres(cursor: Any, tables: list[str]) -> None:
             IF TG_OP = 'UPDATE' AND old_row = new_row THEN RETURN NULL; END IF;
             INSERT INTO psp_auditentry
                 (at, actor_id, actor_label, ip, source, action, object_type, object_id,
-                 summary, before, after, payload, prev_hash, hash)
+                 summary, before, after, payload, content_hash, prev_hash, hash)
             VALUES
                 (now(), (context ->> 'actor_id')::bigint, coalesce(context ->> 'actor_label', ''),
                  coalesce(context ->> 'ip', ''), 'db', lower(TG_OP), TG_TABLE_NAME,
                  coalesce(new_row ->> 'id', old_row ->> 'id', ''), '',
-                 coalesce(old_row::text, ''), coalesce(new_row::text, ''), '', '', '');
+                 coalesce(old_row::text, ''), coalesce(new_row::text, ''), '', '', '', '');
             RETURN NULL;
         END $$ LANGUAGE plpgsql;
 
@@ -315,9 +460,21 @@ def _install_postgres(cursor: Any, tables: list[str]) -> None:
 
 
 def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[str]) -> None:
-    payload = "json_object(" + ", ".join(f"'{f}', NEW.{f}" for f in _ENTRY_FIELDS) + ")"
+    # In an UPDATE, every expression sees the row as it was, so each is written out whole.
+    digest = "psp_sha256(" + " || ".join(f"psp_sha256(NEW.{f})" for f in CONTENT_FIELDS) + ")"
+    payload = (
+        "json_object("
+        + ", ".join(f"'{f}', NEW.{f}" for f in _HEADER_FIELDS)
+        + f", 'content_hash', {digest})"
+    )
     previous = (
         "coalesce((SELECT hash FROM psp_auditentry WHERE id < NEW.id ORDER BY id DESC LIMIT 1), '')"
+    )
+    redaction = " AND ".join(
+        [
+            *(c.replace("IS NOT DISTINCT FROM", "IS") for c in _kept_unchanged(lambda f: f'"{f}"')),
+            "NEW.redaction_id = coalesce(psp_audit_redaction(), -1)",
+        ]
     )
     statements = [
         "DROP TRIGGER IF EXISTS psp_audit_chain",
@@ -325,13 +482,14 @@ def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[s
             BEGIN
                 UPDATE psp_auditentry SET
                     prev_hash = {previous},
+                    content_hash = {digest},
                     payload = {payload},
                     hash = psp_sha256({previous} || {payload})
                 WHERE id = NEW.id;
             END""",
         "DROP TRIGGER IF EXISTS psp_audit_refuse_update",
         f"""CREATE TRIGGER psp_audit_refuse_update BEFORE UPDATE ON psp_auditentry
-            WHEN OLD.hash <> ''
+            WHEN OLD.hash <> '' AND NOT coalesce(({redaction}), 0)
             BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
         "DROP TRIGGER IF EXISTS psp_audit_refuse_delete",
         f"""CREATE TRIGGER psp_audit_refuse_delete BEFORE DELETE ON psp_auditentry
@@ -347,12 +505,13 @@ def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[s
         context = "psp_audit_context()"
         insert = (
             "INSERT INTO psp_auditentry (at, actor_id, actor_label, ip, source, action, "
-            "object_type, object_id, summary, before, after, payload, prev_hash, hash) VALUES ("
+            "object_type, object_id, summary, before, after, payload, content_hash, prev_hash, "
+            "hash) VALUES ("
             "strftime('%Y-%m-%d %H:%M:%f', 'now'), "
             f"json_extract({context}, '$.actor_id'), "
             f"coalesce(json_extract({context}, '$.actor_label'), ''), "
             f"coalesce(json_extract({context}, '$.ip'), ''), 'db', '{{op}}', '{table}', "
-            "{id}, '', {before}, {after}, '', '', '')"
+            "{id}, '', {before}, {after}, '', '', '', '')"
         )
         changed = " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns) or "0"
         for op, when, ident, before, after in (

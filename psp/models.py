@@ -168,6 +168,11 @@ class AuditEntry(models.Model):
     updates and raw SQL are recorded too) and for events the app logs (downloads, sign-ins).
     Each row's hash chains it to the one before (see psp.audit); the database refuses
     updates and deletes, and `manage.py verify_audit` detects a removed or altered entry.
+
+    The personal content (who by name, from where, summary, before, after) is chained
+    through its digest, so erasure and retention can redact it (psp.audit.redact): it is
+    blanked, the digest stays, and `redaction` points at the entry recording who redacted
+    it, when and why.
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -184,8 +189,18 @@ class AuditEntry(models.Model):
     before = models.TextField(blank=True)
     after = models.TextField(blank=True)
     payload = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
+    redaction = models.ForeignKey(
+        "self",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="redacted_entries",
+        help_text="The entry recording the removal of this entry's personal content.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -194,6 +209,10 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         who = self.actor_label or "system"
         return f"{self.at:%Y-%m-%d %H:%M} {who}: {self.action} {self.object_type} {self.object_id}"
+
+    @property
+    def is_redacted(self) -> bool:
+        return self.redaction_id is not None
 
 
 class TwoFactorDevice(models.Model):

@@ -22,6 +22,7 @@ from apprentices.models import (
     BreakInLearning,
     Evidence,
     EvidenceFile,
+    KsbTally,
     OffTheJobEntry,
     ProgressReview,
     ReviewTarget,
@@ -30,6 +31,7 @@ from apprentices.portfolio import create_evidence, set_mappings
 from apprentices.uploads import check_upload
 from epa import gateway, grading
 from epa.models import Epa, EpaResult, MethodAssessment
+from psp import audit
 from psp.models import AuditEntry, Notification, Organisation, TwoFactorDevice, User
 from psp.roles import Role
 from psp.twofactor import new_secret
@@ -156,17 +158,17 @@ def stored_files(settings) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def personal_data_left() -> list[str]:
-    """Every row of every table (but the audit trail) that still holds one of the needles."""
+def personal_data_left(needles: list[str] = NEEDLES) -> list[str]:
+    """Every row of every table, the audit trail included, that still holds a needle."""
     found = []
     for model in apps.get_models():
-        if model is AuditEntry or model._meta.app_label in ("sessions", "contenttypes"):
+        if model._meta.app_label in ("sessions", "contenttypes"):
             continue
         for row in model._default_manager.all().values():
-            text = json.dumps(row, default=str).lower()
+            text = json.dumps(row, default=str, ensure_ascii=False).lower()
             found += [
                 f"{model.__name__}.{row['id']}: {needle}"
-                for needle in NEEDLES
+                for needle in needles
                 if needle.lower() in text
             ]
     return found
@@ -175,7 +177,10 @@ def personal_data_left() -> list[str]:
 # The personal data map
 
 
-NO_PERSONAL_DATA: set[type[models.Model]] = set()
+# Derived rows that hold nothing of their own: counts and dates the database recomputes
+# from the evidence (which is in the map), so erasing the evidence's text leaves them as
+# they are and they need no copy in a subject access export.
+NO_PERSONAL_DATA: set[type[models.Model]] = {KsbTally}
 OUR_APPS = ("psp", "apprentices", "epa", "standards")
 
 
@@ -218,6 +223,22 @@ def test_every_table_a_user_owns_is_in_the_personal_data_map():
         and model not in mapped
     ]
     assert owned == [], "Add these to apprentices.privacy.HOLDINGS"
+
+
+def test_every_audited_table_of_the_personal_data_map_is_redacted_with_it():
+    """Erasure and retention find the audit trail's entries through AUDIT_LINKS."""
+    roots = {"apprentices_apprentice", "psp_user"}
+    mapped = {holding.model._meta.db_table for holding in privacy.HOLDINGS} | {"psp_user_groups"}
+    missing = [
+        table
+        for table in audit.AUDITED_TABLES
+        if table in mapped - roots and table not in privacy.AUDIT_LINKS
+    ]
+    assert missing == [], "Add these to apprentices.privacy.AUDIT_LINKS"
+    seen = set(roots)
+    for table, (_, parent) in privacy.AUDIT_LINKS.items():
+        assert parent in seen, f"{table}: its parent {parent} must come first"
+        seen.add(table)
 
 
 # Subject access
@@ -288,6 +309,32 @@ def test_only_the_apprentice_and_administrators_get_the_copy(client, db):
     assert client.get(url).status_code == 200
 
 
+def test_subject_access_downloads_are_logged_in_the_audit_trail(client, db):
+    apprentice = make_apprentice()
+    url = reverse("apprentices:apprentice_data_download", args=[apprentice.pk])
+
+    def downloads():
+        return list(
+            AuditEntry.objects.filter(
+                action="download", object_type="apprentices_apprentice", object_id=apprentice.pk
+            ).values_list("actor_id", "ip", "source", "summary")
+        )
+
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
+    assert client.get(url).status_code == 403
+    assert downloads() == []
+    client.force_login(apprentice.user)
+    assert client.get(url, REMOTE_ADDR="198.51.100.7").status_code == 200
+    admin = make_user(role=Role.ADMIN)
+    client.force_login(admin)
+    assert client.get(url, REMOTE_ADDR="203.0.113.9").status_code == 200
+    summary = privacy.SUBJECT_ACCESS_SUMMARY
+    assert downloads() == [
+        (apprentice.user_id, "198.51.100.7", "app", summary),
+        (admin.pk, "203.0.113.9", "app", summary),
+    ]
+
+
 # The retention schedule
 
 
@@ -341,6 +388,12 @@ def test_retention_removes_files_and_portfolio_text_first_and_keeps_the_epa_reco
     entry = AuditEntry.objects.get(action="retention")
     assert sha256 in entry.summary
     assert entry.object_id == str(apprentice.pk)
+    assert "audit entries" in entry.summary
+    # The audit trail's copies of the portfolio went too; those of the identity stay.
+    portfolio = [TITLE, REFLECTION, NOTE, FILE_NAME, "Zelda's GCSEs"]
+    assert [f for f in personal_data_left(portfolio) if f.startswith("AuditEntry")] == []
+    assert any(found.startswith("AuditEntry") for found in personal_data_left([EMAIL]))
+    call_command("verify_audit", stdout=io.StringIO())
     # Nothing more to do until the next stage is due.
     out = io.StringIO()
     call_command("apply_retention", stdout=out)
@@ -359,6 +412,7 @@ def test_after_the_result_period_only_anonymous_statistics_remain(
         removals = list(privacy.apply_retention())
     assert [r.stages for r in removals] == [["portfolio", "identity"]]
     assert personal_data_left() == []
+    call_command("verify_audit", stdout=io.StringIO())
     assert stored_files(settings) == []
     kept = EpaResult.objects.get()
     assert (kept.overall_grade, kept.method_grades, kept.sitting) == (
@@ -406,7 +460,15 @@ def test_an_administrator_erases_a_withdrawn_apprentice(
 ):
     apprentice = finished_apprentice(result=False)
     file_url = EvidenceFile.objects.get().get_absolute_url()
+    # Downloads by the apprentice: entries with their name (as who acted) and the file's.
+    client.force_login(apprentice.user)
+    client.get(file_url)
+    client.get(reverse("apprentices:apprentice_data_download", args=[apprentice.pk]))
     assert len(personal_data_left()) > 10  # the search finds the data while it is there
+    in_trail = [found for found in personal_data_left() if found.startswith("AuditEntry")]
+    for needle in (FIRST, LAST, EMAIL, "zelda-quixotic"):  # no EPA, so no adjustments
+        assert any(needle in found for found in in_trail), needle
+    entries = AuditEntry.objects.count()
     admin = make_user(role=Role.ADMIN)
     client.force_login(admin)
     url = reverse("apprentices:apprentice_erase", args=[apprentice.pk])
@@ -426,6 +488,16 @@ def test_an_administrator_erases_a_withdrawn_apprentice(
     assert not TwoFactorDevice.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
     assert AuditEntry.objects.filter(action="erasure", object_id=str(apprentice.pk)).exists()
+    # The audit trail keeps every entry, without the personal data, and still verifies.
+    assert AuditEntry.objects.count() > entries
+    redaction = AuditEntry.objects.get(action="redact")
+    assert (redaction.actor_id, redaction.object_id) == (admin.pk, str(apprentice.pk))
+    assert redaction.redacted_entries.filter(object_type="apprentices_evidence").exists()
+    assert redaction.redacted_entries.filter(action="download", actor=user).count() == 2
+    call_command("verify_audit", stdout=io.StringIO())
+    page = client.get(Evidence.objects.get().get_absolute_url()).content.decode()
+    assert "Personal data removed" in page
+    assert [needle for needle in NEEDLES if needle.lower() in page.lower()] == []
     # The erased file is gone for everyone, admins included.
     assert client.get(file_url).status_code == 404
 

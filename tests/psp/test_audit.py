@@ -1,4 +1,7 @@
+import importlib
+import io
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -76,21 +79,22 @@ def test_entries_cannot_be_changed_or_deleted(db):
 def test_verify_audit_passes_on_an_intact_trail(db):
     for n in range(5):
         Organisation.objects.create(name=f"Imaginary {n}", kind="employer")
-    call_command("verify_audit", stdout=(out := __import__("io").StringIO()))
+    call_command("verify_audit", stdout=(out := io.StringIO()))
     assert "Audit trail intact" in out.getvalue()
 
 
-def _without_guards(sql, params=()):
+def _without_guards(sql, params=(), *, many=False):
     """Tamper as someone with direct database access would: drop the guards first."""
     with connection.cursor() as cursor:
+        run = cursor.executemany if many else cursor.execute
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE psp_auditentry DISABLE TRIGGER USER")
-            cursor.execute(sql, params)
+            run(sql, params)
             cursor.execute("ALTER TABLE psp_auditentry ENABLE TRIGGER USER")
         else:
             for name in ("psp_audit_refuse_update", "psp_audit_refuse_delete", "psp_audit_chain"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(sql, params)
+            run(sql, params)
     audit.install_triggers()
 
 
@@ -98,20 +102,47 @@ def _without_guards(sql, params=()):
     ("sql", "message"),
     [
         (
-            "UPDATE psp_auditentry SET payload = replace(payload, 'Imaginary 2', 'Forged') "
+            "UPDATE psp_auditentry SET after = replace(after, 'Imaginary 2', 'Forged') "
             "WHERE id = %s",
-            "does not match its hash",
+            "its content does not match its digest",
+        ),
+        (
+            "UPDATE psp_auditentry SET content_hash = replace(content_hash, "
+            "substr(content_hash, 1, 1), 'x') WHERE id = %s",
+            "its columns differ from its payload",
+        ),
+        (
+            "UPDATE psp_auditentry SET payload = replace(payload, 'psp_organisation', 'psp_user') "
+            "WHERE id = %s",
+            "its content does not match its hash",
         ),
         (
             "UPDATE psp_auditentry SET action = 'delete' WHERE id = %s",
-            "columns differ from its payload",
+            "its columns differ from its payload",
+        ),
+        (
+            "UPDATE psp_auditentry SET at = '2001-01-01 00:00:00+00:00' WHERE id = %s",
+            "its columns differ from its payload",
+        ),
+        (
+            "UPDATE psp_auditentry SET before = '', after = '', summary = '', actor_label = '', "
+            "ip = '' WHERE id = %s",
+            "its content was removed outside a redaction",
         ),
         (
             "DELETE FROM psp_auditentry WHERE id = %s",
             "the entry before it is missing or was altered",
         ),
     ],
-    ids=["altered-payload", "altered-column", "removed"],
+    ids=[
+        "altered-content",
+        "altered-digest",
+        "altered-payload",
+        "altered-column",
+        "altered-time",
+        "blanked-content",
+        "removed",
+    ],
 )
 def test_verify_audit_detects_a_removed_or_altered_entry(db, sql, message):
     for n in range(5):
@@ -119,8 +150,161 @@ def test_verify_audit_detects_a_removed_or_altered_entry(db, sql, message):
     target = AuditEntry.objects.filter(after__contains="Imaginary 2").get()
     _without_guards(sql, [target.pk])
     with pytest.raises(CommandError, match="problem"):
-        call_command("verify_audit", stderr=(err := __import__("io").StringIO()))
-    assert message in err.getvalue()
+        call_command("verify_audit", stderr=(err := io.StringIO()))
+    assert f"Entry {target.pk if 'DELETE' not in sql else target.pk + 1}: {message}" in (
+        err.getvalue()
+    )
+
+
+def test_the_chain_covers_a_digest_of_the_content_not_the_content(db):
+    organisation = Organisation.objects.create(name="Imaginary Ltd", kind="employer")
+    [entry] = entries("psp_organisation", organisation.pk)
+    assert "Imaginary" not in entry.payload
+    assert json.loads(entry.payload)["content_hash"] == entry.content_hash
+    assert entry.content_hash == audit.content_digest(
+        [getattr(entry, name) for name in audit.CONTENT_FIELDS]
+    )
+    assert entry.hash == audit.entry_hash(entry.prev_hash, entry.payload)
+
+
+# Redaction: erasure and retention remove personal data from the trail too.
+
+
+def _three_organisations():
+    made = [Organisation.objects.create(name=f"Imaginary {n}", kind="employer") for n in range(3)]
+    return [entries("psp_organisation", o.pk)[0] for o in made]
+
+
+def test_a_redaction_blanks_the_content_keeps_the_digest_and_the_chain_still_verifies(db):
+    _, second, third = _three_organisations()
+    admin = make_user(role=Role.ADMIN, first_name="Ada", last_name="Admin")
+    count = audit.redact(
+        AuditEntry.objects.filter(pk=second.pk), second, by=admin, reason="erasure of someone"
+    )
+    assert count == 1
+    redacted = AuditEntry.objects.get(pk=second.pk)
+    assert [getattr(redacted, name) for name in audit.CONTENT_FIELDS] == [""] * 5
+    assert (redacted.content_hash, redacted.hash, redacted.payload) == (
+        second.content_hash,
+        second.hash,
+        second.payload,
+    )
+    assert redacted.is_redacted
+    # Who redacted it, when and why, recorded as an entry of its own.
+    record = redacted.redaction
+    assert (record.action, record.actor_id, record.actor_label) == ("redact", admin.pk, "Ada Admin")
+    assert "erasure of someone" in record.summary
+    assert json.loads(record.after) == {"entries": [second.pk]}
+    assert AuditEntry.objects.get(pk=third.pk).after == third.after
+    call_command("verify_audit", stdout=(out := io.StringIO()))
+    assert "Audit trail intact" in out.getvalue()
+    # Redacting again changes nothing; redaction entries are never redacted.
+    again = AuditEntry.objects.filter(pk__in=[second.pk, record.pk])
+    assert audit.redact(again, second, by=admin, reason="again") == 0
+    assert AuditEntry.objects.get(pk=record.pk).after == record.after
+
+
+def test_the_database_refuses_a_redaction_made_any_other_way(db):
+    first, second, _ = _three_organisations()
+    blank = dict.fromkeys(audit.CONTENT_FIELDS, "")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=second.pk).update(redaction_id=second.pk + 10, **blank)
+    audit.redact(AuditEntry.objects.filter(pk=first.pk), first, by=None, reason="test")
+    record = AuditEntry.objects.get(action="redact")
+    # Even while a redaction runs, nothing but the content may change, and only to blank.
+    for changes in (
+        {"redaction_id": record.pk, **blank, "object_id": "999"},
+        {"redaction_id": record.pk, **blank, "content_hash": "0" * 64},
+        {"redaction_id": record.pk, **blank, "before": "something else"},
+        {"redaction_id": record.pk + 1, **blank},
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            audit._redacting(record.pk),
+        ):
+            AuditEntry.objects.filter(pk=second.pk).update(**changes)
+    assert AuditEntry.objects.get(pk=second.pk).after == second.after
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "UPDATE psp_auditentry SET content_hash = %s WHERE id = %s",
+            "its columns differ from its payload",
+        ),
+        (
+            "UPDATE psp_auditentry SET object_id = '999' WHERE id = %s",
+            "its columns differ from its payload",
+        ),
+        (
+            "UPDATE psp_auditentry SET after = '{\"entries\": [1, 2, 3]}' WHERE id = %s",
+            "its content does not match its digest",
+        ),
+    ],
+    ids=["redacted-digest", "redacted-object", "redaction-list"],
+)
+def test_verify_audit_still_detects_tampering_around_a_redaction(db, sql, message):
+    _, second, _ = _three_organisations()
+    audit.redact(AuditEntry.objects.filter(pk=second.pk), second, by=None, reason="test")
+    record = AuditEntry.objects.get(action="redact")
+    target = record.pk if "entries" in sql else second.pk
+    _without_guards(sql, ["0" * 64, target] if "%s WHERE" in sql else [target])
+    with pytest.raises(CommandError, match="problem"):
+        call_command("verify_audit", stderr=(err := io.StringIO()))
+    assert f"Entry {target}: {message}" in err.getvalue()
+
+
+def test_a_blanked_entry_pointing_at_a_redaction_that_does_not_list_it_is_reported(db):
+    first, second, _ = _three_organisations()
+    audit.redact(AuditEntry.objects.filter(pk=first.pk), first, by=None, reason="test")
+    record = AuditEntry.objects.get(action="redact")
+    _without_guards(
+        "UPDATE psp_auditentry SET before = '', after = '', redaction_id = %s WHERE id = %s",
+        [record.pk, second.pk],
+    )
+    with pytest.raises(CommandError, match="problem"):
+        call_command("verify_audit", stderr=(err := io.StringIO()))
+    assert f"Entry {second.pk}: its content was removed outside a redaction" in err.getvalue()
+
+
+def test_the_migration_reseals_an_old_trail_and_still_reports_earlier_tampering(db):
+    from django.apps import apps
+
+    migration = importlib.import_module("psp.migrations.0007_audit_content_digest")
+    for n in range(4):
+        Organisation.objects.create(name=f"Imaginary {n}", kind="employer")
+    # The trail as it was before: each hash over the whole content, no digest.
+    previous, rows = "", []
+    for entry in AuditEntry.objects.order_by("id"):
+        names = ("id", "actor_id", "source", "action", "object_type", "object_id")
+        old = {name: getattr(entry, name) for name in (*names, *audit.CONTENT_FIELDS)}
+        payload = json.dumps({**old, "at": entry.at.isoformat()})
+        rows.append((payload, previous, audit.entry_hash(previous, payload), entry.pk))
+        previous = rows[-1][2]
+    _without_guards(
+        "UPDATE psp_auditentry SET payload = %s, prev_hash = %s, hash = %s, content_hash = '' "
+        "WHERE id = %s",
+        rows,
+        many=True,
+    )
+    # A change the old check could not see: the columns, not the payload.
+    target = AuditEntry.objects.filter(after__contains="Imaginary 2").get()
+    _without_guards(
+        "UPDATE psp_auditentry SET after = replace(after, 'Imaginary 2', 'Forged') WHERE id = %s",
+        [target.pk],
+    )
+    migration.reseal(apps, SimpleNamespace(connection=connection))
+    Organisation.objects.create(name="After the migration", kind="employer")
+    count, problems = audit.verify_chain()
+    assert count == len(rows) + 1
+    assert problems == [
+        audit.ChainProblem(
+            target.pk, "before the chain was resealed, its columns differed from its payload"
+        )
+    ]
+    assert all("Imaginary" not in e.payload and e.content_hash for e in AuditEntry.objects.all())
 
 
 def test_file_downloads_are_logged(client, db):
