@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from psp.encryption import TOKEN_PATTERN, EncryptedTextField
 from psp.roles import Role
 
 
@@ -217,12 +218,14 @@ class AuditEntry(models.Model):
 
 class TwoFactorDevice(models.Model):
     """A user's authenticator app: the shared TOTP secret and the state of code checks
-    (see psp.twofactor)."""
+    (see psp.twofactor). The secret is encrypted in the database (psp.encryption)."""
 
     user = models.OneToOneField(
         "psp.User", on_delete=models.CASCADE, related_name="two_factor_device"
     )
-    secret = models.CharField(max_length=64, help_text="Base32 TOTP secret (RFC 6238).")
+    secret = EncryptedTextField(
+        help_text="Base32 TOTP secret (RFC 6238), encrypted with PSP_FIELD_KEY."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(
@@ -234,8 +237,9 @@ class TwoFactorDevice(models.Model):
     class Meta:
         verbose_name = "two-factor device"
         constraints = [
+            # Never a plain secret: only a Fernet token (see psp.encryption).
             models.CheckConstraint(
-                condition=Q(secret__regex=r"^[A-Z2-7]{32}$"), name="two_factor_secret_base32"
+                condition=Q(secret__regex=TOKEN_PATTERN), name="two_factor_secret_encrypted"
             ),
             models.CheckConstraint(
                 condition=Q(last_used_step__isnull=True) | Q(confirmed_at__isnull=False),

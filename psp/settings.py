@@ -140,6 +140,9 @@ AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 PSP_REQUIRE_STAFF_2FA = env_bool("PSP_REQUIRE_STAFF_2FA", default=True)
 TWO_FACTOR_FAILURE_LIMIT = env_int("TWO_FACTOR_FAILURE_LIMIT", 5)
 TWO_FACTOR_COOLOFF_MINUTES = env_int("TWO_FACTOR_COOLOFF_MINUTES", 15)
+# Keys for secrets kept encrypted in the database (psp.encryption: TOTP secrets), comma
+# separated: the first encrypts, all decrypt. Empty: derived from SECRET_KEY.
+PSP_FIELD_KEY = env_str("PSP_FIELD_KEY", "")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -6,8 +6,9 @@ signed-in session is let through only once it is verified, or once it is known n
 verifying (see psp.middleware.TwoFactorMiddleware). After TWO_FACTOR_FAILURE_LIMIT wrong
 codes in a row, codes are refused for TWO_FACTOR_COOLOFF_MINUTES.
 
-The TOTP secret has to be readable to check codes, so it is stored as it is (as django-otp
-does); recovery codes are stored only as SHA-256 hashes of 120-bit random values.
+The TOTP secret has to be readable to check codes, so it cannot be hashed: it is kept
+encrypted in the database under PSP_FIELD_KEY (psp.encryption; TwoFactorDevice.secret is
+plain in Python). Recovery codes are stored only as SHA-256 hashes of 120-bit random values.
 """
 
 from __future__ import annotations

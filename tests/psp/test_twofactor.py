@@ -1,13 +1,16 @@
 import base64
 import datetime
 import hashlib
+import io
 import re
+from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from psp import twofactor
+from psp import encryption, twofactor
 from psp.models import RecoveryCode, TwoFactorDevice
 from psp.roles import Role
 from tests.factories import make_apprentice, make_organisation, make_user
@@ -39,6 +42,94 @@ def sign_in(client, user):
 
 def provider():
     return make_user(role=Role.PROVIDER, organisation=make_organisation(kind="provider"))
+
+
+# The secret at rest
+
+
+def test_the_secret_is_encrypted_in_the_database_and_codes_still_verify(db, settings):
+    from django.db import connection
+
+    settings.PSP_FIELD_KEY = "a-field-key-for-this-test-only"
+    user = make_user(password=PASSWORD)
+    device = make_device(user)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM psp_twofactordevice WHERE id = %s", [device.pk])
+        [(stored,)] = cursor.fetchall()
+    assert device.secret not in stored
+    assert base64.b32encode(base64.b32decode(device.secret)).decode() not in stored
+    assert stored.startswith("gAAAAA")
+    assert TwoFactorDevice.objects.get(pk=device.pk).secret == device.secret
+    assert twofactor.verify(user, code_now(device)) == "app"
+    # Another key cannot read it; a new key first, the old one after, can (rotation).
+    settings.PSP_FIELD_KEY = "another-key"
+    with pytest.raises(encryption.DecryptionError, match="PSP_FIELD_KEY"):
+        TwoFactorDevice.objects.get(pk=device.pk)
+    settings.PSP_FIELD_KEY = "another-key, a-field-key-for-this-test-only"
+    assert TwoFactorDevice.objects.get(pk=device.pk).secret == device.secret
+
+
+def test_rotate_field_key_re_encrypts_every_secret_with_the_new_key(db, settings):
+    settings.PSP_FIELD_KEY = "the-old-key"
+    device = make_device(make_user(password=PASSWORD))
+    settings.PSP_FIELD_KEY = "the-new-key,the-old-key"
+    call_command("rotate_field_key", stdout=(out := io.StringIO()))
+    assert "Re-encrypted 1 two-factor secrets" in out.getvalue()
+    settings.PSP_FIELD_KEY = "the-new-key"
+    assert TwoFactorDevice.objects.get(pk=device.pk).secret == device.secret
+
+
+def test_without_a_field_key_the_key_comes_from_the_secret_key(settings):
+    settings.PSP_FIELD_KEY = ""
+    token = encryption.encrypt("JBSWY3DPEHPK3PXP")
+    assert encryption.decrypt(token) == "JBSWY3DPEHPK3PXP"
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert encryption.decrypt(token) == "JBSWY3DPEHPK3PXP"  # the old key is a fallback
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(encryption.DecryptionError):
+        encryption.decrypt(token)
+
+
+def test_the_migration_encrypts_existing_secrets(db):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("psp.migrations.0008_two_factor_secret_encrypted")
+    editor = SimpleNamespace(connection=connection)
+    user = make_user(password=PASSWORD)
+    device = make_device(user)
+
+    def stored():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT secret FROM psp_twofactordevice WHERE id = %s", [device.pk])
+            return cursor.fetchone()[0]
+
+    # As it was before the migration: in clear, without the constraint.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks, to alter
+            cursor.execute(
+                "ALTER TABLE psp_twofactordevice DROP CONSTRAINT two_factor_secret_encrypted"
+            )
+        else:
+            cursor.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        migration.decrypt_secrets(None, editor)
+        assert stored() == device.secret
+        migration.encrypt_secrets(None, editor)
+        token = stored()
+        migration.encrypt_secrets(None, editor)  # running it again changes nothing
+        assert stored() == token
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA ignore_check_constraints = OFF")
+    assert token.startswith("gAAAAA")
+    assert device.secret not in token
+    assert TwoFactorDevice.objects.get(pk=device.pk).secret == device.secret
+    assert twofactor.verify(user, code_now(device)) == "app"
 
 
 # The codes themselves
