@@ -7,7 +7,9 @@ permission) gets 403 before any object is looked up, whether it exists or not, s
 reveals nothing; a user with the capability gets 404 for an object outside their scope
 (and 403 for a page without an object).
 Anonymous users are sent to sign in, except on the public pages. A URL pattern with no
-rule fails the test, so a new page cannot ship without a declared policy.
+rule fails the test, so a new page cannot ship without a declared policy. A POST-only URL
+answers a GET with 405 for a user who may use it, and each allowed POST is made too (in a
+savepoint rolled back after it), so it is seen to reach the view and succeed.
 
 Users, each relative to the scenario's apprentice (A): apprentice_own (A), apprentice_other,
 provider_own / employer_own / epao_own (A's organisations), provider_other /
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from epa import gateway, grading
@@ -463,7 +466,27 @@ def expected(rule: Rule, user: str, account: Any) -> int:
     return rule.other
 
 
+def may_use(rule: Rule, user: str, account: Any) -> bool:
+    """Whether the user has the page's capability and the object is theirs to see."""
+    if user in rule.ok:
+        return True
+    return user in rule.forbidden and (not rule.perm or account.has_perm(rule.perm))
+
+
+def post_and_undo(client: Any, url: str) -> int:
+    """POST as the user would, then roll back what the view wrote, so the scenario stays
+    as it was for the next request (work queued for after the commit never runs)."""
+    savepoint = transaction.savepoint()
+    try:
+        return int(client.post(url).status_code)
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
 def test_every_url_answers_each_role_as_the_policy_says(client, scenario):
+    """Every URL, as every user: the status the policy says. A POST-only URL also answers
+    a GET from a user who may use it with 405 (not 403, 404 or an error), and an allowed
+    POST reaches the view and succeeds (a redirect); its changes are rolled back."""
     problems = []
     rules = [
         (name, rule, reverse(name, kwargs=rule.kwargs(scenario)))
@@ -476,13 +499,18 @@ def test_every_url_answers_each_role_as_the_policy_says(client, scenario):
         if anonymous != (200 if rule.public else 302):
             problems.append(f"{name} anonymous: {anonymous}")
     for user in USERS:
-        client.force_login(scenario.users[user])
+        account = scenario.users[user]
+        client.force_login(account)
         for name, rule, url in rules:
+            if rule.method == "POST" and may_use(rule, user, account):
+                status = client.get(url).status_code
+                if status != 405:
+                    problems.append(f"{name} GET as {user}: got {status}, POST-only says 405")
             if rule.method == "POST" and user in rule.ok:
-                continue  # would change the scenario; the happy paths are tested elsewhere
-            send = client.post if rule.method == "POST" else client.get
-            status = send(url).status_code
-            want = expected(rule, user, scenario.users[user])
+                status = post_and_undo(client, url)
+            else:
+                status = (client.post if rule.method == "POST" else client.get)(url).status_code
+            want = expected(rule, user, account)
             if status != want and not (want == 200 and status == 302 and rule.other == 302):
                 problems.append(f"{name} as {user}: got {status}, policy says {want}")
     assert not problems, "\n" + "\n".join(problems)
