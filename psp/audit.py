@@ -165,13 +165,15 @@ def row_ids(table: str, column: str, values: list[Any] | set[Any]) -> set[str]:
         return set()
     wanted = [str(value) for value in values]
 
-    def value_in(content: str) -> KeyTextTransform:
-        return KeyTextTransform(column, Cast(NullIf(F(content), Value("")), models.JSONField()))
+    def value_in(content: str) -> Cast:
+        row = Cast(NullIf(F(content), Value("")), models.JSONField())
+        return Cast(KeyTextTransform(column, row), models.TextField())  # compared as text
 
     return set(
         AuditEntry.objects.filter(object_type=table, source="db")
         .annotate(value_before=value_in("before"), value_after=value_in("after"))
         .filter(Q(value_before__in=wanted) | Q(value_after__in=wanted))
+        .order_by()
         .values_list("object_id", flat=True)
         .distinct()
     )
