@@ -1,7 +1,8 @@
 """KSB coverage: which KSBs an apprentice's evidence shows, and the same across a cohort.
 
-Both use a fixed number of queries whatever the number of evidence items: counts are
-aggregated in the database, never by loading evidence rows.
+All use a fixed number of queries whatever the number of evidence items, and read the counts
+from the KSB tallies the database keeps per apprentice and KSB (apprentices.tallies), so
+their cost does not grow with the evidence either.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 
-from apprentices.models import Apprentice, Evidence, EvidenceKSB
+from apprentices.models import Apprentice, KsbTally
 from standards.models import KSB, AssessmentMethod, StandardVersion
-
-WITHDRAWN = Evidence.Status.WITHDRAWN
-ACCEPTED = Evidence.Status.ACCEPTED
 
 
 def _percent(part: int, whole: int) -> int:
@@ -91,23 +90,20 @@ class Coverage:
 
 def coverage_for(apprentice: Apprentice) -> Coverage:
     version = apprentice.standard_version
-    # Counted from the apprentice's own mappings (their evidence by the (apprentice, status)
-    # index, then its KSBs), so the cost grows with their portfolio, not with the service.
-    counts = {
-        row["ksb_id"]: (row["evidence_count"], row["accepted_count"], row["latest_date"])
-        for row in EvidenceKSB.objects.filter(evidence__apprentice=apprentice)
-        .exclude(evidence__status=WITHDRAWN)
-        .values("ksb_id")
+    # The version's KSBs with the apprentice's tallies (apprentices.tallies): the cost grows
+    # with the number of KSBs, not with anybody's evidence.
+    ksbs = (
+        KSB.objects.filter(version=version)
+        .in_standard_order()
         .annotate(
-            evidence_count=Count("id"),
-            accepted_count=Count("id", filter=Q(evidence__status=ACCEPTED)),
-            latest_date=Max("evidence__activity_date"),
+            tally=FilteredRelation("tallies", condition=Q(tallies__apprentice=apprentice)),
+            evidence_count=Coalesce("tally__evidence_count", 0),
+            accepted_count=Coalesce("tally__accepted_count", 0),
+            latest_date=F("tally__latest_date"),
         )
-        .order_by()
-    }
+    )
     rows = [
-        KsbCoverage(ksb, *counts.get(ksb.pk, (0, 0, None)))
-        for ksb in KSB.objects.filter(version=version).in_standard_order()
+        KsbCoverage(ksb, ksb.evidence_count, ksb.accepted_count, ksb.latest_date) for ksb in ksbs
     ]
     plan = getattr(version, "epa_plan", None)
     methods: list[MethodCoverage] = []
@@ -184,12 +180,10 @@ def cohort_for(
     apprentices = apprentices.filter(standard_version=version)
     ksbs = list(version.ksbs.in_standard_order())
     cells: dict[tuple[int, int], tuple[int, int]] = {
-        (row["evidence__apprentice_id"], row["ksb_id"]): (row["accepted"], row["total"])
-        for row in EvidenceKSB.objects.filter(evidence__apprentice__in=apprentices)
-        .exclude(evidence__status=WITHDRAWN)
-        .values("evidence__apprentice_id", "ksb_id")
-        .annotate(total=Count("id"), accepted=Count("id", filter=Q(evidence__status=ACCEPTED)))
-        .order_by()
+        (apprentice_id, ksb_id): (accepted, total)
+        for apprentice_id, ksb_id, accepted, total in KsbTally.objects.filter(
+            apprentice__in=apprentices, ksb__version=version
+        ).values_list("apprentice_id", "ksb_id", "accepted_count", "evidence_count")
     }
     rows = []
     totals = [0] * len(ksbs)
@@ -247,10 +241,10 @@ def progress_by_apprentice(
     """Accepted coverage of each apprentice, in two queries however many there are."""
     ids = [a.pk for a in apprentices]
     accepted = dict(
-        EvidenceKSB.objects.filter(evidence__apprentice_id__in=ids, evidence__status=ACCEPTED)
-        .values("evidence__apprentice_id")
-        .annotate(n=Count("ksb", distinct=True))
-        .values_list("evidence__apprentice_id", "n")
+        KsbTally.objects.filter(apprentice_id__in=ids, accepted_count__gt=0)
+        .values("apprentice_id")
+        .annotate(n=Count("id"))
+        .values_list("apprentice_id", "n")
         .order_by()
     )
     versions = {a.standard_version_id for a in apprentices}

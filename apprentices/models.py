@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -500,6 +500,30 @@ class EvidenceKSB(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evidence} → {self.ksb.code}"
+
+
+class KsbTally(models.Model):
+    """An apprentice's evidence for one KSB: items not withdrawn, those accepted, and the
+    latest activity date. Written only by database triggers (apprentices.tallies), so it
+    stays exactly in step with the evidence; a row exists only where the count is above 0."""
+
+    apprentice = models.ForeignKey(Apprentice, on_delete=models.CASCADE, related_name="ksb_tallies")
+    ksb = models.ForeignKey(KSB, on_delete=models.CASCADE, related_name="tallies")
+    evidence_count = models.PositiveIntegerField()
+    accepted_count = models.PositiveIntegerField()
+    latest_date = models.DateField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["apprentice", "ksb"], name="unique_ksb_tally"),
+            models.CheckConstraint(
+                condition=Q(evidence_count__gt=0) & Q(accepted_count__lte=F("evidence_count")),
+                name="ksb_tally_counts_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.apprentice} · {self.ksb.code}: {self.accepted_count}/{self.evidence_count}"
 
 
 class EvidenceEvent(models.Model):

@@ -39,6 +39,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.db.models import Field, Max, Model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from apprentices import tallies  # noqa: E402
 from apprentices.models import (  # noqa: E402
     Apprentice,
     Evidence,
@@ -284,6 +285,7 @@ def seed_volume(demo: dict[str, User]) -> str:
                 real_files=REAL_FILES if apprentice.user_id == demo["apprentice"].pk else 0,
             )
             totals = [a + b for a, b in zip(totals, made, strict=True)]
+    tallies.rebuild()  # their triggers were suspended too
     _reset_sequences(Evidence)
     evidence, mappings, files, events = totals
     return (
@@ -295,9 +297,10 @@ def seed_volume(demo: dict[str, User]) -> str:
 @contextlib.contextmanager
 def triggers_suspended(models: list[type[Model]]) -> Iterator[None]:
     """The tables' own triggers do not fire for the rows inserted meanwhile, and are back,
-    unchanged, afterwards. They are psp.audit's: for every row they write an audit entry and
-    hash it into the chain, which made this seed four times slower. So the seeded portfolio
-    has no audit trail; what the benchmark itself changes has one."""
+    unchanged, afterwards. psp.audit's write an audit entry for every row and hash it into
+    the chain, which made this seed four times slower: so the seeded portfolio has no audit
+    trail; what the benchmark itself changes has one. apprentices.tallies' recount each
+    inserted mapping's KSB: the caller rebuilds the tallies once at the end instead."""
     quote = connection.ops.quote_name
     tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:

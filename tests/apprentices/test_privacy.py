@@ -23,6 +23,7 @@ from apprentices.models import (
     Evidence,
     EvidenceFile,
     EvidenceKSB,
+    KsbTally,
     OffTheJobEntry,
     ProgressReview,
     ReviewTarget,
@@ -177,7 +178,10 @@ def personal_data_left(needles: list[str] = NEEDLES) -> list[str]:
 # The personal data map
 
 
-NO_PERSONAL_DATA: set[type[models.Model]] = set()
+# Derived rows that hold nothing of their own: counts and dates the database recomputes
+# from the evidence (which is in the map), so erasing the evidence's text leaves them as
+# they are and they need no copy in a subject access export.
+NO_PERSONAL_DATA: set[type[models.Model]] = {KsbTally}
 OUR_APPS = ("psp", "apprentices", "epa", "standards")
 
 
