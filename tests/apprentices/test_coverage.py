@@ -1,7 +1,8 @@
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 
-from apprentices.coverage import coverage_for
+from apprentices.coverage import CohortRow, coverage_for
 from psp.roles import Role
 from standards.models import AssessmentMethod
 from tests.factories import make_apprentice, make_epa_plan, make_evidence, make_staff, make_version
@@ -145,3 +146,14 @@ def test_cohort_of_a_version_without_ksbs_says_not_yet_imported(client, db):
     client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
     page = client.get(reverse("apprentices:cohort")).content.decode()
     assert "are not yet imported" in page
+
+
+def test_cohort_row_cells_html_is_what_the_template_loop_prints():
+    row = CohortRow(None, cells=[("accepted", 2, 3), ("pending", 0, 4), ("gap", 0, 0)])
+    loop = Template(
+        '{% for state, accepted, total in row.cells %}<td class="psp-heat psp-heat--{{ state }}">'
+        '{% if state == "accepted" %}{{ accepted }}{% elif state == "pending" %}({{ total }})'
+        "{% else %}–{% endif %}</td>{% endfor %}"
+    ).render(Context({"row": row}))
+    assert row.cells_html == loop
+    assert loop.count("<td") == 3
