@@ -88,7 +88,8 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
         "grade_combinations": plan.grade_combinations.all() if plan else [],
         "other_versions": StandardVersion.objects.visible_to(request.user)
         .filter(standard=standard_version.standard)
-        .exclude(pk=standard_version.pk),
+        .exclude(pk=standard_version.pk)
+        .select_related("standard"),  # their links name the standard
     }
     return render(request, "standards/version_detail.html", context)
 
