@@ -310,8 +310,12 @@ def triggers_suspended(models: list[type[Model]]) -> Iterator[None]:
             try:
                 yield
             finally:
+                # The deferred foreign key checks of the rows inserted are pending trigger
+                # events, and ALTER TABLE refuses a table that has any: run them first.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in tables:
                     cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             return
         placeholders = ", ".join(["%s"] * len(tables))
         cursor.execute(
