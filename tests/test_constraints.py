@@ -19,6 +19,7 @@ from apprentices.models import (
     BreakInLearning,
     EvidenceFile,
     EvidenceKSB,
+    KsbTally,
     OffTheJobEntry,
     OffTheJobMinimum,
     OffTheJobRule,
@@ -229,6 +230,11 @@ def w(db):
 
 
 # A write that breaks each constraint, by name.
+def tally_of(mapping: EvidenceKSB) -> KsbTally:
+    """The tally the database triggers keep for a mapping's apprentice and KSB."""
+    return KsbTally.objects.get(apprentice_id=mapping.evidence.apprentice_id, ksb=mapping.ksb)
+
+
 VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     # psp
     "unique_organisation_name": lambda w: clone(w.epao),
@@ -289,6 +295,10 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
         w.file, removed_at=timezone.now(), removed_by=None
     ),
     "unique_evidence_ksb": lambda w: clone(w.mapping),
+    "unique_ksb_tally": lambda w: clone(tally_of(w.mapping)),
+    "ksb_tally_counts_consistent": lambda w: update(
+        tally_of(w.mapping), accepted_count=tally_of(w.mapping).evidence_count + 1
+    ),
     "version_move_has_reason": lambda w: update(w.move, reason=""),
     "version_move_changes_version": lambda w: update(w.move, to_version=w.version),
     "break_in_learning_ends_after_start": lambda w: update(
