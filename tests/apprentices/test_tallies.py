@@ -1,9 +1,12 @@
 """The KSB tallies stay equal to the counts recomputed from the evidence, whatever happens."""
 
 import datetime
+import threading
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -182,3 +185,50 @@ def test_rebuild_restores_rows_changed_behind_the_triggers_back(versions):
     call_command("rebuild_ksb_tallies")
     assert_in_step()
     call_command("rebuild_ksb_tallies", "--check")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_changes_of_one_apprentices_evidence_are_both_counted():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    version = make_version(ksbs={"K": ["Knows A"]})
+    apprentice = make_apprentice(version=version)
+    ksb = version.ksbs.get()
+    first, second = (make_evidence(apprentice=apprentice) for _ in range(2))
+    inserted, errors = threading.Event(), []
+
+    def map_first() -> None:
+        try:
+            with transaction.atomic():
+                EvidenceKSB.objects.create(evidence=first, ksb=ksb)
+                inserted.set()
+                time.sleep(0.5)  # the second transaction now waits for this one
+        finally:
+            connection.close()
+
+    def map_second() -> None:
+        inserted.wait(5)
+        try:
+            with transaction.atomic():
+                EvidenceKSB.objects.create(evidence=second, ksb=ksb)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # Only the tally trigger: the audit trigger would serialise the two itself.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE apprentices_evidenceksb DISABLE TRIGGER USER")
+        cursor.execute("ALTER TABLE apprentices_evidenceksb ENABLE TRIGGER psp_tally_mapping")
+    try:
+        threads = [threading.Thread(target=map_first), threading.Thread(target=map_second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE apprentices_evidenceksb ENABLE TRIGGER USER")
+    assert errors == []
+    assert KsbTally.objects.get(apprentice=apprentice, ksb=ksb).evidence_count == 2
+    assert_in_step()
