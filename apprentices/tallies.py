@@ -14,6 +14,9 @@ aggregate as `recomputed()`), so a row can never drift by an increment applied t
 On PostgreSQL a transaction-level advisory lock per apprentice serialises two transactions
 recomputing the same pairs, so the later one counts what the earlier one committed.
 
+A dump to load elsewhere leaves the tallies out (`dumpdata --exclude apprentices.KsbTally`):
+loading the mappings makes them, so loading them too would collide.
+
 `install_triggers` runs after every `migrate` (a table SQLite rebuilds in a migration loses
 its triggers) and then `rebuild()`s, since rows changed while the triggers were missing would
 not be counted. The `rebuild_ksb_tallies` command rebuilds, or with `--check` compares the
@@ -89,7 +92,10 @@ def rebuild(using: str = "default") -> int:
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
     """(Re)create the triggers and rebuild the tallies; connected to post_migrate."""
     connection = connections[using]
-    if TALLY not in connection.introspection.table_names():
+    tables = set(connection.introspection.table_names())
+    if TALLY not in tables:
+        if {EVIDENCE, MAPPING} <= tables:  # migrated back before the tallies
+            drop_triggers(connection)
         return
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -104,6 +110,7 @@ def install_triggers(using: str = "default", **kwargs: Any) -> None:
 
 
 def drop_triggers(connection: BaseDatabaseWrapper) -> None:
+    """Remove the triggers (before the tally table goes: they write to it)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"DROP TRIGGER IF EXISTS psp_tally_evidence ON {EVIDENCE}")

@@ -4,6 +4,14 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def drop_triggers(apps, schema_editor):
+    # The triggers are (re)installed after every migrate (apprentices.tallies); going back
+    # before this migration, they must go before the table they write to.
+    from apprentices.tallies import drop_triggers
+
+    drop_triggers(schema_editor.connection)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("apprentices", "0006_progress_permissions"),
@@ -53,4 +61,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(migrations.RunPython.noop, drop_triggers),
     ]
