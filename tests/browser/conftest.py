@@ -182,7 +182,16 @@ def _memory_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.conf, "broker_connection_timeout", 1)
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def js(request: pytest.FixtureRequest) -> bool:
-    """Run a journey twice: with JavaScript, and with JavaScript turned off."""
-    return bool(request.param)
+@pytest.fixture(params=["js", "no-js", "keyboard"])
+def person(request: pytest.FixtureRequest) -> Any:
+    """Run a journey three times: with the mouse and JavaScript, with the mouse and
+    JavaScript turned off, and with only the keyboard (tests.browser.actions.Person)."""
+    from tests.browser.actions import Person
+
+    return Person(js=request.param != "no-js", keyboard=request.param == "keyboard")
+
+
+@pytest.fixture
+def js(person: Any) -> bool:
+    """Whether the journey's pages run JavaScript."""
+    return bool(person.js)

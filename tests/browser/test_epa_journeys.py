@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from epa import gateway
 from epa.grading import assign_assessor
 from epa.models import Epa, GatewayAttempt
-from tests.browser.actions import click_nav, error_summary, fill_date, success_banner
+from tests.browser.actions import Person, error_summary, success_banner
 from tests.browser.people import Cast, add_evidence, make_cast
 
 pytestmark = [
@@ -20,7 +20,7 @@ pytestmark = [
 
 
 def test_employer_and_provider_confirm_gateway_epao_accepts_and_the_pack_hash_is_shown(
-    new_page, js
+    new_page, person, js
 ):
     cast = make_cast()
     add_evidence(cast, title="Anonymised risk assessment", codes=["K1", "S1"], outcome="accepted")
@@ -30,19 +30,19 @@ def test_employer_and_provider_confirm_gateway_epao_accepts_and_the_pack_hash_is
     name = cast.apprentice.name
 
     provider.goto("/")
-    click_nav(provider, "Apprentices")
-    provider.get_by_role("link", name=name).click()
-    provider.get_by_role("link", name="Gateway").click()
-    provider.get_by_role("button", name="Start gateway").click()
+    person.click_nav(provider, "Apprentices")
+    person.click(provider.get_by_role("link", name=name))
+    person.click(provider.get_by_role("link", name="Gateway"))
+    person.click(provider.get_by_role("button", name="Start gateway"))
     expect(success_banner(provider)).to_contain_text("Gateway started.")
 
-    provider.get_by_role("link", name="English and maths").click()
-    provider.get_by_label("Level 2 English and maths achieved").check()
-    provider.get_by_label("Evidence").fill("GCSE English and maths, grade 5, June 2024")
-    provider.get_by_role("button", name="Confirm English and maths").click()
+    person.click(provider.get_by_role("link", name="English and maths"))
+    person.check(provider.get_by_label("Level 2 English and maths achieved"))
+    person.fill(provider.get_by_label("Evidence"), "GCSE English and maths, grade 5, June 2024")
+    person.click(provider.get_by_role("button", name="Confirm English and maths"))
     for item in ["A portfolio", "Training provider confirms the apprentice is ready"]:
-        provider.get_by_role("link", name=item).click()
-        provider.get_by_role("button", name="Confirm").click()
+        person.click(provider.get_by_role("link", name=item))
+        person.click(provider.get_by_role("button", name="Confirm"))
         expect(success_banner(provider)).to_contain_text(f"Confirmed: {item}")
     expect(provider.get_by_text("Before you can submit:")).to_be_visible()
     expect(provider.locator(".govuk-inset-text")).to_contain_text(
@@ -50,33 +50,38 @@ def test_employer_and_provider_confirm_gateway_epao_accepts_and_the_pack_hash_is
     )
 
     employer.goto("/")
-    click_nav(employer, "Apprentices")
-    employer.get_by_role("link", name=name).click()
-    employer.get_by_role("link", name="Gateway").click()
-    employer.get_by_role("link", name="Employer confirms the apprentice is ready").click()
-    employer.get_by_label("Comment (optional)").fill("Ready: signed off by the line manager.")
-    employer.get_by_role("button", name="Confirm").click()
+    person.click_nav(employer, "Apprentices")
+    person.click(employer.get_by_role("link", name=name))
+    person.click(employer.get_by_role("link", name="Gateway"))
+    person.click(employer.get_by_role("link", name="Employer confirms the apprentice is ready"))
+    person.fill(
+        employer.get_by_label("Comment (optional)"), "Ready: signed off by the line manager."
+    )
+    person.click(employer.get_by_role("button", name="Confirm"))
     expect(success_banner(employer)).to_contain_text("Confirmed: Employer confirms")
 
     provider.reload()
-    provider.get_by_role("button", name="Submit gateway to the EPAO").click()
+    person.click(provider.get_by_role("button", name="Submit gateway to the EPAO"))
+    expect(success_banner(provider)).to_contain_text("Pack hash ")
     attempt = GatewayAttempt.objects.get()
     assert re.fullmatch(r"[0-9a-f]{64}", attempt.pack_hash)
     expect(success_banner(provider)).to_contain_text(f"Pack hash {attempt.pack_hash}.")
     expect(provider.locator("[data-pack-hash]")).to_have_text(attempt.pack_hash)
 
     epao.goto("/")
-    epao.get_by_role("region", name="Gateways to decide").get_by_role("link", name=name).click()
+    person.click(
+        epao.get_by_role("region", name="Gateways to decide").get_by_role("link", name=name)
+    )
     expect(epao.get_by_role("heading", level=1)).to_have_text("Decide gateway")
     expect(epao.locator("main")).to_contain_text(attempt.pack_hash)
     for item in attempt.items.all():
-        epao.get_by_role("group", name=item.text).get_by_label("Accept").check()
-    epao.get_by_role("button", name="Save decisions").click()
+        person.check(epao.get_by_role("group", name=item.text).get_by_label("Accept"))
+    person.click(epao.get_by_role("button", name="Save decisions"))
 
     expect(success_banner(epao)).to_contain_text("Gateway accepted. The EPA period has started.")
     expect(epao.get_by_role("heading", level=1)).to_have_text("End-point assessment")
     expect(epao.get_by_text(attempt.pack_hash[:16] + "…", exact=True)).to_be_visible()
-    epao.get_by_role("link", name="gateway pack").click()
+    person.click(epao.get_by_role("link", name="gateway pack"))
     expect(epao.locator("main")).to_contain_text(f"Pack hash (SHA-256): {attempt.pack_hash}")
     expect(epao.get_by_role("heading", name="Anonymised risk assessment")).to_be_visible()
     attempt.refresh_from_db()
@@ -100,66 +105,65 @@ def epa_assigned_to_the_assessor(cast: Cast) -> Epa:
     return epa
 
 
-def record(page, *, questions: int, criteria: dict[str, str]) -> None:
+def record(person: Person, page, *, questions: int, criteria: dict[str, str]) -> None:
     """Fill the assessor's record of one method; criteria maps a label start to Met/Not met."""
-    fill_date(page, "Date of the assessment", timezone.localdate())
-    page.get_by_label("Actual duration in minutes").fill("60")
+    person.fill_date(page, "Date of the assessment", timezone.localdate())
+    person.fill(page.get_by_label("Actual duration in minutes"), "60")
     for n in range(1, questions + 1):
-        page.get_by_label(f"Question {n}", exact=True).fill(f"Imaginary question {n}?")
-        page.get_by_label(f"Notes on the answer to question {n}").fill("A sound answer.")
-    page.get_by_label("Judgement").fill("Knows widgets well; fictional judgement.")
+        person.fill(page.get_by_label(f"Question {n}", exact=True), f"Imaginary question {n}?")
+        person.fill(page.get_by_label(f"Notes on the answer to question {n}"), "A sound answer.")
+    person.fill(page.get_by_label("Judgement"), "Knows widgets well; fictional judgement.")
     for label, answer in criteria.items():
-        page.get_by_role("group", name=re.compile(f"^{label}")).get_by_label(
-            answer, exact=True
-        ).check()
+        group = page.get_by_role("group", name=re.compile(f"^{label}"))
+        person.check(group.get_by_label(answer, exact=True))
 
 
 def test_assessor_grades_both_methods_moderator_confirms_and_every_role_sees_the_grade(
-    new_page, js
+    new_page, person, js
 ):
     cast = make_cast()
     epa = epa_assigned_to_the_assessor(cast)
     assessor = new_page(user=cast.assessor, js=js)
 
     assessor.goto("/")
-    assessor.get_by_role("link", name="See your assessments and what is due next").click()
-    assessor.get_by_role("link", name=cast.apprentice.name).click()
-    assessor.get_by_role("link", name="Record assessment of Imaginary interview").click()
+    person.click(assessor.get_by_role("link", name="See your assessments and what is due next"))
+    person.click(assessor.get_by_role("link", name=cast.apprentice.name))
+    person.click(assessor.get_by_role("link", name="Record assessment of Imaginary interview"))
     interview = {"M1A pass": "Met", "M1A distinction": "Met", "M1B pass": "Met"}
-    record(assessor, questions=2, criteria=interview)
-    assessor.get_by_role("button", name="Save assessment").click()
+    record(person, assessor, questions=2, criteria=interview)
+    person.click(assessor.get_by_role("button", name="Save assessment"))
     expect(error_summary(assessor)).to_contain_text(
         "The EPA plan needs at least 3 questions for Imaginary interview: you recorded 2."
     )
     if js:
         expect(error_summary(assessor)).to_be_focused()
-    assessor.get_by_label("Question 3", exact=True).fill("Imaginary question 3?")
-    assessor.get_by_role("button", name="Save assessment").click()
+    person.fill(assessor.get_by_label("Question 3", exact=True), "Imaginary question 3?")
+    person.click(assessor.get_by_role("button", name="Save assessment"))
     expect(success_banner(assessor)).to_contain_text(
         "Imaginary interview saved: provisional grade distinction."
     )
 
-    assessor.get_by_role("link", name="Record assessment of Imaginary demonstration").click()
+    person.click(assessor.get_by_role("link", name="Record assessment of Imaginary demonstration"))
     demonstration = {"M2A pass": "Met", "M2A distinction": "Not met", "M2B pass": "Met"}
-    record(assessor, questions=2, criteria=demonstration)
-    assessor.get_by_role("button", name="Save assessment").click()
+    record(person, assessor, questions=2, criteria=demonstration)
+    person.click(assessor.get_by_role("button", name="Save assessment"))
     expect(success_banner(assessor)).to_contain_text("provisional grade pass.")
     expect(assessor.get_by_text("Provisional overall grade: Merit.")).to_be_visible()
-    assessor.get_by_role("button", name="Submit grades for moderation").click()
+    person.click(assessor.get_by_role("button", name="Submit grades for moderation"))
     expect(success_banner(assessor)).to_contain_text("submitted for moderation")
 
     moderator = new_page(user=cast.epao_admin, js=js)
     moderator.goto("/")
-    click_nav(moderator, "End-point assessments")
-    moderator.get_by_role("link", name=cast.apprentice.name).click()
-    moderator.get_by_role("link", name="Moderate the grades").click()
-    moderator.get_by_label("Confirm the grades").check()
-    moderator.get_by_role("button", name="Save moderation").click()
+    person.click_nav(moderator, "End-point assessments")
+    person.click(moderator.get_by_role("link", name=cast.apprentice.name))
+    person.click(moderator.get_by_role("link", name="Moderate the grades"))
+    person.check(moderator.get_by_label("Confirm the grades"))
+    person.click(moderator.get_by_role("button", name="Save moderation"))
     expect(success_banner(moderator)).to_contain_text("Result confirmed: merit.")
 
     apprentice = new_page(user=cast.apprentice.user, js=js)
     apprentice.goto("/")
-    apprentice.get_by_role("link", name="End-point assessment").click()
+    person.click(apprentice.get_by_role("link", name="End-point assessment"))
     for page in [apprentice, moderator, assessor] + [
         new_page(user=user, js=js) for user in (cast.provider, cast.employer)
     ]:

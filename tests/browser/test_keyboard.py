@@ -13,59 +13,13 @@ from playwright.sync_api import expect
 
 from apprentices.models import Evidence
 from tests.apprentices import samples
-from tests.browser.actions import PASSWORD, error_summary, success_banner
+from tests.browser.actions import PASSWORD, error_summary, focused, success_banner, tab, tab_to
 from tests.browser.people import make_cast
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-# What has focus, and whether it shows: GOV.UK Frontend focuses with a yellow outline or
-# box-shadow; radios and checkboxes show it on their label's ::before (the input itself is
-# transparent).
-FOCUSED = """() => {
-  const el = document.activeElement;
-  const style = getComputedStyle(el);
-  const box = el.getBoundingClientRect();
-  const label = el.labels && el.labels[0];
-  const name = (el.getAttribute("aria-label") || (label && label.innerText)
-    || (el.tagName === "INPUT" && el.type === "submit" ? el.value : el.innerText) || "").trim();
-  const transparent = (colour) => colour === "transparent" || /rgba\\(.*,\\s*0\\)$/.test(colour);
-  let shown;
-  if (el.type === "checkbox" || el.type === "radio") {
-    shown = getComputedStyle(label, "::before").boxShadow !== "none";
-  } else {
-    shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
-             && !transparent(style.outlineColor)) || style.boxShadow !== "none";
-  }
-  const inView = box.bottom > 0 && box.top < window.innerHeight;
-  return {tag: el.tagName, id: el.id, name: name.split("\\n")[0].slice(0, 60),
-          shown: shown && box.width > 0 && box.height > 0 && inView};
-}"""
-
-
-def focused(page: Any) -> dict[str, Any]:
-    return page.evaluate(FOCUSED)
-
-
-def tab(page: Any, key: str = "Tab") -> dict[str, Any]:
-    page.keyboard.press(key)
-    stop = focused(page)
-    if stop["tag"] != "BODY":  # the browser's own controls, between the page's last and first
-        assert stop["shown"], f"no visible focus on {stop}"
-    return stop
-
-
-def tab_to(page: Any, name: str | re.Pattern[str], *, limit: int = 40) -> list[str]:
-    """Press Tab until the named element has focus; the names of every stop on the way."""
-    wanted = name if isinstance(name, re.Pattern) else re.compile(re.escape(name))
-    stops = []
-    for _ in range(limit):
-        stops.append(tab(page)["name"])
-        if wanted.fullmatch(stops[-1]):
-            return stops
-    raise AssertionError(f"{name!r} never received focus; the stops were {stops}")
 
 
 def test_keyboard_only_sign_in_and_evidence_with_errors(new_page):

@@ -9,11 +9,7 @@ from playwright.sync_api import expect
 from apprentices.models import Evidence
 from tests.apprentices import samples
 from tests.browser.actions import (
-    choose_files,
-    click_nav,
     error_summary,
-    fill_date,
-    sign_in,
     success_banner,
 )
 from tests.browser.people import add_evidence, make_cast
@@ -29,23 +25,25 @@ FILES = [
 ]
 
 
-def test_apprentice_uploads_two_files_maps_three_ksbs_fixes_a_postcode_and_submits(new_page, js):
+def test_apprentice_uploads_two_files_maps_three_ksbs_fixes_a_postcode_and_submits(
+    new_page, person, js
+):
     cast = make_cast()
     page = new_page(js=js)
 
-    sign_in(page, "alex")
+    person.sign_in(page, "alex")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your portfolio")
-    page.get_by_role("link", name="Add evidence").click()
+    person.click(page.get_by_role("link", name="Add evidence"))
 
-    page.get_by_label("Title").fill("Anonymised risk assessment")
-    fill_date(page, "Date of the activity", datetime.date(2025, 5, 14))
-    page.get_by_label("Work product").check()
-    page.get_by_label("Reflection").fill("Home visit near LS6 2QA to assess risk.")
-    choose_files(page, "#id_uploads", FILES)
+    person.fill(page.get_by_label("Title"), "Anonymised risk assessment")
+    person.fill_date(page, "Date of the activity", datetime.date(2025, 5, 14))
+    person.check(page.get_by_label("Work product"))
+    person.fill(page.get_by_label("Reflection"), "Home visit near LS6 2QA to assess risk.")
+    person.choose_files(page, "#id_uploads", FILES)
     if js:  # GOV.UK Frontend's drop zone says what was chosen
         expect(page.locator(".govuk-file-upload-button__status")).to_have_text("2 files chosen")
-    page.get_by_label("I have removed names").check()
-    page.get_by_role("button", name="Save and continue").click()
+    person.check(page.get_by_label("I have removed names"))
+    person.click(page.get_by_role("button", name="Save and continue"))
 
     expect(page).to_have_title(re.compile(r"^Error: Add evidence"))
     expect(error_summary(page)).to_contain_text("This may identify someone: a postcode (LS6 2QA)")
@@ -53,31 +51,31 @@ def test_apprentice_uploads_two_files_maps_three_ksbs_fixes_a_postcode_and_submi
         expect(error_summary(page)).to_be_focused()
     assert Evidence.objects.count() == 0
 
-    page.get_by_label("Reflection", exact=True).fill("A home visit to assess risk.")
-    choose_files(page, "#id_uploads", FILES)  # browsers never keep chosen files
-    page.get_by_role("button", name="Save and continue").click()
+    person.fill(page.get_by_label("Reflection", exact=True), "A home visit to assess risk.")
+    person.choose_files(page, "#id_uploads", FILES)  # browsers never keep chosen files
+    person.click(page.get_by_role("button", name="Save and continue"))
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Which KSBs does this evidence show?")
     expect(success_banner(page)).to_contain_text("Evidence saved as a draft")
     search = page.get_by_label("Find a KSB by code or words")
-    search.fill("inspect")
+    person.fill(search, "inspect")
     if js:  # filtered as you type; the Find button is hidden
         expect(page.get_by_role("button", name="Find")).to_be_hidden()
     else:  # the server filters, keeping what was ticked
-        page.get_by_role("button", name="Find").click()
+        person.click(page.get_by_role("button", name="Find"))
     expect(page.get_by_label("The law on imaginary widgets")).to_be_hidden()
     for text, note in [
         ("How to record an inspection", "I recorded it"),
         ("Inspects widgets for cracks", "Cracks found"),
         ("Writes inspection reports", "The report itself"),
     ]:
-        page.get_by_label(text).check()
+        person.check(page.get_by_label(text))
         code = page.locator(".psp-ksb-option", has_text=text).locator(".psp-ksb-code")
-        page.get_by_label(f"How the evidence shows {code.inner_text()}").fill(note)
-    page.get_by_role("button", name="Save KSB mapping").click()
+        person.fill(page.get_by_label(f"How the evidence shows {code.inner_text()}"), note)
+    person.click(page.get_by_role("button", name="Save KSB mapping"))
 
     expect(success_banner(page)).to_contain_text("Mapped to 3 KSBs.")
-    page.get_by_role("button", name="Submit for review").click()
+    person.click(page.get_by_role("button", name="Submit for review"))
     expect(success_banner(page)).to_contain_text("Evidence submitted to your training provider")
     expect(page.locator("main .govuk-tag").first).to_have_text("Submitted")
 
@@ -98,7 +96,7 @@ def test_apprentice_uploads_two_files_maps_three_ksbs_fixes_a_postcode_and_submi
 
 
 def test_provider_requests_changes_apprentice_resubmits_provider_accepts_coverage_shows_it(
-    new_page, js
+    new_page, person, js
 ):
     cast = make_cast()
     evidence = add_evidence(cast, title="Anonymised risk assessment", codes=["K3", "S1", "S2"])
@@ -106,32 +104,32 @@ def test_provider_requests_changes_apprentice_resubmits_provider_accepts_coverag
     apprentice = new_page(user=cast.apprentice.user, js=js)
 
     provider.goto("/")
-    click_nav(provider, "Reviews")
-    provider.get_by_role("link", name="Anonymised risk assessment").click()
-    provider.get_by_label("Ask for changes").check()
-    provider.get_by_label("Comment for the apprentice").fill("Say what you did yourself.")
-    provider.get_by_role("button", name="Save decision").click()
+    person.click_nav(provider, "Reviews")
+    person.click(provider.get_by_role("link", name="Anonymised risk assessment"))
+    person.check(provider.get_by_label("Ask for changes"))
+    person.fill(provider.get_by_label("Comment for the apprentice"), "Say what you did yourself.")
+    person.click(provider.get_by_role("button", name="Save decision"))
     expect(success_banner(provider)).to_contain_text("Decision saved: changes requested.")
     expect(provider.get_by_text("Nothing is waiting for review.")).to_be_visible()
 
     apprentice.goto("/")
-    apprentice.get_by_role("link", name="Anonymised risk assessment").click()
+    person.click(apprentice.get_by_role("link", name="Anonymised risk assessment"))
     banner = apprentice.get_by_role("region", name="Changes requested")
     expect(banner).to_contain_text("Say what you did yourself.")
-    apprentice.get_by_role("button", name="Resubmit for review").click()
+    person.click(apprentice.get_by_role("button", name="Resubmit for review"))
     expect(success_banner(apprentice)).to_contain_text("Evidence submitted")
 
-    click_nav(provider, "Reviews")
-    provider.get_by_role("link", name="Anonymised risk assessment").click()
-    provider.get_by_label("Accept the evidence").check()
-    provider.get_by_role("button", name="Save decision").click()
+    person.click_nav(provider, "Reviews")
+    person.click(provider.get_by_role("link", name="Anonymised risk assessment"))
+    person.check(provider.get_by_label("Accept the evidence"))
+    person.click(provider.get_by_role("button", name="Save decision"))
     expect(success_banner(provider)).to_contain_text("Decision saved: accepted.")
     evidence.refresh_from_db()
     assert evidence.status == Evidence.Status.ACCEPTED
 
-    click_nav(provider, "Apprentices")
-    provider.get_by_role("link", name=cast.apprentice.name).click()
-    provider.get_by_role("link", name="KSB coverage").click()
+    person.click_nav(provider, "Apprentices")
+    person.click(provider.get_by_role("link", name=cast.apprentice.name))
+    person.click(provider.get_by_role("link", name="KSB coverage"))
     expect(provider.locator(".psp-stat").first).to_contain_text("50%")
     expect(provider.locator(".psp-stat").first).to_contain_text("(3 of 6)")
     for code, accepted in [("K1", "0"), ("K3", "1"), ("S1", "1"), ("S2", "1")]:
@@ -140,7 +138,7 @@ def test_provider_requests_changes_apprentice_resubmits_provider_accepts_coverag
 
     for page in (provider, new_page(user=cast.employer, js=js)):
         page.goto("/")
-        click_nav(page, "Cohort")
+        person.click_nav(page, "Cohort")
         row = page.get_by_role("row", name=re.compile(cast.apprentice.name))
         expect(row.get_by_role("cell").nth(1)).to_have_text("3/6")
         cells = row.locator("td.psp-heat")

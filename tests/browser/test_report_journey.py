@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from epa import reports
 from epa.models import Report
-from tests.browser.actions import click_nav, success_banner
+from tests.browser.actions import success_banner
 from tests.browser.people import add_evidence, make_cast
 
 pytestmark = [
@@ -23,15 +23,15 @@ pytestmark = [
 ]
 
 
-def test_report_is_requested_shows_progress_and_downloads_as_a_pdf(new_page, js):
+def test_report_is_requested_shows_progress_and_downloads_as_a_pdf(new_page, person, js):
     cast = make_cast()
     add_evidence(cast, title="Anonymised risk assessment", codes=["K1", "S1"], outcome="accepted")
     page = new_page(user=cast.provider, js=js)
 
     page.goto("/")
-    click_nav(page, "Apprentices")
-    page.get_by_role("link", name=cast.apprentice.name).click()
-    page.get_by_role("button", name="Download as PDF").click()
+    person.click_nav(page, "Apprentices")
+    person.click(page.get_by_role("link", name=cast.apprentice.name))
+    person.click(page.get_by_role("button", name="Download as PDF"))
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Portfolio and KSB coverage PDF")
     expect(success_banner(page)).to_contain_text("Your PDF is being built")
@@ -50,11 +50,11 @@ def test_report_is_requested_shows_progress_and_downloads_as_a_pdf(new_page, js)
             "Your PDF is ready to download"
         )
     else:
-        page.get_by_role("link", name="Check now").click()
+        person.click(page.get_by_role("link", name="Check now"))
         expect(page.get_by_role("heading", name="Your PDF is ready")).to_be_visible()
     expect(progress.locator(".govuk-task-list__item").last).to_contain_text("Done")
     with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile(r"^Download the PDF")).click()
+        person.click(page.get_by_role("link", name=re.compile(r"^Download the PDF")))
 
     content = download.value.path().read_bytes()
     assert download.value.suggested_filename.endswith(".pdf")

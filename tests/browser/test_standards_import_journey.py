@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from psp.roles import Role
 from standards.importing import import_standard, parse_official
 from standards.models import StandardImport, StandardVersion
-from tests.browser.actions import choose_files, click_nav, success_banner
+from tests.browser.actions import success_banner
 from tests.factories import make_user
 from tests.standards.samples import KNOWLEDGE, guid, official_json
 
@@ -20,7 +20,7 @@ pytestmark = [
 ]
 
 
-def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, js):
+def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, person, js):
     import_standard(parse_official(official_json()))
     revised = official_json(
         version="1.1",
@@ -35,13 +35,13 @@ def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, js
     admin = new_page(user=make_user(role=Role.ADMIN, username="ada", is_staff=True), js=js)
 
     admin.goto("/")
-    click_nav(admin, "Import standards")
-    admin.get_by_role("button", name="Import a file").click()
-    admin.get_by_label("Standard version (official JSON)").check()
-    choose_files(
+    person.click_nav(admin, "Import standards")
+    person.click(admin.get_by_role("button", name="Import a file"))
+    person.check(admin.get_by_label("Standard version (official JSON)"))
+    person.choose_files(
         admin, "#id_file", [("st9999-1.1.json", "application/json", json.dumps(revised).encode())]
     )
-    admin.get_by_role("button", name="Check and preview").click()
+    person.click(admin.get_by_role("button", name="Check and preview"))
 
     expect(admin.get_by_role("heading", level=1)).to_have_text(
         "ST9999 version 1.1: Imaginary widget inspector"
@@ -57,7 +57,7 @@ def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, js
     expect(ksbs.locator("ins").first).to_contain_text("built")
     assert not StandardVersion.objects.filter(version="1.1").exists()
 
-    admin.get_by_role("button", name="Confirm and import").click()
+    person.click(admin.get_by_role("button", name="Confirm and import"))
     expect(success_banner(admin)).to_be_visible()
     expect(admin).to_have_url("/standards/ST9999/1.1/")
     expect(admin.get_by_text("How imaginary gadgets differ from widgets.")).to_be_visible()
