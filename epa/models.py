@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices.models import Apprentice
+from apprentices.models import Apprentice, ProgressReview
+from apprentices.training import long_date
 from psp.roles import Role
 from standards.models import AssessmentMethod, GatewayRequirement, GradingCriterion
 
@@ -433,6 +434,9 @@ class ReportQuerySet(models.QuerySet["Report"]):
 
         apprentices = Apprentice.objects.visible_to(user)
         subjects = Q(apprentice__in=apprentices)
+        if not user.has_perm("apprentices.view_progressreview"):
+            # As the review itself: only those who may see progress reviews.
+            subjects &= ~Q(kind=Report.Kind.REVIEW)
         if user.has_perm("apprentices.view_cohort"):
             organisations = Organisation.objects.filter(
                 Q(employed_apprentices__in=apprentices) | Q(trained_apprentices__in=apprentices)
@@ -452,6 +456,7 @@ class Report(models.Model):
         GATEWAY_PACK = "gateway_pack", "Gateway pack"
         EPA_RESULT = "epa_result", "End-point assessment result"
         COHORT = "cohort", "Cohort KSB coverage"
+        REVIEW = "review", "Signed progress review"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -471,6 +476,9 @@ class Report(models.Model):
     )
     epa = models.ForeignKey(
         Epa, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    review = models.ForeignKey(
+        ProgressReview, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
     )
     organisation = models.ForeignKey(
         "psp.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -511,6 +519,7 @@ class Report(models.Model):
                     | Q(kind="gateway_pack", apprentice__isnull=False, gateway__isnull=False)
                     | Q(kind="epa_result", apprentice__isnull=False, epa__isnull=False)
                     | Q(kind="cohort", organisation__isnull=False, standard_version__isnull=False)
+                    | Q(kind="review", apprentice__isnull=False, review__isnull=False)
                 ),
                 name="report_has_its_subject",
             ),
@@ -539,6 +548,8 @@ class Report(models.Model):
         name = self.apprentice.name if self.apprentice else ""
         if self.kind == self.Kind.GATEWAY_PACK and self.gateway:
             return f"{name}, gateway attempt {self.gateway.number}"
+        if self.kind == self.Kind.REVIEW and self.review and self.review.held_on:
+            return f"{name}, progress review of {long_date(self.review.held_on)}"
         return name
 
     @property

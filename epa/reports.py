@@ -32,7 +32,14 @@ from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 
 from apprentices.coverage import Coverage, cohort_for, coverage_for
-from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceKSB
+from apprentices.models import (
+    Apprentice,
+    Evidence,
+    EvidenceFile,
+    EvidenceKSB,
+    ProgressReview,
+    ReviewSignature,
+)
 from epa import gateway as gateway_flow
 from epa import grading
 from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_path
@@ -62,7 +69,7 @@ class ReportError(Exception):
     """This report cannot be asked for; the message says why, in words for the user."""
 
 
-Subject = Apprentice | GatewayAttempt | Epa | Organisation
+Subject = Apprentice | GatewayAttempt | Epa | ProgressReview | Organisation
 
 
 def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[str, Any]:
@@ -84,6 +91,17 @@ def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[s
             "apprentice_id": subject.apprentice_id,
             "epa": subject,
         }
+    if isinstance(subject, ProgressReview):
+        if not subject.is_locked:
+            raise ReportError(
+                "This progress review is not signed by the apprentice, the training provider "
+                "and the employer yet, so it has no PDF"
+            )
+        return {
+            "kind": Report.Kind.REVIEW,
+            "apprentice_id": subject.apprentice_id,
+            "review": subject,
+        }
     if version is None:
         raise ReportError("Choose the standard version of the cohort")
     return {"kind": Report.Kind.COHORT, "organisation": subject, "standard_version": version}
@@ -92,10 +110,10 @@ def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[s
 def request_report(
     subject: Subject, *, requested_by: Any, version: StandardVersion | None = None
 ) -> Report:
-    """Queue a report on an apprentice's portfolio, a gateway pack, an EPA, or the cohort of
-    an organisation on a standard version. The build is sent to a worker after the commit.
-    Asking again while one is queued or running returns that one (sent again if its message
-    looks lost)."""
+    """Queue a report on an apprentice's portfolio, a gateway pack, an EPA, a signed progress
+    review, or the cohort of an organisation on a standard version. The build is sent to a
+    worker after the commit. Asking again while one is queued or running returns that one
+    (sent again if its message looks lost)."""
     fields = _subject_fields(subject, version)
     report = Report.objects.pending().filter(requested_by=requested_by, **fields).first()
     if report is None:
@@ -531,9 +549,35 @@ def cohort_context(report: Report) -> dict[str, Any]:
     }
 
 
+def review_context(report: Report) -> dict[str, Any]:
+    """The signed review as its page shows it, with the three signatures."""
+    review = ProgressReview.objects.select_related("recorded_by").get(
+        pk=_subject_id(report.review_id)
+    )
+    apprentice = _apprentice(review.apprentice_id)
+    review.apprentice = apprentice
+    signatures = {s.party: s for s in review.signatures.all()}
+    return {
+        **_heading(apprentice.standard_version),
+        "subject_name": apprentice.name,
+        "apprentice": apprentice,
+        "review": review,
+        "prefill": review.prefill,
+        "period_start": review.period_start,
+        "period_end": review.held_on,
+        "assessed_targets": list(review.assessed_targets.order_by("id")),
+        "targets": list(review.targets.order_by("id")),
+        "ksb_comments": list(review.ksb_comments.select_related("ksb").order_by("id")),
+        "signatures": [
+            (label, signatures.get(party)) for party, label in ReviewSignature.Party.choices
+        ],
+    }
+
+
 CONTEXTS: dict[str, Callable[[Report], dict[str, Any]]] = {
     Report.Kind.PORTFOLIO: portfolio_context,
     Report.Kind.GATEWAY_PACK: gateway_pack_context,
     Report.Kind.EPA_RESULT: epa_result_context,
     Report.Kind.COHORT: cohort_context,
+    Report.Kind.REVIEW: review_context,
 }

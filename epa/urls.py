@@ -45,5 +45,6 @@ urlpatterns = [
         name="report_request_gateway",
     ),
     path("reports/epa/<int:pk>/", views.report_request_epa, name="report_request_epa"),
+    path("reports/review/<int:pk>/", views.report_request_review, name="report_request_review"),
     path("reports/cohort/", views.report_request_cohort, name="report_request_cohort"),
 ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apprentices.coverage import cohort_versions
-from apprentices.models import Apprentice
+from apprentices.models import Apprentice, ProgressReview
 from epa import gateway as gateway_flow
 from epa import grading, reports
 from epa.forms import (
@@ -506,6 +506,20 @@ def report_request_epa(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
 
 @require_POST
+@permission_required(
+    ["epa.request_report", "apprentices.view_progressreview"], raise_exception=True
+)
+def report_request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    review = get_object_or_404(ProgressReview.objects.visible_to(request.user), pk=pk)
+    try:
+        report = reports.request_report(review, requested_by=request.user)
+    except reports.ReportError as error:
+        messages.error(request, f"{error}.")
+        return redirect(review)
+    return _report_requested(request, report)
+
+
+@require_POST
 @permission_required(["epa.request_report", "apprentices.view_cohort"], raise_exception=True)
 def report_request_cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
@@ -527,7 +541,7 @@ def report_request_cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _report(request: AuthenticatedHttpRequest, pk: int) -> Report:
     return get_object_or_404(
         Report.objects.visible_to(request.user).select_related(
-            "apprentice__user", "gateway", "organisation", "standard_version__standard"
+            "apprentice__user", "gateway", "review", "organisation", "standard_version__standard"
         ),
         pk=pk,
     )
@@ -540,6 +554,8 @@ def _report_retry(report: Report) -> tuple[str, list[tuple[str, object]]]:
         return reverse("epa:report_request_gateway", args=args), []
     if report.kind == Report.Kind.EPA_RESULT:
         return reverse("epa:report_request_epa", args=[report.epa_id]), []
+    if report.kind == Report.Kind.REVIEW:
+        return reverse("epa:report_request_review", args=[report.review_id]), []
     if report.kind == Report.Kind.COHORT and report.standard_version:
         version = report.standard_version
         fields: list[tuple[str, object]] = [
@@ -587,7 +603,7 @@ def report_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
 @permission_required("epa.request_report", raise_exception=True)
 def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     mine = Report.objects.visible_to(request.user).select_related(
-        "apprentice__user", "gateway", "organisation", "standard_version__standard"
+        "apprentice__user", "gateway", "review", "organisation", "standard_version__standard"
     )
     page = Paginator(mine, 25).get_page(request.GET.get("page"))
     return render(request, "reports/report_list.html", {"page": page})

@@ -27,7 +27,9 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from apprentices import reviews
 from epa import gateway, grading
 from epa.reports import request_report
 from psp.models import Organisation
@@ -310,6 +312,13 @@ POLICY: dict[str, Rule] = {
     "epa:report_request_epa": Rule(
         perm="epa.request_report", kwargs=lambda s: {"pk": s.epa.pk}, method="POST", ok=CAN_SEE_A
     ),
+    # A signed progress review: as the review itself (not the EPAO's people).
+    "epa:report_request_review": Rule(
+        perm="apprentices.view_progressreview",
+        kwargs=lambda s: {"pk": s.review.pk},
+        method="POST",
+        ok={"apprentice_own", "provider_own", "employer_own", "admin"},
+    ),
     "epa:report_request_cohort": Rule(
         skip="needs a cohort choice in the POST; covered in tests/epa/test_reports"
     ),
@@ -387,6 +396,7 @@ class Scenario:
     epa: Any
     assessment: Any
     report: Any
+    review: Any
     users: dict[str, Any]
 
 
@@ -428,6 +438,15 @@ def scenario(db) -> Scenario:
         gateway_date=datetime.date(2030, 6, 1),
     )
     grading.assign_assessor(epa, assessor, by=epao_admin)
+    review = reviews.schedule_review(apprentice, by=provider, due_on=datetime.date(2030, 5, 1))
+    held_on = min(datetime.date(2030, 5, 1), timezone.localdate())
+    reviews.record_review(
+        review,
+        reviews.Record(held_on=held_on, summary="Fine", progress={}, targets=[], comments={}),
+        by=provider,
+    )
+    for signer in (apprentice.user, provider, employer):
+        reviews.sign_review(review, by=signer)
     users = {
         "apprentice_own": apprentice.user,
         "apprentice_other": other.user,
@@ -452,6 +471,7 @@ def scenario(db) -> Scenario:
         epa=epa,
         assessment=epa.assessments.first(),
         report=request_report(apprentice, requested_by=provider),
+        review=review,
         users=users,
     )
 

@@ -380,3 +380,14 @@ def test_a_violating_write_is_refused_by_the_database(w, model, constraint):
         assert all(f"{model._meta.db_table}.{column}" in message for column in columns), message
     else:
         assert constraint.name in message, message
+
+
+def test_a_progress_review_report_needs_its_review(w):
+    """report_has_its_subject for the REVIEW kind: the apprentice alone is not enough."""
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        update(w.report, kind=Report.Kind.REVIEW)
+    assert "report_has_its_subject" in str(error.value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        update(w.report, kind=Report.Kind.REVIEW, apprentice=None, review=w.review)
+    update(w.report, kind=Report.Kind.REVIEW, review=w.review)  # both: allowed
+    assert Report.objects.get(pk=w.report.pk).review == w.review

@@ -899,6 +899,7 @@ EXCLUDED: dict[str, str] = {
     "epa:report_request_portfolio": POST_ONLY,
     "epa:report_request_gateway": POST_ONLY,
     "epa:report_request_epa": POST_ONLY,
+    "epa:report_request_review": POST_ONLY,
     "epa:report_request_cohort": POST_ONLY,
 }
 # How to reach each download, to check it is one.
