@@ -100,7 +100,8 @@ class Notification(models.Model):
 
     class Email(models.TextChoices):
         NOT_WANTED = "not_wanted", "Not emailed"
-        QUEUED = "queued", "Email queued"
+        QUEUED = "queued", "Email pending"  # not sent yet: the task, or the sweep, will
+        SENDING = "sending", "Email being sent"  # claimed by one task, which alone sends it
         SENT = "sent", "Emailed"
         FAILED = "failed", "Email could not be sent"
 
@@ -117,13 +118,31 @@ class Notification(models.Model):
     email_attempts = models.PositiveSmallIntegerField(default=0)
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_error = models.CharField(max_length=300, blank=True)
+    email_dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the email task was last handed to the broker."
+    )
+    email_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a task claimed the email to send it."
+    )
 
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_unread"),
+            # For the sweep of emails still to send (psp.notifications.dispatch_pending_emails).
+            models.Index(
+                fields=["email_status", "created_at"],
+                name="notification_email_pending",
+                condition=Q(email_status__in=["queued", "sending"]),
+            ),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(email_status="sending") | Q(email_claimed_at__isnull=False),
+                name="sending_email_is_claimed",
+            ),
             # Only paths of this service: a notification never links somewhere else.
             models.CheckConstraint(
                 condition=Q(url="") | (Q(url__startswith="/") & ~Q(url__startswith="//")),

@@ -1,9 +1,16 @@
 """Notifications: an in-app list for every user and, if they want it, an email.
 
 `notify()` is what workflows call. It writes a Notification row and, when the user's
-preference allows, queues the email after the transaction commits; a Celery task sends it
-with retries (psp.tasks). Nothing here ever raises into the action that called it, and a
-failure to send never undoes that action.
+preference allows, marks its email pending and hands the email task to the broker after the
+transaction commits; a Celery task sends it with retries (psp.tasks). Nothing here ever
+raises into the action that called it, and a failure to send never undoes that action.
+
+The pending email is a transactional outbox, as for PDF reports (epa.reports): if the broker
+was down, the row stays pending and undispatched, and `dispatch_pending_emails` hands it to
+the broker later (every worker runs it every SWEEP_SECONDS, see psp.tasks.EmailSweep, and so
+does the `send_pending_emails` command). Sending is idempotent: the task claims the row
+(pending → being sent) in one conditional UPDATE, so however often it is delivered, one
+delivery sends.
 
 The functions below `notify()` say what each event tells whom. Workflows in other apps call
 them once, through `transaction.on_commit`, so nothing is said about an action that rolled back.
@@ -11,12 +18,14 @@ them once, through `transaction.on_commit`, so nothing is said about an action t
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from psp.models import Notification, NotificationPreference, User
@@ -27,6 +36,18 @@ logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 # For the reports pipeline: notify(user, REPORT_READY, subject=..., body=..., url=...).
 REPORT_READY = Kind.REPORT_READY
+Email = Notification.Email
+
+SWEEP_SECONDS = 30
+# A pending email never handed to the broker (it was down) is sent by the sweep after this.
+RESEND_AFTER = datetime.timedelta(minutes=1)
+# One handed to the broker this long ago and still pending was lost: send it again. Longer
+# than the longest retry countdown (psp.tasks.retry_delay), so a retry is never doubled.
+REDISPATCH_AFTER = datetime.timedelta(minutes=10)
+# A claim this old belongs to a task that died while sending. It may have sent, so it is
+# marked failed rather than sent again: an email is never sent twice.
+CLAIM_STALE_AFTER = datetime.timedelta(minutes=15)
+SWEEP_BATCH = 200
 
 
 def wants_email(user: Any, kind: str) -> bool:
@@ -51,16 +72,115 @@ def notify(
                 subject=subject[:200],
                 body=body,
                 url=url,
-                email_status=Notification.Email.QUEUED if email else Notification.Email.NOT_WANTED,
+                email_status=Email.QUEUED if email else Email.NOT_WANTED,
             )
     except Exception:
         logger.exception("Could not record a %s notification for user %s", kind, user.pk)
         return None
     if email:
-        from psp.tasks import send_notification_email
-
-        enqueue_after_commit(send_notification_email, notification.pk)
+        transaction.on_commit(partial(dispatch_email, notification.pk), robust=True)
     return notification
+
+
+def dispatch_email(notification_id: int) -> bool:
+    """Hand the email task to the broker; never raises. Called after the notification is
+    committed; what it could not send, dispatch_pending_emails sends later."""
+    from psp.tasks import send_notification_email
+
+    try:
+        send_notification_email.apply_async(args=(notification_id,), retry=False)
+    except Exception:
+        logger.warning(
+            "The email of notification %s was not sent to the broker; it will be sent when "
+            "the broker is back",
+            notification_id,
+            exc_info=True,
+        )
+        return False
+    Notification.objects.filter(pk=notification_id).update(email_dispatched_at=timezone.now())
+    return True
+
+
+def emails_to_dispatch(*, now: datetime.datetime | None = None) -> QuerySet[Notification]:
+    """Pending emails never handed to the broker for RESEND_AFTER, or handed to it
+    REDISPATCH_AFTER ago (the message was lost), oldest first."""
+    now = now or timezone.now()
+    return (
+        Notification.objects.filter(
+            Q(email_dispatched_at__isnull=True, created_at__lt=now - RESEND_AFTER)
+            | Q(email_dispatched_at__lt=now - REDISPATCH_AFTER),
+            email_status=Email.QUEUED,
+        )
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+def dispatch_pending_emails(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Send the pending emails the broker has not got, as their users' preferences now say;
+    stop at the first failure (the broker is down). Returns (sent, still waiting).
+
+    Sending one twice is harmless: the task claims the row, and only one claim succeeds.
+    """
+    now = now or timezone.now()
+    abandoned = Notification.objects.filter(
+        email_status=Email.SENDING, email_claimed_at__lt=now - CLAIM_STALE_AFTER
+    ).update(
+        email_status=Email.FAILED,
+        email_error="Sending stopped part way; not sent again, so it is never sent twice.",
+    )
+    if abandoned:
+        logger.warning("%s notification emails were abandoned while being sent", abandoned)
+    waiting = []
+    for notification in emails_to_dispatch(now=now)[:SWEEP_BATCH]:
+        if wants_email(notification.user, notification.kind):
+            waiting.append(notification.pk)
+        else:
+            Notification.objects.filter(pk=notification.pk, email_status=Email.QUEUED).update(
+                email_status=Email.NOT_WANTED
+            )
+    sent = 0
+    for notification_id in waiting:
+        if not dispatch_email(notification_id):
+            break
+        sent += 1
+    return sent, len(waiting) - sent
+
+
+def claim_email(notification_id: int) -> Notification | None:
+    """Take a pending email to send it, or None if it is not pending (sent, being sent by
+    another task, failed) or its user no longer wants it (it is then marked not wanted)."""
+    pending = Notification.objects.filter(pk=notification_id, email_status=Email.QUEUED)
+    notification = pending.select_related("user").first()
+    if notification is None:
+        return None
+    if not wants_email(notification.user, notification.kind):
+        pending.update(email_status=Email.NOT_WANTED)
+        return None
+    # One conditional UPDATE: of two deliveries at once, only one changes the row.
+    claimed = pending.update(
+        email_status=Email.SENDING,
+        email_claimed_at=timezone.now(),
+        email_attempts=F("email_attempts") + 1,
+    )
+    return notification if claimed else None
+
+
+def release_email(notification_id: int) -> None:
+    """Give a claimed email back, pending, for the task's own retry (counted as handed to
+    the broker now, so the sweep leaves it to the retry)."""
+    Notification.objects.filter(pk=notification_id, email_status=Email.SENDING).update(
+        email_status=Email.QUEUED, email_dispatched_at=timezone.now()
+    )
+
+
+def finish_email(notification_id: int, *, error: str | None) -> None:
+    """Record that the claimed email was sent, or failed for good."""
+    claimed = Notification.objects.filter(pk=notification_id, email_status=Email.SENDING)
+    if error is None:
+        claimed.update(email_status=Email.SENT, emailed_at=timezone.now(), email_error="")
+    else:
+        claimed.update(email_status=Email.FAILED, email_error=error[:300])
 
 
 def notify_all(

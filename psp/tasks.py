@@ -1,18 +1,22 @@
-"""Background work of the psp app: sending notification emails."""
+"""Background work of the psp app: sending notification emails, and sweeping up unsent ones.
+
+send_notification_email is sent by psp.notifications.dispatch_email: after the commit that
+created the notification, or by the sweep for emails the broker never got.
+send_pending_emails is sent by every worker's EmailSweep (and run by the command).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from celery import shared_task
+from celery import bootsteps, shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F
-from django.utils import timezone
 
-from psp.models import Notification
+from psp import notifications
 
 logger = logging.getLogger(__name__)
 
@@ -24,34 +28,38 @@ def retry_delay(retries: int) -> int:
     return 30 * 2**retries
 
 
-def send_or_retry(task: Any, send: Callable[[], object], *, what: str) -> str | None:
-    """Send an email from a bound task. On failure, retry with backoff; after the last try,
-    log and return the error (never raise it). None when it was sent."""
+def send_or_retry(
+    task: Any,
+    send: Callable[[], object],
+    *,
+    what: str,
+    before_retry: Callable[[], object] | None = None,
+) -> str | None:
+    """Send an email from a bound task. On failure, retry with backoff (calling before_retry
+    first); after the last try, log and return the error (never raise it). None when sent."""
     try:
         send()
     except Exception as error:
         if task.request.retries >= EMAIL_MAX_RETRIES:
             logger.warning("Gave up emailing %s: %s", what, error)
             return str(error)
+        if before_retry is not None:
+            before_retry()
         raise task.retry(exc=error, countdown=retry_delay(task.request.retries)) from error
     return None
 
 
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
 def send_notification_email(self: Any, notification_id: int) -> None:
-    """Email one notification to its user. Sent once: a repeated delivery sends nothing.
+    """Email one notification to its user. Sent once: the task claims the pending email, so
+    a repeated delivery (or one sent again by the sweep) sends nothing.
 
     Failures are retried with backoff; after the last try the notification is marked as
     not sent (the user still has it in the service) and nothing is raised.
     """
-    notification = (
-        Notification.objects.select_related("user")
-        .filter(pk=notification_id, email_status=Notification.Email.QUEUED)
-        .first()
-    )
+    notification = notifications.claim_email(notification_id)
     if notification is None:
         return
-    Notification.objects.filter(pk=notification_id).update(email_attempts=F("email_attempts") + 1)
     link = f"{settings.PSP_SITE_URL.rstrip('/')}{notification.url}" if notification.url else ""
     body = "\n\n".join(
         part
@@ -69,12 +77,52 @@ def send_notification_email(self: Any, notification_id: int) -> None:
         self,
         lambda: send_mail(notification.subject, body, None, [notification.user.email]),
         what=f"notification {notification_id}",
+        before_retry=partial(notifications.release_email, notification_id),
     )
-    if error is not None:
-        Notification.objects.filter(pk=notification_id).update(
-            email_status=Notification.Email.FAILED, email_error=error[:300]
+    notifications.finish_email(notification_id, error=error)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+def send_pending_emails() -> None:
+    sent, waiting = notifications.dispatch_pending_emails()
+    if sent or waiting:
+        logger.info("Notification emails sent to the broker: %s; still waiting: %s", sent, waiting)
+
+
+class EmailSweep(bootsteps.StartStopStep):
+    """Every SWEEP_SECONDS each worker sends send_pending_emails, which re-sends the emails
+    the broker never got (it was down when they were queued) or lost; as epa.tasks.ReportSweep.
+    While the broker is down the send fails quietly."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.tref: Any = None
+        self.queue: str | None = None
+
+    def start(self, worker: Any) -> None:
+        self.queue = next(iter(worker.app.amqp.queues.consume_from or ()), None)
+        self.tref = worker.timer.call_repeatedly(
+            notifications.SWEEP_SECONDS, self.sweep, priority=10
         )
-        return
-    Notification.objects.filter(pk=notification_id).update(
-        email_status=Notification.Email.SENT, emailed_at=timezone.now(), email_error=""
-    )
+
+    def stop(self, worker: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+    def sweep(self) -> None:
+        try:
+            send_pending_emails.apply_async(retry=False, queue=self.queue)
+        except Exception as error:
+            logger.warning("Email sweep not sent (is the broker down?): %s", error)
+
+
+def _register_sweep() -> None:
+    from psp.celery import app
+
+    app.steps["worker"].add(EmailSweep)
+
+
+_register_sweep()

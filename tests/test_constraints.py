@@ -240,6 +240,9 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "unique_organisation_name": lambda w: clone(w.epao),
     "unique_user_email": lambda w: clone(w.admin, username="another-admin"),
     "notification_url_is_a_path": lambda w: update(w.notification, url="//evil.example/"),
+    "sending_email_is_claimed": lambda w: update(
+        w.notification, email_status="sending", email_claimed_at=None
+    ),
     "unique_notification_preference": lambda w: clone(w.preference),
     # The ORM always encrypts, so a plain secret can only come in another way.
     "two_factor_secret_encrypted": lambda w: raw_update(w.device, secret="A" * 32),

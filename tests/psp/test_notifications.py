@@ -1,16 +1,19 @@
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from epa import gateway, grading
 from epa.grading import AssessmentRecord, Decision
 from psp import notifications
+from psp.celery import app
 from psp.models import Notification, NotificationPreference, Organisation
 from psp.roles import Role
-from psp.tasks import send_notification_email
+from psp.tasks import EmailSweep, send_notification_email, send_pending_emails
 from tests.factories import (
     make_apprentice,
     make_evidence,
@@ -285,3 +288,139 @@ def test_preferences_page_saves_which_kinds_are_emailed(client, user):
     assert notifications.emailed_kinds(user) == {"review_due", "report_ready"}
     assert NotificationPreference.objects.filter(user=user, email=False).count() == 5
     assert not notifications.wants_email(user, Kind.EVIDENCE_REVIEWED)
+
+
+# Emails queued while the broker was down: the sweep
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """A broker that can be down; while up, it keeps the ids the email task was sent."""
+    state = SimpleNamespace(up=True, queue=[])
+
+    def apply_async(args=(), **options):
+        if not state.up:
+            raise ConnectionRefusedError("Redis is down")
+        state.queue.append(args[0])
+
+    monkeypatch.setattr(send_notification_email, "apply_async", apply_async)
+    return state
+
+
+def deliver(broker, times=1):
+    """The worker runs each message the broker holds (each `times` times: redelivery)."""
+    messages, broker.queue = broker.queue, []
+    for notification_id in messages * times:
+        send_notification_email.apply(args=[notification_id])
+
+
+def age(notification, **delta):
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - datetime.timedelta(**delta)
+    )
+
+
+def test_an_email_queued_while_the_broker_was_down_is_sent_by_the_sweep_exactly_once(
+    user, broker, django_capture_on_commit_callbacks, mailoutbox
+):
+    broker.up = False
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
+    notification.refresh_from_db()
+    assert (notification.email_status, notification.email_dispatched_at) == ("queued", None)
+    assert notifications.dispatch_pending_emails() == (0, 0)  # younger than a minute
+
+    age(notification, minutes=2)
+    with pytest.raises(CommandError, match="1 email could not be sent"):
+        call_command("send_pending_emails")
+    assert broker.queue == []
+
+    broker.up = True
+    call_command("send_pending_emails")
+    call_command("send_pending_emails")  # handed over just now: not again
+    assert broker.queue == [notification.pk]
+    deliver(broker, times=2)  # delivered twice, sent once
+    notification.refresh_from_db()
+    assert notification.email_status == "sent"
+    assert notification.email_attempts == 1
+    assert [m.subject for m in mailoutbox] == ["Gateway accepted"]
+
+    later = timezone.now() + datetime.timedelta(hours=1)
+    assert notifications.dispatch_pending_emails(now=later) == (0, 0)
+    assert broker.queue == []
+
+
+def test_the_sweep_resends_a_lost_message_once_and_the_first_delivery_then_sends_nothing(
+    user, broker, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
+    assert broker.queue == [notification.pk]
+    lost, broker.queue = broker.queue, []
+    assert notifications.dispatch_pending_emails() == (0, 0)  # with the broker: not lost yet
+    later = timezone.now() + notifications.REDISPATCH_AFTER + datetime.timedelta(minutes=1)
+    assert notifications.dispatch_pending_emails(now=later) == (1, 0)
+    deliver(broker)
+    broker.queue = lost  # the first message turns up after all
+    deliver(broker)
+    assert len(mailoutbox) == 1
+
+
+def test_the_sweep_respects_a_preference_changed_while_the_email_was_pending(
+    user, broker, django_capture_on_commit_callbacks, mailoutbox
+):
+    broker.up = False
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
+    age(notification, minutes=2)
+    notifications.set_preferences(user, [Kind.REVIEW_DUE])
+    broker.up = True
+    assert notifications.dispatch_pending_emails() == (0, 0)
+    notification.refresh_from_db()
+    assert notification.email_status == "not_wanted"
+    send_notification_email.apply(args=[notification.pk])
+    assert mailoutbox == []
+
+
+def test_the_task_does_not_send_an_email_another_task_has_claimed(user, mailoutbox):
+    notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
+    assert notifications.claim_email(notification.pk) is not None
+    send_notification_email.apply(args=[notification.pk])
+    assert mailoutbox == []
+    assert Notification.objects.get(pk=notification.pk).email_status == "sending"
+
+
+def test_an_email_whose_sender_died_is_marked_failed_not_sent_again(user, broker, mailoutbox):
+    notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
+    notifications.claim_email(notification.pk)
+    age(notification, hours=1)
+    soon = timezone.now() + datetime.timedelta(minutes=1)
+    assert notifications.dispatch_pending_emails(now=soon) == (0, 0)
+    assert Notification.objects.get(pk=notification.pk).email_status == "sending"
+    later = timezone.now() + notifications.CLAIM_STALE_AFTER + datetime.timedelta(minutes=1)
+    assert notifications.dispatch_pending_emails(now=later) == (0, 0)
+    notification.refresh_from_db()
+    assert notification.email_status == "failed"
+    assert "never sent twice" in notification.email_error
+    assert broker.queue == []
+    assert mailoutbox == []
+
+
+def test_each_worker_sweeps_emails_through_the_broker(monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        send_pending_emails, "apply_async", lambda **options: sent.append(options["queue"])
+    )
+    sweep = EmailSweep(SimpleNamespace())
+    sweep.queue = "celery"
+    sweep.sweep()
+    assert sent == ["celery"]
+    assert EmailSweep in app.steps["worker"]
+
+
+def test_a_sweep_that_cannot_reach_the_broker_fails_quietly(monkeypatch):
+    def broker_down(**options):
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(send_pending_emails, "apply_async", broker_down)
+    EmailSweep(SimpleNamespace()).sweep()  # logged, not raised

@@ -1,0 +1,23 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from psp.notifications import dispatch_pending_emails
+
+
+class Command(BaseCommand):
+    help = (
+        "Send to the broker the notification emails it has not got: queued while it was "
+        "down, or lost. Each is sent once, and only if its user still wants it by email. "
+        "Every Celery worker also does this every 30 seconds; run this by hand, or from "
+        "cron, when no worker is running."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sent, waiting = dispatch_pending_emails()
+        self.stdout.write(f"Sent {sent} email{'s' * (sent != 1)} to the broker.")
+        if waiting:
+            raise CommandError(
+                f"{waiting} email{'s' * (waiting != 1)} could not be sent: "
+                "the broker is unreachable. Try again when it is back."
+            )
