@@ -1,16 +1,22 @@
-"""Two-factor authentication at the door: a signed-in user who must enter a code (see
-psp.twofactor) reaches nothing but the pages to set it up or enter it, and sign-out.
+"""Sessions at the door.
 
-The session records, at sign-in, whether it is verified or exempt, so a request of a session
-that is already cleared costs no query.
+- Two-factor authentication: a signed-in user who must enter a code (see psp.twofactor)
+  reaches nothing but the pages to set it up or enter it, and sign-out. The session records,
+  at sign-in, whether it is verified or exempt, so a request of a session that is already
+  cleared costs no query.
+- Time limits: a session ends after PSP_SESSION_IDLE_MINUTES without a request, and
+  SESSION_COOKIE_AGE after sign-in however busy it is (OWASP ASVS 7.3.1 and 7.3.2).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -20,6 +26,11 @@ from psp import twofactor
 SESSION_KEY = "psp_two_factor"
 VERIFIED = "verified"
 EXEMPT = "exempt"
+# When the session's user signed in, and when it last made a request (to the minute), as
+# Unix times.
+STARTED_KEY = "psp_signed_in_at"
+SEEN_KEY = "psp_seen_at"
+SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute for this
 # Pages a user who still has to enter a code may reach (public pages are reachable too).
 OPEN_URL_NAMES = frozenset({"two_factor_setup", "two_factor_verify", "logout"})
 
@@ -48,6 +59,7 @@ def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is None:
         return
+    session[STARTED_KEY] = session[SEEN_KEY] = int(time.time())
     if twofactor.needs_verification(user):
         session.pop(SESSION_KEY, None)
     else:
@@ -86,3 +98,36 @@ class TwoFactorMiddleware:
         target = "two_factor_verify" if twofactor.is_enabled_for(user) else "two_factor_setup"
         wanted = request.get_full_path() if request.method == "GET" else reverse("home")
         return redirect_to_login(wanted, reverse(target))
+
+
+class SessionTimeoutMiddleware:
+    """Signs out a session that has been idle for PSP_SESSION_IDLE_MINUTES, or that signed in
+    more than SESSION_COOKIE_AGE seconds ago, and says why on the sign-in page it then
+    leads to (LoginRequiredMiddleware). Place after AuthenticationMiddleware and
+    MessageMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            self._check(request)
+        return self.get_response(request)
+
+    def _check(self, request: HttpRequest) -> None:
+        session = request.session
+        now = int(time.time())
+        started = session.setdefault(STARTED_KEY, now)  # sessions from before this check
+        seen = session.setdefault(SEEN_KEY, now)
+        idle_minutes = settings.PSP_SESSION_IDLE_MINUTES
+        if now - seen > idle_minutes * 60:
+            reason = f"you had not used psp for {idle_minutes} minutes"
+        elif now - started > settings.SESSION_COOKIE_AGE:
+            hours = settings.SESSION_COOKIE_AGE / 3600
+            reason = f"you signed in more than {hours:g} hour{'s' if hours != 1 else ''} ago"
+        else:
+            if now - seen >= SEEN_RESOLUTION:
+                session[SEEN_KEY] = now
+            return
+        logout(request)
+        messages.info(request, f"You have been signed out because {reason}. Sign in again.")

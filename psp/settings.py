@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "psp.middleware.TwoFactorMiddleware",
     "psp.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "psp.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -263,7 +264,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # also the longest a sign-in lasts
+PSP_SESSION_IDLE_MINUTES = env_int("PSP_SESSION_IDLE_MINUTES", 60)  # psp.middleware
 X_FRAME_OPTIONS = "DENY"
 
 # No inline scripts or styles anywhere: every script and stylesheet is a static file.
