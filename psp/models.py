@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from psp.encryption import TOKEN_PATTERN, EncryptedTextField
 from psp.roles import Role
@@ -53,6 +56,8 @@ class User(AbstractUser):
         related_name="staff",
         help_text="Employer, training provider or EPAO this person works for.",
     )
+    # Part of what every session of the user is signed with: raising it ends them all.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         constraints = [
@@ -74,6 +79,25 @@ class User(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    # Django checks each request's session against this hash (django.contrib.auth.get_user),
+    # so a session signed before the password or the epoch changed is signed out.
+    def get_session_auth_hash(self) -> str:
+        return self._session_auth_hash(None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(fallback)
+
+    def _session_auth_hash(self, secret: str | bytes | None) -> str:
+        value = f"{self.password}\n{self.session_epoch}"
+        return salted_hmac("psp.User.session", value, secret=secret, algorithm="sha256").hexdigest()
+
+    def end_sessions(self) -> None:
+        """Sign the user out everywhere (psp.views.update_session_auth_hash keeps the
+        session of a request going)."""
+        User.objects.filter(pk=self.pk).update(session_epoch=F("session_epoch") + 1)
+        self.refresh_from_db(fields=["session_epoch"])
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

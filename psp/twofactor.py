@@ -302,6 +302,9 @@ def verify(
 
 
 def _replace_recovery_codes(user: Any, *, now: datetime.datetime) -> list[str]:
+    """New recovery codes, when two-factor authentication is turned on or the codes are
+    replaced: a changed factor ends every other session of the user (ASVS 7.5.2)."""
+    user.end_sessions()
     RecoveryCode.objects.filter(user=user).delete()
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     RecoveryCode.objects.bulk_create(
@@ -326,4 +329,5 @@ def reset(user: Any, *, by: Any) -> None:
     Someone who must use it sets it up again at their next sign-in."""
     TwoFactorDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
+    user.end_sessions()  # ASVS 7.5.2: a removed factor ends every session
     logger.info("Two-factor authentication of user %s reset by user %s", user.pk, by.pk)

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -24,6 +25,7 @@ from psp.forms import (
 )
 from psp.health import check_health
 from psp.homes import home_context
+from psp.http import AuthenticatedHttpRequest
 from psp.middleware import is_verified, mark_verified
 from psp.models import Notification
 
@@ -85,7 +87,7 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str], *, first: bool)
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if twofactor.is_enabled_for(request.user):
         return redirect("two_factor_manage")
     device = twofactor.start_enrolment(request.user)
@@ -96,7 +98,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         except twofactor.TwoFactorError as error:
             form.add_error("code", str(error))
         else:
-            request.session.cycle_key()
+            keep_this_session(request)
             mark_verified(request.session, request.user)
             return _recovery_codes_page(request, codes, first=True)
     uri = twofactor.provisioning_uri(device)
@@ -137,6 +139,22 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
+def keep_this_session(request: AuthenticatedHttpRequest) -> None:
+    """After request.user.end_sessions() (directly or through psp.twofactor): the session of
+    this request carries on, under a new key, and every other one has ended."""
+    request.user.refresh_from_db(fields=["session_epoch"])
+    update_session_auth_hash(request, request.user)
+
+
+@require_POST
+def sessions_end_others(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Sign out of psp everywhere but here: another device, a shared computer."""
+    request.user.end_sessions()
+    keep_this_session(request)
+    messages.success(request, "You are signed out of psp everywhere else.")
+    return redirect("home")
+
+
 @require_GET
 def two_factor_manage(request: HttpRequest) -> HttpResponse:
     context = {
@@ -149,7 +167,7 @@ def two_factor_manage(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
+def two_factor_recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not twofactor.is_enabled_for(request.user):
         return redirect("two_factor_setup")
     form = TwoFactorCodeForm(request.POST or None, button="Get new recovery codes", password=True)
@@ -162,6 +180,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(error))
         else:
             codes = twofactor.regenerate_recovery_codes(request.user)
+            keep_this_session(request)
             return _recovery_codes_page(request, codes, first=False)
     return render(
         request,
@@ -177,7 +196,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def two_factor_disable(request: HttpRequest) -> HttpResponse:
+def two_factor_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     if twofactor.is_required_for(request.user):
         raise PermissionDenied
     if not twofactor.is_enabled_for(request.user):
@@ -194,7 +213,10 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(error))
         else:
             twofactor.reset(request.user, by=request.user)
-            messages.success(request, "Two-factor authentication is off.")
+            keep_this_session(request)
+            messages.success(
+                request, "Two-factor authentication is off. You are signed out everywhere else."
+            )
             return redirect("two_factor_manage")
     return render(
         request,
@@ -210,16 +232,19 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("psp.change_user", raise_exception=True)
-def two_factor_reset(request: HttpRequest) -> HttpResponse:
+def two_factor_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An administrator resets someone's two-factor authentication (a lost phone)."""
     form = TwoFactorResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         account = form.cleaned_data["account"]
         twofactor.reset(account, by=request.user)
+        if account == request.user:
+            keep_this_session(request)
         messages.success(
             request,
-            f"Two-factor authentication reset for {account} ({account.username}). "
-            "If their role needs it, they set it up again when they next sign in.",
+            f"Two-factor authentication reset for {account} ({account.username}), who is "
+            "signed out everywhere. If their role needs it, they set it up again when they "
+            "next sign in.",
         )
         return redirect("two_factor_reset")
     return render(

@@ -114,6 +114,7 @@ POLICY: dict[str, Rule] = {
     "two_factor_recovery_codes": Rule(other=302),
     "two_factor_disable": Rule(other=302),
     "two_factor_reset": _no_object({"admin"}),
+    "sessions_end_others": Rule(ok=EVERYONE, method="POST"),
     # Reference data: every role may read; only admins import.
     "standards:standard_list": _no_object(EVERYONE - {"norole"}),
     "standards:standard_detail": Rule(
@@ -527,7 +528,10 @@ def test_every_url_answers_each_role_as_the_policy_says(client, scenario):
                 if status != 405:
                     problems.append(f"{name} GET as {user}: got {status}, POST-only says 405")
             if rule.method == "POST" and user in rule.ok:
+                session = client.cookies["sessionid"].value
                 status = post_and_undo(client, url)
+                if client.cookies["sessionid"].value != session:  # a new key, rolled back
+                    client.force_login(account)
             else:
                 status = (client.post if rule.method == "POST" else client.get)(url).status_code
             want = expected(rule, user, account)

@@ -193,7 +193,6 @@ class Sweep:
         self.without_js = new_page(axe=True)
         self.without_js.route("**/static/**/*.js", lambda route: route.abort())
         self.without_js.goto(reverse("accessibility_statement"))
-        self.sessions: dict[str, str] = {}
         self.signed_in: str | None = None
         self.document: Any = None
         self.problems: list[str] = []
@@ -208,17 +207,17 @@ class Sweep:
         context = self.page.context
         context.clear_cookies()
         if user is not None:
-            if user not in self.sessions:
-                client = Client()
-                client.force_login(self.world.users[user])
-                if user in self.world.verified:  # as if a code had been entered
-                    session = client.session
-                    mark_verified(session, self.world.users[user])
-                    session.save()
-                self.sessions[user] = client.cookies["sessionid"].value
-            context.add_cookies(
-                [{"name": "sessionid", "value": self.sessions[user], "url": self.origin}]
-            )
+            # A new session each time: a visit may have ended the user's sessions (new
+            # recovery codes, a two-factor reset), and what signs them stays in the database.
+            account = type(self.world.users[user]).objects.get(pk=self.world.users[user].pk)
+            client = Client()
+            client.force_login(account)
+            if user in self.world.verified:  # as if a code had been entered
+                session = client.session
+                mark_verified(session, account)
+                session.save()
+            cookie = client.cookies["sessionid"].value
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": self.origin}])
         self.signed_in = user
 
     def visit(self, label: str, visit: Visit) -> None:

@@ -1,13 +1,18 @@
-"""Session time limits (psp.middleware.SessionTimeoutMiddleware): idle and absolute."""
+"""Sessions: time limits (psp.middleware.SessionTimeoutMiddleware), idle and absolute, and
+ending the other sessions of a user (psp.models.User.end_sessions)."""
 
 import time
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from psp import twofactor
 from psp.middleware import SEEN_KEY, STARTED_KEY
+from psp.models import TwoFactorDevice
 from psp.roles import Role
-from tests.factories import make_user
+from tests.factories import make_apprentice, make_user
 
 HOUR = 60 * 60
 
@@ -65,3 +70,80 @@ def test_the_session_is_written_at_most_once_a_minute_for_the_idle_check(signed_
     seen = signed_in.session[SEEN_KEY]
     signed_in.get(reverse("home"), follow=True)
     assert signed_in.session[SEEN_KEY] == seen
+
+
+# Ending other sessions (ASVS 7.4.3, 7.5.2)
+
+
+def signed_in_twice(user):
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        client.force_login(user)
+        assert is_signed_in(client)
+    return here, elsewhere
+
+
+def is_signed_in(client) -> bool:
+    """Not sent to sign in (a session waiting for a two-factor code is signed in)."""
+    response = client.get(reverse("password_change"))
+    return not (response.status_code == 302 and response["Location"].startswith(reverse("login")))
+
+
+def test_sign_out_everywhere_else_ends_the_other_sessions_and_keeps_this_one(db):
+    user = make_user(role=Role.PROVIDER)
+    here, elsewhere = signed_in_twice(user)
+    response = here.post(reverse("sessions_end_others"), follow=True)
+    assert "You are signed out of psp everywhere else." in response.content.decode()
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
+    fresh = Client()  # signing in again works as usual
+    fresh.post(reverse("login"), {"username": user.username, "password": "correct-horse-battery"})
+    assert is_signed_in(fresh)
+
+
+def test_the_account_summary_offers_it(client, db):
+    client.force_login(make_user(role=Role.EMPLOYER))
+    page = client.get(reverse("home")).content.decode()
+    assert f'action="{reverse("sessions_end_others")}"' in page
+    assert "Sign out everywhere else" in page
+
+
+def test_turning_off_two_factor_ends_the_other_sessions(db, settings):
+    settings.AXES_ENABLED = False
+    apprentice = make_apprentice()
+    device = TwoFactorDevice.objects.create(
+        user=apprentice.user, secret=twofactor.new_secret(), confirmed_at=timezone.now()
+    )
+    here, elsewhere = signed_in_twice(apprentice.user)
+    step = twofactor.step_at(timezone.now())
+    here.post(reverse("two_factor_verify"), {"code": twofactor.code_at(device.secret, step)})
+    response = here.post(
+        reverse("two_factor_disable"),
+        {"password": "correct-horse-battery", "code": twofactor.code_at(device.secret, step + 1)},
+        follow=True,
+    )
+    assert "You are signed out everywhere else." in response.content.decode()
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
+
+
+def test_new_recovery_codes_end_the_other_sessions(db):
+    user = make_user(role=Role.APPRENTICE)
+    TwoFactorDevice.objects.create(
+        user=user, secret=twofactor.new_secret(), confirmed_at=timezone.now()
+    )
+    _here, elsewhere = signed_in_twice(user)
+    twofactor.regenerate_recovery_codes(user)
+    assert not is_signed_in(elsewhere)
+
+
+def test_an_administrators_reset_signs_the_user_out_everywhere(db):
+    user = make_user(role=Role.PROVIDER)
+    first, second = signed_in_twice(user)
+    admin = Client()
+    admin.force_login(make_user(role=Role.ADMIN, is_staff=True))
+    response = admin.post(reverse("two_factor_reset"), {"account": user.username}, follow=True)
+    assert "who is signed out everywhere" in response.content.decode()
+    assert not is_signed_in(first)
+    assert not is_signed_in(second)
+    assert is_signed_in(admin)
