@@ -21,7 +21,15 @@ export function initReportStatus(root = document) {
           region.replaceWith(fresh);
           region = fresh;
           document.title = page.title;
-          if (changed) announcer.textContent = fresh.dataset.reportAnnouncement || "";
+          if (changed) {
+            announcer.textContent = fresh.dataset.reportAnnouncement || "";
+            // "Your PDF is being built" (the request's confirmation) is no longer true.
+            if (!PENDING.includes(fresh.dataset.reportStatus)) {
+              root.querySelectorAll(".govuk-notification-banner--success").forEach((banner) => {
+                banner.remove();
+              });
+            }
+          }
         }
       }
     } catch {

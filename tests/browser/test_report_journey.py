@@ -49,6 +49,7 @@ def test_report_is_requested_shows_progress_and_downloads_as_a_pdf(new_page, per
         expect(page.locator("[data-report-announcer]")).to_have_text(
             "Your PDF is ready to download"
         )
+        expect(success_banner(page)).to_have_count(0)  # "being built" is no longer true
     else:
         person.click(page.get_by_role("link", name="Check now"))
         expect(page.get_by_role("heading", name="Your PDF is ready")).to_be_visible()
