@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Task, bootsteps, shared_task
+from celery import Task, shared_task
 
 from epa import reports
+from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -57,39 +58,13 @@ def dispatch_reports() -> None:
         logger.info("Reports sent to the broker: %s; still waiting: %s", sent, waiting)
 
 
-class ReportSweep(bootsteps.StartStopStep):
+class ReportSweep(WorkerSweep):
     """Every SWEEP_SECONDS each worker sends dispatch_reports, which re-sends reports the
-    broker never got (it was down when they were asked for) or lost. Nothing runs in the
-    worker's main process but the send; while the broker is down the send fails quietly."""
+    broker never got (it was down when they were asked for) or lost (psp.sweeping)."""
 
-    requires = {"celery.worker.components:Timer"}
-
-    def __init__(self, worker: Any, **kwargs: Any) -> None:
-        super().__init__(worker, **kwargs)
-        self.tref: Any = None
-        self.queue: str | None = None
-
-    def start(self, worker: Any) -> None:
-        # Sweep on a queue this worker consumes, so the sweep runs even on a dedicated queue.
-        self.queue = next(iter(worker.app.amqp.queues.consume_from or ()), None)
-        self.tref = worker.timer.call_repeatedly(reports.SWEEP_SECONDS, self.sweep, priority=10)
-
-    def stop(self, worker: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-
-    def sweep(self) -> None:
-        try:
-            dispatch_reports.apply_async(retry=False, queue=self.queue)
-        except Exception as error:
-            logger.warning("Report sweep not sent (is the broker down?): %s", error)
+    task = dispatch_reports
+    seconds = reports.SWEEP_SECONDS
+    label = "Report sweep"
 
 
-def _register_sweep() -> None:
-    from psp.celery import app
-
-    app.steps["worker"].add(ReportSweep)
-
-
-_register_sweep()
+register_sweep(ReportSweep)

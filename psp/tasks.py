@@ -12,11 +12,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from celery import bootsteps, shared_task
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
 from psp import notifications
+from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -89,40 +90,13 @@ def send_pending_emails() -> None:
         logger.info("Notification emails sent to the broker: %s; still waiting: %s", sent, waiting)
 
 
-class EmailSweep(bootsteps.StartStopStep):
+class EmailSweep(WorkerSweep):
     """Every SWEEP_SECONDS each worker sends send_pending_emails, which re-sends the emails
-    the broker never got (it was down when they were queued) or lost; as epa.tasks.ReportSweep.
-    While the broker is down the send fails quietly."""
+    the broker never got (it was down when they were queued) or lost (psp.sweeping)."""
 
-    requires = {"celery.worker.components:Timer"}
-
-    def __init__(self, worker: Any, **kwargs: Any) -> None:
-        super().__init__(worker, **kwargs)
-        self.tref: Any = None
-        self.queue: str | None = None
-
-    def start(self, worker: Any) -> None:
-        self.queue = next(iter(worker.app.amqp.queues.consume_from or ()), None)
-        self.tref = worker.timer.call_repeatedly(
-            notifications.SWEEP_SECONDS, self.sweep, priority=10
-        )
-
-    def stop(self, worker: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-
-    def sweep(self) -> None:
-        try:
-            send_pending_emails.apply_async(retry=False, queue=self.queue)
-        except Exception as error:
-            logger.warning("Email sweep not sent (is the broker down?): %s", error)
+    task = send_pending_emails
+    seconds = notifications.SWEEP_SECONDS
+    label = "Email sweep"
 
 
-def _register_sweep() -> None:
-    from psp.celery import app
-
-    app.steps["worker"].add(EmailSweep)
-
-
-_register_sweep()
+register_sweep(EmailSweep)
