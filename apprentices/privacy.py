@@ -78,6 +78,7 @@ from psp.models import (
     RecoveryCode,
     TwoFactorDevice,
     User,
+    UserSession,
 )
 from psp.roles import Role
 from standards.models import KSB, StandardVersion
@@ -174,6 +175,7 @@ HOLDINGS: list[Holding] = [
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
     Holding(TwoFactorDevice, "user__apprentice", IDENTITY, delete=True, secret=("secret",)),
     Holding(RecoveryCode, "user__apprentice", IDENTITY, delete=True, secret=("code_hash",)),
+    Holding(UserSession, "user__apprentice", IDENTITY, delete=True, secret=("session_key",)),
 ]
 
 

@@ -132,3 +132,34 @@ class NotificationPreferencesForm(forms.Form):
         cast(forms.MultipleChoiceField, self.fields["emailed"]).choices = kinds
         self.helper = gds_helper("Save settings")
         self.helper.layout = Layout(Field.checkboxes("emailed", legend_size=Size.MEDIUM))
+
+
+class EndSessionsForm(forms.Form):
+    """Choose other sessions to end; the password again, as for any change to sign-in."""
+
+    sessions = forms.MultipleChoiceField(
+        label="Sessions to sign out",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one session to sign out"},
+    )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password"},
+    )
+
+    def __init__(self, *args: Any, user: User, choices: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        cast(forms.MultipleChoiceField, self.fields["sessions"]).choices = choices
+        self.helper = gds_helper("Sign out of the chosen sessions")
+        self.helper.layout = Layout(
+            Field.checkboxes("sessions", legend_size=Size.MEDIUM), "password"
+        )
+
+    def clean_password(self) -> str:
+        password = cast(str, self.cleaned_data["password"])
+        if not self.user.check_password(password):
+            raise forms.ValidationError("The password is not right")
+        return password

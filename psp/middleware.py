@@ -21,7 +21,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from psp import twofactor
+from psp import sessions, twofactor
 
 SESSION_KEY = "psp_two_factor"
 VERIFIED = "verified"
@@ -60,6 +60,7 @@ def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if session is None:
         return
     session[STARTED_KEY] = session[SEEN_KEY] = int(time.time())
+    sessions.record_sign_in(request, user)
     if twofactor.needs_verification(user):
         session.pop(SESSION_KEY, None)
     else:
@@ -125,9 +126,12 @@ class SessionTimeoutMiddleware:
         elif now - started > settings.SESSION_COOKIE_AGE:
             hours = settings.SESSION_COOKIE_AGE / 3600
             reason = f"you signed in more than {hours:g} hour{'s' if hours != 1 else ''} ago"
-        else:
-            if now - seen >= SEEN_RESOLUTION:
-                session[SEEN_KEY] = now
+        elif now - seen < SEEN_RESOLUTION:
             return
+        elif sessions.still_open(request):
+            session[SEEN_KEY] = now
+            return
+        else:
+            reason = "this session was ended from another one"
         logout(request)
         messages.info(request, f"You have been signed out because {reason}. Sign in again.")

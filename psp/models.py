@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -94,10 +95,41 @@ class User(AbstractUser):
         return salted_hmac("psp.User.session", value, secret=secret, algorithm="sha256").hexdigest()
 
     def end_sessions(self) -> None:
-        """Sign the user out everywhere (psp.views.update_session_auth_hash keeps the
-        session of a request going)."""
+        """Sign the user out everywhere (psp.views.keep_this_session keeps the session of a
+        request going)."""
         User.objects.filter(pk=self.pk).update(session_epoch=F("session_epoch") + 1)
+        UserSession.objects.filter(user=self, ended_at__isnull=True).update(ended_at=timezone.now())
         self.refresh_from_db(fields=["session_epoch"])
+
+
+class UserSessionQuerySet(models.QuerySet["UserSession"]):
+    def active(self) -> UserSessionQuerySet:
+        """Not ended, and used within the longest a sign-in lasts."""
+        since = timezone.now() - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        return self.filter(ended_at__isnull=True, last_seen_at__gte=since)
+
+
+class UserSession(models.Model):
+    """Where a user is signed in: one row per sign-in, so they can see their sessions and
+    end them (psp.sessions). The session itself carries the row's public id."""
+
+    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="sessions")
+    public_id = models.CharField(max_length=32, unique=True)
+    session_key = models.CharField(max_length=40, blank=True)  # as last seen; keys change
+    signed_in_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip = models.CharField("from", max_length=64, blank=True)
+    user_agent = models.CharField("browser", max_length=300, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip or 'unknown'} since {self.signed_in_at:%Y-%m-%d %H:%M}"
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

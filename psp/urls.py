@@ -52,7 +52,7 @@ urlpatterns += [
     ),
     path("accounts/two-factor/turn-off/", views.two_factor_disable, name="two_factor_disable"),
     path("accounts/two-factor/reset/", views.two_factor_reset, name="two_factor_reset"),
-    path("accounts/sessions/end-others/", views.sessions_end_others, name="sessions_end_others"),
+    path("accounts/sessions/", views.session_list, name="session_list"),
 ]
 
 # Notifications (psp.notifications).

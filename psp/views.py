@@ -9,15 +9,19 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from psp import notifications, twofactor
+from psp import notifications, sessions, twofactor
 from psp.demo import DEMO_ACCOUNTS
 from psp.forms import (
+    EndSessionsForm,
     NotificationPreferencesForm,
     SignInForm,
     TwoFactorCodeForm,
@@ -27,7 +31,7 @@ from psp.health import check_health
 from psp.homes import home_context
 from psp.http import AuthenticatedHttpRequest
 from psp.middleware import is_verified, mark_verified
-from psp.models import Notification
+from psp.models import Notification, UserSession
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -144,15 +148,40 @@ def keep_this_session(request: AuthenticatedHttpRequest) -> None:
     this request carries on, under a new key, and every other one has ended."""
     request.user.refresh_from_db(fields=["session_epoch"])
     update_session_auth_hash(request, request.user)
+    sessions.keep(request)
 
 
-@require_POST
-def sessions_end_others(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Sign out of psp everywhere but here: another device, a shared computer."""
-    request.user.end_sessions()
-    keep_this_session(request)
-    messages.success(request, "You are signed out of psp everywhere else.")
-    return redirect("home")
+@require_http_methods(["GET", "POST"])
+@never_cache
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Where you are signed in, and signing out of the sessions you choose."""
+    this = request.session.get(sessions.SESSION_ID_KEY)
+    rows = list(UserSession.objects.active().filter(user=request.user))
+    others = [row for row in rows if row.public_id != this]
+    choices = [
+        (
+            row.public_id,
+            f"{sessions.browser_name(row.user_agent)}, from {row.ip or 'an unknown address'}, "
+            f"signed in {date_format(timezone.localtime(row.signed_in_at), 'j F Y, H:i')}",
+        )
+        for row in others
+    ]
+    form = EndSessionsForm(request.POST or None, user=request.user, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        ended = sessions.end(request.user, form.cleaned_data["sessions"], keep_id=this)
+        messages.success(request, f"Signed out of {ended} other session{pluralize(ended)}.")
+        return redirect("session_list")
+    for row in rows:
+        row.browser = sessions.browser_name(row.user_agent)  # type: ignore[attr-defined]
+    context = {
+        "rows": rows,
+        "this": this,
+        "form": form,
+        "others": others,
+        "idle_minutes": settings.PSP_SESSION_IDLE_MINUTES,
+        "age_hours": f"{settings.SESSION_COOKIE_AGE / 3600:g}",
+    }
+    return render(request, "psp/session_list.html", context)
 
 
 @require_GET

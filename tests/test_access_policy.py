@@ -114,7 +114,7 @@ POLICY: dict[str, Rule] = {
     "two_factor_recovery_codes": Rule(other=302),
     "two_factor_disable": Rule(other=302),
     "two_factor_reset": _no_object({"admin"}),
-    "sessions_end_others": Rule(ok=EVERYONE, method="POST"),
+    "session_list": Rule(ok=EVERYONE),
     # Reference data: every role may read; only admins import.
     "standards:standard_list": _no_object(EVERYONE - {"norole"}),
     "standards:standard_detail": Rule(

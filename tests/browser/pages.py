@@ -15,6 +15,7 @@ test_every_url_pattern_has_an_accessibility_check fails when a pattern is in nei
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from psp import twofactor
-from psp.models import TwoFactorDevice, User
+from psp.models import TwoFactorDevice, User, UserSession
 from tests.browser.world import World
 
 STATES = ("empty", "error", "populated")
@@ -68,6 +69,21 @@ def fill_and_submit(values: dict[str, str], button: str) -> Action:
         for label, value in values.items():
             page.get_by_label(label, exact=True).fill(value)
         submit(button)(page, world)
+
+    return act
+
+
+def another_session(user: str) -> Action:
+    """The user is also signed in somewhere else; the page shows it."""
+
+    def act(page: Any, world: World) -> None:
+        UserSession.objects.create(
+            user=world.users[user],
+            public_id=secrets.token_hex(16),
+            ip="192.0.2.10",
+            user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Firefox/128.0",
+        )
+        page.reload()
 
     return act
 
@@ -620,6 +636,20 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         ],
     },
     # Two-factor authentication
+    "session_list": {
+        "empty": [Visit("apprentice", url("session_list"))],
+        "error": [
+            Visit(
+                "apprentice",
+                url("session_list"),
+                then=lambda page, world: (
+                    another_session("apprentice")(page, world),
+                    submit("Sign out of the chosen sessions")(page, world),
+                ),
+            )
+        ],
+        "populated": [Visit("apprentice", url("session_list"), then=another_session("apprentice"))],
+    },
     "two_factor_manage": {
         "empty": [Visit("apprentice", url("two_factor_manage"))],
         "error": NO_FORM,
@@ -891,7 +921,6 @@ EXCLUDED: dict[str, str] = {
     "standards:import_discard": POST_ONLY,
     "notification_read": POST_ONLY,
     "notification_read_all": POST_ONLY,
-    "sessions_end_others": POST_ONLY,
     "apprentices:off_the_job_approve": POST_ONLY,
     "apprentices:break_remove": POST_ONLY,
     "apprentices:progress_review_sign": POST_ONLY,

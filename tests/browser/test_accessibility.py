@@ -210,6 +210,7 @@ class Sweep:
             # A new session each time: a visit may have ended the user's sessions (new
             # recovery codes, a two-factor reset), and what signs them stays in the database.
             account = type(self.world.users[user]).objects.get(pk=self.world.users[user].pk)
+            account.end_sessions()  # the session of the user's last visits is left behind
             client = Client()
             client.force_login(account)
             if user in self.world.verified:  # as if a code had been entered

@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from psp import twofactor
+from psp import sessions, twofactor
 from psp.middleware import SEEN_KEY, STARTED_KEY
-from psp.models import TwoFactorDevice
+from psp.models import TwoFactorDevice, User, UserSession
 from psp.roles import Role
 from tests.factories import make_apprentice, make_user
 
@@ -89,23 +89,112 @@ def is_signed_in(client) -> bool:
     return not (response.status_code == 302 and response["Location"].startswith(reverse("login")))
 
 
-def test_sign_out_everywhere_else_ends_the_other_sessions_and_keeps_this_one(db):
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 "
+    "Safari/537.36"
+)
+
+
+def sign_in_with_browser(user, user_agent: str) -> Client:
+    client = Client(HTTP_USER_AGENT=user_agent)
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 302
+    return client
+
+
+def test_signing_in_records_the_session_with_its_browser_and_address(db):
     user = make_user(role=Role.PROVIDER)
-    here, elsewhere = signed_in_twice(user)
-    response = here.post(reverse("sessions_end_others"), follow=True)
-    assert "You are signed out of psp everywhere else." in response.content.decode()
-    assert is_signed_in(here)
-    assert not is_signed_in(elsewhere)
-    fresh = Client()  # signing in again works as usual
-    fresh.post(reverse("login"), {"username": user.username, "password": "correct-horse-battery"})
-    assert is_signed_in(fresh)
+    client = sign_in_with_browser(user, FIREFOX)
+    row = UserSession.objects.get(user=user)
+    assert client.session[sessions.SESSION_ID_KEY] == row.public_id
+    assert (row.ip, row.user_agent, row.ended_at) == ("127.0.0.1", FIREFOX, None)
+    assert sessions.browser_name(row.user_agent) == "Firefox on Windows"
 
 
-def test_the_account_summary_offers_it(client, db):
+def test_the_list_shows_every_session_and_marks_this_one(db):
+    user = make_user(role=Role.PROVIDER)
+    make_user(role=Role.PROVIDER, username="someone_else")
+    sign_in_with_browser(user, FIREFOX)
+    here = sign_in_with_browser(user, CHROME)
+    sign_in_with_browser(User.objects.get(username="someone_else"), FIREFOX)
+    page = here.get(reverse("session_list")).content.decode()
+    assert page.count('<tr class="govuk-table__row">') == 3  # the header row and two sessions
+    assert "Firefox on Windows" in page
+    assert (
+        'Chrome on Linux <strong class="govuk-tag govuk-tag--green">This session</strong>' in page
+    )
+    assert "Sign out of the chosen sessions" in page
+
+
+def test_with_no_other_session_there_is_nothing_to_sign_out(db):
+    here = sign_in_with_browser(make_user(role=Role.APPRENTICE), CHROME)
+    page = here.get(reverse("session_list")).content.decode()
+    assert "You are not signed in anywhere else." in page
+    assert "Sign out of the chosen sessions" not in page
+
+
+def test_the_account_summary_links_to_the_list(client, db):
     client.force_login(make_user(role=Role.EMPLOYER))
     page = client.get(reverse("home")).content.decode()
-    assert f'action="{reverse("sessions_end_others")}"' in page
-    assert "Sign out everywhere else" in page
+    assert f'href="{reverse("session_list")}">See where you are signed in' in page
+
+
+def test_signing_out_of_a_chosen_session_needs_the_password_and_ends_it_at_once(db):
+    user = make_user(role=Role.PROVIDER)
+    elsewhere = sign_in_with_browser(user, FIREFOX)
+    here = sign_in_with_browser(user, CHROME)
+    other = UserSession.objects.get(user_agent=FIREFOX)
+    url = reverse("session_list")
+
+    response = here.post(url, {"sessions": [other.public_id], "password": "wrong"})
+    assert "The password is not right" in response.content.decode()
+    assert is_signed_in(elsewhere)
+    response = here.post(url, {"password": "correct-horse-battery"})
+    assert "Choose at least one session to sign out" in response.content.decode()
+
+    response = here.post(
+        url, {"sessions": [other.public_id], "password": "correct-horse-battery"}, follow=True
+    )
+    assert "Signed out of 1 other session." in response.content.decode()
+    assert not is_signed_in(elsewhere)
+    assert is_signed_in(here)
+    other.refresh_from_db()
+    assert other.ended_at is not None
+
+
+def test_this_session_and_other_users_sessions_cannot_be_chosen(db):
+    user = make_user(role=Role.PROVIDER)
+    stranger = sign_in_with_browser(make_user(role=Role.PROVIDER, username="stranger"), FIREFOX)
+    here = sign_in_with_browser(user, CHROME)
+    mine = UserSession.objects.get(user=user).public_id
+    theirs = UserSession.objects.get(user__username="stranger").public_id
+    for public_id in (mine, theirs):
+        response = here.post(
+            reverse("session_list"), {"sessions": [public_id], "password": "correct-horse-battery"}
+        )
+        assert "Select a valid choice" in response.content.decode()
+    assert is_signed_in(here)
+    assert is_signed_in(stranger)
+
+
+def test_a_session_whose_key_changed_since_it_was_seen_ends_at_its_next_check(db):
+    user = make_user(role=Role.PROVIDER)
+    elsewhere = sign_in_with_browser(user, FIREFOX)
+    here = sign_in_with_browser(user, CHROME)
+    other = UserSession.objects.get(user_agent=FIREFOX)
+    UserSession.objects.filter(pk=other.pk).update(session_key="a-key-it-no-longer-has")
+    here.post(
+        reverse("session_list"),
+        {"sessions": [other.public_id], "password": "correct-horse-battery"},
+    )
+    assert is_signed_in(elsewhere)  # within the minute between checks
+    set_times(elsewhere, started_ago=120, seen_ago=61)
+    response = elsewhere.get(reverse("password_change"), follow=True)
+    assert "because this session was ended from another one" in response.content.decode()
+    assert not is_signed_in(elsewhere)
 
 
 def test_turning_off_two_factor_ends_the_other_sessions(db, settings):
