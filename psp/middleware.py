@@ -5,7 +5,8 @@
   at sign-in, whether it is verified or exempt, so a request of a session that is already
   cleared costs no query.
 - Time limits: a session ends after PSP_SESSION_IDLE_MINUTES without a request, and
-  SESSION_COOKIE_AGE after sign-in however busy it is (OWASP ASVS 7.3.1 and 7.3.2).
+  SESSION_COOKIE_AGE after sign-in however busy it is (OWASP ASVS 7.3.1 and 7.3.2); and
+  when the user ends it from another session (psp.sessions).
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ class TwoFactorMiddleware:
 
 
 class SessionTimeoutMiddleware:
-    """Signs out a session that has been idle for PSP_SESSION_IDLE_MINUTES, or that signed in
-    more than SESSION_COOKIE_AGE seconds ago, and says why on the sign-in page it then
-    leads to (LoginRequiredMiddleware). Place after AuthenticationMiddleware and
+    """Signs out a session that has been idle for PSP_SESSION_IDLE_MINUTES, that signed in
+    more than SESSION_COOKIE_AGE seconds ago, or (checked once a minute, with its last use,
+    by psp.sessions) that was ended from another session, and says why on the sign-in page
+    it then leads to (LoginRequiredMiddleware). Place after AuthenticationMiddleware and
     MessageMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
