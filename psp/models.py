@@ -131,6 +131,34 @@ class UserSession(models.Model):
     def __str__(self) -> str:
         return f"{self.user} from {self.ip or 'unknown'} since {self.signed_in_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def browser(self) -> str:
+        return browser_name(self.user_agent)
+
+
+def browser_name(user_agent: str) -> str:
+    """A short name for a browser and system from its User-Agent, for people to recognise."""
+    browsers = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    systems = [
+        ("Windows", "Windows"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    browser = next((name for token, name in browsers if token in user_agent), "")
+    system = next((name for token, name in systems if token in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def visible_to(self, user: Any) -> NotificationQuerySet:

@@ -77,27 +77,3 @@ def end(user: User, public_ids: list[str], *, keep_id: str | None) -> int:
             store(session_key=row.session_key).delete()
     UserSession.objects.filter(pk__in=[row.pk for row in rows]).update(ended_at=timezone.now())
     return len(rows)
-
-
-def browser_name(user_agent: str) -> str:
-    """A short name for a browser and system from its User-Agent, for people to recognise."""
-    browsers = [
-        ("Edg/", "Edge"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-    ]
-    systems = [
-        ("Windows", "Windows"),
-        ("iPhone", "iPhone"),
-        ("iPad", "iPad"),
-        ("Android", "Android"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    browser = next((name for token, name in browsers if token in user_agent), "")
-    system = next((name for token, name in systems if token in user_agent), "")
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown browser"

@@ -161,7 +161,7 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     choices = [
         (
             row.public_id,
-            f"{sessions.browser_name(row.user_agent)}, from {row.ip or 'an unknown address'}, "
+            f"{row.browser}, from {row.ip or 'an unknown address'}, "
             f"signed in {date_format(timezone.localtime(row.signed_in_at), 'j F Y, H:i')}",
         )
         for row in others
@@ -171,8 +171,6 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         ended = sessions.end(request.user, form.cleaned_data["sessions"], keep_id=this)
         messages.success(request, f"Signed out of {ended} other session{pluralize(ended)}.")
         return redirect("session_list")
-    for row in rows:
-        row.browser = sessions.browser_name(row.user_agent)  # type: ignore[attr-defined]
     context = {
         "rows": rows,
         "this": this,

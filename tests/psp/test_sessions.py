@@ -111,7 +111,7 @@ def test_signing_in_records_the_session_with_its_browser_and_address(db):
     row = UserSession.objects.get(user=user)
     assert client.session[sessions.SESSION_ID_KEY] == row.public_id
     assert (row.ip, row.user_agent, row.ended_at) == ("127.0.0.1", FIREFOX, None)
-    assert sessions.browser_name(row.user_agent) == "Firefox on Windows"
+    assert row.browser == "Firefox on Windows"
 
 
 def test_the_list_shows_every_session_and_marks_this_one(db):
