@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -217,18 +218,12 @@ def _by_signature(stream: IO[bytes], head: bytes, tail: bytes, size: int) -> Fil
         return WEBM
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        file_type = (
-            M4A
-            if brand in _M4A_BRANDS
-            else MOV
-            if brand in _MOV_BRANDS
-            else MP4
-            if brand in _MP4_BRANDS
-            else None
-        )
-        if file_type is not None:
-            _check_media(_walk_boxes, stream, size, file_type)
-            return file_type
+        by_brand = {**dict.fromkeys(_M4A_BRANDS, M4A), **dict.fromkeys(_MOV_BRANDS, MOV)}
+        by_brand.update(dict.fromkeys(_MP4_BRANDS, MP4))
+        branded = by_brand.get(brand)
+        if branded is not None:
+            _check_media(_walk_boxes, stream, size, branded)
+            return branded
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         _check_media(_walk_mp3, stream, size, MP3)
         return MP3
@@ -299,7 +294,9 @@ class _NotMedia(ValueError):
     """The container's structure is broken; the message says where."""
 
 
-def _check_media(walk, stream: IO[bytes], size: int, file_type: FileType) -> None:  # type: ignore[no-untyped-def]
+def _check_media(
+    walk: Callable[[IO[bytes], int], None], stream: IO[bytes], size: int, file_type: FileType
+) -> None:
     stream.seek(0)
     try:
         walk(stream, size)

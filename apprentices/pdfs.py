@@ -159,7 +159,7 @@ def _object_refs(reader: PdfReader) -> list[IndirectObject]:
 
 
 def _walk(reader: PdfReader) -> None:
-    pending: list[PdfObject] = [reader.trailer]
+    pending: list[PdfObject | None] = [reader.trailer]
     pending += [ref.get_object() for ref in _object_refs(reader)]
     while pending:
         item = pending.pop()
