@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 # Reading a file's text stops here; the README says so.
 MAX_PDF_PAGES = 300
+MAX_PDF_SECONDS = 15
 MAX_TEXT_CHARS = 2_000_000
 
 
@@ -204,51 +206,73 @@ def describe(findings: list[Finding]) -> str:
     return "; ".join(str(f) for f in findings)
 
 
-def file_passages(stream: IO[bytes], file_type: filetypes.FileType) -> list[Passage]:
-    """The text of an uploaded file, piece by piece with where each piece is; empty for
+@dataclass(frozen=True)
+class FileText:
+    """What was read of a file's text, and what was not ("pages 120 to 300"), if anything."""
+
+    passages: tuple[Passage, ...] = ()
+    unread: str = ""
+
+
+def file_text(stream: IO[bytes], file_type: filetypes.FileType) -> FileText:
+    """The text of an uploaded file, piece by piece with where each piece is; nothing for
     types whose text is not read (images, audio, video, spreadsheets, slides)."""
-    readers: dict[filetypes.FileType, Callable[[IO[bytes]], list[Passage]]] = {
-        filetypes.PDF: _pdf_passages,
-        filetypes.DOCX: _docx_passages,
-        filetypes.ODT: _odf_passages,
-        filetypes.ODS: _odf_passages,
-        filetypes.ODP: _odf_passages,
-        filetypes.TEXT: _text_passages,
+    readers: dict[filetypes.FileType, Callable[[IO[bytes]], FileText]] = {
+        filetypes.PDF: _pdf_text,
+        filetypes.DOCX: _docx_text,
+        filetypes.ODT: _odf_text,
+        filetypes.ODS: _odf_text,
+        filetypes.ODP: _odf_text,
+        filetypes.TEXT: _plain_text,
     }
     reader = readers.get(file_type)
     if reader is None:
-        return []
+        return FileText()
     stream.seek(0)
     try:
         return _capped(reader(stream))
     except (PyPdfError, zipfile.BadZipFile, DefusedXmlException, ParseError, KeyError,
             ValueError, TypeError, OSError, RecursionError) as error:  # fmt: skip
         # The file passed the type checks, so this is text pypdf or the XML parser could not
-        # get out; the apprentice's own confirmation still stands.
+        # get out: the apprentice is told it was not checked.
         logger.warning("Identifier check: could not read the text of a %s: %r", file_type, error)
-        return []
+        return FileText(unread="its text (it could not be read)")
     finally:
         stream.seek(0)
 
 
-def _capped(passages: list[Passage]) -> list[Passage]:
-    kept, total = [], 0
-    for passage in passages:
+def file_passages(stream: IO[bytes], file_type: filetypes.FileType) -> list[Passage]:
+    return list(file_text(stream, file_type).passages)
+
+
+def _capped(text: FileText) -> FileText:
+    kept: list[Passage] = []
+    total = 0
+    for passage in text.passages:
         total += len(passage.text)
         if total > MAX_TEXT_CHARS:
-            break
+            return FileText(tuple(kept), f"the text from {passage.where} on")
         kept.append(passage)
-    return kept
+    return text
 
 
-def _pdf_passages(stream: IO[bytes]) -> list[Passage]:
+def _pdf_text(stream: IO[bytes]) -> FileText:
     reader = PdfReader(stream, strict=False)
     if reader.is_encrypted:
         reader.decrypt("")
-    passages = []
+    count = len(reader.pages)
+    deadline = time.monotonic() + MAX_PDF_SECONDS
+    passages: list[Passage] = []
     for number, page in enumerate(reader.pages[:MAX_PDF_PAGES], start=1):
+        if time.monotonic() > deadline:
+            return FileText(tuple(passages), _pages(number, count))
         passages.append(Passage(f"page {number}", page.extract_text() or ""))
-    return passages
+    unread = _pages(MAX_PDF_PAGES + 1, count) if count > MAX_PDF_PAGES else ""
+    return FileText(tuple(passages), unread)
+
+
+def _pages(first: int, last: int) -> str:
+    return f"page {first}" if first == last else f"pages {first} to {last}"
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -260,8 +284,8 @@ _DOCX_PARTS = (
 )
 
 
-def _docx_passages(stream: IO[bytes]) -> list[Passage]:
-    passages = []
+def _docx_text(stream: IO[bytes]) -> FileText:
+    passages: list[Passage] = []
     with zipfile.ZipFile(stream) as archive:
         names = {name.lower(): name for name in archive.namelist()}
         parts = list(_DOCX_PARTS) + [
@@ -277,16 +301,16 @@ def _docx_passages(stream: IO[bytes]) -> list[Passage]:
                 text = "".join(node.text or "" for node in paragraph.iter(f"{_W}t"))
                 if text.strip():
                     passages.append(Passage(f"{label} {number}", text))
-    return passages
+    return FileText(tuple(passages))
 
 
 _ODF_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _odf_passages(stream: IO[bytes]) -> list[Passage]:
+def _odf_text(stream: IO[bytes]) -> FileText:
     with zipfile.ZipFile(stream) as archive:
         root = fromstring(archive.read("content.xml"))
-    passages = []
+    passages: list[Passage] = []
     number = 0
     for element in root.iter():
         if element.tag in (f"{_ODF_TEXT}p", f"{_ODF_TEXT}h"):
@@ -294,13 +318,15 @@ def _odf_passages(stream: IO[bytes]) -> list[Passage]:
             text = "".join(element.itertext())
             if text.strip():
                 passages.append(Passage(f"paragraph {number}", text))
-    return passages
+    return FileText(tuple(passages))
 
 
-def _text_passages(stream: IO[bytes]) -> list[Passage]:
+def _plain_text(stream: IO[bytes]) -> FileText:
     text = stream.read(MAX_TEXT_CHARS * 4).decode("utf-8", "replace")
-    return [
-        Passage(f"line {number}", line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip()
-    ]
+    return FileText(
+        tuple(
+            Passage(f"line {number}", line)
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()
+        )
+    )

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 
 from apprentices import filetypes
 from apprentices.filetypes import FileType, FileTypeError, detect
-from apprentices.identifiers import Passage, file_passages
+from apprentices.identifiers import Passage, file_text
 from apprentices.scanning import scan
 
 # Names a file of each type may end in; any other name gets the type's extension added.
@@ -104,6 +104,8 @@ class CheckedUpload:
     size: int
     passages: tuple[Passage, ...] = ()
     metadata_removed: bool = False
+    # What of its text the identifier check could not read ("pages 301 to 420"), if anything.
+    text_unread: str = ""
 
 
 def check_upload(upload: UploadedFile) -> CheckedUpload:
@@ -123,9 +125,16 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
     for chunk in stored.chunks():
         digest.update(chunk)
     stored.seek(0)
-    passages = tuple(file_passages(cast(IO[bytes], stored.file), file_type))
+    text = file_text(cast(IO[bytes], stored.file), file_type)
     return CheckedUpload(
-        stored, name, file_type, digest.hexdigest(), size, passages, cleaned is not None
+        stored,
+        name,
+        file_type,
+        digest.hexdigest(),
+        size,
+        passages=text.passages,
+        metadata_removed=cleaned is not None,
+        text_unread=text.unread,
     )
 
 

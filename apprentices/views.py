@@ -152,6 +152,7 @@ def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) -> None:
+    """Tell the apprentice what was done to their files and what was not checked."""
     names = [upload.name for upload in checked if upload.metadata_removed]
     if names:
         messages.info(
@@ -159,6 +160,13 @@ def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) ->
             f"Hidden details (camera, date taken, location) were removed from {', '.join(names)}"
             " before it was kept.",
         )
+    for upload in checked:
+        if upload.text_unread:
+            messages.info(
+                request,
+                f"{upload.name}: {upload.text_unread} could not be checked for details that "
+                "identify people. Check them yourself before you submit the evidence.",
+            )
 
 
 @require_http_methods(["GET", "POST"])

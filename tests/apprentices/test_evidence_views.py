@@ -435,3 +435,19 @@ def test_a_docx_with_a_renamed_vba_project_is_refused_and_nothing_kept(
     assert "What I learned about assessing risk." in page  # what was typed is kept
     assert Evidence.objects.count() == 0
     assert stored_files(settings) == []
+
+
+def test_the_apprentice_is_told_which_pages_were_not_checked(
+    apprentice_client, apprentice, monkeypatch
+):
+    monkeypatch.setattr("apprentices.identifiers.MAX_PDF_PAGES", 1)
+    report = samples.pdf("A fictional account.", "More of it.")
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(uploads=[SimpleUploadedFile("report.pdf", report)]),
+        follow=True,
+    )
+    assert (
+        "report.pdf: page 2 could not be checked for details that identify people"
+        in response.content.decode()
+    )

@@ -7,6 +7,7 @@ from apprentices.identifiers import (
     Finding,
     describe,
     file_passages,
+    file_text,
     find_identifiers,
     find_in_passages,
 )
@@ -119,3 +120,16 @@ def test_lines_of_a_text_file_are_read():
 def test_files_without_readable_text_give_no_passages():
     assert passages(samples.PNG, filetypes.PNG) == []
     assert passages(b"%PDF-1.7 not really", filetypes.PDF) == []
+
+
+def test_pages_past_the_limit_are_named_as_not_read(monkeypatch):
+    monkeypatch.setattr("apprentices.identifiers.MAX_PDF_PAGES", 2)
+    text = file_text(io.BytesIO(samples.pdf("One", "Two", "Mr Smith", "Four")), filetypes.PDF)
+    assert [p.where for p in text.passages] == ["page 1", "page 2"]
+    assert text.unread == "pages 3 to 4"
+
+
+def test_a_file_whose_text_cannot_be_read_says_so():
+    text = file_text(io.BytesIO(b"%PDF-1.7 not really"), filetypes.PDF)
+    assert text.passages == ()
+    assert text.unread == "its text (it could not be read)"
