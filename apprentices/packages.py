@@ -118,13 +118,13 @@ def _check_archive(archive: zipfile.ZipFile, *, depth: int, budget: _Budget) -> 
         ooxml="[content_types].xml" in names,
         folders={name.split("/", 1)[0] for name in names if "/" in name},
     )
-    if depth == 0:
-        if "mimetype" in names:
-            package.odf_mimetype = _read(archive, names["mimetype"], 256).decode("ascii", "replace")
-            package.odf_mimetype = package.odf_mimetype.strip()
-        _check_ooxml(archive, names)
-        if package.odf_mimetype or "meta-inf/manifest.xml" in names:
-            _check_odf(archive, names)
+    # Packages inside the package (a spreadsheet in a Word document) are checked alike.
+    if "mimetype" in names:
+        package.odf_mimetype = _read(archive, names["mimetype"], 256).decode("ascii", "replace")
+        package.odf_mimetype = package.odf_mimetype.strip()
+    _check_ooxml(archive, names)
+    if package.odf_mimetype or "meta-inf/manifest.xml" in names:
+        _check_odf(archive, names)
     return package
 
 

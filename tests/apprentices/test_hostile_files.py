@@ -218,6 +218,14 @@ HOSTILE = {
         samples.docx("x", extra={"word/embeddings/oleObject1.bin": ZIP_WITH_EXE}),
         "program or script",
     ),
+    "docx-embedded-macro-workbook": (
+        samples.docx("x", extra={"word/embeddings/Sheet1.xlsx": samples.office(macro=True)}),
+        "macro-enabled",
+    ),
+    "docx-embedded-odt-with-basic": (
+        samples.docx("x", extra={"word/embeddings/doc.odt": samples.odt("x", extra=ODF_BASIC)}),
+        "macros or scripts",
+    ),
     "docx-stored-zip-bomb": (stored_bomb_docx(), "zip bomb"),
     "docx-archives-nested-too-deeply": (
         samples.docx("x", extra={"word/embeddings/a.zip": nested(3)}),
