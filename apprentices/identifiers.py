@@ -235,7 +235,9 @@ def file_text(stream: IO[bytes], file_type: filetypes.FileType) -> FileText:
             ValueError, TypeError, OSError, RecursionError) as error:  # fmt: skip
         # The file passed the type checks, so this is text pypdf or the XML parser could not
         # get out: the apprentice is told it was not checked.
-        logger.warning("Identifier check: could not read the text of a %s: %r", file_type, error)
+        logger.warning(
+            "Identifier check: could not read the text of a %s: %r", file_type.label, error
+        )
         return FileText(unread="its text (it could not be read)")
     finally:
         stream.seek(0)
