@@ -55,7 +55,9 @@ _ACTIVE_NAMES = {
     "/ImportData": "an action that imports data from another file",
     "/GoToE": "an action that opens an attached file",
 }
-_RAW_NAMES = ("JavaScript", "JS", "AA", "Launch", "EmbeddedFile", "RichMedia", "XFA")
+# The raw layer looks for the long names only: a short one such as /AA or /JS could be text
+# in a bookmark's title, and every action it could hold is named by one of these.
+_RAW_NAMES = ("JavaScript", "Launch", "EmbeddedFile", "RichMedia", "XFA")
 _DELIMITERS = rb"\s/<>\[\]()%{}"
 
 

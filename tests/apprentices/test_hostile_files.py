@@ -381,3 +381,10 @@ def test_js_in_object_stream_is_not_visible_in_the_bytes():
 def test_mp3_frame_lengths_are_read_from_the_header():
     # 128 kbit/s at 44.1 kHz, MPEG-1 layer III: 417 bytes a frame.
     assert filetypes._mp3_frame_length(samples.MP3_FRAME[:4]) == 417
+
+
+def test_a_bookmark_title_that_mentions_short_names_is_not_refused():
+    data = samples.pdf(
+        "x", catalog=b"/Outlines 20 0 R", objects={20: b"<</Title(Pack of /AA /JS)>>"}
+    )
+    assert kind_of(data) is filetypes.PDF

@@ -133,3 +133,10 @@ def test_a_file_whose_text_cannot_be_read_says_so():
     text = file_text(io.BytesIO(b"%PDF-1.7 not really"), filetypes.PDF)
     assert text.passages == ()
     assert text.unread == "its text (it could not be read)"
+
+
+def test_reading_a_pdf_stops_at_its_time_limit_and_says_what_was_not_read(monkeypatch):
+    monkeypatch.setattr("apprentices.identifiers.MAX_PDF_SECONDS", -1)
+    text = file_text(io.BytesIO(samples.pdf("Mr Smith", "Two")), filetypes.PDF)
+    assert text.passages == ()
+    assert text.unread == "pages 1 to 2"
