@@ -4,9 +4,10 @@ Probation evidence must not identify people on probation or victims. This finds 
 that often do (names after a title or a word like "victim", street addresses, postcodes,
 dates of birth, case, PNC, prison (NOMIS) and National Insurance numbers, phone numbers,
 email addresses) so the apprentice can remove them or confirm they are not personal data.
-It reads the reflection, and the text of uploaded PDFs (pypdf), Word documents, OpenDocument
-files and plain text, saying where in the file each finding is (page, paragraph, line).
-It is a prompt for a human, not a guarantee: see the README for what it cannot find.
+It reads the reflection, and the text of uploaded PDFs (pypdf), Word, Excel and PowerPoint
+files, OpenDocument files and plain text, saying where in the file each finding is (page,
+paragraph, cell, slide, line). It is a prompt for a human, not a guarantee: see the README
+for what it cannot find.
 """
 
 from __future__ import annotations
@@ -216,10 +217,12 @@ class FileText:
 
 def file_text(stream: IO[bytes], file_type: filetypes.FileType) -> FileText:
     """The text of an uploaded file, piece by piece with where each piece is; nothing for
-    types whose text is not read (images, audio, video, spreadsheets, slides)."""
+    types whose text is not read (images, audio, video)."""
     readers: dict[filetypes.FileType, Callable[[IO[bytes]], FileText]] = {
         filetypes.PDF: _pdf_text,
         filetypes.DOCX: _docx_text,
+        filetypes.XLSX: _xlsx_text,
+        filetypes.PPTX: _pptx_text,
         filetypes.ODT: _odf_text,
         filetypes.ODS: _odf_text,
         filetypes.ODP: _odf_text,
@@ -303,6 +306,65 @@ def _docx_text(stream: IO[bytes]) -> FileText:
                 text = "".join(node.text or "" for node in paragraph.iter(f"{_W}t"))
                 if text.strip():
                     passages.append(Passage(f"{label} {number}", text))
+    return FileText(tuple(passages))
+
+
+_SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _numbered(names: dict[str, str], pattern: str) -> list[tuple[int, str]]:
+    """Members like ppt/slides/slide12.xml, in the order of their numbers."""
+    found = [
+        (int(m.group(1)), real) for low, real in names.items() if (m := re.fullmatch(pattern, low))
+    ]
+    return sorted(found)
+
+
+def _xlsx_text(stream: IO[bytes]) -> FileText:
+    passages: list[Passage] = []
+    with zipfile.ZipFile(stream) as archive:
+        names = {name.lower(): name for name in archive.namelist()}
+        shared: list[str] = []
+        if "xl/sharedstrings.xml" in names:
+            root = fromstring(archive.read(names["xl/sharedstrings.xml"]))
+            shared = [
+                "".join(node.text or "" for node in item.iter(f"{_SHEET}t"))
+                for item in root.iter(f"{_SHEET}si")
+            ]
+        for number, name in _numbered(names, r"xl/worksheets/sheet(\d+)\.xml"):
+            for cell in fromstring(archive.read(name)).iter(f"{_SHEET}c"):
+                kind, value = cell.get("t"), cell.find(f"{_SHEET}v")
+                if kind == "s" and value is not None and (value.text or "").isdigit():
+                    index = int(value.text or 0)
+                    text = shared[index] if index < len(shared) else ""
+                elif kind == "inlineStr":
+                    text = "".join(node.text or "" for node in cell.iter(f"{_SHEET}t"))
+                elif kind == "str" and value is not None:
+                    text = value.text or ""
+                else:
+                    continue
+                if text.strip():
+                    passages.append(Passage(f"sheet {number}, cell {cell.get('r', '?')}", text))
+    return FileText(tuple(passages))
+
+
+def _pptx_text(stream: IO[bytes]) -> FileText:
+    passages: list[Passage] = []
+    with zipfile.ZipFile(stream) as archive:
+        names = {name.lower(): name for name in archive.namelist()}
+        parts = [
+            (f"slide {n}", name) for n, name in _numbered(names, r"ppt/slides/slide(\d+)\.xml")
+        ] + [
+            (f"speaker notes {n}", name)
+            for n, name in _numbered(names, r"ppt/notesslides/notesslide(\d+)\.xml")
+        ]
+        for where, name in parts:
+            root = fromstring(archive.read(name))
+            for paragraph in root.iter(f"{_DRAWING}p"):
+                text = "".join(node.text or "" for node in paragraph.iter(f"{_DRAWING}t"))
+                if text.strip():
+                    passages.append(Passage(where, text))
     return FileText(tuple(passages))
 
 

@@ -209,6 +209,41 @@ def docx(
     )
 
 
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+
+def xlsx(*cells: str) -> bytes:
+    """A workbook whose first column holds the texts, shared strings as Excel writes them."""
+    strings = "".join(f"<si><t>{text}</t></si>" for text in cells)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="s"><v>{n - 1}</v></c></row>' for n in range(1, len(cells) + 1)
+    )
+    return zipped(
+        {
+            "[Content_Types].xml": "<Types/>",
+            "xl/workbook.xml": f'<workbook xmlns="{SHEET_NS}"/>',
+            "xl/sharedStrings.xml": f'<sst xmlns="{SHEET_NS}">{strings}</sst>',
+            "xl/worksheets/sheet1.xml": (
+                f'<worksheet xmlns="{SHEET_NS}"><sheetData>{rows}</sheetData></worksheet>'
+            ),
+        }
+    )
+
+
+def pptx(*slides: str) -> bytes:
+    """A presentation with one paragraph of text on each slide."""
+    members: dict[str, bytes | str] = {
+        "[Content_Types].xml": "<Types/>",
+        "ppt/presentation.xml": "<presentation/>",
+    }
+    for n, text in enumerate(slides, start=1):
+        members[f"ppt/slides/slide{n}.xml"] = (
+            f'<sld xmlns:a="{DRAWING_NS}"><a:p><a:r><a:t>{text}</a:t></a:r></a:p></sld>'
+        )
+    return zipped(members)
+
+
 ODF_TEXT = "application/vnd.oasis.opendocument.text"
 ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 ODF_TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"

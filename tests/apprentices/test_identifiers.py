@@ -14,6 +14,10 @@ from apprentices.identifiers import (
 from tests.apprentices import samples
 
 
+def kind_of(data: bytes):
+    return filetypes.detect(io.BytesIO(data), len(data))
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
@@ -140,3 +144,20 @@ def test_reading_a_pdf_stops_at_its_time_limit_and_says_what_was_not_read(monkey
     text = file_text(io.BytesIO(samples.pdf("Mr Smith", "Two")), filetypes.PDF)
     assert text.passages == ()
     assert text.unread == "pages 1 to 2"
+
+
+def test_cells_of_a_spreadsheet_are_read():
+    data = samples.xlsx("Session notes", "Offender: Mark Bloggs")
+    assert kind_of(data) is filetypes.XLSX
+    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.XLSX))
+    assert found == [Finding("a person's name", "Mark Bloggs", "sheet 1, cell A2")]
+
+
+def test_slides_of_a_presentation_are_read():
+    data = samples.pptx("Case study", "Met Ms Okafor at 3 Mill Lane")
+    assert kind_of(data) is filetypes.PPTX
+    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.PPTX))
+    assert found == [
+        Finding("a person's name", "Ms Okafor", "slide 2"),
+        Finding("a street address", "3 Mill Lane", "slide 2"),
+    ]
