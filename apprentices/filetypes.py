@@ -22,7 +22,7 @@ from typing import IO
 from PIL import Image, UnidentifiedImageError
 
 from apprentices.packages import PackageError, check_package
-from apprentices.pdfs import ActiveContent, Unreadable, check_pdf
+from apprentices.pdfs import ActiveContent, Unreadable, check_pdf, contents
 
 HEAD_SIZE = 64 * 1024
 TAIL_SIZE = 64 * 1024
@@ -127,7 +127,12 @@ def detect(stream: IO[bytes], size: int) -> FileType:
     file_type = _by_signature(stream, head, tail, size)
     # Zip-based Office files are checked member by member in apprentices.packages instead.
     zipped = file_type in _OOXML_MAIN.values() or file_type in _ODF_TYPES.values()
-    if not zipped and (_ACTIVE_CONTENT.search(head) or _ACTIVE_CONTENT.search(tail)):
+    marked_up = _ACTIVE_CONTENT.search(head) or _ACTIVE_CONTENT.search(tail)
+    if file_type is TEXT and not marked_up and size > HEAD_SIZE + TAIL_SIZE:
+        # A text file is read whole: a browser would find markup anywhere in it.
+        with contents(stream) as data:
+            marked_up = _ACTIVE_CONTENT.search(data)
+    if not zipped and marked_up:
         if file_type is TEXT:
             raise FileTypeError(
                 "The file contains web page markup or script (HTML, SVG or JavaScript). "

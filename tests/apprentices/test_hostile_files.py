@@ -284,6 +284,11 @@ HOSTILE = {
     "png-magic-then-elf": (b"\x89PNG\r\n\x1a\n" + ELF + b"IEND\xaeB`\x82", "damaged"),
     "real-mp4-with-zip-appended": (samples.mp4() + ZIP_WITH_EXE, "disguised|damaged"),
     "real-wav-with-pe-appended": (samples.wav() + PE, "not one"),
+    # Text: markup anywhere in the file, not only in its first and last 64 KB.
+    "text-with-script-in-the-middle": (
+        samples.TEXT * 4000 + b"<script>alert(1)</script>\n" + samples.TEXT * 4000,
+        "web page markup or script",
+    ),
 }
 
 BENIGN = {
@@ -343,6 +348,7 @@ BENIGN = {
     "mp3": (samples.mp3(), filetypes.MP3),
     "mp3-without-tag": (samples.mp3(id3=False), filetypes.MP3),
     "text": (samples.TEXT, filetypes.TEXT),
+    "text-large": (samples.TEXT * 8000, filetypes.TEXT),
 }
 
 
