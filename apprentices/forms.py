@@ -732,7 +732,9 @@ class ReviewRecordForm(forms.Form):
             if name.startswith(("target_", "ksb_comment_", "progress_note_"))
             and isinstance(cleaned.get(name), str)
         ]
-        findings = find_identifiers(*texts)
+        # A review names the apprentice's colleagues (Mr Patel, their manager) as a matter of
+        # course, and has no box to confirm a finding, so names are not looked for here.
+        findings = find_identifiers(*texts, names=False)
         if findings:
             self.add_error("summary", f"This may identify someone: {describe(findings)}. Remove it")
         return cleaned

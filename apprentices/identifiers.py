@@ -59,6 +59,7 @@ class Passage:
     text: str
 
 
+NAME = "a person's name"
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -163,14 +164,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]] 
     ("a street address", re.compile(r"\b(?:Flat|Apartment)\s+\d+[A-Za-z]?\b"), 0, None),
     # A titled name, e.g. "Mr Smith", "Mrs J. Patel", "Dr Amara Okafor".
     (
-        "a person's name",
+        NAME,
         re.compile(rf"\b({_TITLES}\.?[ \t]+{_NAME})"),
         1,
         None,
     ),
     # A name after a word like "victim" or "offender", e.g. "the victim, Jane Doe".
     (
-        "a person's name",
+        NAME,
         re.compile(rf"\b{_ROLES}(?:[ \t]*[,:-]|[ \t]+(?:is|was|called|named))?[ \t]+({_NAME})"),
         1,
         _is_name,
@@ -189,9 +190,11 @@ def _findings_in(text: str, where: str = "") -> list[Finding]:
     return [finding for _, finding in sorted(found, key=lambda item: item[0])]
 
 
-def find_identifiers(*texts: str) -> list[Finding]:
-    """Every likely identifier in the texts, in order, each reported once."""
-    return find_in_passages(Passage("", text) for text in texts)
+def find_identifiers(*texts: str, names: bool = True) -> list[Finding]:
+    """Every likely identifier in the texts, in order, each reported once; without names
+    where naming colleagues is expected and there is no box to confirm (review records)."""
+    found = find_in_passages(Passage("", text) for text in texts)
+    return found if names else [finding for finding in found if finding.kind != NAME]
 
 
 def find_in_passages(passages: Iterable[Passage]) -> list[Finding]:

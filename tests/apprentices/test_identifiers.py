@@ -161,3 +161,9 @@ def test_slides_of_a_presentation_are_read():
         Finding("a person's name", "Ms Okafor", "slide 2"),
         Finding("a street address", "3 Mill Lane", "slide 2"),
     ]
+
+
+def test_names_can_be_left_out_where_colleagues_are_named_as_a_matter_of_course():
+    text = "Discussed targets with Mr Patel, her manager, at LS6 2QA."
+    assert [f.kind for f in find_identifiers(text)] == ["a person's name", "a postcode"]
+    assert [f.kind for f in find_identifiers(text, names=False)] == ["a postcode"]
