@@ -17,7 +17,7 @@ from django.forms.models import construct_instance
 from django.utils import timezone
 
 from apprentices.filetypes import ALLOWED_DESCRIPTION, FileTypeError
-from apprentices.identifiers import describe, find_identifiers
+from apprentices.identifiers import describe, find_identifiers, find_in_passages
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
@@ -288,6 +288,8 @@ class EvidenceForm(forms.ModelForm):
         return checked
 
     def clean(self) -> dict[str, Any]:
+        """Likely identifiers in the text and in the text of each new file, with where each
+        one is; the apprentice removes them or ticks the box to confirm they are not."""
         cleaned = super().clean() or {}
         confirmed = set(self.instance.identifiers_confirmed or [])
         findings = [
@@ -295,15 +297,35 @@ class EvidenceForm(forms.ModelForm):
             for finding in find_identifiers(cleaned.get("title", ""), cleaned.get("reflection", ""))
             if finding.key not in confirmed
         ]
-        if findings:
-            self.offer_confirmation()
-        if findings and not cleaned.get("confirm_identifiers"):
-            self.add_error(
-                "reflection",
-                f"This may identify someone: {describe(findings)}. Remove it, or if it does not "
-                "identify anyone, tick the box to confirm",
+        in_files = [
+            (checked.name, found)
+            for checked in cleaned.get("uploads") or []
+            if (
+                found := [
+                    finding
+                    for finding in find_in_passages(checked.passages)
+                    if finding.key not in confirmed
+                ]
             )
-        cleaned["identifiers_confirmed"] = sorted(confirmed | {f.key for f in findings})
+        ]
+        every = findings + [finding for _, found in in_files for finding in found]
+        if every:
+            self.offer_confirmation()
+        if every and not cleaned.get("confirm_identifiers"):
+            if findings:
+                self.add_error(
+                    "reflection",
+                    f"This may identify someone: {describe(findings)}. Remove it, or if it does "
+                    "not identify anyone, tick the box to confirm",
+                )
+            for name, found in in_files:
+                self.add_error(
+                    "uploads",
+                    f"{name} may identify someone: {describe(found)}. Remove them from the file "
+                    "and choose it again, or if they do not identify anyone, choose the file "
+                    "again and tick the box to confirm",
+                )
+        cleaned["identifiers_confirmed"] = sorted(confirmed | {f.key for f in every})
         return cleaned
 
 
@@ -710,7 +732,9 @@ class ReviewRecordForm(forms.Form):
             if name.startswith(("target_", "ksb_comment_", "progress_note_"))
             and isinstance(cleaned.get(name), str)
         ]
-        findings = find_identifiers(*texts)
+        # A review names the apprentice's colleagues (Mr Patel, their manager) as a matter of
+        # course, and has no box to confirm a finding, so names are not looked for here.
+        findings = find_identifiers(*texts, names=False)
         if findings:
             self.add_error("summary", f"This may identify someone: {describe(findings)}. Remove it")
         return cleaned

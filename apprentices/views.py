@@ -48,6 +48,7 @@ from apprentices.models import (
     ReviewSignature,
     ReviewStateError,
 )
+from apprentices.uploads import CheckedUpload
 from psp import audit
 from psp.accounts import send_set_password_email
 from psp.http import AuthenticatedHttpRequest
@@ -150,6 +151,24 @@ def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) -> None:
+    """Tell the apprentice what was done to their files and what was not checked."""
+    names = [upload.name for upload in checked if upload.metadata_removed]
+    if names:
+        messages.info(
+            request,
+            f"Hidden details (camera, date taken, location) were removed from {', '.join(names)}"
+            " before it was kept.",
+        )
+    for upload in checked:
+        if upload.text_unread:
+            messages.info(
+                request,
+                f"{upload.name}: {upload.text_unread} could not be checked for details that "
+                "identify people. Check them yourself before you submit the evidence.",
+            )
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -168,6 +187,7 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
             apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
         )
         messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
+        _say_metadata_removed(request, form.cleaned_data["uploads"])
         return redirect("apprentices:evidence_map", pk=evidence.pk)
     return render(
         request, "apprentices/evidence_form.html", {"form": form, "apprentice": apprentice}
@@ -194,6 +214,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
             evidence, by=request.user, files=form.cleaned_data["uploads"], **data
         )
         messages.success(request, "Evidence saved.")
+        _say_metadata_removed(request, form.cleaned_data["uploads"])
         return redirect(evidence)
     files = evidence.files.filter(removed_at__isnull=True)
     return render(

@@ -119,15 +119,30 @@ DEMO_EVIDENCE = [
     ("Notes from a safeguarding referral", "professional_discussion", 30, "draft", ["K5", "S10"]),
 ]
 
-DEMO_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
-    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-    b"4 0 obj<</Length 58>>stream\nBT /F1 18 Tf 72 770 Td (Demo evidence: fictional) Tj ET\n"
-    b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+_DEMO_PDF_OBJECTS = (
+    b"<</Type/Catalog/Pages 2 0 R>>",
+    b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+    b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+    b"/Resources<</Font<</F1 5 0 R>>>>>>",
+    b"<</Length 58>>stream\nBT /F1 18 Tf 72 770 Td (Demo evidence: fictional) Tj ET\nendstream",
+    b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
 )
+
+
+def _demo_pdf() -> bytes:
+    """A small real PDF, with the cross-reference table uploads are parsed with."""
+    body, offsets = b"%PDF-1.4\n", []
+    for number, value in enumerate(_DEMO_PDF_OBJECTS, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj" % number + value + b"endobj\n"
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n"
+    return body + trailer % (len(offsets) + 1, xref)
+
+
+DEMO_PDF = _demo_pdf()
 
 
 def uln_with_check_digit(base: str) -> str:

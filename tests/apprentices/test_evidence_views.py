@@ -1,10 +1,13 @@
 import datetime
+import hashlib
+import io
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from apprentices.models import Evidence, EvidenceFile
 from psp.models import Organisation
@@ -344,3 +347,107 @@ def test_mapping_with_nothing_ticked_is_a_clear_error(apprentice_client, apprent
     evidence = make_evidence(apprentice=apprentice)
     response = apprentice_client.post(reverse("apprentices:evidence_map", args=[evidence.pk]), {})
     assert "Select at least one KSB that the evidence shows" in response.content.decode()
+
+
+# Issue 15, finding 8: personal data in the files, not only in the form's text.
+def test_a_name_in_an_uploaded_pdf_is_shown_with_file_and_page_until_confirmed(
+    apprentice_client, apprentice, settings
+):
+    url = reverse("apprentices:evidence_create", args=[apprentice.pk])
+    report = samples.pdf("A fictional account.", "I met Mr Smith at 14 Acacia Avenue.")
+    response = apprentice_client.post(
+        url, upload_form(uploads=[SimpleUploadedFile("report.pdf", report)])
+    )
+    page = response.content.decode()
+    assert (
+        "report.pdf may identify someone: a person&#x27;s name (Mr Smith, page 2); "
+        "a street address (14 Acacia Avenue, page 2)"
+    ) in page
+    assert "I have checked: none of the things listed identify a person" in page
+    assert Evidence.objects.count() == 0
+    assert stored_files(settings) == []
+    apprentice_client.post(
+        url,
+        upload_form(confirm_identifiers="on", uploads=[SimpleUploadedFile("report.pdf", report)]),
+    )
+    assert Evidence.objects.get().identifiers_confirmed == [
+        "a person's name: Mr Smith",
+        "a street address: 14 Acacia Avenue",
+    ]
+
+
+def test_a_victims_name_in_a_word_document_is_shown_with_its_paragraph(
+    apprentice_client, apprentice
+):
+    document = samples.docx("Fictional reflection.", "The victim, Jane Doe, was not present.")
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(uploads=[SimpleUploadedFile("account.docx", document)]),
+    )
+    assert (
+        "account.docx may identify someone: a person&#x27;s name (Jane Doe, paragraph 2)"
+        in response.content.decode()
+    )
+    assert Evidence.objects.count() == 0
+
+
+def test_a_photo_is_stored_without_its_camera_details_and_gps_position(
+    apprentice_client, apprentice
+):
+    photo = samples.image("JPEG", exif=True)
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(0x8825)  # the GPS position
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(uploads=[SimpleUploadedFile("photo.jpg", photo)]),
+        follow=True,
+    )
+    assert "Hidden details (camera, date taken, location) were removed from photo.jpg" in (
+        response.content.decode()
+    )
+    stored = EvidenceFile.objects.get()
+    with stored.file.open("rb") as handle:
+        data = handle.read()
+    kept = Image.open(io.BytesIO(data))
+    assert dict(kept.getexif()) == {}
+    assert b"Fictional Camera Co" not in data
+    assert kept.size == (16, 12)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert stored.size == len(data)
+
+
+# Issue 15, finding 3: a hostile file through the form is refused and nothing is kept.
+def test_a_docx_with_a_renamed_vba_project_is_refused_and_nothing_kept(
+    apprentice_client, apprentice, settings
+):
+    vba = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    document = samples.docx("Fictional", extra={"word/media/image1.png": vba})
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(
+            uploads=[
+                SimpleUploadedFile("ok.pdf", samples.PDF),
+                SimpleUploadedFile("a.docx", document),
+            ]
+        ),
+    )
+    page = response.content.decode()
+    assert "a.docx: The document holds an older-format Office part (word/media/image1.png)" in page
+    assert "What I learned about assessing risk." in page  # what was typed is kept
+    assert Evidence.objects.count() == 0
+    assert stored_files(settings) == []
+
+
+def test_the_apprentice_is_told_which_pages_were_not_checked(
+    apprentice_client, apprentice, monkeypatch
+):
+    monkeypatch.setattr("apprentices.identifiers.MAX_PDF_PAGES", 1)
+    report = samples.pdf("A fictional account.", "More of it.")
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(uploads=[SimpleUploadedFile("report.pdf", report)]),
+        follow=True,
+    )
+    assert (
+        "report.pdf: page 2 could not be checked for details that identify people"
+        in response.content.decode()
+    )

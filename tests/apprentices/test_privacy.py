@@ -545,3 +545,23 @@ def test_erasure_keeps_anonymous_epa_statistics(db, settings, django_capture_on_
     assert (epa.period_start.day, epa.period_end.day) == (1, 1)
     assert epa.period_end > epa.period_start
     assert personal_data_left() == []
+
+
+def test_erasure_cuts_evidence_and_off_the_job_dates_to_the_first_of_their_month(
+    db, django_capture_on_commit_callbacks
+):
+    # Issue 15, finding 8: erasure promised "first of their month" and left these exact.
+    apprentice = finished_apprentice(result=False)
+    entry = OffTheJobEntry.objects.get()
+    OffTheJobEntry.objects.filter(pk=entry.pk).update(date=datetime.date(2030, 3, 17))
+    with django_capture_on_commit_callbacks(execute=True):
+        privacy.erase(apprentice, by=make_user(role=Role.ADMIN))
+    evidence = Evidence.objects.get()
+    assert evidence.activity_date == datetime.date(2030, 2, 1)
+    moments = [evidence.submitted_at, evidence.reviewed_at, evidence.created_at]
+    moments += list(EvidenceFile.objects.values_list("uploaded_at", flat=True))
+    moments += list(evidence.events.values_list("at", flat=True))
+    moments += [OffTheJobEntry.objects.get().created_at]
+    assert {(timezone.localtime(m).day, timezone.localtime(m).hour) for m in moments} == {(1, 0)}
+    assert OffTheJobEntry.objects.get().date == datetime.date(2030, 3, 1)
+    call_command("verify_audit", stdout=io.StringIO())
