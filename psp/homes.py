@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,11 +59,14 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
             Epa.objects.filter(assessor=user).exclude(status=Epa.Status.FINAL).count()
         )
     if role == Role.EPAO_ADMIN:
-        epas = Epa.objects.visible_to(user)
-        data["awaiting_moderation"] = epas.filter(status=Epa.Status.AWAITING_MODERATION).count()
-        data["unassigned"] = epas.filter(assessor__isnull=True).count()
-        data["gateways_to_decide"] = GatewayAttempt.objects.visible_to(user).filter(
-            status=GatewayAttempt.Status.SUBMITTED
+        data |= Epa.objects.visible_to(user).aggregate(
+            awaiting_moderation=Count("id", filter=Q(status=Epa.Status.AWAITING_MODERATION)),
+            unassigned=Count("id", filter=Q(assessor__isnull=True)),
+        )
+        data["gateways_to_decide"] = (
+            GatewayAttempt.objects.visible_to(user)
+            .filter(status=GatewayAttempt.Status.SUBMITTED)
+            .select_related("apprentice__user")  # each is named by its apprentice
         )
     if role == Role.ADMIN:
         data["versions"] = (
