@@ -132,6 +132,7 @@ def _wrk(
         f"-t{min(2, clients)}",
         f"-c{clients}",
         f"-d{max(1, round(seconds))}s",
+        "--timeout=30s",  # wrk's own 2 s counts slow pages on a busy machine as errors
         "-H",
         f"X-Bench: {name}",
     ]
