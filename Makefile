@@ -72,8 +72,12 @@ check-deploy: $(BIN)/.installed
 # Benchmark at 200 apprentices x 500 evidence items, in a database of its own (var/bench/,
 # or psp_bench on the PostgreSQL server in BENCH_DATABASE_URL): docs/performance.md.
 # BENCH_ARGS passes options, e.g. BENCH_ARGS="--reseed --strict". The timeout is a safety
-# net only: a run takes a few minutes (gunicorn is stopped however it ends).
+# net only: a run takes a few minutes (gunicorn is stopped however it ends). The load client
+# is wrk (Debian package, installed here when apt-get can), else a Python client.
 bench: $(BIN)/.installed static/build/.built
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y --no-install-recommends wrk >/dev/null; } \
+		|| echo "wrk is not installed: the bench measures load with its Python client"
 	timeout 1800 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

@@ -41,6 +41,7 @@ from apprentices.models import (
     BreakInLearning,
     Evidence,
     EvidenceFile,
+    EvidenceKSB,
     EvidenceStateError,
     OffTheJobEntry,
     OffTheJobStateError,
@@ -349,7 +350,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         Evidence.objects.visible_to(request.user)
         .awaiting_review()
         .select_related("apprentice__user")
-        .annotate(ksb_count=Count("mappings"))
+        # The mappings of the page's items only: a COUNT annotation would join and group
+        # the mappings of the whole queue, in the paginator's count too.
+        .prefetch_related(
+            Prefetch("mappings", queryset=EvidenceKSB.objects.only("id", "evidence_id"))
+        )
         .order_by("submitted_at", "id")
     )
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))

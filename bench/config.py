@@ -1,7 +1,9 @@
 """Where the benchmark keeps its database and files, and the environment its processes use.
 
 The benchmark never touches the development database: it has its own SQLite file under
-var/bench/, or a database named psp_bench on the PostgreSQL server in BENCH_DATABASE_URL.
+var/bench/, or a database on the PostgreSQL server in BENCH_DATABASE_URL named psp_bench, or
+the URL's own database name if that starts with psp_bench (psp_bench_mine: several people
+can bench on one server).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ BENCH_DIR = ROOT / "var" / "bench"
 MEDIA_DIR = BENCH_DIR / "media"
 STATIC_DIR = BENCH_DIR / "static"
 SQLITE_PATH = BENCH_DIR / "bench.sqlite3"
-PG_DATABASE = "psp_bench"
+PG_DATABASE_PREFIX = "psp_bench"
 RESULTS_PATH = ROOT / "bench" / "results.json"
 
 # One throwaway key per benchmark run, shared by every process of that run.
@@ -35,9 +37,16 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+def pg_database_name() -> str:
+    """psp_bench, or the URL's database name if it starts with that (nothing else is ever
+    created or dropped)."""
+    name = urlsplit(postgres_server_url()).path.lstrip("/")
+    return name if name.startswith(PG_DATABASE_PREFIX) else PG_DATABASE_PREFIX
+
+
 def database_url() -> str:
     server = postgres_server_url()
-    return _with_database(server, PG_DATABASE) if server else f"sqlite:///{SQLITE_PATH}"
+    return _with_database(server, pg_database_name()) if server else f"sqlite:///{SQLITE_PATH}"
 
 
 def bench_environment() -> dict[str, str]:
@@ -70,11 +79,13 @@ def setup_django() -> None:
 
     os.environ.update(bench_environment())
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    for folder in ("queue", "processed", "control"):  # the folder broker of queued tasks
+        (BENCH_DIR / "celery" / folder).mkdir(parents=True, exist_ok=True)
     django.setup()
 
 
 def create_database() -> None:
-    """Make sure the bench database exists (PostgreSQL: create psp_bench if missing)."""
+    """Make sure the bench database exists (PostgreSQL: create it if missing)."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     server = postgres_server_url()
     if not server:
@@ -83,10 +94,10 @@ def create_database() -> None:
 
     with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as connection:
         exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [pg_database_name()]
         ).fetchone()
         if not exists:
-            connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+            connection.execute(f'CREATE DATABASE "{pg_database_name()}"')
 
 
 def drop_database() -> None:
@@ -100,4 +111,4 @@ def drop_database() -> None:
     import psycopg
 
     with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        connection.execute(f'DROP DATABASE IF EXISTS "{pg_database_name()}" WITH (FORCE)')

@@ -39,6 +39,7 @@ class Throughput:
     requests: int
     errors: int
     p95_ms: float
+    seconds: float = 0.0
 
 
 def throughput(
@@ -50,8 +51,10 @@ def throughput(
     clients: int,
     seconds: float,
     expect: int,
+    name: str = "",
 ) -> Throughput:
-    """`clients` threads each GET the page back to back for `seconds`."""
+    """`clients` threads each GET the page back to back for `seconds` (X-Bench: `name`,
+    or `label`:load)."""
     deadline = time.perf_counter() + seconds
     samples: list[float] = []
     errors: list[int] = []
@@ -62,7 +65,12 @@ def throughput(
         while time.perf_counter() < deadline:
             try:
                 response = request(
-                    port, "GET", path, cookies=own_cookies, label=f"{label}:load", timeout=30
+                    port,
+                    "GET",
+                    path,
+                    cookies=own_cookies,
+                    label=name or f"{label}:load",
+                    timeout=30,
                 )
                 ok = response.status == expect
             except OSError:
@@ -85,4 +93,5 @@ def throughput(
         requests=len(samples),
         errors=len(errors),
         p95_ms=percentile(samples, 95) if samples else 0.0,
+        seconds=elapsed,
     )

@@ -46,22 +46,23 @@ def table(
 ) -> str:
     lines = [
         "| page | p50 ms | p95 ms | server p50 / p95 ms | worker CPU ms | queries "
-        "| req/s (8 clients) | target | ok? |",
-        "|---|--:|--:|--:|--:|--:|--:|---|---|",
+        "| req/s ratio | CPU ratio | target | ok? |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|---|",
     ]
     for page in pages:
         if page["error"]:
             lines.append(
-                f"| {page['name']} | – | – | – | – | – | – | {page['target']} "
+                f"| {page['name']} | – | – | – | – | – | – | – | {page['target']} "
                 f"| **failed**: {page['error'][:80]} |"
             )
             continue
-        rps = page["requests_per_second"]
+        compared = page["compared"] or {}
         lines.append(
             f"| {page['name']} | {_ms(page['p50_ms'])} | {_ms(page['p95_ms'])} "
             f"| {_ms(page['server_p50_ms'])} / {_ms(page['server_p95_ms'])} "
             f"| {_ms(page['worker_cpu_ms'])} | {page['queries']} "
-            f"| {'–' if rps is None else f'{rps:.0f}'} | {page['target']} | {_ok(page['ok'])} |"
+            f"| {_ratio(compared.get('rps_ratio'))} | {_ratio(compared.get('cpu_ratio'))} "
+            f"| {page['target']} | {_ok(page['ok'])} |"
         )
     if upload:
         lines.append(
@@ -72,6 +73,33 @@ def table(
             f"| growth ≤ {upload['limit_mb']:.0f} MB | {_ok(upload['ok'])} |"
         )
     lines += _pdf_rows(pdf) if pdf else []
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def ratio_table(pages: list[dict[str, Any]]) -> str:
+    """Each compared page beside its bare Django baseline, measured alternately (medians)."""
+    lines = [
+        "| page | baseline | req/s page / bare | ratio | CPU ms/request page / bare "
+        "| ratio | ok? |",
+        "|---|---|--:|--:|--:|--:|---|",
+    ]
+    for page in pages:
+        compared = page["compared"]
+        if not compared:
+            continue
+        rows = compared["baseline"].strip("/").split("/")[-1]
+        lines.append(
+            f"| {page['name']} | bare {rows} rows "
+            f"| {compared['requests_per_second']:.0f} / "
+            f"{compared['baseline_requests_per_second']:.0f} | {compared['rps_ratio']:.2f} "
+            f"| {compared['cpu_ms_per_request']:.1f} / "
+            f"{compared['baseline_cpu_ms_per_request']:.1f} | {compared['cpu_ratio']:.2f} "
+            f"| {_ok(page['ok'])} |"
+        )
     return "\n".join(lines)
 
 

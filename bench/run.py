@@ -1,9 +1,12 @@
 """`make bench`: seed the bench database, serve psp with gunicorn, measure the main pages.
 
     python -m bench.run [--reseed] [--requests 50] [--clients 8] [--load-seconds 5]
-                        [--workers 3] [--skip-upload] [--skip-report] [--strict]
+                        [--rounds 3] [--pages home-,standard] [--workers 3]
+                        [--skip-upload] [--skip-report] [--strict]
 
-Prints a markdown table and writes bench/results.json. See docs/performance.md.
+Every compared page is measured under load alternately with a bare Django page served the
+same way (bench/bare/, bench/baseline.py); the ratios are the figures to track. Prints a
+markdown table and writes bench/results.json. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ from typing import Any
 
 from django.db import connections
 
-from bench import config, pages, report, seed
+from bench import baseline, config, pages, report, seed
+from bench.baseline import Comparison
 from bench.client import sign_in
-from bench.measure import WARM_UP, Throughput, latencies, percentile, throughput
+from bench.measure import WARM_UP, latencies, percentile
 from bench.server import Server, gunicorn, server_times, workers_cpu_seconds
 from bench.upload import measure_upload
 
-SMALL_PAGE_REQUESTS_PER_SECOND = 150
 REPORT_BENCH = config.ROOT / "bench" / "report_render.py"
 
 
@@ -36,7 +39,15 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--reseed", action="store_true", help="drop the bench data, seed again")
     parser.add_argument("--requests", type=int, default=50, help="timed GETs per page (50)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
-    parser.add_argument("--load-seconds", type=float, default=5.0, help="per small page (5)")
+    parser.add_argument(
+        "--load-seconds", type=float, default=5.0, help="per page and round under load (5)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="baseline-then-page rounds per page (3)"
+    )
+    parser.add_argument(
+        "--pages", default="", help="only pages whose key starts with one of these (a,b,…)"
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (3)")
     parser.add_argument("--skip-upload", action="store_true", help="no 100 MB upload")
     parser.add_argument("--skip-report", action="store_true", help="no PDF report rendering")
@@ -54,21 +65,32 @@ def page_result(
     server_ms: list[float],
     cpu_ms: float | None,
     queries: int | str,
-    load: Throughput | None,
+    compared: Comparison | None,
     error: str | None,
 ) -> dict[str, Any]:
-    """One row of the results; a page that failed (error, or no query count) is not ok."""
+    """One row of the results; a page that failed (error, or no query count) is not ok.
+    Its targets: the ratios to the baseline where it has one (#17; p95 moves with the
+    machine's load, which the ratios cancel), else p95 where a page has one (#3, #8)."""
     failure = error or (queries if isinstance(queries, str) else None)
     p95 = percentile(samples, 95) if samples else None
     targets, checks = [], []
-    if page.target_p95_ms is not None:
+    if page.target_p95_ms is not None and page.baseline is None:
         targets.append(f"p95 < {page.target_p95_ms:.0f} ms")
         checks.append(p95 is not None and p95 < page.target_p95_ms)
-    if page.small:
-        targets.append(f"≥ {SMALL_PAGE_REQUESTS_PER_SECOND} req/s")
-        checks.append(
-            load is not None and load.requests_per_second >= SMALL_PAGE_REQUESTS_PER_SECOND
+    if page.baseline == baseline.SMALL_BASELINE:
+        targets.append(
+            f"req/s ≥ {baseline.SMALL_RPS_RATIO}×, CPU ≤ {baseline.SMALL_CPU_RATIO}× bare 25"
         )
+        checks.append(
+            compared is not None
+            and compared.rps_ratio >= baseline.SMALL_RPS_RATIO
+            and compared.cpu_ratio <= baseline.SMALL_CPU_RATIO
+        )
+    elif page.baseline == baseline.BIG_BASELINE:
+        targets.append(f"CPU ≤ {baseline.BIG_CPU_RATIO}× bare 500")
+        checks.append(compared is not None and compared.cpu_ratio <= baseline.BIG_CPU_RATIO)
+    if compared is not None and compared.as_dict()["errors"]:
+        failure = failure or f"{compared.as_dict()['errors']} failed requests under load"
     return {
         "key": page.key,
         "name": page.name,
@@ -84,10 +106,7 @@ def page_result(
         "server_p95_ms": round(percentile(server_ms, 95), 1) if server_ms else None,
         "worker_cpu_ms": round(cpu_ms, 1) if cpu_ms is not None else None,
         "queries": queries if isinstance(queries, int) else None,
-        "requests_per_second": round(load.requests_per_second, 1) if load else None,
-        "load_requests": load.requests if load else None,
-        "load_errors": load.errors if load else None,
-        "load_p95_ms": round(load.p95_ms, 1) if load else None,
+        "compared": compared.as_dict() if compared else None,
         "target": ", ".join(targets) or "–",
         "ok": False if failure else (all(checks) if checks else None),
     }
@@ -118,19 +137,22 @@ def report_render() -> dict[str, Any] | None:
 class Measured:
     samples: dict[str, list[float]] = field(default_factory=dict)  # ms, as the client saw
     cpu_ms: dict[str, float] = field(default_factory=dict)  # worker CPU per request
-    loads: dict[str, Throughput] = field(default_factory=dict)
+    compared: dict[str, Comparison] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def measure_pages(server: Server, site: list[pages.Page], args: argparse.Namespace) -> Measured:
-    """Latencies of every page one request at a time, then the small pages under load.
-    A page that gives the wrong status is reported, and the others still measured."""
+def measure_pages(
+    server: Server, site: list[pages.Page], args: argparse.Namespace, apprentice_id: int
+) -> Measured:
+    """Latencies of every page one request at a time, then each compared page under load,
+    alternately with its bare baseline. A page that gives the wrong status is reported, and
+    the others still measured."""
     sessions = {
         username: sign_in(server.port, username, pages.PASSWORDS[username])
         for username in sorted({page.username for page in site})
     }
     measured = Measured()
-    samples, loads, errors = measured.samples, measured.loads, measured.errors
+    samples, errors = measured.samples, measured.errors
     for page in site:
         cpu_before = workers_cpu_seconds(server)
         try:
@@ -154,22 +176,51 @@ def measure_pages(server: Server, site: list[pages.Page], args: argparse.Namespa
             f"  worker CPU {measured.cpu_ms[page.key]:6.1f} ms/request",
             flush=True,
         )
-    for page in site:
-        if page.small and page.key in samples:
-            loads[page.key] = throughput(
-                server.port,
-                page.path,
-                sessions[page.username],
-                label=page.key,
-                clients=args.clients,
-                seconds=args.load_seconds,
-                expect=page.expect,
-            )
-            print(
-                f"  {page.key:<22} {loads[page.key].requests_per_second:7.1f} req/s "
-                f"with {args.clients} clients",
-                flush=True,
-            )
+    compared = [page for page in site if page.baseline and page.key in samples]
+    if not compared:
+        return measured
+    print(
+        f"Under load ({baseline.load_client()}, {args.clients} clients, "
+        f"{args.load_seconds:g} s): the bare Django baseline, then the page, "
+        f"{args.rounds} rounds each…",
+        flush=True,
+    )
+    database = baseline.DatabaseProcesses()
+    try:
+        with gunicorn(
+            workers=args.workers,
+            name="bare",
+            application="bench.bare.wsgi:application",
+            environment={"BARE_APPRENTICE_ID": str(apprentice_id)},
+            ready_path=baseline.SMALL_BASELINE,
+        ) as bare:
+            for page in compared:
+                assert page.baseline is not None
+                result = baseline.compare(
+                    server,
+                    bare,
+                    database,
+                    path=page.path,
+                    cookies=sessions[page.username],
+                    label=page.key,
+                    expect=page.expect,
+                    baseline=page.baseline,
+                    rounds=args.rounds,
+                    clients=args.clients,
+                    seconds=args.load_seconds,
+                )
+                measured.compared[page.key] = result
+                print(
+                    f"  {page.key:<22} {result.median('requests_per_second'):7.1f} req/s"
+                    f" vs {result.median('requests_per_second', of_baseline=True):6.1f}"
+                    f" (ratio {result.rps_ratio:4.2f});"
+                    f" CPU {result.median('cpu_ms_per_request'):5.1f}"
+                    f" vs {result.median('cpu_ms_per_request', of_baseline=True):5.1f}"
+                    f" ms/request (ratio {result.cpu_ratio:4.2f})",
+                    flush=True,
+                )
+    finally:
+        database.close()
     return measured
 
 
@@ -183,6 +234,9 @@ def main() -> int:
         print(f"The machine is busy (load {busy} on {machine['cores']} cores): expect slower")
     seeded = seed.seed(reseed=args.reseed)
     site = pages.main_pages()
+    if args.pages:
+        chosen = tuple(args.pages.split(","))
+        site = [page for page in site if page.key.startswith(chosen)]
     print(f"Counting queries of {len(site)} pages in-process…", flush=True)
     queries = pages.count_queries(site)
     database = pages.database_info()
@@ -191,7 +245,7 @@ def main() -> int:
 
     print(f"Serving with gunicorn ({args.workers} sync workers)…", flush=True)
     with gunicorn(workers=args.workers, name="pages") as server:
-        measured = measure_pages(server, site, args)
+        measured = measure_pages(server, site, args, apprentice_id)
         server_ms = server_times(server)
 
     upload = None
@@ -211,13 +265,15 @@ def main() -> int:
             server_ms.get(page.key, []),
             measured.cpu_ms.get(page.key),
             queries[page.key],
-            measured.loads.get(page.key),
+            measured.compared.get(page.key),
             measured.errors.get(page.key),
         )
         for page in site
     ]
     print()
     print(report.table(results, upload, pdf))
+    print()
+    print(report.ratio_table(results))
     config.RESULTS_PATH.write_text(
         json.dumps(
             {
@@ -230,6 +286,8 @@ def main() -> int:
                     "requests_per_page": args.requests,
                     "clients": args.clients,
                     "load_seconds": args.load_seconds,
+                    "rounds": args.rounds,
+                    "load_client": baseline.load_client(),
                 },
                 "pages": results,
                 "upload": upload,

@@ -26,6 +26,7 @@ class Server:
     pid: int
     access_log: Path
     workers: int
+    name: str = "pages"
 
 
 def free_port() -> int:
@@ -35,8 +36,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int, name: str, timeout: int = 60) -> Iterator[Server]:
-    """Serve psp with `workers` sync workers until the block ends (or fails, or is interrupted)."""
+def gunicorn(
+    *,
+    workers: int,
+    name: str,
+    timeout: int = 60,
+    application: str = "psp.wsgi:application",
+    environment: dict[str, str] | None = None,
+    ready_path: str = "/accounts/login/",
+) -> Iterator[Server]:
+    """Serve psp (or another WSGI `application`: the bare baseline) with `workers` sync
+    workers until the block ends (or fails, or is interrupted)."""
     port = free_port()
     access_log = config.BENCH_DIR / f"{name}-access.log"
     error_log = config.BENCH_DIR / f"{name}-error.log"
@@ -44,7 +54,7 @@ def gunicorn(*, workers: int, name: str, timeout: int = 60) -> Iterator[Server]:
     error_log.unlink(missing_ok=True)
     command = [
         str(config.BIN / "gunicorn"),
-        "psp.wsgi:application",
+        application,
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         "--worker-class=sync",
@@ -56,23 +66,28 @@ def gunicorn(*, workers: int, name: str, timeout: int = 60) -> Iterator[Server]:
     ]
     # A session of its own: Ctrl+C reaches only the benchmark, which then stops gunicorn.
     process = subprocess.Popen(
-        command, cwd=config.ROOT, env=config.bench_environment(), start_new_session=True
+        command,
+        cwd=config.ROOT,
+        env={**config.bench_environment(), **(environment or {})},
+        start_new_session=True,
     )
     try:
-        _wait_until_serving(process, port, error_log)
-        yield Server(port=port, pid=process.pid, access_log=access_log, workers=workers)
+        _wait_until_serving(process, port, error_log, ready_path)
+        yield Server(port=port, pid=process.pid, access_log=access_log, workers=workers, name=name)
     finally:
         _stop(process)
 
 
-def _wait_until_serving(process: subprocess.Popen[bytes], port: int, error_log: Path) -> None:
+def _wait_until_serving(
+    process: subprocess.Popen[bytes], port: int, error_log: Path, ready_path: str
+) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited at start:\n{_tail(error_log)}")
         with contextlib.suppress(OSError):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/accounts/login/")
+            connection.request("GET", ready_path)
             if connection.getresponse().status == 200:
                 return
         time.sleep(0.2)
@@ -103,17 +118,23 @@ def worker_pids(server: Server) -> list[int]:
     return [int(pid) for pid in children.read_text().split()]
 
 
-def workers_cpu_seconds(server: Server) -> float:
-    """CPU time (user + system) the workers have used so far. Unlike wall time, it hardly
-    changes when other work on the machine competes for the cores."""
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) these processes have used so far; a process that has gone
+    counts nothing. Unlike wall time, it hardly changes when other work on the machine
+    competes for the cores."""
     ticks = 0
-    for pid in worker_pids(server):
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # a worker that has just been replaced
             continue
         ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu_seconds(server: Server) -> float:
+    """CPU time (user + system) the workers have used so far."""
+    return cpu_seconds(worker_pids(server))
 
 
 def server_times(server: Server) -> dict[str, list[float]]:
@@ -124,3 +145,13 @@ def server_times(server: Server) -> dict[str, list[float]]:
         if name != "-":
             times.setdefault(name, []).append(int(micros) / 1000)
     return times
+
+
+def statuses(server: Server, name: str) -> dict[int, int]:
+    """How many requests named `name` (X-Bench) got each HTTP status, from the access log."""
+    counted: dict[int, int] = {}
+    for line in server.access_log.read_text().splitlines():
+        label, status, _micros = line.rsplit(" ", 2)
+        if label == name:
+            counted[int(status)] = counted.get(int(status), 0) + 1
+    return counted

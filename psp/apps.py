@@ -8,10 +8,21 @@ class PspConfig(AppConfig):
     verbose_name = "People and organisations"
 
     def ready(self) -> None:
-        from psp import audit
+        from psp import access, audit
 
         connection_created.connect(audit.register_sqlite_functions, dispatch_uid="psp_audit_fn")
         post_migrate.connect(audit.install_triggers, sender=self, dispatch_uid="psp_audit_triggers")
+        post_migrate.connect(
+            access.install_triggers, sender=self, dispatch_uid="psp_access_triggers"
+        )
+        from django.db.models.signals import m2m_changed
+
+        from psp.models import User
+
+        for through in (User.groups.through, User.user_permissions.through):
+            m2m_changed.connect(
+                access.refresh_version, sender=through, dispatch_uid=f"psp_access_{through}"
+            )
 
         from django.contrib.auth.signals import user_logged_in
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
@@ -57,11 +59,14 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
             Epa.objects.filter(assessor=user).exclude(status=Epa.Status.FINAL).count()
         )
     if role == Role.EPAO_ADMIN:
-        epas = Epa.objects.visible_to(user)
-        data["awaiting_moderation"] = epas.filter(status=Epa.Status.AWAITING_MODERATION).count()
-        data["unassigned"] = epas.filter(assessor__isnull=True).count()
-        data["gateways_to_decide"] = GatewayAttempt.objects.visible_to(user).filter(
-            status=GatewayAttempt.Status.SUBMITTED
+        data |= Epa.objects.visible_to(user).aggregate(
+            awaiting_moderation=Count("id", filter=Q(status=Epa.Status.AWAITING_MODERATION)),
+            unassigned=Count("id", filter=Q(assessor__isnull=True)),
+        )
+        data["gateways_to_decide"] = (
+            GatewayAttempt.objects.visible_to(user)
+            .filter(status=GatewayAttempt.Status.SUBMITTED)
+            .select_related("apprentice__user")  # each is named by its apprentice
         )
     if role == Role.ADMIN:
         data["versions"] = (
@@ -109,6 +114,36 @@ class ProgressRow:
     @property
     def worst(self) -> str | None:
         return min((self.rag(area) for area in FLAG_AREAS), key=_RAG_ORDER.__getitem__)
+
+    # The row's links, from addresses reversed once per process rather than once per cell.
+    @property
+    def url(self) -> str:
+        return apprentice_address("apprentices:apprentice_detail", self.apprentice.pk)
+
+    @property
+    def reviews_url(self) -> str:
+        return apprentice_address("apprentices:progress_review_list", self.apprentice.pk)
+
+    @property
+    def off_the_job_url(self) -> str:
+        return apprentice_address("apprentices:off_the_job_log", self.apprentice.pk)
+
+    @property
+    def coverage_url(self) -> str:
+        return apprentice_address("apprentices:apprentice_coverage", self.apprentice.pk)
+
+
+_PLACEHOLDER = 987654321
+
+
+@lru_cache(maxsize=32)
+def _address_pattern(name: str) -> str:
+    return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
+
+
+def apprentice_address(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for a URL whose only argument is the apprentice's id."""
+    return _address_pattern(name).format(pk)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class User(AbstractUser):
     )
     # Part of what every session of the user is signed with: raising it ends them all.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Raised by database triggers whenever the user's groups or permissions change; names
+    # their cached copy (psp.access).
+    access_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         constraints = [
@@ -75,8 +78,25 @@ class User(AbstractUser):
         """The user's role: the first of their groups that names a role, in Role order."""
         if self.is_superuser:
             return Role.ADMIN
-        names = {group.name for group in self.groups.all()}
+        from psp.access import access_of
+
+        names = access_of(self).group_names
         return next((role for role in Role if role.label in names), None)
+
+    # django.contrib.auth's ModelBackend keeps a user's permissions in these two attributes
+    # for the life of the object and loads them (a query each) only if they are missing:
+    # here they come from psp.access, kept across requests.
+    @cached_property
+    def _user_perm_cache(self) -> set[str]:
+        from psp.access import access_of
+
+        return set(access_of(self).user_permissions)
+
+    @cached_property
+    def _group_perm_cache(self) -> set[str]:
+        from psp.access import access_of
+
+        return set(access_of(self).group_permissions)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles

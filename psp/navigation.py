@@ -1,6 +1,7 @@
 """The header navigation each role sees."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -21,23 +22,13 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    items = [("Home", reverse("home"))]
-    if user.has_perm("apprentices.review_evidence"):
-        items.append(("Reviews", reverse("apprentices:review_queue")))
-    if user.role != Role.APPRENTICE and user.has_perm("apprentices.view_apprentice"):
-        items.append(("Apprentices", reverse("apprentices:apprentice_list")))
-    if user.has_perm("apprentices.view_cohort"):
-        items.append(("Cohort", reverse("apprentices:cohort")))
-    if user.role in (Role.ASSESSOR, Role.EPAO_ADMIN):
-        label = "Your assessments" if user.role == Role.ASSESSOR else "End-point assessments"
-        items.append((label, reverse("epa:epa_list")))
-    items.append(("Standards", reverse("standards:standard_list")))
-    if user.role == Role.ADMIN:
-        items.append(("Import standards", reverse("standards:import_list")))
-        items.append(("Users and organisations", reverse("admin:index")))
-    notifications_url = reverse("notification_list")
-    items.append(("Notifications", notifications_url))
-    items.append(("Your account", reverse("password_change")))
+    items = _items(
+        user.role,
+        reviews=user.has_perm("apprentices.review_evidence"),
+        apprentices=user.role != Role.APPRENTICE and user.has_perm("apprentices.view_apprentice"),
+        cohort=user.has_perm("apprentices.view_cohort"),
+    )
+    notifications_url = items[-2][1]
     # The active item is the one whose address is the longest prefix of this page's.
     path = request.path
     matches = [url for _, url in items if (path == url if url == "/" else path.startswith(url))]
@@ -47,3 +38,28 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
         NavItem(label, url, active=url == active, count=unread if url == notifications_url else 0)
         for label, url in items
     ]
+
+
+@lru_cache(maxsize=64)
+def _items(
+    role: Role | None, *, reviews: bool, apprentices: bool, cohort: bool
+) -> tuple[tuple[str, str], ...]:
+    """(label, address) of each item: the same for everyone with the same role and these
+    permissions, so reversed once per process."""
+    items = [("Home", reverse("home"))]
+    if reviews:
+        items.append(("Reviews", reverse("apprentices:review_queue")))
+    if apprentices:
+        items.append(("Apprentices", reverse("apprentices:apprentice_list")))
+    if cohort:
+        items.append(("Cohort", reverse("apprentices:cohort")))
+    if role in (Role.ASSESSOR, Role.EPAO_ADMIN):
+        label = "Your assessments" if role == Role.ASSESSOR else "End-point assessments"
+        items.append((label, reverse("epa:epa_list")))
+    items.append(("Standards", reverse("standards:standard_list")))
+    if role == Role.ADMIN:
+        items.append(("Import standards", reverse("standards:import_list")))
+        items.append(("Users and organisations", reverse("admin:index")))
+    items.append(("Notifications", reverse("notification_list")))  # second to last
+    items.append(("Your account", reverse("password_change")))
+    return tuple(items)

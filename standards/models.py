@@ -514,3 +514,16 @@ class KsbCrosswalk(models.Model):
     def __str__(self) -> str:
         target = self.to_ksb.code if self.to_ksb else "no equivalent"
         return f"{self.from_ksb.code} → {target} ({self.to_version})"
+
+
+class Revision(models.Model):
+    """One row: a number that database triggers raise on every change to any table of this
+    app (standards.revision), so pages built from reference data can be cached under it."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_revision_row")]
+
+    def __str__(self) -> str:
+        return f"reference data revision {self.number}"

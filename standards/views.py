@@ -5,8 +5,10 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 
+from standards import revision
 from standards.comparing import compare_versions
 from standards.crosswalk import (
     confirm_crosswalk,
@@ -15,7 +17,7 @@ from standards.crosswalk import (
     propose_crosswalk,
 )
 from standards.forms import CompareForm, ConfirmImportForm, CrosswalkForm, ImportUploadForm
-from standards.models import KSB, AssessmentMethod, Standard, StandardImport, StandardVersion
+from standards.models import KSB, Standard, StandardImport, StandardVersion
 from standards.previewing import preview_import
 from standards.uploads import apply_import, discard_import, stage_import
 from standards.validation import InvalidImport
@@ -66,32 +68,45 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
         standard__reference=reference,
         version=version,
     )
-    ksbs = list(standard_version.ksbs.in_standard_order())
-    duties = standard_version.duties.prefetch_related(
-        Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
-    )
-    plan = getattr(standard_version, "epa_plan", None)
-    methods = (
-        plan.methods.prefetch_related(Prefetch("ksbs", queryset=KSB.objects.in_standard_order()))
-        if plan
-        else AssessmentMethod.objects.none()
-    )
+    # The body is cached under the reference data's revision ({% cache %} in the template):
+    # everything it shows is loaded lazily, so a cached body costs no query for it.
+    plan = SimpleLazyObject(lambda: getattr(standard_version, "epa_plan", None))
     context = {
         "version": standard_version,
-        "ksb_groups": [
-            (label, [ksb for ksb in ksbs if ksb.kind == kind]) for kind, label in KSB.Kind.choices
-        ],
-        "duties": duties,
+        "revision": revision.current(),
+        "ksb_groups": SimpleLazyObject(lambda: _ksb_groups(standard_version)),
+        "duties": standard_version.duties.prefetch_related(
+            Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
+        ),
         "plan": plan,
-        "gateway_requirements": plan.gateway_requirements.all() if plan else [],
-        "methods": methods,
-        "grade_combinations": plan.grade_combinations.all() if plan else [],
+        "gateway_requirements": SimpleLazyObject(
+            lambda: list(plan.gateway_requirements.all()) if plan else []
+        ),
+        "methods": SimpleLazyObject(
+            lambda: (
+                list(
+                    plan.methods.prefetch_related(
+                        Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
+                    )
+                )
+                if plan
+                else []
+            )
+        ),
+        "grade_combinations": SimpleLazyObject(
+            lambda: list(plan.grade_combinations.all()) if plan else []
+        ),
         "other_versions": StandardVersion.objects.visible_to(request.user)
         .filter(standard=standard_version.standard)
         .exclude(pk=standard_version.pk)
         .select_related("standard"),  # their links name the standard
     }
     return render(request, "standards/version_detail.html", context)
+
+
+def _ksb_groups(version: StandardVersion) -> list[tuple[str, list[KSB]]]:
+    ksbs = list(version.ksbs.in_standard_order())
+    return [(label, [k for k in ksbs if k.kind == kind]) for kind, label in KSB.Kind.choices]
 
 
 @require_GET

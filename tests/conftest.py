@@ -25,6 +25,14 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached entries name rows by id, and SQLite gives a rolled-back test's ids out again.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     # Uploaded files go to a fresh folder for each test.
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,112 @@
+"""Every list page makes the same number of queries whatever the number of rows (#17).
+
+Each page is requested once to warm the per-user caches (role and permissions, psp.access),
+then counted at two sizes; the count is pinned exactly, so a query added per row, or a new
+query on every page, fails here.
+"""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from psp.models import Organisation
+from psp.roles import Role
+from tests.factories import (
+    make_apprentice,
+    make_evidence,
+    make_organisation,
+    make_otj_entry,
+    make_staff,
+    make_version,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def version():
+    return make_version(
+        earliest_start_date=datetime.date(2024, 1, 1),
+        ksbs={"K": ["Knows widgets", "Knows gadgets"], "S": ["Fixes"]},
+    )
+
+
+@pytest.fixture
+def provider():
+    return make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+
+
+@pytest.fixture
+def provider_client(client, provider):
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=provider))
+    return client
+
+
+def queries(client, url: str) -> int:
+    assert client.get(url).status_code == 200  # warm: the user's role and permissions
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def grow(version, provider, *, apprentices: int, items: int) -> list:
+    """Apprentices of the provider, each with submitted evidence mapped to every KSB."""
+    made = []
+    for _ in range(apprentices):
+        apprentice = make_apprentice(version=version, training_provider=provider)
+        for _ in range(items):
+            make_evidence(apprentice=apprentice, status="submitted", ksbs=list(version.ksbs.all()))
+            make_otj_entry(apprentice=apprentice)
+        made.append(apprentice)
+    return made
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("apprentices:review_queue", 6),
+        ("apprentices:apprentice_list", 5),
+        ("apprentices:cohort", 8),
+        ("home", 15),
+    ],
+)
+def test_provider_lists_make_a_fixed_number_of_queries(
+    provider_client, version, provider, page, expected
+):
+    grow(version, provider, apprentices=1, items=1)
+    small = queries(provider_client, reverse(page))
+    grow(version, provider, apprentices=6, items=5)
+    assert (small, queries(provider_client, reverse(page))) == (expected, expected)
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("apprentices:apprentice_detail", 8),
+        ("apprentices:apprentice_coverage", 5),
+        ("apprentices:off_the_job_log", 14),
+    ],
+)
+def test_an_apprentices_lists_make_a_fixed_number_of_queries(
+    provider_client, version, provider, page, expected
+):
+    (apprentice,) = grow(version, provider, apprentices=1, items=1)
+    small = queries(provider_client, reverse(page, args=[apprentice.pk]))
+    for _ in range(30):
+        make_evidence(apprentice=apprentice, status="submitted", ksbs=list(version.ksbs.all()))
+        make_otj_entry(apprentice=apprentice)
+    assert (small, queries(provider_client, reverse(page, args=[apprentice.pk]))) == (
+        expected,
+        expected,
+    )
+
+
+def test_the_review_queue_counts_each_items_ksbs(provider_client, version, provider):
+    (apprentice,) = grow(version, provider, apprentices=1, items=1)
+    make_evidence(apprentice=apprentice, status="submitted", ksbs=list(version.ksbs.all())[:1])
+    html = provider_client.get(reverse("apprentices:review_queue")).content.decode()
+    cells = html.split('govuk-table__cell--numeric">')[1:]
+    assert sorted(cell.split("<")[0] for cell in cells) == ["1", "3"]
