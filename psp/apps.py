@@ -10,7 +10,7 @@ class PspConfig(AppConfig):
     def ready(self) -> None:
         from psp import audit
 
-        connection_created.connect(audit.register_sqlite_functions, dispatch_uid="psp_audit_fn")
+        connection_created.connect(audit.prepare_connection, dispatch_uid="psp_audit_fn")
         post_migrate.connect(audit.install_triggers, sender=self, dispatch_uid="psp_audit_triggers")
 
         from django.contrib.auth.signals import user_logged_in

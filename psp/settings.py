@@ -148,6 +148,13 @@ TWO_FACTOR_COOLOFF_MINUTES = env_int("TWO_FACTOR_COOLOFF_MINUTES", 15)
 # Keys for secrets kept encrypted in the database (psp.encryption: TOTP secrets), comma
 # separated: the first encrypts, all decrypt. Empty: derived from SECRET_KEY.
 PSP_FIELD_KEY = env_str("PSP_FIELD_KEY", "")
+# The audit trail's checkpoints (psp.checkpoints): the count and chain head, signed with
+# PSP_AUDIT_KEY (empty: derived from SECRET_KEY), appended to a file the database cannot
+# reach. Keep the file on storage the database's administrators cannot write.
+PSP_AUDIT_KEY = env_str("PSP_AUDIT_KEY", "")
+PSP_AUDIT_CHECKPOINTS = Path(
+    env_str("PSP_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -3,6 +3,7 @@
 send_notification_email is sent by psp.notifications.dispatch_email: after the commit that
 created the notification, or by the sweep for emails the broker never got.
 send_pending_emails is sent by every worker's EmailSweep (and run by the command).
+checkpoint_audit is sent by every worker's AuditCheckpointSweep (psp.checkpoints).
 """
 
 from __future__ import annotations
@@ -100,3 +101,25 @@ class EmailSweep(WorkerSweep):
 
 
 register_sweep(EmailSweep)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+def checkpoint_audit() -> None:
+    """Check the audit entries added since the last checkpoint and write a new one."""
+    from psp import checkpoints
+
+    try:
+        checkpoints.write()
+    except checkpoints.CheckpointRefused as refused:
+        logger.error("The audit trail does not match its last checkpoint: %s", refused)
+
+
+class AuditCheckpointSweep(WorkerSweep):
+    """Every minute each worker sends checkpoint_audit (psp.checkpoints)."""
+
+    task = checkpoint_audit
+    seconds = 60
+    label = "Audit checkpoint"
+
+
+register_sweep(AuditCheckpointSweep)

@@ -30,6 +30,12 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _private_audit_checkpoints(settings, tmp_path):
+    # The audit trail's checkpoints go to a fresh file for each test.
+    settings.PSP_AUDIT_CHECKPOINTS = tmp_path / "audit-checkpoints.jsonl"
+
+
 def pytest_configure(config):
     # Transactional tests empty every table between tests, the audit trail included.
     from psp import audit
