@@ -7,7 +7,7 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import tallies
+        from apprentices import tallies, tasks  # noqa: F401  (tasks registers an outbox)
 
         post_migrate.connect(
             tallies.install_triggers, sender=self, dispatch_uid="apprentices_ksb_tallies"

@@ -761,25 +761,12 @@ class ReviewSignForm(forms.Form):
 
 
 class SigningLinkForm(forms.Form):
-    name = forms.CharField(
-        label="Employer contact's full name",
-        max_length=200,
-        error_messages={"required": "Enter the employer contact's name"},
-    )
-    email = forms.EmailField(
-        label="Their email address",
-        help_text="We email them a link to read and sign this review. It works once and "
-        "expires after 14 days.",
-        error_messages={"required": "Enter the employer contact's email address"},
-    )
+    """Send a signing link to the signing contact on the employer's record: the address is
+    never typed here, so whoever sends the link cannot send it to themselves."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
-            "Email a signing link",
-            Field.text("name", field_width=20),
-            Field.text("email", field_width=30),
-        )
+        self.helper = _helper("Email a signing link")
 
 
 class ErasureForm(forms.Form):

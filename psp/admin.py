@@ -9,6 +9,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "ukprn", "created_at"]
     list_filter = ["kind"]
     search_fields = ["name", "ukprn"]
+    fields = ["name", "kind", "ukprn", "signing_contact_name", "signing_contact_email"]
 
 
 @admin.register(User)

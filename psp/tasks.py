@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from psp import notifications
+from psp.models import Notification
 from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
@@ -35,19 +35,21 @@ def send_or_retry(
     send: Callable[[], object],
     *,
     what: str,
-    before_retry: Callable[[], object] | None = None,
+    before_retry: Callable[[int], object] | None = None,
 ) -> str | None:
     """Send an email from a bound task. On failure, retry with backoff (calling before_retry
-    first); after the last try, log and return the error (never raise it). None when sent."""
+    first with the seconds until the retry); after the last try, log and return the error
+    (never raise it). None when sent."""
     try:
         send()
     except Exception as error:
         if task.request.retries >= EMAIL_MAX_RETRIES:
             logger.warning("Gave up emailing %s: %s", what, error)
             return str(error)
+        countdown = retry_delay(task.request.retries)
         if before_retry is not None:
-            before_retry()
-        raise task.retry(exc=error, countdown=retry_delay(task.request.retries)) from error
+            before_retry(countdown)
+        raise task.retry(exc=error, countdown=countdown) from error
     return None
 
 
@@ -79,7 +81,9 @@ def send_notification_email(self: Any, notification_id: int) -> None:
         self,
         lambda: send_mail(notification.subject, body, None, [notification.user.email]),
         what=f"notification {notification_id}",
-        before_retry=partial(notifications.release_email, notification_id),
+        before_retry=lambda countdown: notifications.release_email(
+            notification_id, retry_in=countdown
+        ),
     )
     notifications.finish_email(notification_id, error=error)
 
@@ -89,6 +93,16 @@ def send_pending_emails() -> None:
     sent, waiting = notifications.dispatch_pending_emails()
     if sent or waiting:
         logger.info("Notification emails sent to the broker: %s; still waiting: %s", sent, waiting)
+
+
+notifications.register_outbox(
+    notifications.Outbox(
+        Notification,
+        task=send_notification_email,
+        wanted=lambda row: notifications.wants_email(row.user, row.kind),
+        related=("user",),
+    )
+)
 
 
 class EmailSweep(WorkerSweep):
