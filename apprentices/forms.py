@@ -27,6 +27,7 @@ from apprentices.models import (
     ReviewTarget,
 )
 from apprentices.uploads import CheckedUpload, check_upload
+from psp import accounts
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import StandardVersion
@@ -152,8 +153,10 @@ class ApprenticeForm(forms.ModelForm):
     @transaction.atomic
     def save(self, commit: bool = True) -> Apprentice:
         apprentice: Apprentice = super().save(commit=False)
+        old_email = ""
         if apprentice.pk:
             user = apprentice.user
+            old_email = user.email
         else:
             user = User(username=self.cleaned_data["email"])
             user.set_unusable_password()
@@ -166,6 +169,9 @@ class ApprenticeForm(forms.ModelForm):
         user.groups.add(Group.objects.get(name=Role.APPRENTICE.label))
         apprentice.user = user
         apprentice.save()
+        if old_email:
+            # Tells the old address and drops pending signatures (psp.accounts).
+            accounts.changed_by_staff(user, by=self.by, old_email=old_email)
         return apprentice
 
     def _post_clean(self) -> None:

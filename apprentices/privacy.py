@@ -71,6 +71,7 @@ from epa.models import (
 )
 from psp import audit
 from psp.models import (
+    AccountEmail,
     AuditEntry,
     Notification,
     NotificationPreference,
@@ -185,6 +186,7 @@ HOLDINGS: list[Holding] = [
     Holding(Amendment, "result__epa__apprentice", IDENTITY, text=("reason",), months=("at",)),
     Holding(EpaEvent, "apprentice", IDENTITY, text=("description",), months=("at",)),
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
+    Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
     Holding(TwoFactorDevice, "user__apprentice", IDENTITY, delete=True, secret=("secret",)),
     Holding(RecoveryCode, "user__apprentice", IDENTITY, delete=True, secret=("code_hash",)),

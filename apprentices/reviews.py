@@ -373,6 +373,31 @@ class SigningLinkError(Exception):
     """The link cannot be used; the message says why, in words for the person who opened it."""
 
 
+@transaction.atomic
+def unsign_pending(apprentice: Apprentice) -> int:
+    """Remove the signatures of the apprentice's reviews still waiting for signatures and
+    end their unused signing links: staff changed how the apprentice signs in, so who
+    signed can no longer be trusted. Each removal is in the audit trail. Returns how many
+    signatures were removed."""
+    pending = ProgressReview.objects.filter(
+        apprentice=apprentice, status=Status.AWAITING_SIGNATURES
+    )
+    signatures = ReviewSignature.objects.filter(review__in=pending)
+    count = signatures.count()
+    signatures.delete()
+    ReviewSigningLink.objects.filter(review__in=pending, used_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+    return count
+
+
+def on_sign_in_changed_by_staff(sender: Any, *, user: Any, **kwargs: Any) -> None:
+    """psp.accounts.sign_in_changed_by_staff: an apprentice's pending signatures go."""
+    apprentice = Apprentice.objects.filter(user=user).first()
+    if apprentice is not None:
+        unsign_pending(apprentice)
+
+
 def signing_contact(apprentice: Apprentice) -> tuple[str, str] | None:
     """The name and address a signing link goes to: the contact on the employer's record,
     kept by administrators, never an address typed by whoever sends the link."""

@@ -95,7 +95,7 @@ def apprentice_create(request: HttpRequest) -> HttpResponse:
     form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
-        send_set_password_email(apprentice.user, request=request)
+        send_set_password_email(apprentice.user)
         messages.success(
             request, f"{apprentice.name} added. We emailed them a link to set a password."
         )

@@ -43,6 +43,13 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         super().__init__(*args, **kwargs)
         self.helper = gds_helper("Send reset link")
 
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Queue the reset emails (psp.accounts): none is sent inside the request, accounts
+        without a password yet get one too, and each account gets a few an hour at most."""
+        from psp import accounts
+
+        accounts.request_password_reset(self.cleaned_data["email"])
+
 
 class SetPasswordForm(auth_forms.SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -274,6 +274,32 @@ class Notification(EmailOutbox):
             self.save(update_fields=["read_at"])
 
 
+class AccountEmail(EmailOutbox):
+    """An email about a person's account, sent in the background through the outbox of
+    psp.notifications, never inside the request: a link to set a first password, a link
+    to reset it, or a notice to the old address that staff changed it. Links are made
+    when the email is sent, never stored."""
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Set a first password"
+        PASSWORD_RESET = "password_reset", "Reset the password"
+        ADDRESS_CHANGED = "address_changed", "The email address was changed (to the old one)"
+        PASSWORD_CHANGED = "password_changed", "The password was changed by staff"
+
+    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to = models.EmailField()
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to}"
+
+
 class NotificationPreference(models.Model):
     """A user's choice for one kind of notification; no row means the default (email on)."""
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from psp import notifications
-from psp.models import Notification
+from psp.models import AccountEmail, Notification
 from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,37 @@ notifications.register_outbox(
         Notification,
         task=send_notification_email,
         wanted=lambda row: notifications.wants_email(row.user, row.kind),
+        related=("user",),
+    )
+)
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
+def send_account_email(self: Any, row_id: int) -> None:
+    """Send one account email (psp.accounts): claimed, so sent once; retried with backoff."""
+    from psp import accounts
+
+    row = notifications.claim_email(row_id, AccountEmail)
+    if row is None:
+        return
+    subject, body = accounts.render(row)
+    error = send_or_retry(
+        self,
+        lambda: send_mail(subject, body, None, [row.to]),
+        what=f"account email {row_id}",
+        before_retry=lambda countdown: notifications.release_email(
+            row_id, AccountEmail, retry_in=countdown
+        ),
+    )
+    notifications.finish_email(row_id, AccountEmail, error=error)
+
+
+notifications.register_outbox(
+    notifications.Outbox(
+        AccountEmail,
+        task=send_account_email,
+        # A notice to the old address goes even if the account was closed since.
+        wanted=lambda row: row.user.is_active or row.kind == AccountEmail.Kind.ADDRESS_CHANGED,
         related=("user",),
     )
 )

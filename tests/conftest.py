@@ -49,9 +49,9 @@ def send_emails_inline(monkeypatch):
     included, without Celery's eager mode (which would leave a producer pool bound to the
     settings' broker for later tests)."""
     from apprentices.tasks import send_signing_link
-    from psp.tasks import send_notification_email
+    from psp.tasks import send_account_email, send_notification_email
 
-    for task in (send_notification_email, send_signing_link):
+    for task in (send_notification_email, send_signing_link, send_account_email):
         monkeypatch.setattr(
             task, "apply_async", lambda args=(), task=task, **options: task.apply(args=args)
         )

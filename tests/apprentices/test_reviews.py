@@ -521,3 +521,98 @@ def test_a_signing_link_asked_for_while_the_broker_is_down_is_sent_by_the_sweep_
     assert link.email_status == "sent"
     # A lost message is sent again about a minute later, not ten.
     assert datetime.timedelta(minutes=1) >= notifications.REDISPATCH_AFTER
+
+
+def _edit_form(apprentice, **changes):
+    user = apprentice.user
+    data = {
+        "first_name": user.first_name or "Ann",
+        "last_name": user.last_name or "Apprentice",
+        "email": user.email,
+        "uln": apprentice.uln,
+        "standard_version": apprentice.standard_version_id,
+        "start_date_0": apprentice.start_date.day,
+        "start_date_1": apprentice.start_date.month,
+        "start_date_2": apprentice.start_date.year,
+        "planned_gateway_date_0": apprentice.planned_gateway_date.day,
+        "planned_gateway_date_1": apprentice.planned_gateway_date.month,
+        "planned_gateway_date_2": apprentice.planned_gateway_date.year,
+        "employer": apprentice.employer_id,
+        "training_provider": apprentice.training_provider_id,
+        "status": apprentice.status,
+    }
+    data.update(changes)
+    return data
+
+
+def test_staff_changing_an_apprentices_email_tells_the_old_address_and_unsigns_pending_reviews(
+    client,
+    apprentice,
+    recorded,
+    provider_user,
+    mailoutbox,
+    send_emails_inline,
+    django_capture_on_commit_callbacks,
+):
+    # Issue 15, finding 5: one provider could sign as the apprentice after changing their
+    # address. Now the real apprentice hears of it, and what was signed so far goes.
+    old = apprentice.user.email = "ann.apprentice@example.org"
+    apprentice.user.save()
+    reviews.sign_review(recorded, by=apprentice.user)
+    reviews.sign_review(recorded, by=provider_user)
+    link = reviews.create_signing_link(recorded, by=provider_user)
+    client.force_login(provider_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("apprentices:apprentice_edit", args=[apprentice.pk]),
+            _edit_form(apprentice, email="someone.else@example.net"),
+        )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert [m.to for m in mailoutbox][-1:] == [[old]]
+    notice = mailoutbox[-1]
+    assert "someone.else@example.net" in notice.body
+    assert str(provider_user) in notice.body
+    assert recorded.signatures.count() == 0
+    link.refresh_from_db()
+    assert link.expires_at <= timezone.now()
+    # Every removed signature is in the audit trail.
+    from psp.models import AuditEntry
+
+    assert (
+        AuditEntry.objects.filter(
+            object_type="apprentices_reviewsignature", action="delete"
+        ).count()
+        == 2
+    )
+
+
+def test_saving_an_apprentice_without_changing_the_email_keeps_the_signatures(
+    client, apprentice, recorded, provider_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    reviews.sign_review(recorded, by=apprentice.user)
+    client.force_login(provider_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("apprentices:apprentice_edit", args=[apprentice.pk]),
+            _edit_form(apprentice, first_name="Renamed"),
+        )
+    assert recorded.signatures.count() == 1
+
+
+def test_an_administrator_setting_an_apprentices_password_unsigns_pending_reviews(
+    apprentice, recorded, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    from psp.admin import PasswordChangeByStaffForm
+
+    apprentice.user.email = "ann.apprentice@example.org"
+    apprentice.user.save()
+    reviews.sign_review(recorded, by=apprentice.user)
+    form = PasswordChangeByStaffForm(
+        apprentice.user,
+        {"password1": "a-brand-new-passphrase", "password2": "a-brand-new-passphrase"},
+    )
+    assert form.is_valid(), form.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        form.save()
+    assert recorded.signatures.count() == 0
+    assert [m.to for m in mailoutbox] == [[apprentice.user.email]]

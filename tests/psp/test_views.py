@@ -1,4 +1,5 @@
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -146,13 +147,16 @@ def test_password_change_rejects_a_weak_password(client, db):
     assert user.check_password("a-long-enough-password")
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, mailoutbox):
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
     user = make_user(role=Role.APPRENTICE, email="pat@example.org")
-    response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
-    path = link.split("testserver", 1)[1]
+    path = urlsplit(link.strip()).path  # on PSP_SITE_URL: the email leaves the request
     form_page = client.get(path, follow=True)
     assert "Set a new password" in form_page.content.decode()
     client.post(
@@ -163,8 +167,11 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, mailou
     assert user.check_password("a-brand-new-passphrase")
 
 
-def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client, db, mailoutbox):
-    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mailoutbox == []
 
@@ -212,3 +219,54 @@ def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
     assert {"on_programme", "break", "gateway", "in_epa", "completed"} <= statuses
     assert list(EpaResult.objects.values_list("overall_grade", flat=True)) == ["merit"]
     assert Apprentice.objects.filter(standard_version__version="1.0").count() == 4
+
+
+# Issue 15, finding 7: password reset outside the request, rate limited, and for accounts
+# with no password yet.
+
+
+def test_password_reset_sends_nothing_inside_the_request(client, db, mailoutbox, monkeypatch):
+    from psp.models import AccountEmail
+    from psp.tasks import send_account_email
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(send_account_email, "apply_async", broker_down)
+    make_user(role=Role.APPRENTICE, email="pat@example.org")
+    response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
+    assert response.status_code == 302
+    assert mailoutbox == []
+    assert AccountEmail.objects.get().email_status == "queued"  # the sweep sends it
+
+
+def test_an_apprentice_whose_welcome_link_expired_can_reset_their_password(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    user = make_user(role=Role.APPRENTICE, email="new@example.org")
+    user.set_unusable_password()
+    user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": "new@example.org"})
+    [email] = mailoutbox
+    link = next(line for line in email.body.splitlines() if "/accounts/reset/" in line)
+    form_page = client.get(urlsplit(link.strip()).path, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-passphrase")
+
+
+def test_password_reset_emails_are_rate_limited_per_account(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    from psp import accounts
+
+    make_user(role=Role.APPRENTICE, email="pat@example.org")
+    for _ in range(accounts.RESET_LIMIT + 3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("password_reset"), {"email": "PAT@example.org"})
+        assert response.status_code == 302
+    assert len(mailoutbox) == accounts.RESET_LIMIT
