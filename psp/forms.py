@@ -6,7 +6,9 @@ from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.signals import user_login_failed
 from django.db.models import Q
+from django.http import HttpRequest
 
 from psp.models import User
 
@@ -26,10 +28,40 @@ class SignInForm(auth_forms.AuthenticationForm):
         self.helper = gds_helper("Sign in")
 
 
+def recheck_password(request: HttpRequest | None, user: User, password: str) -> None:
+    """The password asked for again before a change to how the user signs in. A wrong one
+    counts towards the sign-in lockout (django-axes: by username and address), so these
+    forms cannot be used to guess it: once locked, even the right one is refused."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    credentials = {"username": user.get_username()}
+    if request is not None and AxesProxyHandler.is_locked(request, credentials):
+        raise forms.ValidationError(LOCKED)
+    if user.check_password(password):
+        return
+    if request is not None:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            raise forms.ValidationError(LOCKED)
+    raise forms.ValidationError("The password is not right")
+
+
+LOCKED = (
+    "Too many wrong passwords. For your security, your password is not being accepted from "
+    "this network for now: try again later"
+)
+
+
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         self.helper = gds_helper("Change password")
+
+    def clean_old_password(self) -> str:
+        password = cast(str, self.cleaned_data["old_password"])
+        recheck_password(self.request, self.user, password)
+        return password
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -156,9 +188,17 @@ class EndSessionsForm(forms.Form):
         error_messages={"required": "Enter your password"},
     )
 
-    def __init__(self, *args: Any, user: User, choices: list[tuple[str, str]], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        choices: list[tuple[str, str]],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
         cast(forms.MultipleChoiceField, self.fields["sessions"]).choices = choices
         self.helper = gds_helper("Sign out of the chosen sessions")
         self.helper.layout = Layout(
@@ -167,6 +207,5 @@ class EndSessionsForm(forms.Form):
 
     def clean_password(self) -> str:
         password = cast(str, self.cleaned_data["password"])
-        if not self.user.check_password(password):
-            raise forms.ValidationError("The password is not right")
+        recheck_password(self.request, self.user, password)
         return password

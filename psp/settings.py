@@ -137,7 +137,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "psp.views.locked_out"  # says how long in words
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 # Two-factor authentication (psp.twofactor): required for every staff role unless turned

@@ -270,3 +270,50 @@ def test_password_reset_emails_are_rate_limited_per_account(
             response = client.post(reverse("password_reset"), {"email": "PAT@example.org"})
         assert response.status_code == 302
     assert len(mailoutbox) == accounts.RESET_LIMIT
+
+
+# Issue 15, finding 7: the password asked for again counts towards the lockout.
+
+
+def test_the_lockout_page_says_how_long_in_words(client, db, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    for _ in range(3):
+        locked = client.post(reverse("login"), {"username": "pat", "password": "wrong"})
+    page = locked.content.decode()
+    assert "Try again in 15 minutes." in page
+    assert "PT15M" not in page
+
+
+def test_wrong_passwords_on_the_password_change_form_lock_it(client, db, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    user = make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    client.force_login(user)
+    form = {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"}
+    for _ in range(5):
+        client.post(reverse("password_change"), {"old_password": "wrong", **form})
+    right = client.post(
+        reverse("password_change"), {"old_password": "a-long-enough-password", **form}
+    )
+    assert right.status_code in (200, 429)
+    user.refresh_from_db()
+    assert user.check_password("a-long-enough-password")  # not changed: locked
+
+
+def test_wrong_passwords_on_the_sessions_page_lock_it(client, db, settings):
+    from psp.models import UserSession
+
+    settings.AXES_FAILURE_LIMIT = 3
+    user = make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    client.force_login(user)
+    other = UserSession.objects.create(
+        user=user, session_key="x" * 40, public_id="other-session", ip="192.0.2.9"
+    )
+    for _ in range(5):
+        client.post(reverse("session_list"), {"sessions": [other.public_id], "password": "wrong"})
+    right = client.post(
+        reverse("session_list"),
+        {"sessions": [other.public_id], "password": "a-long-enough-password"},
+    )
+    assert right.status_code in (200, 429)
+    assert UserSession.objects.filter(pk=other.pk).exists()  # not signed out: locked
