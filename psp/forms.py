@@ -7,6 +7,7 @@ from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.signals import user_login_failed
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.http import HttpRequest
 
@@ -23,6 +24,12 @@ def gds_helper(button: str) -> FormHelper:
 class SignInForm(auth_forms.AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Django sets only the widget's maxlength: a longer username reached the lockout
+        # records (255 characters at most) and failed there.
+        length = self.fields["username"].max_length or 150
+        self.fields["username"].validators.append(
+            MaxLengthValidator(length, f"A username is at most {length} characters")
+        )
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.helper = gds_helper("Sign in")

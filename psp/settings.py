@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "psp.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -185,6 +186,10 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # Evidence uploads: the size limit is enforced while a file streams in; files over
 # FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file on disk, never whole into memory.
 EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)
+# Everything in one request, all files together (psp.middleware.RequestLimitsMiddleware),
+# and how many files one request may carry.
+PSP_MAX_REQUEST_MB = env_int("PSP_MAX_REQUEST_MB", 2 * EVIDENCE_MAX_UPLOAD_MB)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "apprentices.uploads.SizeLimitUploadHandler",

@@ -344,3 +344,18 @@ def test_mapping_with_nothing_ticked_is_a_clear_error(apprentice_client, apprent
     evidence = make_evidence(apprentice=apprentice)
     response = apprentice_client.post(reverse("apprentices:evidence_map", args=[evidence.pk]), {})
     assert "Select at least one KSB that the evidence shows" in response.content.decode()
+
+
+def test_many_files_together_over_the_request_limit_are_refused_before_reading(
+    apprentice_client, apprentice, settings
+):
+    # Issue 15, finding 7: each file was checked, but 40 × 25 MB in one request was read.
+    settings.PSP_MAX_REQUEST_MB = 1
+    files = [SimpleUploadedFile(f"part-{n}.txt", b"a" * 400_000) for n in range(3)]
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(uploads=files)
+    )
+    assert response.status_code == 413
+    assert "must be at most 1 MB" in response.content.decode()
+    assert Evidence.objects.count() == 0
+    assert stored_files(settings) == []

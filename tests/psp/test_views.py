@@ -317,3 +317,17 @@ def test_wrong_passwords_on_the_sessions_page_lock_it(client, db, settings):
     )
     assert right.status_code in (200, 429)
     assert UserSession.objects.filter(pk=other.pk).exists()  # not signed out: locked
+
+
+def test_a_nul_character_in_a_search_is_a_clear_400(client, db):
+    user = make_user(role=Role.ADMIN)
+    client.force_login(user)
+    response = client.get("/apprentices/?q=a%00b")
+    assert response.status_code == 400
+    assert "cannot be searched for" in response.content.decode()
+
+
+def test_a_username_longer_than_any_account_is_a_form_error(client, db):
+    response = client.post(reverse("login"), {"username": "u" * 300, "password": "whatever"})
+    assert response.status_code == 200
+    assert "A username is at most 150 characters" in response.content.decode()
