@@ -349,7 +349,7 @@ def test_mapping_with_nothing_ticked_is_a_clear_error(apprentice_client, apprent
 def test_many_files_together_over_the_request_limit_are_refused_before_reading(
     apprentice_client, apprentice, settings
 ):
-    # Issue 15, finding 7: each file was checked, but 40 × 25 MB in one request was read.
+    # Issue 15, finding 7: each file was checked, but 40 files of 25 MB in one request was read.
     settings.PSP_MAX_REQUEST_MB = 1
     files = [SimpleUploadedFile(f"part-{n}.txt", b"a" * 400_000) for n in range(3)]
     response = apprentice_client.post(
