@@ -164,9 +164,13 @@ class RequestLimitsMiddleware:
                 "Go back and send fewer files at a time: add the rest to the evidence after "
                 "it is saved.",
             )
-        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "") or any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
+        if (
+            "\x00" in request.path
+            or "%00" in request.META.get("QUERY_STRING", "")
+            or any(
+                "\x00" in key or any("\x00" in value for value in values)
+                for key, values in request.GET.lists()
+            )
         ):
             return _refusal(
                 request,
