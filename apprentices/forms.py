@@ -28,6 +28,7 @@ from apprentices.models import (
 )
 from apprentices.uploads import CheckedUpload, check_upload
 from psp import accounts
+from psp.forms import limited_text
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import StandardVersion
@@ -73,6 +74,7 @@ def _helper(button: str, *fields: Any) -> FormHelper:
     return helper
 
 
+@limited_text
 class ApprenticeForm(forms.ModelForm):
     """Create or edit an apprentice. Creating also makes their sign-in account."""
 
@@ -198,6 +200,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+@limited_text
 class EvidenceForm(forms.ModelForm):
     """Upload or edit an evidence item. Text is checked for likely personal identifiers."""
 
@@ -313,6 +316,7 @@ class EvidenceForm(forms.ModelForm):
         return cleaned
 
 
+@limited_text
 class MappingForm(forms.Form):
     """The KSB checklist: a checkbox and a note for every KSB of the apprentice's version."""
 
@@ -351,6 +355,7 @@ class MappingForm(forms.Form):
         }
 
 
+@limited_text
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         label="Your decision",
@@ -388,6 +393,7 @@ class ReviewForm(forms.Form):
         return cleaned
 
 
+@limited_text
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label="Why are you withdrawing this evidence?",
@@ -400,6 +406,7 @@ class WithdrawForm(forms.Form):
         self.helper = _helper("Withdraw evidence", Field.textarea("reason"))
 
 
+@limited_text
 class MoveVersionForm(forms.Form):
     to_version = forms.ModelChoiceField(
         label="Move to version",
@@ -417,6 +424,7 @@ class MoveVersionForm(forms.Form):
         self.helper = _helper("Show what would happen", Field.select("to_version"))
 
 
+@limited_text
 class ConfirmMoveForm(forms.Form):
     reason = forms.CharField(
         label="Why is the apprentice moving version?",
@@ -435,6 +443,7 @@ class ConfirmMoveForm(forms.Form):
 # Off-the-job training and progress reviews
 
 
+@limited_text
 class OffTheJobEntryForm(forms.ModelForm):
     """An apprentice logs off-the-job training, optionally linked to evidence and KSBs."""
 
@@ -493,6 +502,7 @@ class OffTheJobEntryForm(forms.ModelForm):
         return value
 
 
+@limited_text
 class OffTheJobQueryForm(forms.Form):
     query = forms.CharField(
         label="What does the apprentice need to clarify?",
@@ -505,6 +515,7 @@ class OffTheJobQueryForm(forms.Form):
         self.helper = _helper("Query the entry", Field.textarea("query", rows=3))
 
 
+@limited_text
 class OffTheJobPlanForm(forms.ModelForm):
     """What the off-the-job requirement is worked out from, and how often reviews are held."""
 
@@ -560,6 +571,7 @@ class OffTheJobPlanForm(forms.ModelForm):
         return cleaned
 
 
+@limited_text
 class BreakForm(forms.ModelForm):
     starts_on = date_field("First day of the break", help_text="For example, 3 2 2025")
     ends_on = date_field(
@@ -597,6 +609,7 @@ class BreakForm(forms.ModelForm):
         return cleaned
 
 
+@limited_text
 class ReviewScheduleForm(forms.Form):
     due_on = date_field("Review date", help_text="For example, 5 3 2026")
 
@@ -609,6 +622,7 @@ NEW_TARGET_ROWS = 3
 NEW_COMMENT_ROWS = 3
 
 
+@limited_text
 class ReviewRecordForm(forms.Form):
     """The reviewer's record: progress against last time's targets, new targets and
     KSB-specific comments. Blank rows are ignored; saving again adds more rows."""
@@ -746,6 +760,7 @@ class ReviewRecordForm(forms.Form):
         )
 
 
+@limited_text
 class ReviewSignForm(forms.Form):
     confirm = forms.BooleanField(
         label="I have read this review and agree it is an accurate record",
@@ -766,6 +781,7 @@ class ReviewSignForm(forms.Form):
         self.helper = _helper("Sign the review", *fields)
 
 
+@limited_text
 class SigningLinkForm(forms.Form):
     """Send a signing link to the signing contact on the employer's record: the address is
     never typed here, so whoever sends the link cannot send it to themselves."""
@@ -775,6 +791,7 @@ class SigningLinkForm(forms.Form):
         self.helper = _helper("Email a signing link")
 
 
+@limited_text
 class ErasureForm(forms.Form):
     """An administrator confirms the erasure of an apprentice's personal data."""
 

@@ -1,6 +1,6 @@
 """Sign-in and password forms, rendered with the GOV.UK Design System (crispy-forms-gds)."""
 
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
@@ -12,6 +12,36 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from psp.models import User
+
+# Free text in any form: at most this many characters (about four pages), a form error
+# above it, so a form cannot be used to store megabytes. DATA_UPLOAD_MAX_MEMORY_SIZE caps
+# the whole request's text as well.
+LONG_TEXT = 10_000
+
+F = TypeVar("F", bound=type[forms.BaseForm])
+
+
+def limit_text(form: forms.BaseForm, length: int = LONG_TEXT) -> None:
+    """Give every text field of the form without a length limit this one."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField) and field.max_length is None:
+            field.max_length = length
+            field.validators.append(
+                MaxLengthValidator(length, f"Keep this to at most {length:,} characters")
+            )
+            field.widget.attrs.setdefault("maxlength", str(length))
+
+
+def limited_text(cls: F) -> F:
+    """Class decorator: limit_text() once the form has made its fields."""
+    made = cls.__init__
+
+    def __init__(self: forms.BaseForm, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        limit_text(self)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
 
 
 def gds_helper(button: str) -> FormHelper:

@@ -190,6 +190,8 @@ EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)
 # and how many files one request may carry.
 PSP_MAX_REQUEST_MB = env_int("PSP_MAX_REQUEST_MB", 2 * EVIDENCE_MAX_UPLOAD_MB)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20)
+# The text of one request, files aside (forms limit each text field: psp.forms.LONG_TEXT).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "apprentices.uploads.SizeLimitUploadHandler",

@@ -359,3 +359,30 @@ def test_many_files_together_over_the_request_limit_are_refused_before_reading(
     assert "must be at most 1 MB" in response.content.decode()
     assert Evidence.objects.count() == 0
     assert stored_files(settings) == []
+
+
+def test_a_reflection_longer_than_the_limit_is_a_form_error_that_keeps_the_text(
+    apprentice_client, apprentice
+):
+    # Issue 15, finding 7: free text had no length limit (1 MB texts were stored).
+    from psp.forms import LONG_TEXT
+
+    text = "I learned. " * (LONG_TEXT // 10)
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(reflection=text),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Keep this to at most 10,000 characters" in page
+    assert "I learned. I learned." in page
+    assert Evidence.objects.count() == 0
+
+
+def test_a_megabyte_of_text_in_one_request_is_refused(apprentice_client, apprentice):
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(reflection="x" * 1024 * 1024),
+    )
+    assert response.status_code == 400
+    assert Evidence.objects.count() == 0
