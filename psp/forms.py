@@ -56,7 +56,7 @@ class SignInForm(auth_forms.AuthenticationForm):
         super().__init__(*args, **kwargs)
         # Django sets only the widget's maxlength: a longer username reached the lockout
         # records (255 characters at most) and failed there.
-        length = self.fields["username"].max_length or 150
+        length = cast(forms.CharField, self.fields["username"]).max_length or 150
         self.fields["username"].validators.append(
             MaxLengthValidator(length, f"A username is at most {length} characters")
         )

@@ -155,7 +155,11 @@ def dispatch_pending_emails(*, now: datetime.datetime | None = None) -> tuple[in
     """
     now = now or timezone.now()
     sent = waiting_total = 0
-    for model in (Notification, *(m for m in _outboxes if m is not Notification)):
+    models: list[type[EmailOutbox]] = [
+        Notification,
+        *(m for m in _outboxes if m is not Notification),
+    ]
+    for model in models:
         rows = model._default_manager
         abandoned = rows.filter(
             email_status=Email.SENDING, email_claimed_at__lt=now - CLAIM_STALE_AFTER
