@@ -538,3 +538,23 @@ def _make_row(kind):
     if kind == "report":
         return Report.objects.create(kind="portfolio", requested_by=staff, apprentice=apprentice)
     raise AssertionError(kind)
+
+
+def test_every_worker_checkpoints_the_trail_each_minute(db, caplog):
+    from psp import checkpoints
+    from psp.celery import app
+    from psp.tasks import AuditCheckpointSweep, checkpoint_audit
+
+    assert AuditCheckpointSweep in app.steps["worker"]
+    assert AuditCheckpointSweep.seconds == 60
+    Organisation.objects.create(name="Imaginary Ltd", kind="employer")
+    checkpoint_audit.apply()
+    [written] = checkpoints.read_all()[0]
+    assert written.last_id == AuditEntry.objects.latest("id").pk
+    checkpoint_audit.apply()  # nothing new: no new line
+    assert len(checkpoints.read_all()[0]) == 1
+    _without_guards("DELETE FROM psp_auditentry")
+    Organisation.objects.create(name="After the wipe", kind="employer")
+    checkpoint_audit.apply()  # refused and logged as an error, never raised
+    assert "does not match its last checkpoint" in caplog.text
+    assert len(checkpoints.read_all()[0]) == 1
