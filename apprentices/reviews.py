@@ -383,11 +383,28 @@ def unsign_pending(apprentice: Apprentice) -> int:
         apprentice=apprentice, status=Status.AWAITING_SIGNATURES
     )
     signatures = ReviewSignature.objects.filter(review__in=pending)
+    unsigned = list(pending.filter(signatures__isnull=False).distinct())
     count = signatures.count()
     signatures.delete()
     ReviewSigningLink.objects.filter(review__in=pending, used_at__isnull=True).update(
         expires_at=timezone.now()
     )
+    for review in unsigned:
+        transaction.on_commit(
+            partial(
+                notifications.notify_all,
+                [
+                    *_parties(apprentice),
+                    *notifications.staff_of(apprentice.training_provider_id, Role.PROVIDER),
+                ],
+                Kind.REVIEW_SIGNATURE,
+                subject=f"Progress review of {apprentice.name} needs signing again",
+                body="Staff changed the apprentice's sign-in details, so the signatures it "
+                "had were removed.",
+                url=review.get_absolute_url(),
+            ),
+            robust=True,
+        )
     return count
 
 
