@@ -27,7 +27,7 @@ COPY --from=assets /app/static/build ./static/build
 RUN pip install -c constraints.txt -e . \
  && DEBUG=0 PSP_STATIC_MANIFEST=1 SECRET_KEY=build-only-not-secret \
     python manage.py collectstatic --noinput \
- && mkdir -p /data/media /app/var && chown -R psp:psp /data /app/var
+ && mkdir -p /data/media /data/audit /app/var && chown -R psp:psp /data /app/var
 USER psp
 ENV MEDIA_ROOT=/data/media
 EXPOSE 8000

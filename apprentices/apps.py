@@ -7,7 +7,12 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import tallies
+        from apprentices import reviews, tallies, tasks  # noqa: F401  (tasks registers an outbox)
+        from psp.accounts import sign_in_changed_by_staff
+
+        sign_in_changed_by_staff.connect(
+            reviews.on_sign_in_changed_by_staff, dispatch_uid="apprentices_unsign_pending"
+        )
 
         post_migrate.connect(
             tallies.install_triggers, sender=self, dispatch_uid="apprentices_ksb_tallies"

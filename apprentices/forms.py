@@ -27,6 +27,8 @@ from apprentices.models import (
     ReviewTarget,
 )
 from apprentices.uploads import CheckedUpload, check_upload
+from psp import accounts
+from psp.forms import limited_text
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import StandardVersion
@@ -72,6 +74,7 @@ def _helper(button: str, *fields: Any) -> FormHelper:
     return helper
 
 
+@limited_text
 class ApprenticeForm(forms.ModelForm):
     """Create or edit an apprentice. Creating also makes their sign-in account."""
 
@@ -152,8 +155,10 @@ class ApprenticeForm(forms.ModelForm):
     @transaction.atomic
     def save(self, commit: bool = True) -> Apprentice:
         apprentice: Apprentice = super().save(commit=False)
+        old_email = ""
         if apprentice.pk:
             user = apprentice.user
+            old_email = user.email
         else:
             user = User(username=self.cleaned_data["email"])
             user.set_unusable_password()
@@ -166,6 +171,9 @@ class ApprenticeForm(forms.ModelForm):
         user.groups.add(Group.objects.get(name=Role.APPRENTICE.label))
         apprentice.user = user
         apprentice.save()
+        if old_email:
+            # Tells the old address and drops pending signatures (psp.accounts).
+            accounts.changed_by_staff(user, by=self.by, old_email=old_email)
         return apprentice
 
     def _post_clean(self) -> None:
@@ -192,6 +200,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+@limited_text
 class EvidenceForm(forms.ModelForm):
     """Upload or edit an evidence item. Text is checked for likely personal identifiers."""
 
@@ -329,6 +338,7 @@ class EvidenceForm(forms.ModelForm):
         return cleaned
 
 
+@limited_text
 class MappingForm(forms.Form):
     """The KSB checklist: a checkbox and a note for every KSB of the apprentice's version."""
 
@@ -367,6 +377,7 @@ class MappingForm(forms.Form):
         }
 
 
+@limited_text
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         label="Your decision",
@@ -404,6 +415,7 @@ class ReviewForm(forms.Form):
         return cleaned
 
 
+@limited_text
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label="Why are you withdrawing this evidence?",
@@ -416,6 +428,7 @@ class WithdrawForm(forms.Form):
         self.helper = _helper("Withdraw evidence", Field.textarea("reason"))
 
 
+@limited_text
 class MoveVersionForm(forms.Form):
     to_version = forms.ModelChoiceField(
         label="Move to version",
@@ -433,6 +446,7 @@ class MoveVersionForm(forms.Form):
         self.helper = _helper("Show what would happen", Field.select("to_version"))
 
 
+@limited_text
 class ConfirmMoveForm(forms.Form):
     reason = forms.CharField(
         label="Why is the apprentice moving version?",
@@ -451,6 +465,7 @@ class ConfirmMoveForm(forms.Form):
 # Off-the-job training and progress reviews
 
 
+@limited_text
 class OffTheJobEntryForm(forms.ModelForm):
     """An apprentice logs off-the-job training, optionally linked to evidence and KSBs."""
 
@@ -509,6 +524,7 @@ class OffTheJobEntryForm(forms.ModelForm):
         return value
 
 
+@limited_text
 class OffTheJobQueryForm(forms.Form):
     query = forms.CharField(
         label="What does the apprentice need to clarify?",
@@ -521,6 +537,7 @@ class OffTheJobQueryForm(forms.Form):
         self.helper = _helper("Query the entry", Field.textarea("query", rows=3))
 
 
+@limited_text
 class OffTheJobPlanForm(forms.ModelForm):
     """What the off-the-job requirement is worked out from, and how often reviews are held."""
 
@@ -576,6 +593,7 @@ class OffTheJobPlanForm(forms.ModelForm):
         return cleaned
 
 
+@limited_text
 class BreakForm(forms.ModelForm):
     starts_on = date_field("First day of the break", help_text="For example, 3 2 2025")
     ends_on = date_field(
@@ -613,6 +631,7 @@ class BreakForm(forms.ModelForm):
         return cleaned
 
 
+@limited_text
 class ReviewScheduleForm(forms.Form):
     due_on = date_field("Review date", help_text="For example, 5 3 2026")
 
@@ -625,6 +644,7 @@ NEW_TARGET_ROWS = 3
 NEW_COMMENT_ROWS = 3
 
 
+@limited_text
 class ReviewRecordForm(forms.Form):
     """The reviewer's record: progress against last time's targets, new targets and
     KSB-specific comments. Blank rows are ignored; saving again adds more rows."""
@@ -764,6 +784,7 @@ class ReviewRecordForm(forms.Form):
         )
 
 
+@limited_text
 class ReviewSignForm(forms.Form):
     confirm = forms.BooleanField(
         label="I have read this review and agree it is an accurate record",
@@ -784,28 +805,17 @@ class ReviewSignForm(forms.Form):
         self.helper = _helper("Sign the review", *fields)
 
 
+@limited_text
 class SigningLinkForm(forms.Form):
-    name = forms.CharField(
-        label="Employer contact's full name",
-        max_length=200,
-        error_messages={"required": "Enter the employer contact's name"},
-    )
-    email = forms.EmailField(
-        label="Their email address",
-        help_text="We email them a link to read and sign this review. It works once and "
-        "expires after 14 days.",
-        error_messages={"required": "Enter the employer contact's email address"},
-    )
+    """Send a signing link to the signing contact on the employer's record: the address is
+    never typed here, so whoever sends the link cannot send it to themselves."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
-            "Email a signing link",
-            Field.text("name", field_width=20),
-            Field.text("email", field_width=30),
-        )
+        self.helper = _helper("Email a signing link")
 
 
+@limited_text
 class ErasureForm(forms.Form):
     """An administrator confirms the erasure of an apprentice's personal data."""
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from psp import notifications
-from psp.models import Organisation
+from psp.models import EmailOutbox, Organisation
 from psp.roles import Role
 from standards.models import KSB, StandardVersion
 
@@ -1001,11 +1001,14 @@ class ReviewKsbComment(models.Model):
         return f"{self.ksb.code}: {self.comment}"
 
 
-class ReviewSigningLink(models.Model):
+class ReviewSigningLink(EmailOutbox):
     """An emailed link for an employer contact without an account to sign one review.
 
     The token in the link is signed with SECRET_KEY over this row's id and is not stored;
-    the row says whether the link has expired or been used (it works once).
+    the row says whether the link has expired or been used (it works once). The address is
+    the signing contact on the employer's record (psp.models.Organisation), never typed by
+    the sender. The email goes through the notifications' outbox (psp.notifications): a
+    link asked for while the broker is down is sent when it is back.
     """
 
     review = models.ForeignKey(
@@ -1046,6 +1049,17 @@ class ReviewSignature(models.Model):
         related_name="signature",
     )
     name = models.CharField(max_length=200)
+    sent_to = models.EmailField(
+        blank=True, help_text="By link: the address the link was emailed to."
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="By link: who asked for the link to be sent.",
+    )
     signed_at = models.DateTimeField(default=timezone.now)
     content_hash = models.CharField(
         "SHA-256 of what was signed", max_length=64, help_text="The review as it was signed."
@@ -1058,6 +1072,10 @@ class ReviewSignature(models.Model):
             models.CheckConstraint(
                 condition=Q(user__isnull=False) | Q(link__isnull=False),
                 name="signature_has_signer",
+            ),
+            models.CheckConstraint(
+                condition=Q(link__isnull=True) | (~Q(sent_to="") & Q(sent_by__isnull=False)),
+                name="link_signature_says_where_the_link_went",
             ),
         ]
 

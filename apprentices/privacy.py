@@ -71,6 +71,7 @@ from epa.models import (
 )
 from psp import audit
 from psp.models import (
+    AccountEmail,
     AuditEntry,
     Notification,
     NotificationPreference,
@@ -110,6 +111,19 @@ class Holding:
     withheld_until_final: bool = False  # left out of the subject access copy until the
     # EPA result is final (provisional grades are not released early)
     secret: tuple[str, ...] = ()  # never copied out, even to the apprentice
+    own_only: bool = False  # copied out only if the apprentice may open the row now (its
+    # queryset's visible_to(their user)): e.g. reports others asked for stay out
+
+    def rows_for_copy(self, apprentice: Apprentice, *, final: bool) -> models.QuerySet[Any]:
+        """The rows the subject access copy holds."""
+        rows = self.rows(apprentice)
+        if self.own_only:
+            manager: Any = self.model._default_manager
+            rows = rows.filter(pk__in=manager.visible_to(apprentice.user).values("pk"))
+        if self.model is Report and not final:
+            # An EPA result report is built from provisional grades until the result is final.
+            rows = rows.exclude(kind=Report.Kind.EPA_RESULT)
+        return rows
 
     def rows(self, apprentice: Apprentice) -> models.QuerySet[Any]:
         value = apprentice.pk if self.path == "pk" else apprentice
@@ -162,7 +176,7 @@ HOLDINGS: list[Holding] = [
     Holding(ReviewSignature, "review__apprentice", PORTFOLIO, text=("name",)),
     Holding(GatewayAttempt, "apprentice", PORTFOLIO, text=("pack",)),
     Holding(GatewayItem, "attempt__apprentice", PORTFOLIO, text=("details", "reason")),
-    Holding(Report, "apprentice", PORTFOLIO, files=("file",), delete=True),
+    Holding(Report, "apprentice", PORTFOLIO, files=("file",), delete=True, own_only=True),
     # Who they are, and the EPA record kept with the result.
     Holding(Apprentice, "pk", IDENTITY, months=("start_date", "planned_gateway_date")),
     Holding(
@@ -190,6 +204,7 @@ HOLDINGS: list[Holding] = [
     Holding(Amendment, "result__epa__apprentice", IDENTITY, text=("reason",), months=("at",)),
     Holding(EpaEvent, "apprentice", IDENTITY, text=("description",), months=("at",)),
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
+    Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
     Holding(TwoFactorDevice, "user__apprentice", IDENTITY, delete=True, secret=("secret",)),
     Holding(RecoveryCode, "user__apprentice", IDENTITY, delete=True, secret=("code_hash",)),
@@ -205,6 +220,16 @@ AUDIT_LINKS: dict[str, tuple[str, str]] = {
     "apprentices_evidenceksb": ("evidence_id", "apprentices_evidence"),
     "apprentices_evidencefile": ("evidence_id", "apprentices_evidence"),
     "apprentices_versionmove": ("apprentice_id", "apprentices_apprentice"),
+    "apprentices_evidenceevent": ("evidence_id", "apprentices_evidence"),
+    "apprentices_breakinlearning": ("apprentice_id", "apprentices_apprentice"),
+    "apprentices_offthejobentry": ("apprentice_id", "apprentices_apprentice"),
+    "apprentices_progressreview": ("apprentice_id", "apprentices_apprentice"),
+    "apprentices_reviewtarget": ("review_id", "apprentices_progressreview"),
+    "apprentices_reviewksbcomment": ("review_id", "apprentices_progressreview"),
+    "apprentices_reviewsigninglink": ("review_id", "apprentices_progressreview"),
+    "apprentices_reviewsignature": ("review_id", "apprentices_progressreview"),
+    "epa_report": ("apprentice_id", "apprentices_apprentice"),
+    "epa_epaevent": ("apprentice_id", "apprentices_apprentice"),
     "epa_gatewayattempt": ("apprentice_id", "apprentices_apprentice"),
     "epa_gatewayitem": ("attempt_id", "epa_gatewayattempt"),
     "epa_epa": ("apprentice_id", "apprentices_apprentice"),
@@ -212,6 +237,7 @@ AUDIT_LINKS: dict[str, tuple[str, str]] = {
     "epa_criteriondecision": ("assessment_id", "epa_methodassessment"),
     "epa_eparesult": ("epa_id", "epa_epa"),
     "epa_amendment": ("result_id", "epa_eparesult"),
+    "epa_question": ("assessment_id", "epa_methodassessment"),
     "psp_user_groups": ("user_id", "psp_user"),
 }
 # Entries about the apprentice that say what was removed; they hold no personal data.
@@ -643,7 +669,7 @@ def export(apprentice: Apprentice, *, into: IO[bytes]) -> None:
             data[holding.label] = "Not included until your end-point assessment result is final."
             continue
         rows = []
-        for instance in holding.rows(apprentice):
+        for instance in holding.rows_for_copy(apprentice, final=final):
             row = _row(instance, holding, names)
             if isinstance(instance, Epa) and not final:
                 row.pop("moderation_comment", None)

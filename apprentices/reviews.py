@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core import signing
@@ -335,9 +336,12 @@ def sign_review(
             raise ReviewStateError("This signing link has expired or has already been used")
         party: str | None = Party.EMPLOYER
         name = name.strip() or current.name
+        # Where the link went and who sent it, kept with the signature.
+        sent_to, sent_by_id = current.email, current.created_by_id
     else:
         party = review.party_of(by)
         name = name.strip() or str(by)
+        sent_to, sent_by_id = "", None
     if party is None:
         raise ReviewStateError("You cannot sign this review")
     if locked.signatures.filter(party=party).exists():
@@ -348,6 +352,8 @@ def sign_review(
         user=by if link is None else None,
         link=link,
         name=name,
+        sent_to=sent_to,
+        sent_by_id=sent_by_id,
         content_hash=content_hash(review),
     )
     if link is not None:
@@ -368,11 +374,61 @@ class SigningLinkError(Exception):
 
 
 @transaction.atomic
-def create_signing_link(
-    review: ProgressReview, *, by: Any, name: str, email: str
-) -> ReviewSigningLink:
-    """Email an employer contact a link to read and sign this one review (once, for
-    SIGNING_LINK_DAYS days). The email is sent in the background after the commit."""
+def unsign_pending(apprentice: Apprentice) -> int:
+    """Remove the signatures of the apprentice's reviews still waiting for signatures and
+    end their unused signing links: staff changed how the apprentice signs in, so who
+    signed can no longer be trusted. Each removal is in the audit trail. Returns how many
+    signatures were removed."""
+    pending = ProgressReview.objects.filter(
+        apprentice=apprentice, status=Status.AWAITING_SIGNATURES
+    )
+    signatures = ReviewSignature.objects.filter(review__in=pending)
+    unsigned = list(pending.filter(signatures__isnull=False).distinct())
+    count = signatures.count()
+    signatures.delete()
+    ReviewSigningLink.objects.filter(review__in=pending, used_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+    for review in unsigned:
+        transaction.on_commit(
+            partial(
+                notifications.notify_all,
+                [
+                    *_parties(apprentice),
+                    *notifications.staff_of(apprentice.training_provider_id, Role.PROVIDER),
+                ],
+                Kind.REVIEW_SIGNATURE,
+                subject=f"Progress review of {apprentice.name} needs signing again",
+                body="Staff changed the apprentice's sign-in details, so the signatures it "
+                "had were removed.",
+                url=review.get_absolute_url(),
+            ),
+            robust=True,
+        )
+    return count
+
+
+def on_sign_in_changed_by_staff(sender: Any, *, user: Any, **kwargs: Any) -> None:
+    """psp.accounts.sign_in_changed_by_staff: an apprentice's pending signatures go."""
+    apprentice = Apprentice.objects.filter(user=user).first()
+    if apprentice is not None:
+        unsign_pending(apprentice)
+
+
+def signing_contact(apprentice: Apprentice) -> tuple[str, str] | None:
+    """The name and address a signing link goes to: the contact on the employer's record,
+    kept by administrators, never an address typed by whoever sends the link."""
+    employer = apprentice.employer
+    if employer is None or not employer.signing_contact_email:
+        return None
+    return employer.signing_contact_name, employer.signing_contact_email
+
+
+@transaction.atomic
+def create_signing_link(review: ProgressReview, *, by: Any) -> ReviewSigningLink:
+    """Email the employer's signing contact a link to read and sign this one review (once,
+    for SIGNING_LINK_DAYS days). The email goes through the notifications' outbox: sent in
+    the background after the commit, or by the sweep if the broker is down."""
     locked = ProgressReview.objects.select_for_update().get(pk=review.pk)
     if not review.apprentice.is_trained_by(by):
         raise ReviewStateError("Only the apprentice's training provider can send signing links")
@@ -380,17 +436,34 @@ def create_signing_link(
         raise ReviewStateError("Only a recorded review waiting for signatures can be sent")
     if locked.signatures.filter(party=Party.EMPLOYER).exists():
         raise ReviewStateError("The employer has already signed this review")
+    contact = signing_contact(review.apprentice)
+    if contact is None:
+        raise ReviewStateError(
+            "The employer's record has no contact for signing reviews: ask an administrator "
+            "to add one, or ask someone at the employer with an account to sign"
+        )
+    name, email = contact
     link = ReviewSigningLink.objects.create(
         review=review,
         name=name,
         email=email,
         created_by=by,
         expires_at=timezone.now() + datetime.timedelta(days=SIGNING_LINK_DAYS),
+        email_status=ReviewSigningLink.Email.QUEUED,
     )
-    from apprentices.tasks import send_signing_link
-
-    notifications.enqueue_after_commit(send_signing_link, link.pk)
+    transaction.on_commit(
+        partial(notifications.dispatch_email, link.pk, ReviewSigningLink), robust=True
+    )
     return link
+
+
+def link_wanted(link: ReviewSigningLink) -> bool:
+    """A link's email is still worth sending: unused, unexpired, the employer not signed."""
+    return (
+        link.used_at is None
+        and link.expires_at > timezone.now()
+        and not link.review.signatures.filter(party=Party.EMPLOYER).exists()
+    )
 
 
 def signing_path(link: ReviewSigningLink) -> str:

@@ -1,4 +1,9 @@
-"""Background work of the apprentices app: emailing review signing links."""
+"""Background work of the apprentices app: emailing review signing links.
+
+Signing links are rows of the notifications' outbox (psp.notifications): send_signing_link
+is sent after the commit that made the link, or by the email sweep if the broker never got
+or lost the message; it claims the link's email, so however often it runs, one email goes.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,14 @@ from django.utils import timezone
 
 from apprentices import reviews
 from apprentices.models import ReviewSigningLink
+from psp import notifications
 from psp.tasks import EMAIL_MAX_RETRIES, send_or_retry
 
 
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
 def send_signing_link(self: Any, link_id: int) -> None:
     """Email an employer contact their link to sign one review; retried with backoff."""
-    link = (
-        ReviewSigningLink.objects.select_related("review__apprentice__user", "created_by")
-        .filter(pk=link_id, used_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
+    link = notifications.claim_email(link_id, ReviewSigningLink)
     if link is None:
         return
     apprentice = link.review.apprentice
@@ -36,10 +38,28 @@ def send_signing_link(self: Any, link_id: int) -> None:
         f"{settings.PSP_SITE_URL.rstrip('/')}{reviews.signing_path(link)}\n\n"
         "If you did not expect this email, you can ignore it.\n"
     )
-    send_or_retry(
+    error = send_or_retry(
         self,
         lambda: send_mail(
             f"Please sign the progress review of {apprentice.name}", body, None, [link.email]
         ),
         what=f"review signing link {link_id}",
+        before_retry=lambda countdown: notifications.release_email(
+            link_id, ReviewSigningLink, retry_in=countdown
+        ),
     )
+    notifications.finish_email(link_id, ReviewSigningLink, error=error)
+
+
+notifications.register_outbox(
+    notifications.Outbox(
+        ReviewSigningLink,
+        task=send_signing_link,
+        wanted=reviews.link_wanted,
+        related=(
+            "review__apprentice__user",
+            "review__apprentice__training_provider",
+            "created_by",
+        ),
+    )
+)

@@ -97,7 +97,7 @@ def apprentice_create(request: HttpRequest) -> HttpResponse:
     form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
-        send_set_password_email(apprentice.user, request=request)
+        send_set_password_email(apprentice.user)
         messages.success(
             request, f"{apprentice.name} added. We emailed them a link to set a password."
         )
@@ -738,6 +738,7 @@ def progress_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_record": review.can_be_recorded_by(user)
             and user.has_perm("apprentices.schedule_progressreview"),
             "sign_form": ReviewSignForm() if can_sign else None,
+            "signing_contact": reviews.signing_contact(review.apprentice),
             "link_form": SigningLinkForm()
             if review.status == ProgressReview.Status.AWAITING_SIGNATURES
             and ReviewSignature.Party.EMPLOYER not in signed
@@ -804,16 +805,14 @@ def progress_review_link(request: HttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.apprentice.is_trained_by(request.user):
         raise PermissionDenied
-    form = SigningLinkForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect(review)
     try:
-        link = reviews.create_signing_link(review, by=request.user, **form.cleaned_data)
+        link = reviews.create_signing_link(review, by=request.user)
     except ReviewStateError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"We are emailing {link.name} a link to sign the review.")
+        messages.success(
+            request, f"We are emailing {link.name} ({link.email}) a link to sign the review."
+        )
     return redirect(review)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from apprentices.forms import date_field
 from epa.grading import Decision, method_grade_choices
 from epa.models import GatewayItem, MethodAssessment
+from psp.forms import limited_text
 from psp.models import User
 from psp.roles import Role
 
@@ -27,6 +28,7 @@ def _helper(button: str, *fields: Any) -> FormHelper:
     return helper
 
 
+@limited_text
 class EnglishMathsForm(forms.Form):
     english_maths = forms.ChoiceField(
         label="How is the English and maths requirement met?",
@@ -48,6 +50,7 @@ class EnglishMathsForm(forms.Form):
         )
 
 
+@limited_text
 class GatewayDecisionForm(forms.Form):
     """Accept or reject each gateway item, with a reason for a rejection."""
 
@@ -98,6 +101,7 @@ class GatewayDecisionForm(forms.Form):
         }
 
 
+@limited_text
 class AssignAssessorForm(forms.Form):
     assessor = forms.ModelChoiceField(
         label="Independent assessor",
@@ -116,6 +120,7 @@ class AssignAssessorForm(forms.Form):
         self.helper = _helper("Assign assessor", Field.select("assessor"))
 
 
+@limited_text
 class ScheduleForm(forms.Form):
     date = date_field("Date", help_text="For example, 17 3 2026")
     time = forms.TimeField(
@@ -148,6 +153,7 @@ class ScheduleForm(forms.Form):
         )
 
 
+@limited_text
 class AssessmentForm(forms.Form):
     """The assessor's record of one method: questions, judgement and grade or criteria."""
 
@@ -261,6 +267,7 @@ class AssessmentForm(forms.Form):
         ]
 
 
+@limited_text
 class ModerationForm(forms.Form):
     decision = forms.ChoiceField(
         label="Your decision",
@@ -291,6 +298,7 @@ class ModerationForm(forms.Form):
         return cleaned
 
 
+@limited_text
 class ResitForm(forms.Form):
     kind = forms.ChoiceField(
         label="Resit or retake?",
@@ -317,6 +325,7 @@ class ResitForm(forms.Form):
         )
 
 
+@limited_text
 class AmendmentForm(forms.Form):
     overall_after = forms.ChoiceField(label="Corrected overall grade")
     reason = forms.CharField(

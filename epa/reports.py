@@ -43,7 +43,7 @@ from apprentices.models import (
 from epa import gateway as gateway_flow
 from epa import grading
 from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_path
-from psp.models import Organisation
+from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import KSB, AssessmentMethod, StandardVersion, ksb_kind_order
 
@@ -107,14 +107,17 @@ def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[s
     return {"kind": Report.Kind.COHORT, "organisation": subject, "standard_version": version}
 
 
+@transaction.atomic
 def request_report(
     subject: Subject, *, requested_by: Any, version: StandardVersion | None = None
 ) -> Report:
     """Queue a report on an apprentice's portfolio, a gateway pack, an EPA, a signed progress
     review, or the cohort of an organisation on a standard version. The build is sent to a
     worker after the commit. Asking again while one is queued or running returns that one
-    (sent again if its message looks lost)."""
+    (sent again if its message looks lost), even when the requests come at the same time:
+    each person's requests take turns on their user row."""
     fields = _subject_fields(subject, version)
+    User.objects.select_for_update().filter(pk=requested_by.pk).values_list("pk").first()
     report = Report.objects.pending().filter(requested_by=requested_by, **fields).first()
     if report is None:
         report = Report.objects.create(requested_by=requested_by, **fields)

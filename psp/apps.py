@@ -8,9 +8,9 @@ class PspConfig(AppConfig):
     verbose_name = "People and organisations"
 
     def ready(self) -> None:
-        from psp import access, audit
+        from psp import access, audit, tasks  # noqa: F401  (tasks registers the notifications' outbox)
 
-        connection_created.connect(audit.register_sqlite_functions, dispatch_uid="psp_audit_fn")
+        connection_created.connect(audit.prepare_connection, dispatch_uid="psp_audit_fn")
         post_migrate.connect(audit.install_triggers, sender=self, dispatch_uid="psp_audit_triggers")
         post_migrate.connect(
             access.install_triggers, sender=self, dispatch_uid="psp_access_triggers"

@@ -28,6 +28,7 @@ import contextvars
 import datetime
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from django.utils.dateparse import parse_datetime
 
 from psp.models import AuditEntry
 from psp.roles import Role
+
+logger = logging.getLogger(__name__)
 
 # Tables whose every change is recorded, and columns never copied into the trail.
 AUDITED_TABLES = [
@@ -65,6 +68,21 @@ AUDITED_TABLES = [
     "standards_standardversion",
     "standards_standardimport",
     "standards_ksbcrosswalk",
+    # What people did in progress reviews, off-the-job training and the EPA, and the
+    # timelines and reports that record it.
+    "apprentices_evidenceevent",
+    "apprentices_breakinlearning",
+    "apprentices_offthejobrule",
+    "apprentices_offthejobminimum",
+    "apprentices_offthejobentry",
+    "apprentices_progressreview",
+    "apprentices_reviewtarget",
+    "apprentices_reviewksbcomment",
+    "apprentices_reviewsigninglink",
+    "apprentices_reviewsignature",
+    "epa_question",
+    "epa_epaevent",
+    "epa_report",
 ]
 SECRET_COLUMNS = {"password", "pack", "payload"}
 # Staff who may read an object's audit history on its page.
@@ -72,7 +90,13 @@ HISTORY_ROLES = (Role.PROVIDER, Role.EPAO_ADMIN, Role.ADMIN)
 _CHAIN_LOCK = 770_494
 
 APPEND_ONLY = "The audit trail is append-only: entries cannot be changed or deleted"
-# Only the test suite's database flush may empty the trail (see tests/conftest.py).
+NO_TRUNCATE = "Audited tables cannot be truncated: delete rows instead, so each is recorded"
+NO_DDL = (
+    "The audit trail (its table, triggers and functions) cannot be altered or dropped "
+    "(a superuser must disable the event trigger psp_audit_ddl_guard first: docs/security.md)"
+)
+# Only the test suite's database flush may empty the trail (see tests/conftest.py). On
+# PostgreSQL that is also only ever let through in a database whose name starts "test_".
 ALLOW_PURGE = False
 
 # The personal content of an entry, in the order its digest covers it.
@@ -310,13 +334,15 @@ def _check_entry(row: dict[str, Any], listed: dict[int, set[int]]) -> list[str]:
     return problems
 
 
-def verify_chain(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Recompute the chain. Returns the number of entries checked and the problems found."""
+def verify_chain(
+    batch: int = 5000, *, after: int = 0, previous: str = ""
+) -> tuple[int, list[ChainProblem]]:
+    """Recompute the chain (of the entries after entry `after`, whose hash is `previous`).
+    Returns the number of entries checked and the problems found."""
     problems: list[ChainProblem] = []
     listed = _redacted_by()
-    previous = ""
     count = 0
-    last_id = 0
+    last_id = after
     fields = (*_HEADER_FIELDS, *CONTENT_FIELDS, "payload", "content_hash", "redaction_id")
     while True:
         rows = list(
@@ -341,8 +367,12 @@ def verify_chain(batch: int = 5000) -> tuple[int, list[ChainProblem]]:
 # --- triggers -------------------------------------------------------------------------
 
 
-def register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
-    """SQLite triggers call back into Python for the hash and for who is acting."""
+def prepare_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """SQLite triggers call back into Python for the hash and for who is acting. On
+    PostgreSQL, only the test suite (ALLOW_PURGE) asks to empty its test database."""
+    if connection.vendor == "postgresql" and ALLOW_PURGE:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('psp.test_purge', 'on', false)")
     if connection.vendor != "sqlite":
         return
     raw = connection.connection
@@ -392,7 +422,13 @@ def _kept_unchanged(quote: Callable[[str], str] = str) -> list[str]:
     ]
 
 
-def _install_postgres(cursor: Any, tables: list[str]) -> None:
+# Functions whose names the DDL guard protects on PostgreSQL (psp_audit_guard_*).
+_PROTECTED_FUNCTIONS = r"(^|\.)psp_(audit_[a-z_]+|sha256)\("
+_AUDIT_TABLE = r"(^|\.)psp_auditentry$"
+
+
+def _postgres_functions() -> list[tuple[str, str, str, str]]:
+    """(name, signature and return type, body, language) of each function of the trail."""
     secret = ", ".join(f"'{c}'" for c in sorted(SECRET_COLUMNS))
     digest = " || ".join(f"psp_sha256(NEW.{f})" for f in CONTENT_FIELDS)
     payload = ", ".join(f"'{f}', NEW.{f}" for f in _HEADER_FIELDS)
@@ -402,63 +438,207 @@ def _install_postgres(cursor: Any, tables: list[str]) -> None:
             "NEW.redaction_id::text = current_setting('psp.redaction', true)",
         ]
     )
-    cursor.execute(f"""
-        CREATE OR REPLACE FUNCTION psp_sha256(text) RETURNS text AS $$
-            SELECT encode(sha256(convert_to(coalesce($1, ''), 'UTF8')), 'hex')
-        $$ LANGUAGE sql IMMUTABLE;
+    return [
+        (
+            "psp_sha256",
+            "(text) RETURNS text",
+            "\n    SELECT encode(sha256(convert_to(coalesce($1, ''), 'UTF8')), 'hex')\n",
+            "sql IMMUTABLE",
+        ),
+        (
+            # The test suite's flush, in a test database only (see ALLOW_PURGE).
+            "psp_audit_maintenance",
+            "() RETURNS boolean",
+            "\n    SELECT current_database() LIKE 'test\\_%'"
+            " AND coalesce(current_setting('psp.test_purge', true), '') = 'on'\n",
+            "sql STABLE",
+        ),
+        (
+            "psp_audit_chain",
+            "() RETURNS trigger",
+            f"""
+DECLARE previous text;
+BEGIN
+    PERFORM pg_advisory_xact_lock({_CHAIN_LOCK});
+    SELECT hash INTO previous FROM psp_auditentry ORDER BY id DESC LIMIT 1;
+    NEW.prev_hash := coalesce(previous, '');
+    NEW.content_hash := psp_sha256({digest});
+    NEW.payload := jsonb_build_object({payload}, 'content_hash', NEW.content_hash)::text;
+    NEW.hash := psp_sha256(NEW.prev_hash || NEW.payload);
+    RETURN NEW;
+END """,
+            "plpgsql",
+        ),
+        (
+            "psp_audit_refuse",
+            "() RETURNS trigger",
+            f"""
+BEGIN
+    IF TG_OP = 'UPDATE' AND ({redaction}) IS TRUE THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{APPEND_ONLY}';
+END """,
+            "plpgsql",
+        ),
+        (
+            "psp_audit_refuse_truncate",
+            "() RETURNS trigger",
+            f"""
+BEGIN
+    IF psp_audit_maintenance() THEN RETURN NULL; END IF;
+    RAISE EXCEPTION '{NO_TRUNCATE}';
+END """,
+            "plpgsql",
+        ),
+        (
+            "psp_audit_capture",
+            "() RETURNS trigger",
+            f"""
+DECLARE context jsonb; old_row jsonb; new_row jsonb;
+BEGIN
+    context := coalesce(nullif(current_setting('psp.context', true), ''), '{{}}')::jsonb;
+    IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD) - ARRAY[{secret}]; END IF;
+    IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW) - ARRAY[{secret}]; END IF;
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN RETURN NULL; END IF;
+    INSERT INTO psp_auditentry
+        (at, actor_id, actor_label, ip, source, action, object_type, object_id,
+         summary, before, after, payload, content_hash, prev_hash, hash)
+    VALUES
+        (now(), (context ->> 'actor_id')::bigint, coalesce(context ->> 'actor_label', ''),
+         coalesce(context ->> 'ip', ''), 'db', lower(TG_OP), TG_TABLE_NAME,
+         coalesce(new_row ->> 'id', old_row ->> 'id', ''), '',
+         coalesce(old_row::text, ''), coalesce(new_row::text, ''), '', '', '', '');
+    RETURN NULL;
+END """,
+            "plpgsql",
+        ),
+        (
+            # After any DDL: nothing touched the trail's table or functions, and every
+            # trigger of the trail is still enabled, unconditional and calling its own.
+            "psp_audit_guard_ddl",
+            "() RETURNS event_trigger",
+            f"""
+DECLARE item record;
+BEGIN
+    IF psp_audit_maintenance() THEN RETURN; END IF;
+    FOR item IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+        IF item.object_identity ~ '{_AUDIT_TABLE}'
+           OR (item.object_type = 'function'
+               AND item.object_identity ~ '{_PROTECTED_FUNCTIONS}') THEN
+            RAISE EXCEPTION '{NO_DDL}';
+        END IF;
+    END LOOP;
+    IF EXISTS (
+        SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE t.tgname LIKE 'psp\\_audit\\_%'
+          AND (t.tgenabled <> 'O' OR t.tgqual IS NOT NULL OR p.proname NOT LIKE 'psp\\_audit\\_%')
+    ) THEN
+        RAISE EXCEPTION '{NO_DDL}';
+    END IF;
+END """,
+            "plpgsql",
+        ),
+        (
+            "psp_audit_guard_drop",
+            "() RETURNS event_trigger",
+            f"""
+DECLARE item record;
+BEGIN
+    IF psp_audit_maintenance() THEN RETURN; END IF;
+    FOR item IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+        IF item.object_identity ~ '{_AUDIT_TABLE}'
+           OR item.object_identity ~ ' on [a-z_]+\\.psp_auditentry$'
+           OR (item.original AND item.object_type = 'trigger'
+               AND item.object_identity ~ '^psp_audit_')
+           OR (item.object_type = 'function'
+               AND item.object_identity ~ '{_PROTECTED_FUNCTIONS}') THEN
+            RAISE EXCEPTION '{NO_DDL}';
+        END IF;
+    END LOOP;
+END """,
+            "plpgsql",
+        ),
+    ]
 
-        CREATE OR REPLACE FUNCTION psp_audit_chain() RETURNS trigger AS $$
-        DECLARE previous text;
-        BEGIN
-            PERFORM pg_advisory_xact_lock({_CHAIN_LOCK});
-            SELECT hash INTO previous FROM psp_auditentry ORDER BY id DESC LIMIT 1;
-            NEW.prev_hash := coalesce(previous, '');
-            NEW.content_hash := psp_sha256({digest});
-            NEW.payload := jsonb_build_object(
-                {payload}, 'content_hash', NEW.content_hash)::text;
-            NEW.hash := psp_sha256(NEW.prev_hash || NEW.payload);
-            RETURN NEW;
-        END $$ LANGUAGE plpgsql;
 
-        CREATE OR REPLACE FUNCTION psp_audit_refuse() RETURNS trigger AS $$
-        BEGIN
-            IF TG_OP = 'UPDATE' AND ({redaction}) IS TRUE THEN
-                RETURN NEW;
-            END IF;
-            RAISE EXCEPTION '{APPEND_ONLY}';
-        END $$ LANGUAGE plpgsql;
+def _install_postgres(cursor: Any, tables: list[str]) -> None:
+    """Create what is missing and replace what changed. Once the DDL guard is installed
+    (by a superuser), changing the trail's functions or the triggers on its table is
+    refused: a superuser disables the guard for that (docs/security.md)."""
+    cursor.execute(
+        "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'psp\\_audit\\_%%' "
+        "OR proname = 'psp_sha256'",
+        [],
+    )
+    installed = dict(cursor.fetchall())
+    for name, signature, body, language in _postgres_functions():
+        if installed.get(name) != body:
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION {name}{signature} AS $$"
+                + body.replace("%", "%%")
+                + f"$$ LANGUAGE {language}",
+                [],
+            )
+    cursor.execute(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname LIKE 'psp\\_audit%%'",
+        [],
+    )
+    triggers = set(cursor.fetchall())
+    wanted = [
+        ("psp_auditentry", "psp_audit_chain", "BEFORE INSERT", "ROW", "psp_audit_chain"),
+        (
+            "psp_auditentry",
+            "psp_audit_refuse",
+            "BEFORE UPDATE OR DELETE",
+            "ROW",
+            "psp_audit_refuse",
+        ),
+        *(
+            (table, name, "BEFORE TRUNCATE", "STATEMENT", "psp_audit_refuse_truncate")
+            for table in ["psp_auditentry", *tables]
+            for name in ["psp_audit_truncate"]
+        ),
+        *(
+            (
+                table,
+                "psp_audit_capture",
+                "AFTER INSERT OR UPDATE OR DELETE",
+                "ROW",
+                "psp_audit_capture",
+            )
+            for table in tables
+        ),
+    ]
+    for table, name, when, each, function in wanted:
+        if (table, name) not in triggers:
+            cursor.execute(
+                f"CREATE TRIGGER {name} {when} ON {table} "
+                f"FOR EACH {each} EXECUTE FUNCTION {function}()"
+            )
+    _install_ddl_guard(cursor)
 
-        CREATE OR REPLACE FUNCTION psp_audit_capture() RETURNS trigger AS $$
-        DECLARE context jsonb; old_row jsonb; new_row jsonb;
-        BEGIN
-            context := coalesce(nullif(current_setting('psp.context', true), ''), '{{}}')::jsonb;
-            IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD) - ARRAY[{secret}]; END IF;
-            IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW) - ARRAY[{secret}]; END IF;
-            IF TG_OP = 'UPDATE' AND old_row = new_row THEN RETURN NULL; END IF;
-            INSERT INTO psp_auditentry
-                (at, actor_id, actor_label, ip, source, action, object_type, object_id,
-                 summary, before, after, payload, content_hash, prev_hash, hash)
-            VALUES
-                (now(), (context ->> 'actor_id')::bigint, coalesce(context ->> 'actor_label', ''),
-                 coalesce(context ->> 'ip', ''), 'db', lower(TG_OP), TG_TABLE_NAME,
-                 coalesce(new_row ->> 'id', old_row ->> 'id', ''), '',
-                 coalesce(old_row::text, ''), coalesce(new_row::text, ''), '', '', '', '');
-            RETURN NULL;
-        END $$ LANGUAGE plpgsql;
 
-        DROP TRIGGER IF EXISTS psp_audit_chain ON psp_auditentry;
-        CREATE TRIGGER psp_audit_chain BEFORE INSERT ON psp_auditentry
-            FOR EACH ROW EXECUTE FUNCTION psp_audit_chain();
-        DROP TRIGGER IF EXISTS psp_audit_refuse ON psp_auditentry;
-        CREATE TRIGGER psp_audit_refuse BEFORE UPDATE OR DELETE ON psp_auditentry
-            FOR EACH ROW EXECUTE FUNCTION psp_audit_refuse();
-    """)
-    for table in tables:
-        cursor.execute(f"""
-            DROP TRIGGER IF EXISTS psp_audit_capture ON {table};
-            CREATE TRIGGER psp_audit_capture AFTER INSERT OR UPDATE OR DELETE ON {table}
-                FOR EACH ROW EXECUTE FUNCTION psp_audit_capture();
-        """)
+def _install_ddl_guard(cursor: Any) -> None:
+    """Event triggers refusing DDL on the trail; only a superuser may create them."""
+    cursor.execute("SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'psp\\_audit%%'", [])
+    present = {row[0] for row in cursor.fetchall()}
+    wanted = {
+        "psp_audit_ddl_guard": ("ddl_command_end", "psp_audit_guard_ddl"),
+        "psp_audit_drop_guard": ("sql_drop", "psp_audit_guard_drop"),
+    }
+    if set(wanted) <= present:
+        return
+    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    if not cursor.fetchone()[0]:
+        logger.warning(
+            "The audit trail's DDL guard is not installed: run `manage.py migrate` once as a "
+            "superuser (docs/security.md, database roles)"
+        )
+        return
+    for name, (event, function) in wanted.items():
+        if name not in present:
+            cursor.execute(f"CREATE EVENT TRIGGER {name} ON {event} EXECUTE FUNCTION {function}()")
 
 
 def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[str]) -> None:

@@ -51,6 +51,11 @@ def seed_demo() -> list[User]:
         if account.organisation:
             name, kind = account.organisation
             organisation, _ = Organisation.objects.get_or_create(name=name, kind=kind)
+            if kind == Organisation.Kind.EMPLOYER and not organisation.signing_contact_email:
+                # Signing links go only to the contact on the employer's record.
+                organisation.signing_contact_name = "Sam Supervisor (demo)"
+                organisation.signing_contact_email = "signing-contact@example.org"
+                organisation.save()
         user, _ = User.objects.get_or_create(username=account.username)
         user.first_name = account.first_name
         user.last_name = account.last_name

@@ -1,14 +1,47 @@
 """Sign-in and password forms, rendered with the GOV.UK Design System (crispy-forms-gds)."""
 
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.signals import user_login_failed
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
+from django.http import HttpRequest
 
 from psp.models import User
+
+# Free text in any form: at most this many characters (about four pages), a form error
+# above it, so a form cannot be used to store megabytes. DATA_UPLOAD_MAX_MEMORY_SIZE caps
+# the whole request's text as well.
+LONG_TEXT = 10_000
+
+F = TypeVar("F", bound=type[forms.BaseForm])
+
+
+def limit_text(form: forms.BaseForm, length: int = LONG_TEXT) -> None:
+    """Give every text field of the form without a length limit this one."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField) and field.max_length is None:
+            field.max_length = length
+            field.validators.append(
+                MaxLengthValidator(length, f"Keep this to at most {length:,} characters")
+            )
+            field.widget.attrs.setdefault("maxlength", str(length))
+
+
+def limited_text(cls: F) -> F:
+    """Class decorator: limit_text() once the form has made its fields."""
+    made = cls.__init__
+
+    def __init__(self: forms.BaseForm, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        limit_text(self)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
 
 
 def gds_helper(button: str) -> FormHelper:
@@ -21,15 +54,51 @@ def gds_helper(button: str) -> FormHelper:
 class SignInForm(auth_forms.AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Django sets only the widget's maxlength: a longer username reached the lockout
+        # records (255 characters at most) and failed there.
+        length = cast(forms.CharField, self.fields["username"]).max_length or 150
+        self.fields["username"].validators.append(
+            MaxLengthValidator(length, f"A username is at most {length} characters")
+        )
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.helper = gds_helper("Sign in")
 
 
+def recheck_password(request: HttpRequest | None, user: User, password: str) -> None:
+    """The password asked for again before a change to how the user signs in. A wrong one
+    counts towards the sign-in lockout (django-axes: by username and address), so these
+    forms cannot be used to guess it: once locked, even the right one is refused."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    credentials = {"username": user.get_username()}
+    if request is not None and AxesProxyHandler.is_locked(request, credentials):
+        raise forms.ValidationError(LOCKED)
+    if user.check_password(password):
+        return
+    if request is not None:
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if AxesProxyHandler.is_locked(request, credentials):
+            raise forms.ValidationError(LOCKED)
+    raise forms.ValidationError("The password is not right")
+
+
+LOCKED = (
+    "Too many wrong passwords. For your security, your password is not being accepted from "
+    "this network for now: try again later"
+)
+
+
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         self.helper = gds_helper("Change password")
+
+    def clean_old_password(self) -> str:
+        password = cast(str, self.cleaned_data["old_password"])
+        recheck_password(self.request, self.user, password)
+        return password
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -42,6 +111,13 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = gds_helper("Send reset link")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Queue the reset emails (psp.accounts): none is sent inside the request, accounts
+        without a password yet get one too, and each account gets a few an hour at most."""
+        from psp import accounts
+
+        accounts.request_password_reset(self.cleaned_data["email"])
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):
@@ -149,9 +225,17 @@ class EndSessionsForm(forms.Form):
         error_messages={"required": "Enter your password"},
     )
 
-    def __init__(self, *args: Any, user: User, choices: list[tuple[str, str]], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        choices: list[tuple[str, str]],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
         cast(forms.MultipleChoiceField, self.fields["sessions"]).choices = choices
         self.helper = gds_helper("Sign out of the chosen sessions")
         self.helper.layout = Layout(
@@ -160,6 +244,5 @@ class EndSessionsForm(forms.Form):
 
     def clean_password(self) -> str:
         password = cast(str, self.cleaned_data["password"])
-        if not self.user.check_password(password):
-            raise forms.ValidationError("The password is not right")
+        recheck_password(self.request, self.user, password)
         return password

@@ -4,6 +4,9 @@
   reaches nothing but the pages to set it up or enter it, and sign-out. The session records,
   at sign-in, whether it is verified or exempt, so a request of a session that is already
   cleared costs no query.
+- Request limits: a request whose body is larger than PSP_MAX_REQUEST_MB in all (several
+  large files at once) is refused with 413 before it is read, and one whose address has a
+  NUL character (which PostgreSQL cannot store or compare) with 400.
 - Time limits: a session ends after PSP_SESSION_IDLE_MINUTES without a request, and
   SESSION_COOKIE_AGE after sign-in however busy it is (OWASP ASVS 7.3.1 and 7.3.2); and
   when the user ends it from another session (psp.sessions).
@@ -137,3 +140,51 @@ class SessionTimeoutMiddleware:
             reason = "this session was ended from another one"
         logout(request)
         messages.info(request, f"You have been signed out because {reason}. Sign in again.")
+
+
+class RequestLimitsMiddleware:
+    """Refuses, before anything reads them, request bodies over PSP_MAX_REQUEST_MB (413)
+    and addresses with a NUL character (400), each with a page that says what to do."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.PSP_MAX_REQUEST_MB
+        if length > limit * 1024 * 1024:
+            return _refusal(
+                request,
+                413,
+                "What you sent is too large",
+                f"Everything sent at once (all the files together) must be at most {limit} MB. "
+                "Go back and send fewer files at a time: add the rest to the evidence after "
+                "it is saved.",
+            )
+        if (
+            "\x00" in request.path
+            or "%00" in request.META.get("QUERY_STRING", "")
+            or any(
+                "\x00" in key or any("\x00" in value for value in values)
+                for key, values in request.GET.lists()
+            )
+        ):
+            return _refusal(
+                request,
+                400,
+                "Sorry, that request was not understood",
+                "The address has a character that cannot be searched for (NUL). Go back, "
+                "remove it and try again.",
+            )
+        return self.get_response(request)
+
+
+def _refusal(request: HttpRequest, status: int, heading: str, text: str) -> HttpResponse:
+    from django.shortcuts import render
+
+    return render(
+        request, "psp/request_refused.html", {"heading": heading, "text": text}, status=status
+    )

@@ -34,12 +34,29 @@ class Organisation(models.Model):
         validators=[RegexValidator(r"^1\d{7}$", "A UKPRN is 8 digits starting with 1.")],
         help_text="UK Provider Reference Number (training providers and EPAOs).",
     )
+    signing_contact_name = models.CharField(
+        "contact for signing progress reviews",
+        max_length=200,
+        blank=True,
+        help_text="Employers: the person without an account who signs progress reviews "
+        "for the employer, by emailed link.",
+    )
+    signing_contact_email = models.EmailField(
+        "their email address",
+        blank=True,
+        help_text="Signing links go only to this address, never to one typed by whoever "
+        "sends the link.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "name"], name="unique_organisation_name"),
+            models.CheckConstraint(
+                condition=Q(signing_contact_email="") | ~Q(signing_contact_name=""),
+                name="signing_contact_has_a_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -189,7 +206,34 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
         return self.filter(read_at__isnull=True)
 
 
-class Notification(models.Model):
+class EmailOutbox(models.Model):
+    """A row that sends one email in the background, through the transactional outbox of
+    psp.notifications: pending until a task claims it, sent once, retried, swept up if the
+    broker never got or lost its message."""
+
+    class Email(models.TextChoices):
+        NOT_WANTED = "not_wanted", "Not emailed"
+        QUEUED = "queued", "Email pending"  # not sent yet: the task, or the sweep, will
+        SENDING = "sending", "Email being sent"  # claimed by one task, which alone sends it
+        SENT = "sent", "Emailed"
+        FAILED = "failed", "Email could not be sent"
+
+    email_status = models.CharField(max_length=20, choices=Email.choices, default=Email.NOT_WANTED)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=300, blank=True)
+    email_dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the email task was last handed to the broker."
+    )
+    email_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a task claimed the email to send it."
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Notification(EmailOutbox):
     """Something that happened which a user should know about: listed in the service and,
     if they want it, emailed to them in the background (see psp.notifications)."""
 
@@ -202,13 +246,6 @@ class Notification(models.Model):
         RESULT_RELEASED = "result_released", "End-point assessment result released"
         REPORT_READY = "report_ready", "Report ready"
 
-    class Email(models.TextChoices):
-        NOT_WANTED = "not_wanted", "Not emailed"
-        QUEUED = "queued", "Email pending"  # not sent yet: the task, or the sweep, will
-        SENDING = "sending", "Email being sent"  # claimed by one task, which alone sends it
-        SENT = "sent", "Emailed"
-        FAILED = "failed", "Email could not be sent"
-
     user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     subject = models.CharField(max_length=200)
@@ -218,16 +255,6 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    email_status = models.CharField(max_length=20, choices=Email.choices, default=Email.NOT_WANTED)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    email_error = models.CharField(max_length=300, blank=True)
-    email_dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the email task was last handed to the broker."
-    )
-    email_claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a task claimed the email to send it."
-    )
 
     objects = NotificationQuerySet.as_manager()
 
@@ -265,6 +292,32 @@ class Notification(models.Model):
         if self.read_at is None:
             self.read_at = timezone.now()
             self.save(update_fields=["read_at"])
+
+
+class AccountEmail(EmailOutbox):
+    """An email about a person's account, sent in the background through the outbox of
+    psp.notifications, never inside the request: a link to set a first password, a link
+    to reset it, or a notice to the old address that staff changed it. Links are made
+    when the email is sent, never stored."""
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Set a first password"
+        PASSWORD_RESET = "password_reset", "Reset the password"
+        ADDRESS_CHANGED = "address_changed", "The email address was changed (to the old one)"
+        PASSWORD_CHANGED = "password_changed", "The password was changed by staff"
+
+    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to = models.EmailField()
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to}"
 
 
 class NotificationPreference(models.Model):

@@ -10,7 +10,9 @@ was down, the row stays pending and undispatched, and `dispatch_pending_emails` 
 the broker later (every worker runs it every SWEEP_SECONDS, see psp.tasks.EmailSweep, and so
 does the `send_pending_emails` command). Sending is idempotent: the task claims the row
 (pending → being sent) in one conditional UPDATE, so however often it is delivered, one
-delivery sends.
+delivery sends. Other tables that send one email per row (the review signing links of
+apprentices.reviews) inherit psp.models.EmailOutbox and register_outbox() with their task:
+they share this outbox, its sweep and its once-only sending.
 
 The functions below `notify()` say what each event tells whom. Workflows in other apps call
 them once, through `transaction.on_commit`, so nothing is said about an action that rolled back.
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -28,7 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from psp.models import Notification, NotificationPreference, User
+from psp.models import EmailOutbox, Notification, NotificationPreference, User
 from psp.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -36,14 +39,15 @@ logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 # For the reports pipeline: notify(user, REPORT_READY, subject=..., body=..., url=...).
 REPORT_READY = Kind.REPORT_READY
-Email = Notification.Email
+Email = EmailOutbox.Email
 
 SWEEP_SECONDS = 30
 # A pending email never handed to the broker (it was down) is sent by the sweep after this.
 RESEND_AFTER = datetime.timedelta(minutes=1)
-# One handed to the broker this long ago and still pending was lost: send it again. Longer
-# than the longest retry countdown (psp.tasks.retry_delay), so a retry is never doubled.
-REDISPATCH_AFTER = datetime.timedelta(minutes=10)
+# One handed to the broker this long ago and still pending was lost: send it again. A task
+# that retries counts its email as handed over when the retry is due (release_email), so a
+# retry waiting out its countdown is never doubled.
+REDISPATCH_AFTER = datetime.timedelta(minutes=1)
 # A claim this old belongs to a task that died while sending. It may have sent, so it is
 # marked failed rather than sent again: an email is never sent twice.
 CLAIM_STALE_AFTER = datetime.timedelta(minutes=15)
@@ -82,79 +86,115 @@ def notify(
     return notification
 
 
-def dispatch_email(notification_id: int) -> bool:
-    """Hand the email task to the broker; never raises. Called after the notification is
-    committed; what it could not send, dispatch_pending_emails sends later."""
-    from psp.tasks import send_notification_email
+@dataclass(frozen=True)
+class Outbox:
+    """A table of emails to send (psp.models.EmailOutbox): the task that sends one row by
+    id, whether a row's email is still wanted (checked by the sweep and by the task), and
+    the time the row was made (the sweep waits RESEND_AFTER from then)."""
 
+    model: type[EmailOutbox]
+    task: Any
+    wanted: Callable[[Any], bool]
+    created: str = "created_at"
+    related: tuple[str, ...] = ()
+
+
+_outboxes: dict[type[EmailOutbox], Outbox] = {}
+
+
+def register_outbox(outbox: Outbox) -> None:
+    """Each app registers its tables of emails (the notifications, review signing links)."""
+    _outboxes[outbox.model] = outbox
+
+
+def _outbox(model: type[EmailOutbox]) -> Outbox:
+    return _outboxes[model]  # registered by each app's tasks module, imported in ready()
+
+
+def dispatch_email(row_id: int, model: type[EmailOutbox] = Notification) -> bool:
+    """Hand the email task to the broker; never raises. Called after the row is committed;
+    what it could not send, dispatch_pending_emails sends later."""
     try:
-        send_notification_email.apply_async(args=(notification_id,), retry=False)
+        _outbox(model).task.apply_async(args=(row_id,), retry=False)
     except Exception:
         logger.warning(
-            "The email of notification %s was not sent to the broker; it will be sent when "
-            "the broker is back",
-            notification_id,
+            "The email of %s %s was not sent to the broker; it will be sent when the broker "
+            "is back",
+            model._meta.verbose_name,
+            row_id,
             exc_info=True,
         )
         return False
-    Notification.objects.filter(pk=notification_id).update(email_dispatched_at=timezone.now())
+    model._default_manager.filter(pk=row_id).update(email_dispatched_at=timezone.now())
     return True
 
 
-def emails_to_dispatch(*, now: datetime.datetime | None = None) -> QuerySet[Notification]:
+def emails_to_dispatch(
+    model: type[EmailOutbox] = Notification, *, now: datetime.datetime | None = None
+) -> QuerySet[Any]:
     """Pending emails never handed to the broker for RESEND_AFTER, or handed to it
     REDISPATCH_AFTER ago (the message was lost), oldest first."""
     now = now or timezone.now()
+    outbox = _outbox(model)
     return (
-        Notification.objects.filter(
-            Q(email_dispatched_at__isnull=True, created_at__lt=now - RESEND_AFTER)
+        model._default_manager.filter(
+            Q(email_dispatched_at__isnull=True, **{f"{outbox.created}__lt": now - RESEND_AFTER})
             | Q(email_dispatched_at__lt=now - REDISPATCH_AFTER),
             email_status=Email.QUEUED,
         )
-        .select_related("user")
-        .order_by("created_at", "id")
+        .select_related(*outbox.related)
+        .order_by(outbox.created, "id")
     )
 
 
 def dispatch_pending_emails(*, now: datetime.datetime | None = None) -> tuple[int, int]:
-    """Send the pending emails the broker has not got, as their users' preferences now say;
+    """Send the pending emails of every outbox the broker has not got, if still wanted;
     stop at the first failure (the broker is down). Returns (sent, still waiting).
 
     Sending one twice is harmless: the task claims the row, and only one claim succeeds.
     """
     now = now or timezone.now()
-    abandoned = Notification.objects.filter(
-        email_status=Email.SENDING, email_claimed_at__lt=now - CLAIM_STALE_AFTER
-    ).update(
-        email_status=Email.FAILED,
-        email_error="Sending stopped part way; not sent again, so it is never sent twice.",
-    )
-    if abandoned:
-        logger.warning("%s notification emails were abandoned while being sent", abandoned)
-    waiting = []
-    for notification in emails_to_dispatch(now=now)[:SWEEP_BATCH]:
-        if wants_email(notification.user, notification.kind):
-            waiting.append(notification.pk)
-        else:
-            Notification.objects.filter(pk=notification.pk, email_status=Email.QUEUED).update(
-                email_status=Email.NOT_WANTED
-            )
-    sent = 0
-    for notification_id in waiting:
-        if not dispatch_email(notification_id):
-            break
-        sent += 1
-    return sent, len(waiting) - sent
+    sent = waiting_total = 0
+    models: list[type[EmailOutbox]] = [
+        Notification,
+        *(m for m in _outboxes if m is not Notification),
+    ]
+    for model in models:
+        rows = model._default_manager
+        abandoned = rows.filter(
+            email_status=Email.SENDING, email_claimed_at__lt=now - CLAIM_STALE_AFTER
+        ).update(
+            email_status=Email.FAILED,
+            email_error="Sending stopped part way; not sent again, so it is never sent twice.",
+        )
+        if abandoned:
+            logger.warning("%s emails (%s) were abandoned while being sent", abandoned, model)
+        waiting = []
+        wanted = _outbox(model).wanted
+        for row in emails_to_dispatch(model, now=now)[:SWEEP_BATCH]:
+            if wanted(row):
+                waiting.append(row.pk)
+            else:
+                rows.filter(pk=row.pk, email_status=Email.QUEUED).update(
+                    email_status=Email.NOT_WANTED
+                )
+        waiting_total += len(waiting)
+        for row_id in waiting:
+            if not dispatch_email(row_id, model):
+                return sent, waiting_total - sent
+            sent += 1
+    return sent, waiting_total - sent
 
 
-def claim_email(notification_id: int) -> Notification | None:
+def claim_email(row_id: int, model: type[EmailOutbox] = Notification) -> Any:
     """Take a pending email to send it, or None if it is not pending (sent, being sent by
-    another task, failed) or its user no longer wants it (it is then marked not wanted)."""
-    pending = Notification.objects.filter(pk=notification_id, email_status=Email.QUEUED)
-    notification = pending.select_related("user").first()
-    if notification is None:
+    another task, failed) or no longer wanted (it is then marked not wanted)."""
+    outbox = _outbox(model)
+    pending = model._default_manager.filter(pk=row_id, email_status=Email.QUEUED)
+    row = pending.select_related(*outbox.related).first()
+    if row is None:
         return None
-    if not wants_email(notification.user, notification.kind):
+    if not outbox.wanted(row):
         pending.update(email_status=Email.NOT_WANTED)
         return None
     # One conditional UPDATE: of two deliveries at once, only one changes the row.
@@ -163,20 +203,26 @@ def claim_email(notification_id: int) -> Notification | None:
         email_claimed_at=timezone.now(),
         email_attempts=F("email_attempts") + 1,
     )
-    return notification if claimed else None
+    return row if claimed else None
 
 
-def release_email(notification_id: int) -> None:
-    """Give a claimed email back, pending, for the task's own retry (counted as handed to
-    the broker now, so the sweep leaves it to the retry)."""
-    Notification.objects.filter(pk=notification_id, email_status=Email.SENDING).update(
-        email_status=Email.QUEUED, email_dispatched_at=timezone.now()
+def release_email(
+    row_id: int, model: type[EmailOutbox] = Notification, *, retry_in: int = 0
+) -> None:
+    """Give a claimed email back, pending, for the task's own retry in `retry_in` seconds
+    (counted as handed to the broker then, so the sweep leaves it to the retry and resends
+    it only if that message is lost too)."""
+    due = timezone.now() + datetime.timedelta(seconds=retry_in)
+    model._default_manager.filter(pk=row_id, email_status=Email.SENDING).update(
+        email_status=Email.QUEUED, email_dispatched_at=due
     )
 
 
-def finish_email(notification_id: int, *, error: str | None) -> None:
+def finish_email(
+    row_id: int, model: type[EmailOutbox] = Notification, *, error: str | None
+) -> None:
     """Record that the claimed email was sent, or failed for good."""
-    claimed = Notification.objects.filter(pk=notification_id, email_status=Email.SENDING)
+    claimed = model._default_manager.filter(pk=row_id, email_status=Email.SENDING)
     if error is None:
         claimed.update(email_status=Email.SENT, emailed_at=timezone.now(), email_error="")
     else:

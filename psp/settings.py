@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "psp.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,7 +138,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "psp.views.locked_out"  # says how long in words
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 # Two-factor authentication (psp.twofactor): required for every staff role unless turned
@@ -148,6 +149,13 @@ TWO_FACTOR_COOLOFF_MINUTES = env_int("TWO_FACTOR_COOLOFF_MINUTES", 15)
 # Keys for secrets kept encrypted in the database (psp.encryption: TOTP secrets), comma
 # separated: the first encrypts, all decrypt. Empty: derived from SECRET_KEY.
 PSP_FIELD_KEY = env_str("PSP_FIELD_KEY", "")
+# The audit trail's checkpoints (psp.checkpoints): the count and chain head, signed with
+# PSP_AUDIT_KEY (empty: derived from SECRET_KEY), appended to a file the database cannot
+# reach. Keep the file on storage the database's administrators cannot write.
+PSP_AUDIT_KEY = env_str("PSP_AUDIT_KEY", "")
+PSP_AUDIT_CHECKPOINTS = Path(
+    env_str("PSP_AUDIT_CHECKPOINTS", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -178,6 +186,12 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # Evidence uploads: the size limit is enforced while a file streams in; files over
 # FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file on disk, never whole into memory.
 EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)
+# Everything in one request, all files together (psp.middleware.RequestLimitsMiddleware),
+# and how many files one request may carry.
+PSP_MAX_REQUEST_MB = env_int("PSP_MAX_REQUEST_MB", 2 * EVIDENCE_MAX_UPLOAD_MB)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 20)
+# The text of one request, files aside (forms limit each text field: psp.forms.LONG_TEXT).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 512 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "apprentices.uploads.SizeLimitUploadHandler",

@@ -3,13 +3,13 @@
 send_notification_email is sent by psp.notifications.dispatch_email: after the commit that
 created the notification, or by the sweep for emails the broker never got.
 send_pending_emails is sent by every worker's EmailSweep (and run by the command).
+checkpoint_audit is sent by every worker's AuditCheckpointSweep (psp.checkpoints).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from psp import notifications
+from psp.models import AccountEmail, Notification
 from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
@@ -34,19 +35,21 @@ def send_or_retry(
     send: Callable[[], object],
     *,
     what: str,
-    before_retry: Callable[[], object] | None = None,
+    before_retry: Callable[[int], object] | None = None,
 ) -> str | None:
     """Send an email from a bound task. On failure, retry with backoff (calling before_retry
-    first); after the last try, log and return the error (never raise it). None when sent."""
+    first with the seconds until the retry); after the last try, log and return the error
+    (never raise it). None when sent."""
     try:
         send()
     except Exception as error:
         if task.request.retries >= EMAIL_MAX_RETRIES:
             logger.warning("Gave up emailing %s: %s", what, error)
             return str(error)
+        countdown = retry_delay(task.request.retries)
         if before_retry is not None:
-            before_retry()
-        raise task.retry(exc=error, countdown=retry_delay(task.request.retries)) from error
+            before_retry(countdown)
+        raise task.retry(exc=error, countdown=countdown) from error
     return None
 
 
@@ -78,7 +81,9 @@ def send_notification_email(self: Any, notification_id: int) -> None:
         self,
         lambda: send_mail(notification.subject, body, None, [notification.user.email]),
         what=f"notification {notification_id}",
-        before_retry=partial(notifications.release_email, notification_id),
+        before_retry=lambda countdown: notifications.release_email(
+            notification_id, retry_in=countdown
+        ),
     )
     notifications.finish_email(notification_id, error=error)
 
@@ -88,6 +93,47 @@ def send_pending_emails() -> None:
     sent, waiting = notifications.dispatch_pending_emails()
     if sent or waiting:
         logger.info("Notification emails sent to the broker: %s; still waiting: %s", sent, waiting)
+
+
+notifications.register_outbox(
+    notifications.Outbox(
+        Notification,
+        task=send_notification_email,
+        wanted=lambda row: notifications.wants_email(row.user, row.kind),
+        related=("user",),
+    )
+)
+
+
+@shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
+def send_account_email(self: Any, row_id: int) -> None:
+    """Send one account email (psp.accounts): claimed, so sent once; retried with backoff."""
+    from psp import accounts
+
+    row = notifications.claim_email(row_id, AccountEmail)
+    if row is None:
+        return
+    subject, body = accounts.render(row)
+    error = send_or_retry(
+        self,
+        lambda: send_mail(subject, body, None, [row.to]),
+        what=f"account email {row_id}",
+        before_retry=lambda countdown: notifications.release_email(
+            row_id, AccountEmail, retry_in=countdown
+        ),
+    )
+    notifications.finish_email(row_id, AccountEmail, error=error)
+
+
+notifications.register_outbox(
+    notifications.Outbox(
+        AccountEmail,
+        task=send_account_email,
+        # A notice to the old address goes even if the account was closed since.
+        wanted=lambda row: row.user.is_active or row.kind == AccountEmail.Kind.ADDRESS_CHANGED,
+        related=("user",),
+    )
+)
 
 
 class EmailSweep(WorkerSweep):
@@ -100,3 +146,25 @@ class EmailSweep(WorkerSweep):
 
 
 register_sweep(EmailSweep)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+def checkpoint_audit() -> None:
+    """Check the audit entries added since the last checkpoint and write a new one."""
+    from psp import checkpoints
+
+    try:
+        checkpoints.write()
+    except checkpoints.CheckpointRefused as refused:
+        logger.error("The audit trail does not match its last checkpoint: %s", refused)
+
+
+class AuditCheckpointSweep(WorkerSweep):
+    """Every minute each worker sends checkpoint_audit (psp.checkpoints)."""
+
+    task = checkpoint_audit
+    seconds = 60
+    label = "Audit checkpoint"
+
+
+register_sweep(AuditCheckpointSweep)

@@ -7,13 +7,7 @@ from psp import forms, views
 # The auth views with forms that render in the GOV.UK Design System.
 account_urls = [
     path("login/", views.SignInView.as_view(), name="login"),
-    path(
-        "password_change/",
-        auth_views.PasswordChangeView.as_view(
-            form_class=forms.PasswordChangeForm, extra_context={"heading": "Change your password"}
-        ),
-        name="password_change",
-    ),
+    path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(

@@ -23,6 +23,7 @@ from psp.demo import DEMO_ACCOUNTS
 from psp.forms import (
     EndSessionsForm,
     NotificationPreferencesForm,
+    PasswordChangeForm,
     SignInForm,
     TwoFactorCodeForm,
     TwoFactorResetForm,
@@ -67,6 +68,27 @@ class SignInView(auth_views.LoginView):
         context["demo_accounts"] = DEMO_ACCOUNTS if settings.PSP_DEMO_ACCOUNTS else []
         context["staff_2fa_required"] = settings.PSP_REQUIRE_STAFF_2FA
         return context
+
+
+def locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' lockout page (AXES_LOCKOUT_CALLABLE), saying how long in words."""
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    wait = f"{minutes} minute{pluralize(minutes)}" if minutes < 120 else f"{minutes // 60} hours"
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "wait": wait}
+    return render(request, "registration/locked_out.html", context, status=429)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, whose check of the old password counts towards the
+    sign-in lockout (psp.forms.recheck_password)."""
+
+    form_class = PasswordChangeForm
+    extra_context = {"heading": "Change your password"}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 # Two-factor authentication (psp.twofactor); psp.middleware sends users here when needed.
@@ -166,7 +188,9 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         for row in others
     ]
-    form = EndSessionsForm(request.POST or None, user=request.user, choices=choices)
+    form = EndSessionsForm(
+        request.POST or None, user=request.user, choices=choices, request=request
+    )
     if request.method == "POST" and form.is_valid():
         ended = sessions.end(request.user, form.cleaned_data["sessions"], keep_id=this)
         messages.success(request, f"Signed out of {ended} other session{pluralize(ended)}.")

@@ -38,6 +38,12 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _private_audit_checkpoints(settings, tmp_path):
+    # The audit trail's checkpoints go to a fresh file for each test.
+    settings.PSP_AUDIT_CHECKPOINTS = tmp_path / "audit-checkpoints.jsonl"
+
+
 def pytest_configure(config):
     # Transactional tests empty every table between tests, the audit trail included.
     from psp import audit
@@ -51,9 +57,9 @@ def send_emails_inline(monkeypatch):
     included, without Celery's eager mode (which would leave a producer pool bound to the
     settings' broker for later tests)."""
     from apprentices.tasks import send_signing_link
-    from psp.tasks import send_notification_email
+    from psp.tasks import send_account_email, send_notification_email
 
-    for task in (send_notification_email, send_signing_link):
+    for task in (send_notification_email, send_signing_link, send_account_email):
         monkeypatch.setattr(
             task, "apply_async", lambda args=(), task=task, **options: task.apply(args=args)
         )

@@ -26,6 +26,7 @@ from apprentices.models import (
     ProgressReview,
     ReviewKsbComment,
     ReviewSignature,
+    ReviewSigningLink,
     VersionMove,
 )
 from epa.models import (
@@ -170,6 +171,13 @@ def w(db):
         name="A",
         content_hash=HEX,
     )
+    w.link = ReviewSigningLink.objects.create(
+        review=w.review,
+        name="Robin",
+        email="robin@example.org",
+        created_by=w.provider,
+        expires_at=timezone.now(),
+    )
     w.attempt = GatewayAttempt.objects.create(
         apprentice=w.apprentice, number=1, created_by=w.provider
     )
@@ -238,6 +246,9 @@ def tally_of(mapping: EvidenceKSB) -> KsbTally:
 VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     # psp
     "unique_organisation_name": lambda w: clone(w.epao),
+    "signing_contact_has_a_name": lambda w: update(
+        w.epao, signing_contact_email="someone@example.org", signing_contact_name=""
+    ),
     "unique_user_email": lambda w: clone(w.admin, username="another-admin"),
     "notification_url_is_a_path": lambda w: update(w.notification, url="//evil.example/"),
     "sending_email_is_claimed": lambda w: update(
@@ -327,6 +338,9 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "unique_review_ksb_comment": lambda w: clone(w.ksb_comment),
     "one_signature_per_party": lambda w: clone(w.signature),
     "signature_has_signer": lambda w: update(w.signature, user=None, link=None),
+    "link_signature_says_where_the_link_went": lambda w: update(
+        w.signature, link=w.link, sent_to="", sent_by=None
+    ),
     # epa
     "unique_gateway_attempt": lambda w: clone(w.attempt, status="rejected", pack={}, pack_hash=HEX),
     "one_live_gateway_attempt": lambda w: clone(w.attempt, number=2),

@@ -47,13 +47,14 @@ def apprentice_form(version, employer, provider, **overrides):
 
 
 def test_provider_adds_an_apprentice_who_is_emailed_a_password_link(
-    provider_client, provider, mailoutbox
+    provider_client, provider, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
 ):
     version = make_version()
     employer = make_organisation()
-    response = provider_client.post(
-        reverse("apprentices:apprentice_create"), apprentice_form(version, employer, provider)
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = provider_client.post(
+            reverse("apprentices:apprentice_create"), apprentice_form(version, employer, provider)
+        )
     apprentice = Apprentice.objects.get()
     assert response.status_code == 302
     assert apprentice.user.role == Role.APPRENTICE

@@ -433,6 +433,19 @@ def test_a_docx_with_a_renamed_vba_project_is_refused_and_nothing_kept(
     page = response.content.decode()
     assert "a.docx: The document holds an older-format Office part (word/media/image1.png)" in page
     assert "What I learned about assessing risk." in page  # what was typed is kept
+
+
+def test_many_files_together_over_the_request_limit_are_refused_before_reading(
+    apprentice_client, apprentice, settings
+):
+    # Issue 15, finding 7: each file was checked, but 40 files of 25 MB in one request was read.
+    settings.PSP_MAX_REQUEST_MB = 1
+    files = [SimpleUploadedFile(f"part-{n}.txt", b"a" * 400_000) for n in range(3)]
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(uploads=files)
+    )
+    assert response.status_code == 413
+    assert "must be at most 1 MB" in response.content.decode()
     assert Evidence.objects.count() == 0
     assert stored_files(settings) == []
 
@@ -451,3 +464,30 @@ def test_the_apprentice_is_told_which_pages_were_not_checked(
         "report.pdf: page 2 could not be checked for details that identify people"
         in response.content.decode()
     )
+
+
+def test_a_reflection_longer_than_the_limit_is_a_form_error_that_keeps_the_text(
+    apprentice_client, apprentice
+):
+    # Issue 15, finding 7: free text had no length limit (1 MB texts were stored).
+    from psp.forms import LONG_TEXT
+
+    text = "I learned. " * (LONG_TEXT // 10)
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(reflection=text),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Keep this to at most 10,000 characters" in page
+    assert "I learned. I learned." in page
+    assert Evidence.objects.count() == 0
+
+
+def test_a_megabyte_of_text_in_one_request_is_refused(apprentice_client, apprentice):
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]),
+        upload_form(reflection="x" * 1024 * 1024),
+    )
+    assert response.status_code == 400
+    assert Evidence.objects.count() == 0

@@ -565,3 +565,47 @@ def test_erasure_cuts_evidence_and_off_the_job_dates_to_the_first_of_their_month
     assert {(timezone.localtime(m).day, timezone.localtime(m).hour) for m in moments} == {(1, 0)}
     assert OffTheJobEntry.objects.get().date == datetime.date(2030, 3, 1)
     call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_copy_holds_only_reports_the_apprentice_asked_for_and_no_provisional_result(client, db):
+    # Issue 15, finding 4: the assessor's provisional result PDF and a provider's report
+    # were in the apprentice's copy.
+    from django.core.files.base import ContentFile
+
+    from epa.models import Report
+
+    apprentice = finished_apprentice(result=True, final=False)
+    epa = Epa.objects.get(apprentice=apprentice)
+    assessor = epa.assessor
+    provider = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+
+    def ready(report, text):
+        report.file.save("r.pdf", ContentFile(text.encode()), save=False)
+        report.status, report.sha256 = Report.Status.READY, "0" * 64
+        report.save()
+        return report
+
+    provisional = ready(
+        Report.objects.create(
+            kind="epa_result", requested_by=assessor, apprentice=apprentice, epa=epa
+        ),
+        "Pass - provisional",
+    )
+    theirs = ready(
+        Report.objects.create(kind="portfolio", requested_by=provider, apprentice=apprentice),
+        "the provider's",
+    )
+    own = ready(
+        Report.objects.create(
+            kind="portfolio", requested_by=apprentice.user, apprentice=apprentice
+        ),
+        "my own",
+    )
+    client.force_login(apprentice.user)
+    response = client.get(reverse("apprentices:apprentice_data_download", args=[apprentice.pk]))
+    archive = read_zip(response)
+    data = json.loads(archive.read("data.json"))
+    assert [r["id"] for r in data["reports"]] == [own.pk]
+    contents = [archive.read(name) for name in archive.namelist() if name.startswith("report/")]
+    assert contents == [b"my own"]
+    assert Report.objects.filter(pk__in=[provisional.pk, theirs.pk]).count() == 2

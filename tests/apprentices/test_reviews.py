@@ -52,6 +52,18 @@ def apprentice(version):
     )
 
 
+@pytest.fixture(autouse=True)
+def signing_contact(apprentice):
+    """The employer's contact for signing reviews, on its record."""
+    employer = apprentice.employer
+    employer.signing_contact_name, employer.signing_contact_email = (
+        "Robin Employer",
+        "robin@example.org",
+    )
+    employer.save()
+    return employer
+
+
 @pytest.fixture
 def provider_user(apprentice):
     return make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
@@ -280,7 +292,6 @@ def send_link(client, review, provider_user, mailoutbox, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("apprentices:progress_review_link", args=[review.pk]),
-            {"name": "Robin Employer", "email": "robin@example.org"},
         )
     client.logout()
     assert mailoutbox[-1].to == ["robin@example.org"]
@@ -322,9 +333,7 @@ def test_employer_contact_signs_once_through_an_emailed_link(
 
 
 def test_expired_link_gets_a_clear_page(client, recorded, provider_user):
-    link = reviews.create_signing_link(
-        recorded, by=provider_user, name="Robin", email="robin@example.org"
-    )
+    link = reviews.create_signing_link(recorded, by=provider_user)
     ReviewSigningLink.objects.filter(pk=link.pk).update(
         expires_at=timezone.now() - datetime.timedelta(minutes=1)
     )
@@ -334,9 +343,7 @@ def test_expired_link_gets_a_clear_page(client, recorded, provider_user):
 
 
 def test_a_token_signed_too_long_ago_has_expired(client, recorded, provider_user):
-    link = reviews.create_signing_link(
-        recorded, by=provider_user, name="Robin", email="robin@example.org"
-    )
+    link = reviews.create_signing_link(recorded, by=provider_user)
 
     class LongAgo(signing.TimestampSigner):
         def timestamp(self) -> str:
@@ -359,9 +366,7 @@ def test_wrong_or_tampered_token_gets_a_clear_page_not_an_error(client, recorded
 
 
 def test_a_link_for_one_review_cannot_be_moved_to_another(client, recorded, provider_user):
-    link = reviews.create_signing_link(
-        recorded, by=provider_user, name="Robin", email="robin@example.org"
-    )
+    link = reviews.create_signing_link(recorded, by=provider_user)
     token = reviews.signing_path(link).rstrip("/").rsplit("/", 1)[1]
     _link_id, rest = token.split(":", 1)
     forged = f"{link.pk + 1}:{rest}"
@@ -372,16 +377,12 @@ def test_a_link_for_one_review_cannot_be_moved_to_another(client, recorded, prov
 def test_link_stops_working_once_the_employer_signed_in_the_service(
     client, recorded, provider_user, employer_user
 ):
-    link = reviews.create_signing_link(
-        recorded, by=provider_user, name="Robin", email="robin@example.org"
-    )
+    link = reviews.create_signing_link(recorded, by=provider_user)
     reviews.sign_review(recorded, by=employer_user)
     page = client.get(reviews.signing_path(link))
     assert "The employer has already signed this review" in page.content.decode()
     with pytest.raises(ReviewStateError, match="already signed"):
-        reviews.create_signing_link(
-            recorded, by=provider_user, name="Robin", email="robin@example.org"
-        )
+        reviews.create_signing_link(recorded, by=provider_user)
 
 
 # Where each apprentice is with reviews
@@ -426,3 +427,195 @@ def test_due_reviews_are_reminded_once(
     assert reviews.notify_due() == 0
     told = set(Notification.objects.values_list("user", flat=True))
     assert told == {apprentice.user.pk, employer_user.pk, provider_user.pk}
+
+
+# Issue 15, finding 5: the employer's signing address comes from its record, and a
+# signature by link says where the link went and who sent it.
+
+
+def test_a_signing_link_goes_to_the_employers_contact_whatever_the_sender_types(
+    client,
+    recorded,
+    provider_user,
+    mailoutbox,
+    send_emails_inline,
+    django_capture_on_commit_callbacks,
+):
+    client.force_login(provider_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("apprentices:progress_review_link", args=[recorded.pk]),
+            {"name": "Me Myself", "email": "attacker@example.net"},
+        )
+    assert [m.to for m in mailoutbox] == [["robin@example.org"]]
+    link = ReviewSigningLink.objects.get()
+    assert (link.name, link.email, link.email_status) == (
+        "Robin Employer",
+        "robin@example.org",
+        "sent",
+    )
+
+
+def test_without_a_contact_on_the_employers_record_no_link_is_sent(
+    client, recorded, provider_user, signing_contact
+):
+    signing_contact.signing_contact_name = signing_contact.signing_contact_email = ""
+    signing_contact.save()
+    with pytest.raises(ReviewStateError, match="no contact for signing reviews"):
+        reviews.create_signing_link(recorded, by=provider_user)
+    client.force_login(provider_user)
+    page = client.get(recorded.get_absolute_url())
+    assert "record has no contact for signing reviews" in page.content.decode()
+    assert not ReviewSigningLink.objects.exists()
+
+
+def test_a_signature_by_link_records_the_address_and_the_sender(recorded, provider_user):
+    link = reviews.create_signing_link(recorded, by=provider_user)
+    signature = reviews.sign_review(recorded, link=link, name="Robin")
+    assert (signature.sent_to, signature.sent_by) == ("robin@example.org", provider_user)
+
+
+def test_the_database_refuses_a_link_signature_without_its_address_and_sender(
+    recorded, provider_user
+):
+    from django.db import IntegrityError, connection, transaction
+
+    link = reviews.create_signing_link(recorded, by=provider_user)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO apprentices_reviewsignature (review_id, party, link_id, name, "
+            "sent_to, signed_at, content_hash) VALUES (%s, 'employer', %s, 'X', '', %s, %s)",
+            [recorded.pk, link.pk, timezone.now(), "0" * 64],
+        )
+
+
+# Issue 15, finding 6: signing links go through the notifications' outbox.
+
+
+def test_a_signing_link_asked_for_while_the_broker_is_down_is_sent_by_the_sweep_once(
+    recorded, provider_user, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
+):
+    from apprentices.tasks import send_signing_link
+    from psp import notifications
+
+    queue, up = [], {"broker": False}
+
+    def apply_async(args=(), **options):
+        if not up["broker"]:
+            raise ConnectionRefusedError("Redis is down")
+        queue.append(args[0])
+
+    monkeypatch.setattr(send_signing_link, "apply_async", apply_async)
+    with django_capture_on_commit_callbacks(execute=True):
+        link = reviews.create_signing_link(recorded, by=provider_user)
+    link.refresh_from_db()
+    assert (link.email_status, link.email_dispatched_at) == ("queued", None)
+    later = timezone.now() + notifications.RESEND_AFTER + datetime.timedelta(seconds=5)
+    up["broker"] = True
+    assert notifications.dispatch_pending_emails(now=later) == (1, 0)
+    assert queue == [link.pk]
+    for link_id in queue * 2:  # delivered twice, sent once
+        send_signing_link.apply(args=[link_id])
+    assert [m.to for m in mailoutbox] == [["robin@example.org"]]
+    link.refresh_from_db()
+    assert link.email_status == "sent"
+    # A lost message is sent again about a minute later, not ten.
+    assert datetime.timedelta(minutes=1) >= notifications.REDISPATCH_AFTER
+
+
+def _edit_form(apprentice, **changes):
+    user = apprentice.user
+    data = {
+        "first_name": user.first_name or "Ann",
+        "last_name": user.last_name or "Apprentice",
+        "email": user.email,
+        "uln": apprentice.uln,
+        "standard_version": apprentice.standard_version_id,
+        "start_date_0": apprentice.start_date.day,
+        "start_date_1": apprentice.start_date.month,
+        "start_date_2": apprentice.start_date.year,
+        "planned_gateway_date_0": apprentice.planned_gateway_date.day,
+        "planned_gateway_date_1": apprentice.planned_gateway_date.month,
+        "planned_gateway_date_2": apprentice.planned_gateway_date.year,
+        "employer": apprentice.employer_id,
+        "training_provider": apprentice.training_provider_id,
+        "status": apprentice.status,
+    }
+    data.update(changes)
+    return data
+
+
+def test_staff_changing_an_apprentices_email_tells_the_old_address_and_unsigns_pending_reviews(
+    client,
+    apprentice,
+    recorded,
+    provider_user,
+    mailoutbox,
+    send_emails_inline,
+    django_capture_on_commit_callbacks,
+):
+    # Issue 15, finding 5: one provider could sign as the apprentice after changing their
+    # address. Now the real apprentice hears of it, and what was signed so far goes.
+    old = apprentice.user.email = "ann.apprentice@example.org"
+    apprentice.user.save()
+    reviews.sign_review(recorded, by=apprentice.user)
+    reviews.sign_review(recorded, by=provider_user)
+    link = reviews.create_signing_link(recorded, by=provider_user)
+    client.force_login(provider_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("apprentices:apprentice_edit", args=[apprentice.pk]),
+            _edit_form(apprentice, email="someone.else@example.net"),
+        )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    [notice] = [m for m in mailoutbox if m.to == [old]]
+    assert "someone.else@example.net" in notice.body
+    assert str(provider_user) in notice.body
+    assert recorded.signatures.count() == 0
+    link.refresh_from_db()
+    assert link.expires_at <= timezone.now()
+    assert Notification.objects.filter(
+        user=provider_user, subject__contains="needs signing again"
+    ).exists()
+    # Every removed signature is in the audit trail.
+    from psp.models import AuditEntry
+
+    assert (
+        AuditEntry.objects.filter(
+            object_type="apprentices_reviewsignature", action="delete"
+        ).count()
+        == 2
+    )
+
+
+def test_saving_an_apprentice_without_changing_the_email_keeps_the_signatures(
+    client, apprentice, recorded, provider_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    reviews.sign_review(recorded, by=apprentice.user)
+    client.force_login(provider_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("apprentices:apprentice_edit", args=[apprentice.pk]),
+            _edit_form(apprentice, first_name="Renamed"),
+        )
+    assert recorded.signatures.count() == 1
+
+
+def test_an_administrator_setting_an_apprentices_password_unsigns_pending_reviews(
+    apprentice, recorded, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    from psp.admin import PasswordChangeByStaffForm
+
+    apprentice.user.email = "ann.apprentice@example.org"
+    apprentice.user.save()
+    reviews.sign_review(recorded, by=apprentice.user)
+    form = PasswordChangeByStaffForm(
+        apprentice.user,
+        {"password1": "a-brand-new-passphrase", "password2": "a-brand-new-passphrase"},
+    )
+    assert form.is_valid(), form.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        form.save()
+    assert recorded.signatures.count() == 0
+    subjects = {m.subject for m in mailoutbox if m.to == [apprentice.user.email]}
+    assert "The password of your psp account was changed" in subjects

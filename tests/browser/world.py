@@ -300,9 +300,11 @@ def populate_training(world: World) -> None:
     )
     reviews.sign_review(recorded, by=apprentice.user)
     objects["recorded_review"] = recorded
-    link = reviews.create_signing_link(
-        recorded, by=provider, name="Erin Employer", email="erin@example.org"
-    )
+    employer = apprentice.employer
+    employer.signing_contact_name = "Erin Employer"
+    employer.signing_contact_email = "erin@example.org"
+    employer.save()
+    link = reviews.create_signing_link(recorded, by=provider)
     objects["signing_path"] = reviews.signing_path(link)
     unsigned = reviews.schedule_review(apprentice, by=provider, due_on=today)
     reviews.record_review(

@@ -272,3 +272,22 @@ def test_two_saves_of_the_same_assessment_at_once_lose_nothing_silently(epa):
     assert "saved this assessment after you opened it" in refused
     one.refresh_from_db()
     assert one.version == seen + 1
+
+
+def test_a_raw_update_of_a_question_leaves_an_audit_entry(epa):
+    # Issue 15, finding 2: questions were not audited.
+    import json
+
+    from django.db import connection
+
+    from epa.models import Question
+    from psp.models import AuditEntry
+
+    question = Question.objects.create(
+        assessment=epa.assessments.first(), number=1, text="What would you do?"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE epa_question SET text = 'Forged' WHERE id = %s", [question.pk])
+    last = AuditEntry.objects.filter(object_type="epa_question", object_id=str(question.pk)).last()
+    assert last.action == "update"
+    assert json.loads(last.after)["text"] == "Forged"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -601,3 +601,31 @@ def test_your_reports_lists_only_yours_with_a_fixed_number_of_queries(
     assert page.count("Portfolio and KSB coverage") == 25
     assert "1 of 2" in page
     assert "?page=2" in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks across connections")
+def test_identical_requests_at_the_same_time_make_one_report(apprentice, provider_user):
+    # Issue 15, finding 7: 40 identical requests at once built 5 reports.
+    import threading
+
+    barrier = threading.Barrier(20)
+    made: list[int] = []
+
+    def ask():
+        from django.db import connection as thread_connection
+
+        barrier.wait()
+        try:
+            made.append(reports.request_report(apprentice, requested_by=provider_user).pk)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 20
+    assert len(set(made)) == 1
+    assert Report.objects.filter(requested_by=provider_user).count() == 1

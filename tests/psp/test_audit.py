@@ -340,3 +340,221 @@ def test_staff_see_the_audit_history_on_the_evidence_page(client, db):
     assert "Changed by a bulk update" in page
     client.force_login(apprentice.user)
     assert "Audit trail" not in client.get(evidence.get_absolute_url()).content.decode()
+
+
+# Finding 1 of issue 15: the trail cannot be emptied, cut short or recomputed unnoticed.
+
+
+def _checkpointed_trail():
+    for n in range(5):
+        Organisation.objects.create(name=f"Imaginary {n}", kind="employer")
+    call_command("verify_audit", stdout=(out := io.StringIO()))
+    assert "Checkpoint written" in out.getvalue()
+    return AuditEntry.objects.count()
+
+
+def _verify_fails():
+    with pytest.raises(CommandError, match="problem"):
+        call_command("verify_audit", stdout=io.StringIO(), stderr=(err := io.StringIO()))
+    return err.getvalue()
+
+
+def test_verify_audit_fails_on_an_emptied_trail(db):
+    _checkpointed_trail()
+    _without_guards("DELETE FROM psp_auditentry")
+    assert AuditEntry.objects.count() == 0
+    assert "the trail was emptied or its last entries removed" in _verify_fails()
+
+
+def test_verify_audit_fails_when_the_last_entries_are_removed(db):
+    count = _checkpointed_trail()
+    last = AuditEntry.objects.latest("id")
+    _without_guards("DELETE FROM psp_auditentry WHERE id >= %s", [last.pk - 1])
+    assert AuditEntry.objects.count() == count - 2
+    assert f"Entry {last.pk}, the last one at the checkpoint of" in _verify_fails()
+
+
+def test_verify_audit_fails_on_an_altered_entry_with_the_chain_recomputed(db):
+    _checkpointed_trail()
+    target = AuditEntry.objects.filter(after__contains="Imaginary 2").get()
+    forged = target.after.replace("Imaginary 2", "Forged")
+    # The forger recomputes the digest, the payload and every hash from the entry on, as
+    # the database's own trigger would.
+    _without_guards("UPDATE psp_auditentry SET after = %s WHERE id = %s", [forged, target.pk])
+    previous = AuditEntry.objects.filter(id__lt=target.pk).latest("id").hash
+    for entry in AuditEntry.objects.filter(id__gte=target.pk).order_by("id"):
+        digest = audit.content_digest([getattr(entry, f) for f in audit.CONTENT_FIELDS])
+        payload = json.dumps({**json.loads(entry.payload), "content_hash": digest})
+        new_hash = audit.entry_hash(previous, payload)
+        _without_guards(
+            "UPDATE psp_auditentry SET content_hash = %s, payload = %s, prev_hash = %s, "
+            "hash = %s WHERE id = %s",
+            [digest, payload, previous, new_hash, entry.pk],
+        )
+        previous = new_hash
+    assert audit.verify_chain()[1] == []  # the chain alone is fooled
+    assert "the trail was altered and its chain computed again" in _verify_fails()
+
+
+def test_a_checkpoint_not_signed_with_the_key_is_reported(db, settings):
+    _checkpointed_trail()
+    settings.PSP_AUDIT_KEY = "another key"
+    assert "Checkpoint line 1 is not signed with the audit key" in _verify_fails()
+
+
+def test_the_worker_refuses_to_checkpoint_a_forged_trail(db):
+    from psp import checkpoints
+
+    _checkpointed_trail()
+    _without_guards("DELETE FROM psp_auditentry")
+    Organisation.objects.create(name="After the wipe", kind="employer")
+    with pytest.raises(checkpoints.CheckpointRefused, match="emptied"):
+        checkpoints.write()
+    assert len(checkpoints.read_all()[0]) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's guards")
+def test_postgres_refuses_truncate_and_ddl_on_the_trail(db):
+    Organisation.objects.create(name="Imaginary Ltd", kind="employer")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('psp.test_purge', 'off', false)")
+    try:
+        for sql, message in [
+            ("TRUNCATE psp_auditentry", "cannot be truncated"),
+            ("TRUNCATE apprentices_evidence CASCADE", "cannot be truncated"),
+            ("ALTER TABLE psp_auditentry DISABLE TRIGGER USER", "cannot be altered"),
+            ("ALTER TABLE psp_organisation DISABLE TRIGGER psp_audit_capture", "altered"),
+            ("DROP TRIGGER psp_audit_refuse ON psp_auditentry", "cannot be altered"),
+            ("DROP TRIGGER psp_audit_capture ON psp_organisation", "cannot be altered"),
+            (
+                "CREATE OR REPLACE FUNCTION psp_audit_refuse() RETURNS trigger AS $$ "
+                "BEGIN RETURN NEW; END $$ LANGUAGE plpgsql",
+                "cannot be altered",
+            ),
+            ("DROP TABLE psp_auditentry", "cannot be altered"),
+        ]:
+            with (
+                pytest.raises(DatabaseError, match=message),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('psp.test_purge', 'on', false)")
+    assert AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "table", "sql"),
+    [
+        (
+            "signature",
+            "apprentices_reviewsignature",
+            "UPDATE {t} SET name = 'Forged' WHERE id = %s",
+        ),
+        ("review", "apprentices_progressreview", "UPDATE {t} SET summary = 'Forged' WHERE id = %s"),
+        (
+            "otj",
+            "apprentices_offthejobentry",
+            "UPDATE {t} SET description = 'Forged' WHERE id = %s",
+        ),
+        (
+            "link",
+            "apprentices_reviewsigninglink",
+            "UPDATE {t} SET email = 'x@x.test' WHERE id = %s",
+        ),
+        ("epa_event", "epa_epaevent", "UPDATE {t} SET title = 'Forged' WHERE id = %s"),
+        (
+            "evidence_event",
+            "apprentices_evidenceevent",
+            "UPDATE {t} SET comment = 'Forged' WHERE id = %s",
+        ),
+        (
+            "report",
+            "epa_report",
+            "UPDATE {t} SET requested_by_id = requested_by_id, "
+            "failure_reason = 'Forged', status = 'failed' WHERE id = %s",
+        ),
+    ],
+)
+def test_raw_updates_of_what_people_did_leave_an_entry(db, make, table, sql):
+    row = _make_row(make)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(t=table), [row.pk])
+    [*_, last] = entries(table, row.pk)
+    assert last.action == "update"
+    assert "Forged" in last.after or "x@x.test" in last.after
+
+
+def _make_row(kind):
+    import datetime
+
+    from django.utils import timezone
+
+    from apprentices.models import (
+        EvidenceEvent,
+        OffTheJobEntry,
+        ProgressReview,
+        ReviewSignature,
+        ReviewSigningLink,
+    )
+    from epa.models import EpaEvent, Report
+
+    apprentice = make_apprentice()
+    staff = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    review = ProgressReview.objects.create(
+        apprentice=apprentice,
+        due_on=datetime.date(2026, 1, 1),
+        scheduled_by=staff,
+        status="awaiting_signatures",
+        held_on=datetime.date(2026, 1, 1),
+        recorded_by=staff,
+        summary="Fine",
+    )
+    if kind == "review":
+        return review
+    if kind == "signature":
+        return ReviewSignature.objects.create(
+            review=review, party="provider", user=staff, name="Pat", content_hash="0" * 64
+        )
+    if kind == "link":
+        return ReviewSigningLink.objects.create(
+            review=review,
+            name="Emma",
+            email="emma@example.test",
+            created_by=staff,
+            expires_at=timezone.now(),
+        )
+    if kind == "otj":
+        return OffTheJobEntry.objects.create(
+            apprentice=apprentice, date=datetime.date(2026, 1, 1), hours=2, description="Course"
+        )
+    if kind == "evidence_event":
+        evidence = make_evidence(apprentice=apprentice)
+        return EvidenceEvent.objects.create(evidence=evidence, action="submitted", actor=staff)
+    if kind == "epa_event":
+        return EpaEvent.objects.create(apprentice=apprentice, actor=staff, title="Booked")
+    if kind == "report":
+        return Report.objects.create(kind="portfolio", requested_by=staff, apprentice=apprentice)
+    raise AssertionError(kind)
+
+
+def test_every_worker_checkpoints_the_trail_each_minute(db, caplog):
+    from psp import checkpoints
+    from psp.celery import app
+    from psp.tasks import AuditCheckpointSweep, checkpoint_audit
+
+    assert AuditCheckpointSweep in app.steps["worker"]
+    assert AuditCheckpointSweep.seconds == 60
+    Organisation.objects.create(name="Imaginary Ltd", kind="employer")
+    checkpoint_audit.apply()
+    [written] = checkpoints.read_all()[0]
+    assert written.last_id == AuditEntry.objects.latest("id").pk
+    checkpoint_audit.apply()  # nothing new: no new line
+    assert len(checkpoints.read_all()[0]) == 1
+    _without_guards("DELETE FROM psp_auditentry")
+    Organisation.objects.create(name="After the wipe", kind="employer")
+    checkpoint_audit.apply()  # refused and logged as an error, never raised
+    assert "does not match its last checkpoint" in caplog.text
+    assert len(checkpoints.read_all()[0]) == 1

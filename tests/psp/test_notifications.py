@@ -424,3 +424,22 @@ def test_a_sweep_that_cannot_reach_the_broker_fails_quietly(monkeypatch):
 
     monkeypatch.setattr(send_pending_emails, "apply_async", broker_down)
     EmailSweep(SimpleNamespace()).sweep()  # logged, not raised
+
+
+def test_a_lost_message_is_sent_again_after_a_minute_but_a_waiting_retry_is_not_doubled(
+    user, broker, django_capture_on_commit_callbacks
+):
+    # Issue 15, finding 6: lost messages waited ten minutes for the sweep.
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
+    broker.queue = []  # lost
+    now = timezone.now()
+    assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(seconds=30)) == (0, 0)
+    assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(seconds=75)) == (1, 0)
+    # A task that failed to send gives the email back for its retry in 4 minutes.
+    broker.queue = []
+    notifications.claim_email(notification.pk)
+    notifications.release_email(notification.pk, retry_in=240)
+    assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(minutes=4)) == (0, 0)
+    assert broker.queue == []
+    assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(minutes=6)) == (1, 0)

@@ -1,4 +1,5 @@
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -146,13 +147,16 @@ def test_password_change_rejects_a_weak_password(client, db):
     assert user.check_password("a-long-enough-password")
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, mailoutbox):
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
     user = make_user(role=Role.APPRENTICE, email="pat@example.org")
-    response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
-    path = link.split("testserver", 1)[1]
+    path = urlsplit(link.strip()).path  # on PSP_SITE_URL: the email leaves the request
     form_page = client.get(path, follow=True)
     assert "Set a new password" in form_page.content.decode()
     client.post(
@@ -163,8 +167,11 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, db, mailou
     assert user.check_password("a-brand-new-passphrase")
 
 
-def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client, db, mailoutbox):
-    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mailoutbox == []
 
@@ -212,3 +219,115 @@ def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
     assert {"on_programme", "break", "gateway", "in_epa", "completed"} <= statuses
     assert list(EpaResult.objects.values_list("overall_grade", flat=True)) == ["merit"]
     assert Apprentice.objects.filter(standard_version__version="1.0").count() == 4
+
+
+# Issue 15, finding 7: password reset outside the request, rate limited, and for accounts
+# with no password yet.
+
+
+def test_password_reset_sends_nothing_inside_the_request(client, db, mailoutbox, monkeypatch):
+    from psp.models import AccountEmail
+    from psp.tasks import send_account_email
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is down")
+
+    monkeypatch.setattr(send_account_email, "apply_async", broker_down)
+    make_user(role=Role.APPRENTICE, email="pat@example.org")
+    response = client.post(reverse("password_reset"), {"email": "pat@example.org"})
+    assert response.status_code == 302
+    assert mailoutbox == []
+    assert AccountEmail.objects.get().email_status == "queued"  # the sweep sends it
+
+
+def test_an_apprentice_whose_welcome_link_expired_can_reset_their_password(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    user = make_user(role=Role.APPRENTICE, email="new@example.org")
+    user.set_unusable_password()
+    user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": "new@example.org"})
+    [email] = mailoutbox
+    link = next(line for line in email.body.splitlines() if "/accounts/reset/" in line)
+    form_page = client.get(urlsplit(link.strip()).path, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-passphrase")
+
+
+def test_password_reset_emails_are_rate_limited_per_account(
+    client, db, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    from psp import accounts
+
+    make_user(role=Role.APPRENTICE, email="pat@example.org")
+    for _ in range(accounts.RESET_LIMIT + 3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("password_reset"), {"email": "PAT@example.org"})
+        assert response.status_code == 302
+    assert len(mailoutbox) == accounts.RESET_LIMIT
+
+
+# Issue 15, finding 7: the password asked for again counts towards the lockout.
+
+
+def test_the_lockout_page_says_how_long_in_words(client, db, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    for _ in range(3):
+        locked = client.post(reverse("login"), {"username": "pat", "password": "wrong"})
+    page = locked.content.decode()
+    assert "Try again in 15 minutes." in page
+    assert "PT15M" not in page
+
+
+def test_wrong_passwords_on_the_password_change_form_lock_it(client, db, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    user = make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    client.force_login(user)
+    form = {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"}
+    for _ in range(5):
+        client.post(reverse("password_change"), {"old_password": "wrong", **form})
+    right = client.post(
+        reverse("password_change"), {"old_password": "a-long-enough-password", **form}
+    )
+    assert right.status_code in (200, 429)
+    user.refresh_from_db()
+    assert user.check_password("a-long-enough-password")  # not changed: locked
+
+
+def test_wrong_passwords_on_the_sessions_page_lock_it(client, db, settings):
+    from psp.models import UserSession
+
+    settings.AXES_FAILURE_LIMIT = 3
+    user = make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
+    client.force_login(user)
+    other = UserSession.objects.create(
+        user=user, session_key="x" * 40, public_id="other-session", ip="192.0.2.9"
+    )
+    for _ in range(5):
+        client.post(reverse("session_list"), {"sessions": [other.public_id], "password": "wrong"})
+    right = client.post(
+        reverse("session_list"),
+        {"sessions": [other.public_id], "password": "a-long-enough-password"},
+    )
+    assert right.status_code in (200, 429)
+    assert UserSession.objects.filter(pk=other.pk).exists()  # not signed out: locked
+
+
+def test_a_nul_character_in_a_search_is_a_clear_400(client, db):
+    user = make_user(role=Role.ADMIN)
+    client.force_login(user)
+    response = client.get("/apprentices/?q=a%00b")
+    assert response.status_code == 400
+    assert "cannot be searched for" in response.content.decode()
+
+
+def test_a_username_longer_than_any_account_is_a_form_error(client, db):
+    response = client.post(reverse("login"), {"username": "u" * 300, "password": "whatever"})
+    assert response.status_code == 200
+    assert "A username is at most 150 characters" in response.content.decode()

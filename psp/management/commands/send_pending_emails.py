@@ -7,8 +7,9 @@ from psp.notifications import dispatch_pending_emails
 
 class Command(BaseCommand):
     help = (
-        "Send to the broker the notification emails it has not got: queued while it was "
-        "down, or lost. Each is sent once, and only if its user still wants it by email. "
+        "Send to the broker the emails of the outbox it has not got (notifications, review "
+        "signing links, account emails): queued while it was down, or lost. Each is sent "
+        "once, and only if still wanted (a notification: if its user wants it by email). "
         "Every Celery worker also does this every 30 seconds; run this by hand, or from "
         "cron, when no worker is running."
     )
