@@ -53,6 +53,7 @@ from standards.models import (
     GatewayRequirement,
     GradingCriterion,
     KsbCrosswalk,
+    Revision,
     StandardImport,
 )
 from tests.factories import (
@@ -364,6 +365,7 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "unique_question_number": lambda w: clone(w.question),
     "unique_criterion_decision": lambda w: clone(w.decision),
     "one_result_per_sitting": lambda w: clone(w.result),
+    "one_revision_row": lambda w: Revision.objects.create(pk=2),
     "moderator_is_not_the_assessor": lambda w: update(w.result, moderator=w.assessor),
     "amendment_has_reason": lambda w: update(w.amendment, reason=""),
     "report_has_its_subject": lambda w: update(w.report, apprentice=None),
