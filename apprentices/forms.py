@@ -9,6 +9,7 @@ from typing import Any, cast
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
+from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -32,8 +33,23 @@ from psp.roles import Role
 from standards.models import StandardVersion
 
 
+class GovukDateWidget(DateInputWidget):
+    """crispy-forms-gds's date widget, without the empty aria-describedby="" that its
+    template tag leaves on the day, month and year when the error is the whole date's
+    (invalid HTML: an IDREF list may not be empty)."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> Any:
+        context = super().get_context(name, value, attrs)
+        for subwidget in context["widget"]["subwidgets"]:
+            if not subwidget["attrs"].get("aria-describedby"):
+                subwidget["attrs"].pop("aria-describedby", None)
+        return context
+
+
 class GovukDateField(DateInputField):
     """The GOV.UK date input, with errors in plain words and four-digit years."""
+
+    widget = GovukDateWidget
 
     def compress(self, data_list: Any) -> datetime.date | None:
         day, month, year = data_list
@@ -304,6 +320,16 @@ class EvidenceForm(forms.ModelForm):
                 "identify anyone, tick the box to confirm",
             )
         cleaned["identifiers_confirmed"] = sorted(confirmed | {f.key for f in findings})
+        chosen = cleaned.get("uploads") or []
+        if self.errors and chosen:
+            # A browser cannot keep chosen files across an answer from the server: say so
+            # on the field, naming them, instead of dropping them without a word.
+            names = ", ".join(upload.name for upload in chosen)
+            self.add_error(
+                "uploads",
+                f"Choose your files again ({names}): they were not saved because of the "
+                "other problems on this page, and a browser cannot keep chosen files",
+            )
         return cleaned
 
 
@@ -440,7 +466,16 @@ class OffTheJobEntryForm(forms.ModelForm):
         max_digits=4,
         decimal_places=2,
         help_text="For example, 2.5 for two and a half hours",
-        error_messages={"required": "Enter the hours of training"},
+        # A text box, as GOV.UK advises for numbers: type="number" takes no error styling.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the hours of training",
+            "invalid": "Enter the hours as a number, like 2.5",
+            "min_value": "The hours must be at least 0.25 (15 minutes)",
+            "max_value": "The hours must be 24 or fewer: one entry is one day's training",
+            "max_digits": "Enter the hours as a number up to 24, like 2.5",
+            "max_decimal_places": "Enter the hours with at most 2 decimal places, like 2.25",
+        },
     )
 
     class Meta:

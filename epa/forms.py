@@ -8,7 +8,6 @@ from typing import Any
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apprentices.forms import date_field
@@ -157,8 +156,15 @@ class AssessmentForm(forms.Form):
         label="Actual duration in minutes",
         min_value=1,
         max_value=600,
-        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
-        error_messages={"required": "Enter how long the assessment took, in minutes"},
+        widget=forms.TextInput(
+            attrs={"class": "govuk-input--width-4", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        error_messages={
+            "required": "Enter how long the assessment took, in minutes",
+            "invalid": "Enter the duration as a whole number of minutes, like 90",
+            "min_value": "The duration must be at least 1 minute",
+            "max_value": "The duration must be 600 minutes (10 hours) or fewer",
+        },
     )
     evidence_referred = forms.CharField(
         label="Evidence referred to",
@@ -175,6 +181,9 @@ class AssessmentForm(forms.Form):
     def __init__(self, *args: Any, assessment: MethodAssessment, rows: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.assessment = assessment
+        # For {% error_summary %}, as on every other form; the template lays out the fields.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
         method = assessment.method
         plan = assessment.epa.plan
         self.minimum = method.minimum_questions or 0
@@ -240,10 +249,13 @@ class AssessmentForm(forms.Form):
         ]
         cleaned["questions"] = [(q, notes) for q, notes in questions if q]
         if len(cleaned["questions"]) < self.minimum:
-            raise ValidationError(
+            # On the first empty question, which shows the error and takes the focus.
+            empty = next((n for n in range(1, self.rows + 1) if not questions[n - 1][0]), 1)
+            self.add_error(
+                f"question_{empty}",
                 f"The EPA plan needs at least {self.minimum} questions for "
                 f"{self.assessment.method.name}: you recorded {len(cleaned['questions'])}. "
-                "Add the questions you asked"
+                "Add the questions you asked",
             )
         date = cleaned.get("assessed_on")
         if date and date > timezone.localdate():
