@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from psp import notifications
 from psp.models import Organisation
@@ -576,6 +576,9 @@ class EvidenceEvent(models.Model):
                 label = name.replace("_", " ").capitalize()
                 if name == "evidence_type":
                     before, after = _type_label(before), _type_label(after)
+                before, after = _in_words(before), _in_words(after)
+                if before in (None, "") and after in (None, ""):
+                    continue
                 if before in (None, "", []):
                     lines.append(f"{label}: {after}")
                 elif after in (None, "", []):
@@ -583,6 +586,21 @@ class EvidenceEvent(models.Model):
                 else:
                     lines.append(f"{label}: {before} → {after}")
         return lines
+
+
+def _in_words(value: Any) -> Any:
+    """A stored value as people read it: yes or no, a date as 4 Mar 2025, a list joined;
+    an empty list is None (nothing to say)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value) or None
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == value[7:8] == "-":
+        try:
+            return dateformat.format(datetime.date.fromisoformat(value), "j M Y")
+        except ValueError:
+            return value
+    return value
 
 
 def _status_label(value: str | None) -> str:

@@ -340,3 +340,17 @@ def test_staff_see_the_audit_history_on_the_evidence_page(client, db):
     assert "Changed by a bulk update" in page
     client.force_login(apprentice.user)
     assert "Audit trail" not in client.get(evidence.get_absolute_url()).content.decode()
+
+
+def test_an_audit_entry_says_what_changed_in_words():
+    from psp.models import AuditEntry
+
+    entry = AuditEntry(
+        action="update",
+        object_type="apprentices_evidence",
+        object_id="3",
+        before='{"id": 3, "title": "Old", "status": "draft"}',
+        after='{"id": 3, "title": "New", "status": "draft"}',
+    )
+    assert entry.in_words() == "Changed evidence 3"
+    assert entry.changed_fields() == [("title", "Old", "New")]
