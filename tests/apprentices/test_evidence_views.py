@@ -128,6 +128,18 @@ def test_upload_requires_confirming_identifying_details_removed(apprentice_clien
     assert "Confirm you have removed details that identify people" in response.content.decode()
 
 
+def test_after_another_error_the_chosen_files_are_asked_for_again_by_name(
+    apprentice_client, apprentice
+):
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(title="")
+    )
+    page = response.content.decode()
+    assert "Choose your files again (report.pdf, notes.txt)" in page
+    assert 'href="#id_uploads"' in page  # in the error summary, leading to the field
+    assert not apprentice.evidence.exists()
+
+
 def test_apprentice_cannot_add_evidence_to_someone_elses_portfolio(apprentice_client, db):
     other = make_apprentice()
     response = apprentice_client.get(reverse("apprentices:evidence_create", args=[other.pk]))
