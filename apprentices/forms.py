@@ -815,6 +815,8 @@ class SigningLinkForm(forms.Form):
             Field.text("name", field_width=20),
             Field.text("email", field_width=30),
         )
+        # Its page has another form whose button would have the same id.
+        self.helper.layout[-1].id = "submit-signing-link"
 
 
 class ErasureForm(forms.Form):

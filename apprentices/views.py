@@ -356,7 +356,18 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Decision saved: {evidence.status_label.lower()}.")
         return redirect("apprentices:review_queue")
-    return render(request, "apprentices/evidence_review.html", {"form": form, "evidence": evidence})
+    return render(
+        request,
+        "apprentices/evidence_review.html",
+        {
+            "form": form,
+            "evidence": evidence,
+            "files": evidence.files.filter(removed_at__isnull=True),
+            "mappings": evidence.mappings.select_related("ksb")
+            .alias(kind_order=ksb_kind_order("ksb__kind"))
+            .order_by("kind_order", "ksb__number"),
+        },
+    )
 
 
 @require_GET
