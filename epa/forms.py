@@ -227,6 +227,12 @@ class AssessmentForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 4}),
                 error_messages={"required": "Explain the grade"},
             )
+        # In the order of the page, so that the error summary lists errors in that order.
+        self.order_fields(
+            ["assessed_on", "duration_minutes"]
+            + [f"{part}_{n}" for n in range(1, rows + 1) for part in ("question", "notes")]
+            + ["evidence_referred", "judgement"]
+        )
 
     def question_rows(self) -> list[tuple[Any, Any]]:
         return [(self[f"question_{n}"], self[f"notes_{n}"]) for n in range(1, self.rows + 1)]
