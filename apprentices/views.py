@@ -35,7 +35,12 @@ from apprentices.forms import (
     SigningLinkForm,
     WithdrawForm,
 )
-from apprentices.listing import ApprenticeListQuery, CohortQuery, EvidenceListQuery
+from apprentices.listing import (
+    ApprenticeListQuery,
+    CohortQuery,
+    EvidenceListQuery,
+    ReviewQueueQuery,
+)
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
@@ -324,15 +329,15 @@ def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> FileR
 @require_GET
 @permission_required("apprentices.review_evidence", raise_exception=True)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    evidence = (
+    query = ReviewQueueQuery.from_request(request)
+    evidence = query.apply(
         Evidence.objects.visible_to(request.user)
         .awaiting_review()
         .select_related("apprentice__user")
         .annotate(ksb_count=Count("mappings"))
-        .order_by("submitted_at", "id")
     )
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "apprentices/review_queue.html", {"page": page})
+    return render(request, "apprentices/review_queue.html", {"page": page, "query": query})
 
 
 @require_http_methods(["GET", "POST"])
