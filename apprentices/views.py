@@ -248,9 +248,12 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": evidence.can_be_edited_by(request.user),
         "can_review": evidence.can_be_reviewed_by(request.user),
         "can_withdraw": evidence.can_be_withdrawn_by(request.user),
-        "audit_entries": audit.history_for(
-            evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
-        )[:50]
+        "audit_entries": Paginator(
+            audit.history_for(
+                evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
+            ),
+            audit.PAGE_SIZE,
+        ).get_page(request.GET.get("audit_page"))
         if getattr(request.user, "role", None) in audit.HISTORY_ROLES
         else None,
     }
