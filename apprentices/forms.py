@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import construct_instance
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from apprentices.filetypes import ALLOWED_DESCRIPTION, FileTypeError
 from apprentices.identifiers import describe, find_identifiers
@@ -517,7 +517,7 @@ class OffTheJobEntryForm(forms.ModelForm):
         if value < self.apprentice.start_date:
             raise ValidationError(
                 "The date of the training must be on or after the start of the apprenticeship, "
-                f"{self.apprentice.start_date:%d/%m/%Y}"
+                f"{dateformat.format(self.apprentice.start_date, 'j F Y')}"
             )
         return value
 
@@ -622,7 +622,10 @@ class BreakForm(forms.ModelForm):
                 if b.starts_on <= (ends or far) and starts <= (b.ends_on or far)
             ]
             if overlapping:
-                self.add_error("starts_on", f"This overlaps the {str(overlapping[0]).lower()}")
+                self.add_error(
+                    "starts_on",
+                    "This overlaps the " + str(overlapping[0]).replace("Break", "break", 1),
+                )
         return cleaned
 
 

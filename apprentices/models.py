@@ -192,7 +192,8 @@ class Apprentice(models.Model):
         if version and self.start_date and not version_on_offer(version, self.start_date):
             errors["standard_version"] = (
                 f"Version {version.version} was not open for starts on "
-                f"{self.start_date:%d/%m/%Y}: its start dates are {start_window(version)}"
+                f"{dateformat.format(self.start_date, 'j F Y')}: "
+                f"its start dates are {start_window(version)}"
             )
         if errors:
             raise ValidationError(errors)
@@ -221,10 +222,14 @@ def version_on_offer(version: StandardVersion, day: datetime.date) -> bool:
 
 def start_window(version: StandardVersion) -> str:
     earliest = (
-        f"{version.earliest_start_date:%d/%m/%Y}" if version.earliest_start_date else "any date"
+        f"{dateformat.format(version.earliest_start_date, 'j F Y')}"
+        if version.earliest_start_date
+        else "any date"
     )
     latest = (
-        f"{version.latest_start_date:%d/%m/%Y}" if version.latest_start_date else "no end date set"
+        f"{dateformat.format(version.latest_start_date, 'j F Y')}"
+        if version.latest_start_date
+        else "no end date set"
     )
     return f"from {earliest} to {latest}"
 
@@ -673,8 +678,8 @@ class BreakInLearning(models.Model):
         ]
 
     def __str__(self) -> str:
-        end = f"{self.ends_on:%d/%m/%Y}" if self.ends_on else "ongoing"
-        return f"Break from {self.starts_on:%d/%m/%Y} to {end}"
+        end = f"{dateformat.format(self.ends_on, 'j F Y')}" if self.ends_on else "ongoing"
+        return f"Break from {dateformat.format(self.starts_on, 'j F Y')} to {end}"
 
 
 class OffTheJobRuleQuerySet(models.QuerySet["OffTheJobRule"]):
@@ -834,7 +839,8 @@ class OffTheJobEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.hours} h on {self.date:%d/%m/%Y}: {self.get_activity_display()}"
+        on = dateformat.format(self.date, "j F Y")
+        return f"{self.hours} h on {on}: {self.get_activity_display()}"
 
     def get_absolute_url(self) -> str:
         return (
@@ -931,7 +937,7 @@ class ProgressReview(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Progress review of {self.apprentice} due {self.due_on:%d/%m/%Y}"
+        return f"Progress review of {self.apprentice} due {dateformat.format(self.due_on, 'j F Y')}"
 
     def get_absolute_url(self) -> str:
         return reverse("apprentices:progress_review_detail", args=[self.pk])

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -540,7 +540,10 @@ def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except OffTheJobStateError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Approved {entry.hours} h of training on {entry.date:%d/%m/%Y}.")
+        messages.success(
+            request,
+            f"Approved {entry.hours} h of training on {dateformat.format(entry.date, 'j F Y')}.",
+        )
     if request.POST.get("from") == "queue":
         return redirect("apprentices:off_the_job_queue")
     return redirect(entry)

@@ -45,7 +45,7 @@ def test_version_must_be_on_offer_at_the_start_date(db):
     apprentice = make_apprentice(version=version)
     apprentice.start_date = datetime.date(2031, 1, 1)
     apprentice.planned_gateway_date = datetime.date(2032, 1, 1)
-    with pytest.raises(ValidationError, match="was not open for starts on 01/01/2031"):
+    with pytest.raises(ValidationError, match="was not open for starts on 1 January 2031"):
         apprentice.full_clean()
 
 

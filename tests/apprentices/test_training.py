@@ -378,7 +378,7 @@ def test_provider_sets_hours_and_adds_and_removes_breaks(client, apprentice, pro
             "ends_on_2": "2023",
         },
     )
-    assert "This overlaps the break from 01/03/2023 to ongoing" in overlapping.content.decode()
+    assert "This overlaps the break from 1 March 2023 to ongoing" in overlapping.content.decode()
     pause = apprentice.breaks.get()
     client.post(reverse("apprentices:break_remove", args=[apprentice.pk, pause.pk]))
     assert not apprentice.breaks.exists()
