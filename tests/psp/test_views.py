@@ -212,3 +212,22 @@ def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
     assert {"on_programme", "break", "gateway", "in_epa", "completed"} <= statuses
     assert list(EpaResult.objects.values_list("overall_grade", flat=True)) == ["merit"]
     assert Apprentice.objects.filter(standard_version__version="1.0").count() == 4
+
+
+def test_demo_evidence_history_is_dated_as_its_activity_not_the_seeding(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from apprentices.models import Evidence
+    from psp.demo import seed_demo_portfolios
+    from standards.reference_data import load_reference_data
+
+    load_reference_data()
+    seed_demo_portfolios(seed_demo())
+    evidence = list(Evidence.objects.prefetch_related("events"))
+    assert evidence
+    week = datetime.timedelta(days=7)
+    for item in evidence:
+        days = {timezone.localtime(event.at).date() for event in item.events.all()}
+        assert days <= {item.activity_date, item.activity_date + week}, item.title
