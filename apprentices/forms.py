@@ -28,6 +28,7 @@ from apprentices.models import (
     ReviewTarget,
 )
 from apprentices.uploads import CheckedUpload, check_upload
+from psp.forms import name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import StandardVersion
@@ -155,6 +156,7 @@ class ApprenticeForm(forms.ModelForm):
                 legend="Organisations",
             ),
         )  # _helper() added the submit button
+        name_required_errors(self)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -272,6 +274,7 @@ class EvidenceForm(forms.ModelForm):
         )
         if self.data.get("confirm_identifiers"):
             self.offer_confirmation()
+        name_required_errors(self)
 
     def offer_confirmation(self) -> None:
         """Show the 'none of these identify a person' box, once something was found."""
@@ -569,6 +572,7 @@ class OffTheJobPlanForm(forms.ModelForm):
             Field.radios("prior_learning_unit", inline=True),
             Field.text("review_interval_weeks", field_width=3),
         )
+        name_required_errors(self)
 
     def _post_clean(self) -> None:
         # Only this form's fields and their constraints: the model's clean() checks the

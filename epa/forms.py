@@ -13,6 +13,7 @@ from django.utils import timezone
 from apprentices.forms import date_field
 from epa.grading import Decision, method_grade_choices
 from epa.models import GatewayItem, MethodAssessment
+from psp.forms import name_required_errors
 from psp.models import User
 from psp.roles import Role
 
@@ -140,6 +141,7 @@ class ScheduleForm(forms.Form):
             Field.text("location"),
             Field.textarea("adjustments"),
         )
+        name_required_errors(self)
 
     def scheduled_for(self) -> datetime.datetime:
         return timezone.make_aware(
@@ -351,3 +353,4 @@ class AmendmentForm(forms.Form):
         self.helper = _helper(
             "Record amendment", Field.select("overall_after"), Field.textarea("reason")
         )
+        name_required_errors(self)

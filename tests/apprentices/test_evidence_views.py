@@ -170,6 +170,17 @@ def test_review_queue_finds_by_apprentice_or_title_and_sorts(
     assert "No evidence waiting for review matches" in page
 
 
+def test_a_missing_answer_is_named_not_just_required(apprentice_client, apprentice):
+    data = upload_form(title="")
+    del data["evidence_type"]
+    page = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), data
+    ).content.decode()
+    assert "Enter the title" in page
+    assert "Choose the type of evidence" in page
+    assert "This field is required" not in page
+
+
 def test_apprentice_cannot_add_evidence_to_someone_elses_portfolio(apprentice_client, db):
     other = make_apprentice()
     response = apprentice_client.get(reverse("apprentices:evidence_create", args=[other.pk]))
