@@ -1,6 +1,7 @@
 # psp: `make run` serves the app with demo data on http://127.0.0.1:8000,
 # `make test` runs the whole suite. Both set everything up first in .venv.
-PYTHON ?= python3.11
+# The first of python3.11, 3.12, 3.13 on the PATH (pyproject.toml's requires-python).
+PYTHON ?= $(firstword $(foreach v,3.11 3.12 3.13,$(shell command -v python$(v) 2>/dev/null)) python3.11)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -39,6 +40,8 @@ setup: $(BIN)/.installed static/build/.built var/celery/queue
 # work runs in its own process, as in production, with no Redis needed.
 run: export DEBUG = 1
 run: export PSP_DEMO_ACCOUNTS = 1
+# Links in emails lead to this server, whatever PORT is.
+run: export PSP_SITE_URL ?= http://$(HOST):$(PORT)
 # Demo accounts sign in with a password only; `PSP_REQUIRE_STAFF_2FA=1 make run` to try 2FA.
 run: export PSP_REQUIRE_STAFF_2FA ?= 0
 run: setup

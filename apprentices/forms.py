@@ -9,12 +9,13 @@ from typing import Any, cast
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
+from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import construct_instance
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from apprentices.filetypes import ALLOWED_DESCRIPTION, FileTypeError
 from apprentices.identifiers import describe, find_identifiers, find_in_passages
@@ -28,14 +29,29 @@ from apprentices.models import (
 )
 from apprentices.uploads import CheckedUpload, check_upload
 from psp import accounts
-from psp.forms import limited_text
+from psp.forms import limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import StandardVersion
 
 
+class GovukDateWidget(DateInputWidget):
+    """crispy-forms-gds's date widget, without the empty aria-describedby="" that its
+    template tag leaves on the day, month and year when the error is the whole date's
+    (invalid HTML: an IDREF list may not be empty)."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> Any:
+        context = super().get_context(name, value, attrs)
+        for subwidget in context["widget"]["subwidgets"]:
+            if not subwidget["attrs"].get("aria-describedby"):
+                subwidget["attrs"].pop("aria-describedby", None)
+        return context
+
+
 class GovukDateField(DateInputField):
     """The GOV.UK date input, with errors in plain words and four-digit years."""
+
+    widget = GovukDateWidget
 
     def compress(self, data_list: Any) -> datetime.date | None:
         day, month, year = data_list
@@ -142,6 +158,7 @@ class ApprenticeForm(forms.ModelForm):
                 legend="Organisations",
             ),
         )  # _helper() added the submit button
+        name_required_errors(self)
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
@@ -265,6 +282,7 @@ class EvidenceForm(forms.ModelForm):
         )
         if self.data.get("confirm_identifiers"):
             self.offer_confirmation()
+        name_required_errors(self)
 
     def offer_confirmation(self) -> None:
         """Show the 'none of these identify a person' box, once something was found."""
@@ -335,6 +353,16 @@ class EvidenceForm(forms.ModelForm):
                     "again and tick the box to confirm",
                 )
         cleaned["identifiers_confirmed"] = sorted(confirmed | {f.key for f in every})
+        chosen = cleaned.get("uploads") or []
+        if self.errors and chosen and "uploads" not in self.errors:
+            # A browser cannot keep chosen files across an answer from the server: say so
+            # on the field, naming them, instead of dropping them without a word.
+            names = ", ".join(upload.name for upload in chosen)
+            self.add_error(
+                "uploads",
+                f"Choose your files again ({names}): they were not saved because of the "
+                "other problems on this page, and a browser cannot keep chosen files",
+            )
         return cleaned
 
 
@@ -477,7 +505,16 @@ class OffTheJobEntryForm(forms.ModelForm):
         max_digits=4,
         decimal_places=2,
         help_text="For example, 2.5 for two and a half hours",
-        error_messages={"required": "Enter the hours of training"},
+        # A text box, as GOV.UK advises for numbers: type="number" takes no error styling.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the hours of training",
+            "invalid": "Enter the hours as a number, like 2.5",
+            "min_value": "The hours must be at least 0.25 (15 minutes)",
+            "max_value": "The hours must be 24 or fewer: one entry is one day's training",
+            "max_digits": "Enter the hours as a number up to 24, like 2.5",
+            "max_decimal_places": "Enter the hours with at most 2 decimal places, like 2.25",
+        },
     )
 
     class Meta:
@@ -519,7 +556,7 @@ class OffTheJobEntryForm(forms.ModelForm):
         if value < self.apprentice.start_date:
             raise ValidationError(
                 "The date of the training must be on or after the start of the apprenticeship, "
-                f"{self.apprentice.start_date:%d/%m/%Y}"
+                f"{dateformat.format(self.apprentice.start_date, 'j F Y')}"
             )
         return value
 
@@ -573,6 +610,7 @@ class OffTheJobPlanForm(forms.ModelForm):
             Field.radios("prior_learning_unit", inline=True),
             Field.text("review_interval_weeks", field_width=3),
         )
+        name_required_errors(self)
 
     def _post_clean(self) -> None:
         # Only this form's fields and their constraints: the model's clean() checks the
@@ -627,7 +665,10 @@ class BreakForm(forms.ModelForm):
                 if b.starts_on <= (ends or far) and starts <= (b.ends_on or far)
             ]
             if overlapping:
-                self.add_error("starts_on", f"This overlaps the {str(overlapping[0]).lower()}")
+                self.add_error(
+                    "starts_on",
+                    "This overlaps the " + str(overlapping[0]).replace("Break", "break", 1),
+                )
         return cleaned
 
 
@@ -813,6 +854,8 @@ class SigningLinkForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Email a signing link")
+        # Its page has another form whose button would have the same id.
+        self.helper.inputs[-1].id = "submit-signing-link"
 
 
 @limited_text

@@ -157,3 +157,49 @@ class CohortQuery:
     @property
     def statuses(self) -> list[tuple[str, str]]:
         return list(Apprentice.Status.choices)
+
+
+@dataclass(frozen=True)
+class ReviewQueueQuery:
+    """The review queue: search by apprentice or title, sort by waiting time, name, title."""
+
+    SORTS = {
+        "submitted": ("submitted_at", "id"),
+        "-submitted": ("-submitted_at", "-id"),
+        "apprentice": ("apprentice__user__last_name", "apprentice__user__first_name", "id"),
+        "title": ("title", "id"),
+    }
+    SORT_LABELS = {
+        "submitted": "Waiting longest first",
+        "-submitted": "Newest first",
+        "apprentice": "Apprentice’s last name",
+        "title": "Title",
+    }
+    q: str = ""
+    sort: str = "submitted"
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> ReviewQueueQuery:
+        sort = request.GET.get("sort", "submitted")
+        return cls(
+            q=request.GET.get("q", "").strip()[:100],
+            sort=sort if sort in cls.SORTS else "submitted",
+        )
+
+    def apply(self, evidence: QuerySet[Evidence]) -> QuerySet[Evidence]:
+        if self.q:
+            evidence = evidence.filter(
+                Q(title__icontains=self.q)
+                | Q(apprentice__user__first_name__icontains=self.q)
+                | Q(apprentice__user__last_name__icontains=self.q)
+                | Q(apprentice__uln__startswith=self.q)
+            )
+        return evidence.order_by(*self.SORTS[self.sort])
+
+    def querystring(self, **changes: str) -> str:
+        values = {"q": self.q, "sort": self.sort, **changes}
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def sorts(self) -> list[tuple[str, str]]:
+        return list(self.SORT_LABELS.items())

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from psp import notifications
 from psp.models import EmailOutbox, Organisation
@@ -192,7 +192,8 @@ class Apprentice(models.Model):
         if version and self.start_date and not version_on_offer(version, self.start_date):
             errors["standard_version"] = (
                 f"Version {version.version} was not open for starts on "
-                f"{self.start_date:%d/%m/%Y}: its start dates are {start_window(version)}"
+                f"{dateformat.format(self.start_date, 'j F Y')}: "
+                f"its start dates are {start_window(version)}"
             )
         if errors:
             raise ValidationError(errors)
@@ -221,10 +222,14 @@ def version_on_offer(version: StandardVersion, day: datetime.date) -> bool:
 
 def start_window(version: StandardVersion) -> str:
     earliest = (
-        f"{version.earliest_start_date:%d/%m/%Y}" if version.earliest_start_date else "any date"
+        f"{dateformat.format(version.earliest_start_date, 'j F Y')}"
+        if version.earliest_start_date
+        else "any date"
     )
     latest = (
-        f"{version.latest_start_date:%d/%m/%Y}" if version.latest_start_date else "no end date set"
+        f"{dateformat.format(version.latest_start_date, 'j F Y')}"
+        if version.latest_start_date
+        else "no end date set"
     )
     return f"from {earliest} to {latest}"
 
@@ -576,6 +581,9 @@ class EvidenceEvent(models.Model):
                 label = name.replace("_", " ").capitalize()
                 if name == "evidence_type":
                     before, after = _type_label(before), _type_label(after)
+                before, after = _in_words(before), _in_words(after)
+                if before in (None, "") and after in (None, ""):
+                    continue
                 if before in (None, "", []):
                     lines.append(f"{label}: {after}")
                 elif after in (None, "", []):
@@ -583,6 +591,21 @@ class EvidenceEvent(models.Model):
                 else:
                     lines.append(f"{label}: {before} → {after}")
         return lines
+
+
+def _in_words(value: Any) -> Any:
+    """A stored value as people read it: yes or no, a date as 4 Mar 2025, a list joined;
+    an empty list is None (nothing to say)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value) or None
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == value[7:8] == "-":
+        try:
+            return dateformat.format(datetime.date.fromisoformat(value), "j M Y")
+        except ValueError:
+            return value
+    return value
 
 
 def _status_label(value: str | None) -> str:
@@ -655,8 +678,8 @@ class BreakInLearning(models.Model):
         ]
 
     def __str__(self) -> str:
-        end = f"{self.ends_on:%d/%m/%Y}" if self.ends_on else "ongoing"
-        return f"Break from {self.starts_on:%d/%m/%Y} to {end}"
+        end = f"{dateformat.format(self.ends_on, 'j F Y')}" if self.ends_on else "ongoing"
+        return f"Break from {dateformat.format(self.starts_on, 'j F Y')} to {end}"
 
 
 class OffTheJobRuleQuerySet(models.QuerySet["OffTheJobRule"]):
@@ -816,7 +839,8 @@ class OffTheJobEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.hours} h on {self.date:%d/%m/%Y}: {self.get_activity_display()}"
+        on = dateformat.format(self.date, "j F Y")
+        return f"{self.hours} h on {on}: {self.get_activity_display()}"
 
     def get_absolute_url(self) -> str:
         return (
@@ -913,7 +937,7 @@ class ProgressReview(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Progress review of {self.apprentice} due {self.due_on:%d/%m/%Y}"
+        return f"Progress review of {self.apprentice} due {dateformat.format(self.due_on, 'j F Y')}"
 
     def get_absolute_url(self) -> str:
         return reverse("apprentices:progress_review_detail", args=[self.pk])

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import get_valid_filename
 
 from apprentices.models import (
@@ -568,8 +568,8 @@ def erasure_problems(apprentice: Apprentice, *, now: datetime.datetime | None = 
         if keep_until > now:
             return [
                 f"The end-point assessment result must be kept for "
-                f"{settings.RETENTION_EPA_RESULTS_YEARS} years after the apprenticeship ended "
-                f"(RETENTION_EPA_RESULTS_YEARS), until {timezone.localtime(keep_until):%d/%m/%Y}"
+                f"{settings.RETENTION_EPA_RESULTS_YEARS} years after the apprenticeship ended, "
+                f"until {dateformat.format(timezone.localtime(keep_until), 'j F Y')}"
             ]
     return []
 

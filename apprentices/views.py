@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,7 +35,12 @@ from apprentices.forms import (
     SigningLinkForm,
     WithdrawForm,
 )
-from apprentices.listing import ApprenticeListQuery, CohortQuery, EvidenceListQuery
+from apprentices.listing import (
+    ApprenticeListQuery,
+    CohortQuery,
+    EvidenceListQuery,
+    ReviewQueueQuery,
+)
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
@@ -265,9 +270,12 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": evidence.can_be_edited_by(request.user),
         "can_review": evidence.can_be_reviewed_by(request.user),
         "can_withdraw": evidence.can_be_withdrawn_by(request.user),
-        "audit_entries": audit.history_for(
-            evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
-        )[:50]
+        "audit_entries": Paginator(
+            audit.history_for(
+                evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
+            ),
+            audit.PAGE_SIZE,
+        ).get_page(request.GET.get("audit_page"))
         if getattr(request.user, "role", None) in audit.HISTORY_ROLES
         else None,
     }
@@ -346,7 +354,8 @@ def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> FileR
 @require_GET
 @permission_required("apprentices.review_evidence", raise_exception=True)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    evidence = (
+    query = ReviewQueueQuery.from_request(request)
+    evidence = query.apply(
         Evidence.objects.visible_to(request.user)
         .awaiting_review()
         .select_related("apprentice__user")
@@ -355,10 +364,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch("mappings", queryset=EvidenceKSB.objects.only("id", "evidence_id"))
         )
-        .order_by("submitted_at", "id")
     )
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "apprentices/review_queue.html", {"page": page})
+    return render(request, "apprentices/review_queue.html", {"page": page, "query": query})
 
 
 @require_http_methods(["GET", "POST"])
@@ -382,7 +390,18 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Decision saved: {evidence.status_label.lower()}.")
         return redirect("apprentices:review_queue")
-    return render(request, "apprentices/evidence_review.html", {"form": form, "evidence": evidence})
+    return render(
+        request,
+        "apprentices/evidence_review.html",
+        {
+            "form": form,
+            "evidence": evidence,
+            "files": evidence.files.filter(removed_at__isnull=True),
+            "mappings": evidence.mappings.select_related("ksb")
+            .alias(kind_order=ksb_kind_order("ksb__kind"))
+            .order_by("kind_order", "ksb__number"),
+        },
+    )
 
 
 @require_GET
@@ -547,7 +566,10 @@ def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except OffTheJobStateError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Approved {entry.hours} h of training on {entry.date:%d/%m/%Y}.")
+        messages.success(
+            request,
+            f"Approved {entry.hours} h of training on {dateformat.format(entry.date, 'j F Y')}.",
+        )
     if request.POST.get("from") == "queue":
         return redirect("apprentices:off_the_job_queue")
     return redirect(entry)

@@ -8,13 +8,12 @@ from typing import Any
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apprentices.forms import date_field
 from epa.grading import Decision, method_grade_choices
 from epa.models import GatewayItem, MethodAssessment
-from psp.forms import limited_text
+from psp.forms import limited_text, name_required_errors
 from psp.models import User
 from psp.roles import Role
 
@@ -146,6 +145,7 @@ class ScheduleForm(forms.Form):
             Field.text("location"),
             Field.textarea("adjustments"),
         )
+        name_required_errors(self)
 
     def scheduled_for(self) -> datetime.datetime:
         return timezone.make_aware(
@@ -163,8 +163,15 @@ class AssessmentForm(forms.Form):
         label="Actual duration in minutes",
         min_value=1,
         max_value=600,
-        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
-        error_messages={"required": "Enter how long the assessment took, in minutes"},
+        widget=forms.TextInput(
+            attrs={"class": "govuk-input--width-4", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        error_messages={
+            "required": "Enter how long the assessment took, in minutes",
+            "invalid": "Enter the duration as a whole number of minutes, like 90",
+            "min_value": "The duration must be at least 1 minute",
+            "max_value": "The duration must be 600 minutes (10 hours) or fewer",
+        },
     )
     evidence_referred = forms.CharField(
         label="Evidence referred to",
@@ -181,6 +188,9 @@ class AssessmentForm(forms.Form):
     def __init__(self, *args: Any, assessment: MethodAssessment, rows: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.assessment = assessment
+        # For {% error_summary %}, as on every other form; the template lays out the fields.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
         method = assessment.method
         plan = assessment.epa.plan
         self.minimum = method.minimum_questions or 0
@@ -224,6 +234,12 @@ class AssessmentForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 4}),
                 error_messages={"required": "Explain the grade"},
             )
+        # In the order of the page, so that the error summary lists errors in that order.
+        self.order_fields(
+            ["assessed_on", "duration_minutes"]
+            + [f"{part}_{n}" for n in range(1, rows + 1) for part in ("question", "notes")]
+            + ["evidence_referred", "judgement"]
+        )
 
     def question_rows(self) -> list[tuple[Any, Any]]:
         return [(self[f"question_{n}"], self[f"notes_{n}"]) for n in range(1, self.rows + 1)]
@@ -246,10 +262,13 @@ class AssessmentForm(forms.Form):
         ]
         cleaned["questions"] = [(q, notes) for q, notes in questions if q]
         if len(cleaned["questions"]) < self.minimum:
-            raise ValidationError(
+            # On the first empty question, which shows the error and takes the focus.
+            empty = next((n for n in range(1, self.rows + 1) if not questions[n - 1][0]), 1)
+            self.add_error(
+                f"question_{empty}",
                 f"The EPA plan needs at least {self.minimum} questions for "
                 f"{self.assessment.method.name}: you recorded {len(cleaned['questions'])}. "
-                "Add the questions you asked"
+                "Add the questions you asked",
             )
         date = cleaned.get("assessed_on")
         if date and date > timezone.localdate():
@@ -342,3 +361,4 @@ class AmendmentForm(forms.Form):
         self.helper = _helper(
             "Record amendment", Field.select("overall_after"), Field.textarea("reason")
         )
+        name_required_errors(self)

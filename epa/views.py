@@ -238,12 +238,15 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_grade": epa.can_be_graded_by(request.user),
         "can_manage": epa.can_be_managed_by(request.user),
         "can_moderate": epa.can_be_moderated_by(request.user),
-        "audit_entries": audit.history_for(
-            epa,
-            ("epa_methodassessment", [a.pk for a in assessments]),
-            ("epa_eparesult", [r.pk for r in results]),
-            ("epa_gatewayattempt", [epa.gateway_id]),
-        )[:50]
+        "audit_entries": Paginator(
+            audit.history_for(
+                epa,
+                ("epa_methodassessment", [a.pk for a in assessments]),
+                ("epa_eparesult", [r.pk for r in results]),
+                ("epa_gatewayattempt", [epa.gateway_id]),
+            ),
+            audit.PAGE_SIZE,
+        ).get_page(request.GET.get("audit_page"))
         if request.user.role in audit.HISTORY_ROLES
         else None,
         "show_grades": epa.status == Epa.Status.FINAL

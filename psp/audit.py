@@ -87,6 +87,7 @@ AUDITED_TABLES = [
 SECRET_COLUMNS = {"password", "pack", "payload"}
 # Staff who may read an object's audit history on its page.
 HISTORY_ROLES = (Role.PROVIDER, Role.EPAO_ADMIN, Role.ADMIN)
+PAGE_SIZE = 50  # audit entries a page of history shows (audit_page=2 and on for older ones)
 _CHAIN_LOCK = 770_494
 
 APPEND_ONLY = "The audit trail is append-only: entries cannot be changed or deleted"

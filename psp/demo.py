@@ -235,15 +235,34 @@ def seed_demo_portfolios(users: list[User]) -> None:
                 portfolio.set_mappings(
                     evidence, {ksbs[c]: "Demo note" for c in codes if c in ksbs}, by=user
                 )
-            if outcome == "draft":
-                continue
-            evidence.submit(by=user)
+            if outcome != "draft":
+                evidence.submit(by=user)
             if outcome == "accepted":
                 evidence.accept(by=provider_user, comment="Clear and well anonymised.")
             elif outcome == "changes_requested":
                 evidence.request_changes(
                     by=provider_user, comment="Say more about your own part in the meeting."
                 )
+            _as_of_its_activity_date(evidence)
+
+
+def _as_of_its_activity_date(evidence: Any) -> None:
+    """The demo evidence's history as if it happened then, not when the demo was seeded:
+    added and submitted on its activity date, reviewed a week later. Otherwise a progress
+    review held after the activity but before the seeding would list none of it."""
+    import datetime
+
+    from django.utils import timezone
+
+    from apprentices.models import Evidence, EvidenceEvent
+
+    done = timezone.make_aware(datetime.datetime.combine(evidence.activity_date, datetime.time(10)))
+    reviewed = done + datetime.timedelta(days=7)
+    review_actions = [EvidenceEvent.Action.ACCEPTED, EvidenceEvent.Action.CHANGES_REQUESTED]
+    evidence.events.exclude(action__in=review_actions).update(at=done)
+    evidence.events.filter(action__in=review_actions).update(at=reviewed)
+    Evidence.objects.filter(pk=evidence.pk, submitted_at__isnull=False).update(submitted_at=done)
+    Evidence.objects.filter(pk=evidence.pk, reviewed_at__isnull=False).update(reviewed_at=reviewed)
 
 
 # The v1.1 page gives neither method grades nor the grade-combination table. The demo

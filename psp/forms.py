@@ -44,6 +44,23 @@ def limited_text(cls: F) -> F:
     return cls
 
 
+CHOICE_WIDGETS = (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple)
+
+
+def name_required_errors(form: forms.BaseForm) -> None:
+    """Instead of Django's "This field is required.", say what to do and to which field:
+    "Enter the title", "Choose the standard version" (GOV.UK error messages). Messages a
+    form sets itself are kept. Call at the end of the form's __init__."""
+    default = str(forms.Field.default_error_messages["required"])
+    for name, field in form.fields.items():
+        if str(field.error_messages.get("required")) != default:
+            continue
+        label = str(field.label or name.replace("_", " "))
+        what = label[:1].lower() + label[1:]
+        verb = "Choose" if isinstance(field.widget, CHOICE_WIDGETS) else "Enter"
+        field.error_messages["required"] = f"{verb} the {what}"
+
+
 def gds_helper(button: str) -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False  # templates write the <form> (and its action) themselves
@@ -63,6 +80,7 @@ class SignInForm(auth_forms.AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.helper = gds_helper("Sign in")
+        name_required_errors(self)
 
 
 def recheck_password(request: HttpRequest | None, user: User, password: str) -> None:
@@ -94,6 +112,7 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         super().__init__(*args, **kwargs)
         self.request = request
         self.helper = gds_helper("Change password")
+        name_required_errors(self)
 
     def clean_old_password(self) -> str:
         password = cast(str, self.cleaned_data["old_password"])
@@ -111,6 +130,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = gds_helper("Send reset link")
+        name_required_errors(self)
 
     def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Queue the reset emails (psp.accounts): none is sent inside the request, accounts
@@ -124,6 +144,7 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = gds_helper("Set new password")
+        name_required_errors(self)
 
 
 class TwoFactorCodeForm(forms.Form):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
@@ -390,6 +392,41 @@ class AuditEntry(models.Model):
     @property
     def is_redacted(self) -> bool:
         return self.redaction_id is not None
+
+    def in_words(self) -> str:
+        """What happened, for people: "Changed end-point assessment 3", not the trigger's
+        "update epa_epa 3"."""
+        verb = AUDIT_VERBS.get(self.action, self.action.replace("_", " ").capitalize())
+        model = next((m for m in apps.get_models() if m._meta.db_table == self.object_type), None)
+        noun = str(model._meta.verbose_name) if model else self.object_type.replace("_", " ")
+        return f"{verb} {noun} {self.object_id}".strip()
+
+    def changed_fields(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) for each field the change touched, in words and short,
+        instead of the whole rows as JSON (cut off before the field that changed)."""
+        rows = []
+        for text in (self.before, self.after):
+            try:
+                row = json.loads(text) if text else {}
+            except ValueError:
+                row = {"value": text}
+            rows.append(row if isinstance(row, dict) else {"value": row})
+        before, after = rows
+        return [
+            (name.replace("_", " "), _audit_value(before.get(name)), _audit_value(after.get(name)))
+            for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)
+        ]
+
+
+AUDIT_VERBS = {"insert": "Created", "update": "Changed", "delete": "Deleted"}
+
+
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 120 else f"{text[:119]}…"
 
 
 class TwoFactorDevice(models.Model):

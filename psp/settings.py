@@ -5,6 +5,7 @@ DEBUG is off, SECRET_KEY must be given, cookies are secure and HTTPS is enforced
 `make run` sets DEBUG=1 for the embedded development server.
 """
 
+import logging
 from pathlib import Path
 
 import dj_database_url
@@ -304,9 +305,27 @@ PSP_SERVICE_NAME = "Probation service practitioner portfolio and EPA"
 # Where the service is reached, for links in emails sent in the background (no request there).
 PSP_SITE_URL = env_str("PSP_SITE_URL", "http://127.0.0.1:8000")
 
+
+def _no_traceback_below_500(record: logging.LogRecord) -> bool:
+    """A 403 or 404 is logged in one line: django.request adds the exception's traceback,
+    which for a refusal says nothing the line does not (`make run` printed one per 403)."""
+    if getattr(record, "status_code", 500) < 500:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "no_traceback_below_500": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": _no_traceback_below_500,
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

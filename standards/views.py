@@ -114,7 +114,9 @@ def _ksb_groups(version: StandardVersion) -> list[tuple[str, list[KSB]]]:
 def version_compare(request: HttpRequest, reference: str) -> HttpResponse:
     standard = get_object_or_404(Standard, reference=reference)
     versions = list(StandardVersion.objects.visible_to(request.user).filter(standard=standard))
-    form = CompareForm(request.GET, versions=versions)
+    # Opened directly (no choice made yet): the empty form, not errors.
+    chosen = request.GET if {"old", "new"} & request.GET.keys() else None
+    form = CompareForm(chosen, versions=versions)
     comparison = None
     if form.is_valid():
         comparison = compare_versions(form.cleaned_data["old"], form.cleaned_data["new"])
@@ -122,7 +124,7 @@ def version_compare(request: HttpRequest, reference: str) -> HttpResponse:
         request,
         "standards/version_compare.html",
         {"standard": standard, "form": form, "comparison": comparison},
-        status=200 if form.is_valid() else 400,
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

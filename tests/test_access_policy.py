@@ -126,11 +126,7 @@ POLICY: dict[str, Rule] = {
         other=403,
     ),
     "standards:version_compare": Rule(
-        kwargs=lambda s: {"reference": "ST9999"},
-        ok=set(),
-        forbidden=EVERYONE - {"norole"},
-        other=403,
-        skip="400 without both versions; covered in tests/standards/test_views",
+        kwargs=lambda s: {"reference": "ST9999"}, ok=EVERYONE - {"norole"}, other=403
     ),
     "standards:import_list": _no_object({"admin"}),
     "standards:import_upload": _no_object({"admin"}),

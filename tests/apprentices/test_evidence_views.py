@@ -1,6 +1,7 @@
 import datetime
 import hashlib
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,58 @@ def test_upload_requires_confirming_identifying_details_removed(apprentice_clien
         reverse("apprentices:evidence_create", args=[apprentice.pk]), data
     )
     assert "Confirm you have removed details that identify people" in response.content.decode()
+
+
+def test_after_another_error_the_chosen_files_are_asked_for_again_by_name(
+    apprentice_client, apprentice
+):
+    response = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), upload_form(title="")
+    )
+    page = response.content.decode()
+    assert "Choose your files again (report.pdf, notes.txt)" in page
+    assert 'href="#id_uploads"' in page  # in the error summary, leading to the field
+    assert not apprentice.evidence.exists()
+
+
+def test_review_queue_finds_by_apprentice_or_title_and_sorts(
+    client, apprentice, django_assert_max_num_queries
+):
+    provider_user = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    other = make_apprentice(
+        training_provider=apprentice.training_provider,
+        user=make_user(first_name="Zed", last_name="Aaronson"),
+    )
+    old = make_evidence(apprentice=apprentice, status="submitted", title="Risk assessment")
+    new = make_evidence(apprentice=other, status="submitted", title="Supervision notes")
+    Evidence.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - timedelta(days=3))
+    Evidence.objects.filter(pk=new.pk).update(submitted_at=timezone.now() - timedelta(days=1))
+    client.force_login(provider_user)
+    url = reverse("apprentices:review_queue")
+
+    with django_assert_max_num_queries(12):
+        page = client.get(url).content.decode()
+    assert page.index("Risk assessment") < page.index("Supervision notes")  # waiting longest
+    page = client.get(url, {"sort": "-submitted"}).content.decode()
+    assert page.index("Supervision notes") < page.index("Risk assessment")
+    page = client.get(url, {"sort": "apprentice"}).content.decode()
+    assert page.index("Supervision notes") < page.index("Risk assessment")  # Aaronson first
+    page = client.get(url, {"q": "aaronson"}).content.decode()
+    assert new.title in page
+    assert old.title not in page
+    page = client.get(url, {"q": "nothing like it", "sort": "bogus"}).content.decode()
+    assert "No evidence waiting for review matches" in page
+
+
+def test_a_missing_answer_is_named_not_just_required(apprentice_client, apprentice):
+    data = upload_form(title="")
+    del data["evidence_type"]
+    page = apprentice_client.post(
+        reverse("apprentices:evidence_create", args=[apprentice.pk]), data
+    ).content.decode()
+    assert "Enter the title" in page
+    assert "Choose the type of evidence" in page
+    assert "This field is required" not in page
 
 
 def test_apprentice_cannot_add_evidence_to_someone_elses_portfolio(apprentice_client, db):

@@ -45,7 +45,7 @@ def test_version_must_be_on_offer_at_the_start_date(db):
     apprentice = make_apprentice(version=version)
     apprentice.start_date = datetime.date(2031, 1, 1)
     apprentice.planned_gateway_date = datetime.date(2032, 1, 1)
-    with pytest.raises(ValidationError, match="was not open for starts on 01/01/2031"):
+    with pytest.raises(ValidationError, match="was not open for starts on 1 January 2031"):
         apprentice.full_clean()
 
 
@@ -80,3 +80,21 @@ def test_second_reviewer_is_told_the_first_already_decided(db):
     assert evidence.status == "accepted"
     assert evidence.reviewed_by == first
     assert evidence.events.count() == 1
+
+
+def test_evidence_history_says_changes_in_words_not_stored_values():
+    from apprentices.models import EvidenceEvent
+
+    event = EvidenceEvent(
+        changes={
+            "title": [None, "Risk assessment"],
+            "activity_date": [None, "2025-03-04"],
+            "personal_data_removed": [None, True],
+            "identifiers_confirmed": [None, []],
+        }
+    )
+    assert event.described_changes() == [
+        "Title: Risk assessment",
+        "Activity date: 4 Mar 2025",
+        "Personal data removed: yes",
+    ]

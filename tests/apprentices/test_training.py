@@ -336,6 +336,18 @@ def test_training_in_the_future_or_before_the_start_is_refused(client, apprentic
     assert not OffTheJobEntry.objects.exists()
 
 
+def test_hours_out_of_range_are_explained_in_plain_words_on_a_styled_text_box(client, apprentice):
+    client.force_login(apprentice.user)
+    url = reverse("apprentices:off_the_job_create", args=[apprentice.pk])
+    data = {"date_0": "10", "date_1": "8", "date_2": "2022", "activity": "other"}
+    page = client.post(url, {**data, "hours": "25", "description": "Reading"}).content.decode()
+    assert "The hours must be 24 or fewer" in page
+    assert "Ensure this value" not in page
+    assert 'type="text" name="hours"' in page
+    assert "govuk-input govuk-input--width-5 govuk-input--error" in page
+    assert not OffTheJobEntry.objects.exists()
+
+
 def test_provider_sets_hours_and_adds_and_removes_breaks(client, apprentice, provider_user):
     client.force_login(provider_user)
     client.post(
@@ -366,7 +378,7 @@ def test_provider_sets_hours_and_adds_and_removes_breaks(client, apprentice, pro
             "ends_on_2": "2023",
         },
     )
-    assert "This overlaps the break from 01/03/2023 to ongoing" in overlapping.content.decode()
+    assert "This overlaps the break from 1 March 2023 to ongoing" in overlapping.content.decode()
     pause = apprentice.breaks.get()
     client.post(reverse("apprentices:break_remove", args=[apprentice.pk, pause.pk]))
     assert not apprentice.breaks.exists()

@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[2]
 BUILT_CSS = ROOT / "static" / "build" / "app.css"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# HTML_CodeSniffer, the engine of pa11y's default runner (tests/browser/test_accessibility.py).
+HTMLCS = ROOT / "node_modules" / "html_codesniffer" / "build" / "HTMLCS.js"
 # How long to wait for a condition (an element, a URL) before failing.
 TIMEOUT_MS = 10_000
 
@@ -47,8 +49,9 @@ def unavailable() -> str:
         )
     if not BUILT_CSS.exists():
         return "static/build/ is not built: run `make test`, which builds the CSS and JavaScript"
-    if not AXE.exists():
-        return "node_modules/axe-core is missing: run `npm ci` (or `make test`)"
+    for package in (AXE, HTMLCS):
+        if not package.exists():
+            return f"{package} is missing: run `npm ci` (or `make test`)"
     return ""
 
 
@@ -128,27 +131,29 @@ class PageProblems:
 
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
-    """new_page(user=None, js=True): a page in a fresh browser context, signed in as
-    user (by session cookie) if given. Several contexts play several people at once."""
+    """new_page(user=None, js=True, axe=False, width=1280): a page in a fresh browser
+    context, signed in as user (by session cookie) if given. Several contexts play several
+    people at once. axe=True adds axe-core and HTML_CodeSniffer to every document."""
     from django.contrib.auth.models import Group
 
     assert Group.objects.exists(), "the role groups are gone: see _keep_serialized_contents"
     contexts = []
     problems = PageProblems()
 
-    def make(*, user: Any = None, js: bool = True, axe: bool = False) -> Any:
+    def make(*, user: Any = None, js: bool = True, axe: bool = False, width: int = 1280) -> Any:
         context = browser.new_context(
             base_url=live_server.url,
             java_script_enabled=js,
             locale="en-GB",
             timezone_id="Europe/London",
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": width, "height": 900},
         )
         context.set_default_timeout(TIMEOUT_MS)
         if axe:
             # An init script runs in every document before the page's own scripts and is
             # not subject to the page's Content-Security-Policy.
             context.add_init_script(path=str(AXE))
+            context.add_init_script(path=str(HTMLCS))
         contexts.append(context)
         if user is not None:
             sign_in_by_cookie(context, user, live_server.url)

@@ -240,11 +240,15 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         "populated": [Visit("provider", lambda w: w.version.get_absolute_url())],
     },
     "standards:version_compare": {
-        "empty": NotApplicable("always compares two versions, or says what is missing (error)"),
+        "empty": [
+            Visit("provider", lambda w: reverse("standards:version_compare", args=["ST9999"]))
+        ],
         "error": [
             Visit(
                 "provider",
-                lambda w: reverse("standards:version_compare", args=["ST9999"]),
+                lambda w: (
+                    reverse("standards:version_compare", args=["ST9999"]) + "?old=1.0&new=1.0"
+                ),
                 status=400,
             )
         ],
@@ -903,6 +907,55 @@ OTHER_PAGES: dict[str, Visit] = {
     "403.html": Visit("apprentice", url("apprentices:review_queue"), status=403),
     "400.html": Visit(None, lambda w: "render:400.html"),
     "500.html": Visit(None, lambda w: "render:500.html"),
+}
+
+
+# The demo that `make run` serves (tests.browser.world.populate_demo): ST0494 as loaded
+# from the fixtures and the demo's records, for the pages whose layout depends most on
+# real text and real numbers (long KSB lists, many rows, long names).
+def demo_record(world: World) -> str:
+    assessment = world.demo_assessment
+    return reverse("epa:assessment_record", args=[assessment.epa_id, assessment.pk])
+
+
+DEMO_PAGES: dict[str, Visit] = {
+    "apprentice home": home("demo_apprentice"),
+    "apprentice coverage": Visit(
+        "demo_apprentice", url("apprentices:apprentice_coverage", pk("demo_apprentice"))
+    ),
+    "apprentice off-the-job log": Visit(
+        "demo_apprentice", url("apprentices:off_the_job_log", pk("demo_apprentice"))
+    ),
+    "new evidence, refused": Visit(
+        "demo_apprentice",
+        url("apprentices:evidence_create", pk("demo_apprentice")),
+        then=submit("Save and continue"),
+    ),
+    "provider home": home("demo_provider"),
+    "apprentice list": Visit("demo_provider", url("apprentices:apprentice_list")),
+    "off-the-job queue": Visit("demo_provider", url("apprentices:off_the_job_queue")),
+    "off-the-job log": Visit(
+        "demo_provider", url("apprentices:off_the_job_log", pk("demo_apprentice"))
+    ),
+    "heatmap": Visit("demo_provider", url("apprentices:cohort")),
+    "review queue": Visit("demo_provider", url("apprentices:review_queue")),
+    "evidence review": Visit(
+        "demo_provider", url("apprentices:evidence_review", pk("demo_submitted"))
+    ),
+    "ST0494 v1.0": Visit(
+        "demo_provider", lambda w: reverse("standards:version_detail", args=["ST0494", "1.0"])
+    ),
+    "ST0494 compared": Visit(
+        "demo_provider",
+        lambda w: reverse("standards:version_compare", args=["ST0494"]) + "?old=1.0&new=1.1",
+    ),
+    "employer home": home("demo_employer"),
+    "EPAO admin home": home("demo_epao_admin"),
+    "EPA list": Visit("demo_epao_admin", url("epa:epa_list")),
+    "assessor home": home("demo_assessor"),
+    "grading form": Visit("demo_assessor", demo_record),
+    "grading form, refused": Visit("demo_assessor", demo_record, then=submit("Save assessment")),
+    "admin home": home("demo_admin"),
 }
 
 # Not pages: what each is and why no accessibility check applies. The tests check the

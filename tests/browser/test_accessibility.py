@@ -1,17 +1,33 @@
-"""Accessibility of every page: axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) on every
-page in its empty, error and populated states (tests/browser/pages.py says how each is
-reached), as it is with JavaScript and as the same HTML is without it. (That the pages
-also work without JavaScript is for the journeys, which run with JavaScript turned off.)
+"""Accessibility of every page, checked by three independent tools on every page in its
+empty, error and populated states (tests/browser/pages.py says how each is reached), on the
+test world's records and on the demo's (ST0494 as loaded from the fixtures):
 
-Beyond axe: every page shows a main heading, every error summary's links lead to an input
-that can take focus, and the title of a page with errors starts "Error:" (GOV.UK Design
-System patterns).
+- axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA): all its rules at 320 px wide as the
+  page is with JavaScript and at 1280 px as the same HTML is without it, and the rules whose
+  outcome depends on the layout (LAYOUT_RULES) again at 640 and 1280 px with JavaScript;
+- HTML_CodeSniffer (WCAG2AA, errors only), the engine of pa11y's default runner, at the
+  same widths;
+- the W3C Nu HTML checker (vnu.jar from the vnu-jar npm package, on Debian's Java) over
+  every HTML document the server sent, in one run at the end.
+
+Beyond those: at 320 px the page never scrolls sideways (WCAG 1.4.10: wide tables stack
+or scroll in a region of their own); the cumulative layout shift while loading is below
+0.05; every page shows a main heading, every error summary's links lead to an input that
+can take focus, and the title of a page with errors starts "Error:" (GOV.UK Design System
+patterns). (That the pages also work without JavaScript is for the journeys, which run
+with JavaScript turned off.) Findings shown to be wrong are listed in FALSE_POSITIVES,
+VNU_FALSE_POSITIVES and HTMLCS_FALSE_POSITIVES, each with its reason, which the
+accessibility statement repeats.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +41,7 @@ from django.urls.converters import get_converters
 
 from psp.middleware import mark_verified
 from tests.browser.pages import (
+    DEMO_PAGES,
     DOWNLOADS,
     EXCLUDED,
     EXCLUDED_NAMESPACES,
@@ -35,11 +52,23 @@ from tests.browser.pages import (
     NotApplicable,
     Visit,
 )
-from tests.browser.world import World, bare, populate
+from tests.browser.world import World, bare, populate, populate_demo
 from tests.factories import make_user
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
+ROOT = Path(django_settings.BASE_DIR)
+TEMPLATES = ROOT / "templates"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WIDTHS = (320, 640, 1280)  # a phone (and 400% zoom of 1280), a small tablet, a laptop
+# The axe rules whose outcome changes with the layout: checked again at each width.
+LAYOUT_RULES = [
+    "target-size",
+    "color-contrast",
+    "scrollable-region-focusable",
+    "link-in-text-block",
+    "avoid-inline-spacing",
+]
+MAX_LAYOUT_SHIFT = 0.05
 
 
 def url_patterns(
@@ -96,6 +125,23 @@ def test_the_accessibility_statement_says_what_is_tested():
     version = lock["packages"]["node_modules/axe-core"]["version"]
     assert f"axe-core version {version}" in statement
     assert all(f"<code>{tag}</code>" in statement for tag in AXE_TAGS)
+    for package in ("vnu-jar", "html_codesniffer"):
+        version = lock["packages"][f"node_modules/{package}"]["version"]
+        assert f"{package} version {version}" in statement, package
+    reasons = [
+        *(check.__doc__ or "" for check in FALSE_POSITIVES.values()),
+        *VNU_FALSE_POSITIVES.values(),
+        *HTMLCS_FALSE_POSITIVES.values(),
+    ]
+    flat = plain(statement)
+    for reason in reasons:
+        assert plain(reason) in flat, f"say in the statement: {reason}"
+
+
+def plain(text: str) -> str:
+    """Text as read: entities decoded, typographic quotes straight, spaces collapsed."""
+    text = unescape(text).translate(str.maketrans("‘’“”", "''\"\""))
+    return " ".join(text.split())
 
 
 def sample_args(pattern: URLPattern) -> dict[str, str]:
@@ -127,17 +173,28 @@ def test_healthz_is_json_not_a_page():
 
 # The browser checks ----------------------------------------------------------------------
 
-# One call: axe's violations, the error summary's links (each must lead to something that
-# takes focus), the title, and whether the page shows a main heading.
-CHECK_PAGE = """async () => {
+# One call: axe's violations, HTML_CodeSniffer's errors, the error summary's links (each
+# must lead to something that takes focus), the title, whether the page shows a main
+# heading, and how far the page scrolls sideways.
+# With full=false, only the axe rules whose outcome depends on the width (the checks at
+# 640 and 1280 px, after all of them at 320 px): half the time of the sweep otherwise.
+CHECK_PAGE = """async (full) => {
   const result = await axe.run(document, {
-    runOnly: {type: "tag", values: AXE_TAGS},
+    runOnly: full ? {type: "tag", values: AXE_TAGS} : {type: "rule", values: LAYOUT_RULES},
     resultTypes: ["violations"],
   });
   const violations = result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.map(n => ({target: n.target.join(" "), html: n.html, why: n.failureSummary})),
   }));
+  // As pa11y's htmlcs runner: the WCAG2AA standard, errors only (no warnings or notices).
+  const htmlcs = await new Promise((resolve, reject) => HTMLCS.process(
+    "WCAG2AA", document,
+    () => resolve(HTMLCS.getMessages().filter(m => m.type === HTMLCS.ERROR).map(m => ({
+      code: m.code, msg: m.msg,
+      html: m.element.outerHTML ? m.element.outerHTML.slice(0, 160) : m.element.nodeName,
+    }))),
+    () => reject(new Error("HTML_CodeSniffer failed")), "en"));
   const summary = document.querySelector(".govuk-error-summary");
   const links = [];
   for (const link of summary ? summary.querySelectorAll("a[href^='#']") : []) {
@@ -148,8 +205,19 @@ CHECK_PAGE = """async () => {
   }
   const h1 = document.querySelector("h1");
   const heading = h1 !== null && h1.getClientRects().length > 0;
-  return {violations, errors: summary !== null, links, title: document.title, heading};
-}""".replace("AXE_TAGS", json.dumps(AXE_TAGS))
+  const root = document.documentElement;
+  return {violations, htmlcs, errors: summary !== null, links, title: document.title, heading,
+          overflow: root.scrollWidth - root.clientWidth};
+}""".replace("AXE_TAGS", json.dumps(AXE_TAGS)).replace("LAYOUT_RULES", json.dumps(LAYOUT_RULES))
+
+# The layout shift of the page's load so far (the layout-shift API, as CLS counts it).
+LAYOUT_SHIFT = """() => new Promise(resolve => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => resolve(total), 50);
+})"""
 
 
 def file_upload_button_is_named_by_its_visible_text(page: Any, target: str) -> bool:
@@ -178,6 +246,12 @@ FALSE_POSITIVES = {
     ),
 }
 
+# The Nu HTML checker's errors shown to be wrong: a pattern of the message -> the reason.
+VNU_FALSE_POSITIVES: dict[str, str] = {}
+
+# HTML_CodeSniffer's errors shown to be wrong: its code -> the reason.
+HTMLCS_FALSE_POSITIVES: dict[str, str] = {}
+
 
 class Sweep:
     """Visits every page with JavaScript, signed in as each person in turn, then shows the
@@ -186,7 +260,9 @@ class Sweep:
     def __init__(self, new_page: Any, live_server: Any, world: World) -> None:
         self.origin = live_server.url
         self.world = world
-        self.page = new_page(axe=True)
+        # Opened at the narrowest width, so that the layout shift measured is that of the
+        # small screen (where the navigation collapses), then checked at each width.
+        self.page = new_page(axe=True, width=WIDTHS[0])
         self.page.on("response", self._remember_document)
         # The server's HTML shown with no script of its own running: the DOM and CSS are
         # exactly as with JavaScript off, while axe (an init script) can still run.
@@ -196,6 +272,7 @@ class Sweep:
         self.signed_in: str | None = None
         self.document: Any = None
         self.problems: list[str] = []
+        self.documents: list[tuple[str, str]] = []  # (where, HTML) for the Nu HTML checker
 
     def _remember_document(self, response: Any) -> None:
         if response.request.is_navigation_request() and response.frame == self.page.main_frame:
@@ -225,10 +302,18 @@ class Sweep:
         where = f"{label} as {visit.user or 'nobody'}"
         try:
             html = self.open(visit)
+            self.documents.append((f"{where} at {self.page.url}", html))
             self.without_js.set_content(html)
-            # Both checks at once: the two pages have a browser process each.
-            self.without_js.evaluate(f"() => {{ window.pspCheck = ({CHECK_PAGE})(); }}")
-            self.report(self.page, self.page.evaluate(CHECK_PAGE), f"{where} at {self.page.url}")
+            # Both pages at once (a browser process each): the one without JavaScript at
+            # 1280 px while the other is checked at each width.
+            self.without_js.evaluate(f"() => {{ window.pspCheck = ({CHECK_PAGE})(true); }}")
+            shift = self.page.evaluate(LAYOUT_SHIFT)
+            if shift >= MAX_LAYOUT_SHIFT:
+                self.problems.append(f"{where} at {self.page.url}: layout shift {shift:.3f}")
+            for width in WIDTHS:
+                self.page.set_viewport_size({"width": width, "height": 900})
+                found = self.page.evaluate(CHECK_PAGE, width == WIDTHS[0])
+                self.report(self.page, found, f"{where} at {self.page.url}, {width} px")
             self.report(
                 self.without_js,
                 self.without_js.evaluate("() => window.pspCheck"),
@@ -237,6 +322,8 @@ class Sweep:
         except Exception as error:  # one page's failure must not hide the others'
             self.problems.append(f"{where}: {error}")
             self.signed_in = "?"  # the page is somewhere unknown: sign in afresh
+        finally:
+            self.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
     def open(self, visit: Visit) -> str:
         """Go to the page (and do what the visit does there); its HTML."""
@@ -267,11 +354,52 @@ class Sweep:
                     f"{where}: {violation['id']} ({violation['impact']}): {violation['help']}"
                     + "".join(f"\n      {node}" for node in nodes[:3])
                 )
+        self.problems += [
+            f"{where}: HTML_CodeSniffer {error['code']}: {error['msg']}\n      {error['html']}"
+            for error in found["htmlcs"]
+            if error["code"] not in HTMLCS_FALSE_POSITIVES
+        ]
+        if found["overflow"] > 0 and where.endswith(f", {WIDTHS[0]} px"):
+            self.problems.append(f"{where}: the page scrolls sideways by {found['overflow']} px")
         self.problems += [f"{where}: error summary {link}" for link in found["links"]]
         if found["errors"] and not found["title"].startswith("Error: "):
             self.problems.append(f"{where}: errors, but the title is {found['title']!r}")
         if not found["heading"]:
             self.problems.append(f"{where}: no main heading shown")
+
+    def check_html(self, folder: Path) -> None:
+        """Every document through the Nu HTML checker: one Java process for them all."""
+        folder.mkdir()
+        names = {}
+        for number, (where, html) in enumerate(self.documents):
+            path = folder / f"{number:04d}.html"
+            path.write_text(html)
+            names[path.name] = where
+        run = subprocess.run(
+            [
+                shutil.which("java") or "java",
+                "-jar",
+                str(VNU),
+                "--errors-only",
+                "--format",
+                "json",
+                "--exit-zero-always",
+                str(folder),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+        for message in json.loads(run.stderr or run.stdout)["messages"]:
+            text = message.get("message", "")
+            if any(re.search(pattern, text) for pattern in VNU_FALSE_POSITIVES):
+                continue
+            name = message.get("url", "").rsplit("/", 1)[-1]
+            self.problems.append(
+                f"{names.get(name, name)}: Nu HTML checker, line {message.get('lastLine')}: "
+                f"{text}\n      {message.get('extract', '').strip()[:160]}"
+            )
 
     @staticmethod
     def false_positive(page: Any, rule: str, node: dict[str, str]) -> bool:
@@ -294,6 +422,14 @@ def all_visits(*, bare: bool) -> Iterator[tuple[str, Visit]]:
             yield template, visit
 
 
+def java_unavailable() -> str:
+    if shutil.which("java") is None:
+        return "no java: apt-get install default-jre-headless (for the Nu HTML checker)"
+    if not VNU.exists():
+        return f"{VNU} is missing: run `npm ci` (or `make test`)"
+    return ""
+
+
 @pytest.fixture
 def rendered_templates() -> Iterator[set[str]]:
     names: set[str] = set()
@@ -308,9 +444,10 @@ def rendered_templates() -> Iterator[set[str]]:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_every_page_in_every_state_passes_axe_with_and_without_javascript(
-    new_page, live_server, rendered_templates
+def test_every_page_in_every_state_passes_three_checkers_at_three_widths(
+    new_page, live_server, rendered_templates, tmp_path
 ):
+    assert not java_unavailable(), java_unavailable()
     world = bare()
     sweep = Sweep(new_page, live_server, world)
     for label, visit in all_visits(bare=True):
@@ -318,6 +455,10 @@ def test_every_page_in_every_state_passes_axe_with_and_without_javascript(
     populate(world)
     for label, visit in all_visits(bare=False):
         sweep.visit(label, visit)
+    populate_demo(world)
+    for label, visit in DEMO_PAGES.items():
+        sweep.visit(f"demo: {label}", visit)
+    sweep.check_html(tmp_path / "html")  # a folder of its own: uploads are in tmp_path too
 
     for name, visit in DOWNLOADS.items():
         sweep.sign_in(visit.user)

@@ -384,3 +384,29 @@ def _stage(payload: dict[str, Any], *, by: Any) -> StandardImport:
     upload = SimpleUploadedFile("standard.json", json.dumps(payload).encode())
     staged, _note = stage_import(upload, kind="standard", filename="standard.json", by=by)
     return staged
+
+
+def populate_demo(world: World) -> None:
+    """The demo that `make run` serves (psp.demo, on ST0494 as loaded from the fixtures):
+    real standard text, demo-sized lists, long names. Its people are demo_<username>."""
+    from epa.models import MethodAssessment
+    from psp.demo import seed_demo, seed_demo_epa, seed_demo_portfolios, seed_demo_progress
+
+    users = seed_demo()
+    seed_demo_portfolios(users)
+    seed_demo_epa(users)
+    seed_demo_progress(users)
+    for user in users:
+        world.users[f"demo_{user.username.replace('-', '_')}"] = user
+    objects = world.objects
+    objects["demo_apprentice"] = world.users["demo_apprentice"].apprentice
+    assessor = world.users["demo_assessor"]
+    objects["demo_assessment"] = (
+        MethodAssessment.objects.filter(epa__assessor=assessor, grade="")
+        .select_related("epa")
+        .order_by("pk")
+        .first()
+    )
+    objects["demo_submitted"] = Evidence.objects.filter(
+        apprentice=objects["demo_apprentice"], status=Evidence.Status.SUBMITTED
+    ).first()

@@ -558,3 +558,33 @@ def test_every_worker_checkpoints_the_trail_each_minute(db, caplog):
     checkpoint_audit.apply()  # refused and logged as an error, never raised
     assert "does not match its last checkpoint" in caplog.text
     assert len(checkpoints.read_all()[0]) == 1
+
+
+def test_the_evidence_audit_trail_pages_beyond_50_entries(client, db):
+    apprentice = make_apprentice()
+    evidence = make_evidence(apprentice=apprentice, status="draft", title="Version 0")
+    for n in range(1, 56):
+        Evidence.objects.filter(pk=evidence.pk).update(title=f"Version {n}")
+    reviewer = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    client.force_login(reviewer)
+    first = client.get(evidence.get_absolute_url()).content.decode()
+    total = len(entries("apprentices_evidence", evidence.pk))
+    assert total > 50
+    assert f"newest first: {total} entries, 1 to 50 shown" in first
+    assert "Changed evidence" in first
+    assert "?audit_page=2#audit" in first
+    second = client.get(evidence.get_absolute_url(), {"audit_page": 2}).content.decode()
+    assert 'id="audit" open' in second
+    assert "Version 0" in second  # the oldest change, on the second page
+
+
+def test_an_audit_entry_says_what_changed_in_words():
+    entry = AuditEntry(
+        action="update",
+        object_type="apprentices_evidence",
+        object_id="3",
+        before='{"id": 3, "title": "Old", "status": "draft"}',
+        after='{"id": 3, "title": "New", "status": "draft"}',
+    )
+    assert entry.in_words() == "Changed evidence 3"
+    assert entry.changed_fields() == [("title", "Old", "New")]

@@ -1,6 +1,7 @@
 """Settings come from the environment; these run a fresh interpreter for each case."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -103,3 +104,17 @@ def test_check_deploy_passes_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_refusal_is_logged_in_one_line_without_a_traceback():
+    callback = settings.LOGGING["filters"]["no_traceback_below_500"]["callback"]
+    try:
+        raise PermissionError("not yours")
+    except PermissionError:
+        refused = logging.LogRecord("django.request", 30, "", 0, "Forbidden", (), sys.exc_info())
+        failed = logging.LogRecord("django.request", 40, "", 0, "Error", (), sys.exc_info())
+    refused.status_code, failed.status_code = 403, 500
+    assert callback(refused)
+    assert callback(failed)
+    assert refused.exc_info is None
+    assert failed.exc_info is not None

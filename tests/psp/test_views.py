@@ -331,3 +331,22 @@ def test_a_username_longer_than_any_account_is_a_form_error(client, db):
     response = client.post(reverse("login"), {"username": "u" * 300, "password": "whatever"})
     assert response.status_code == 200
     assert "A username is at most 150 characters" in response.content.decode()
+
+
+def test_demo_evidence_history_is_dated_as_its_activity_not_the_seeding(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from apprentices.models import Evidence
+    from psp.demo import seed_demo_portfolios
+    from standards.reference_data import load_reference_data
+
+    load_reference_data()
+    seed_demo_portfolios(seed_demo())
+    evidence = list(Evidence.objects.prefetch_related("events"))
+    assert evidence
+    week = datetime.timedelta(days=7)
+    for item in evidence:
+        days = {timezone.localtime(event.at).date() for event in item.events.all()}
+        assert days <= {item.activity_date, item.activity_date + week}, item.title

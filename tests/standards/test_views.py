@@ -143,6 +143,14 @@ def test_compare_with_an_unknown_version_is_a_clear_error(apprentice_client, st0
     assert "Select one of the versions in the list" in response.content.decode()
 
 
+def test_compare_opened_directly_shows_the_empty_form_not_errors(apprentice_client, st0494):
+    response = apprentice_client.get(reverse("standards:version_compare", args=["ST0494"]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "govuk-error-summary" not in page
+    assert "Compare versions" in page
+
+
 def test_standard_page_offers_the_comparison_form(apprentice_client, st0494):
     page = apprentice_client.get(
         reverse("standards:standard_detail", args=["ST0494"])
