@@ -89,6 +89,19 @@ class StandardVersion(models.Model):
     english_and_maths = models.TextField("English and maths requirement", blank=True)
     employers_involved = models.TextField(blank=True)
     change_detail = models.TextField("change detail (version log)", blank=True)
+    off_the_job_minimum_hours = models.PositiveIntegerField(
+        "minimum off-the-job hours",
+        null=True,
+        blank=True,
+        help_text="The published minimum (the API's minimumHoursForCompliance).",
+    )
+    epa_length_months = models.PositiveSmallIntegerField(
+        "typical EPA period (months)",
+        null=True,
+        blank=True,
+        help_text="As the official record gives it (the API's ePALength).",
+    )
+    keywords = models.JSONField(default=list, blank=True)
     provenance = models.TextField(
         blank=True, help_text="Where this data came from, and any conflicts between sources."
     )

@@ -449,4 +449,4 @@ def test_st0494_v1_0_in_the_official_format_reimports_as_identical(st0494, tmp_p
     assert "ST0494 v1.0 is already in psp with the same content: nothing changed" in out
     version.refresh_from_db()
     assert dumps(export_official(version)) == before
-    assert not version.ksbs.filter(guid__isnull=False).exists()  # made-up GUIDs not stored
+    assert not version.ksbs.filter(guid__isnull=True).exists()  # the official GUIDs
