@@ -389,7 +389,7 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("employer", url("apprentices:cohort")),
             Visit(
                 "provider",
-                lambda w: reverse("apprentices:cohort") + "?version=ST9996-1.0",
+                lambda w: reverse("apprentices:cohort") + "?version=ST9994-1.0",
             ),
         ],
     },

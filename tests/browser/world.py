@@ -3,7 +3,7 @@ state (nothing to show yet), an error state and a populated state.
 
 Built in two steps: bare() makes people whose organisations have nothing yet, for the
 empty lists; populate() then adds apprentices at every stage on fictional standards
-(ST9999, ST9998), the published ST0494, and ST9996, a fictional version with nothing
+(ST9999, ST9998), the published ST0494, and ST9994, a fictional version with nothing
 imported (the "not yet imported" states).
 """
 
@@ -143,7 +143,7 @@ def populate(world: World) -> None:
     load_reference_data()
     # Nothing of it imported: no duties, KSBs or EPA plan.
     not_imported = make_version(
-        standard=make_standard(reference="ST9996", title="Imaginary gadget tester"),
+        standard=make_standard(reference="ST9994", title="Imaginary gadget tester"),
         title="Imaginary gadget tester",
     )
     objects["version_not_imported"] = not_imported
