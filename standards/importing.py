@@ -14,11 +14,12 @@ Rules, for both this format and the EPA plan format (standards.plan_importing):
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -28,6 +29,7 @@ from django.utils.text import capfirst
 
 from standards.exporting import KSB_LISTS, made_up_guid
 from standards.models import KSB, Duty, Standard, StandardVersion
+from standards.plain_text import plain_text, same_words
 from standards.validation import (
     REFERENCE_PATTERN,
     VERSION_PATTERN,
@@ -59,7 +61,8 @@ LIFECYCLE_FIELDS = {
 }
 
 SMALL_INTEGER_MAX = 32767  # the largest PositiveSmallIntegerField value on every database
-_CODE_PREFIX = {kind: re.compile(rf"^{kind}\d{{1,3}}(?:\s*[:.\-–]\s*|\s+)") for kind in "KSB"}
+_MAJOR_ONLY = re.compile(r"^\d+$")
+_CRITERION_NUMBER = re.compile(r"^(?:\d+[.)]|[-•*])\s+")
 
 
 def version_key(version: object) -> tuple[int, int]:
@@ -224,6 +227,109 @@ def _pick_from_array(
     return Selection(chosen, note + ".")
 
 
+def open_official(path: str) -> IO[bytes]:
+    """A file to read, gzip-compressed (the API's whole download, .gz) or not."""
+    stream = open(path, "rb")  # noqa: SIM115 (the caller closes it)
+    if stream.read(2) == b"\x1f\x8b":
+        stream.seek(0)
+        return cast(IO[bytes], gzip.GzipFile(fileobj=stream, mode="rb"))
+    stream.seek(0)
+    return stream
+
+
+def iter_official(stream: IO[bytes]) -> Iterator[Any]:
+    """Every standard version object in a file (one object, or the API's array), streamed."""
+    try:
+        events = ijson.parse(stream, use_float=True)
+        first = next(events, None)
+        if first is None:
+            raise InvalidImport([Problem("$", "the file is empty")])
+        events = itertools.chain([first], events)
+        if first[1] == "start_map":
+            yield next(ijson.items(events, ""))
+        elif first[1] == "start_array":
+            yield from ijson.items(events, "item")
+        else:
+            raise InvalidImport(
+                [Problem("$", "must be a standard version object, or the API's list of them")]
+            )
+    except ijson.JSONError as error:
+        raise _json_error(error) from error
+
+
+@dataclass
+class BulkResult:
+    """What importing every version of a file did, version by version."""
+
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    revised: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    warnings: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.imported) + len(self.unchanged) + len(self.revised) + len(self.refused)
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.total:,} versions read: {len(self.imported):,} imported, "
+            f"{len(self.unchanged):,} unchanged, {len(self.revised):,} revised, "
+            f"{len(self.refused):,} refused; {self.warnings:,} warnings."
+        )
+
+
+def _item_name(item: Any, index: int) -> str:
+    if isinstance(item, dict):
+        return f"{item.get('referenceNumber') or '?'} v{item.get('version') or '(none)'}"
+    return f"item {index + 1}"
+
+
+def import_all(
+    stream: IO[bytes],
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> BulkResult:
+    """Import every standard version in the file, each on its own (atomic): one refused
+    version writes nothing and does not stop the others. The file is streamed."""
+    return import_items(iter_official(stream), dry_run=dry_run, progress=progress)
+
+
+def import_items(
+    items: Iterable[Any],
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> BulkResult:
+    """Import each standard version object on its own (see import_all)."""
+    result = BulkResult()
+    count = 0
+    for count, item in enumerate(items, start=1):
+        if progress and count % 100 == 0:
+            progress(count)
+        name = _item_name(item, count - 1)
+        try:
+            data = parse_official(item)
+            outcome = import_standard(data, dry_run=dry_run)
+        except InvalidImport as error:
+            more = len(error.problems) - 1
+            reason = str(error.problems[0]) + (f" (and {more} more)" if more else "")
+            result.refused.append((name, reason))
+            continue
+        result.warnings += len(data.warnings)
+        if outcome.created:
+            result.imported.append(name)
+        elif outcome.changed:
+            result.revised.append(name)
+        else:
+            result.unchanged.append(name)
+    if progress:
+        progress(count)
+    return result
+
+
 def read_json_object(stream: IO[bytes]) -> Any:
     """A small JSON file (such as an EPA plan), read whole."""
     raw = stream.read()
@@ -283,6 +389,7 @@ class StandardData:
     paths: dict[str, str]
     ksbs: tuple[KsbData, ...] | None
     duties: tuple[DutyData, ...] | None
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -305,10 +412,13 @@ OFFICIAL_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "typical_job_titles": (("typicalJobTitles",), "texts"),
     "change_detail": (("change",), "text"),
     "date_updated": (("psp.dateUpdated",), "date"),
-    "integration": (("psp.integration",), "text"),
-    "occupation_summary": (("psp.occupationSummary",), "text"),
-    "english_and_maths": (("psp.englishAndMaths",), "text"),
-    "employers_involved": (("psp.employersInvolved",), "text"),
+    "integration": (("psp.integration", "integration"), "text"),
+    "occupation_summary": (("psp.occupationSummary", "occupationalSummary"), "text"),
+    "english_and_maths": (("psp.englishAndMaths", "englishAndMathsQualifications"), "text"),
+    "employers_involved": (("psp.employersInvolved", "involvedEmployers"), "text"),
+    "off_the_job_minimum_hours": (("minimumHoursForCompliance",), "integer"),
+    "epa_length_months": (("ePALength",), "integer"),
+    "keywords": (("keywords",), "texts"),
     "provenance": (("psp.provenance",), "text"),
 }
 PSP_KEYS = {key.removeprefix("psp.") for keys, _ in OFFICIAL_FIELDS.values() for key in keys}
@@ -334,8 +444,19 @@ def parse_official(payload: Any) -> StandardData:
     if reference and not REFERENCE_PATTERN.match(reference):
         check.add("$.referenceNumber", f"“{reference}” is not ST followed by four digits")
     version = obj.get("version")
+    if isinstance(version, str) and _MAJOR_ONLY.match(version.strip()):
+        # As the Department for Education's own importer reads it.
+        check.warn("$.version", f"“{version}” is read as version {version.strip()}.0")
+        version = f"{version.strip()}.0"
     if "version" not in obj:
         check.add("$.version", "missing: every file must give “version”")
+    elif version is None or version == "":
+        status = obj.get("status") or "no status"
+        check.add(
+            "$.version",
+            f"is empty: this record ({status}) is not a published version of a standard, "
+            "so there is nothing to import",
+        )
     elif not isinstance(version, str):
         check.add("$.version", f'must be text like "1.1", not {type_name(version)}')
     elif not VERSION_PATTERN.match(version):
@@ -386,6 +507,7 @@ def parse_official(payload: Any) -> StandardData:
         paths=paths,
         ksbs=ksbs,
         duties=duties,
+        warnings=check.warnings,
     )
     if check.problems and REFERENCE_PATTERN.match(reference) and isinstance(version, str):
         # Also report how what did read differs from psp, so one attempt lists everything.
@@ -414,7 +536,7 @@ def _read_field(
     if kind == "date":
         return check.date(obj, key, path)
     if kind == "texts":
-        return check.texts(obj, key, path)
+        return check.texts(obj, key, path, duplicates_are_problems=False)
     # The LARS code: a number in the API, text in psp.
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -477,18 +599,20 @@ def _parse_ksbs(
             guid = _guid(check, item, id_key, path)
             text = check.text(item, "detail", path, required=True)
             if text is not None:
-                text = _CODE_PREFIX[kind].sub("", text, count=1)
+                # Kept as published, its own code ("K1: …", even a group label) included.
                 if text in seen_texts:
-                    check.add(
+                    check.warn(
                         f"{path}.detail",
-                        f"{code} has the same text as {seen_texts[text]}: a KSB is listed twice",
+                        f"{code} has the same text as {seen_texts[text]}: the official record "
+                        "lists it twice, and psp keeps both",
                     )
                 seen_texts.setdefault(text, code)
             if guid is not None:
                 if guid in seen_guids:
-                    check.add(
+                    check.warn(
                         f"{path}.{id_key}",
-                        f"{code} has the same GUID as {seen_guids[guid]}: a KSB is listed twice",
+                        f"{code} has the same GUID as {seen_guids[guid]}: duties mapped to that "
+                        f"GUID are mapped to {seen_guids[guid]}",
                     )
                 seen_guids.setdefault(guid, code)
             if text is not None:
@@ -526,7 +650,9 @@ def _parse_duties(
     if items is None:
         return None
     # Mapping GUIDs are resolved against the file's own GUIDs (made-up ones included).
-    by_guid = {k.guid or made_up_guid(reference, version, k.code): k for k in ksbs or ()}
+    by_guid: dict[uuid.UUID, KsbData] = {}
+    for k in ksbs or ():
+        by_guid.setdefault(k.guid or made_up_guid(reference, version, k.code), k)
     duties: list[DutyData] = []
     seen_texts: dict[str, int] = {}
     seen_guids: dict[uuid.UUID, int] = {}
@@ -541,9 +667,10 @@ def _parse_duties(
         text = check.text(item, "dutyDetail", path, required=True)
         if text is not None:
             if text in seen_texts:
-                check.add(
+                check.warn(
                     f"{path}.dutyDetail",
-                    f"duty {number} has the same text as duty {seen_texts[text]}",
+                    f"duty {number} has the same text as duty {seen_texts[text]}: the official "
+                    "record lists it twice, and psp keeps both",
                 )
             seen_texts.setdefault(text, number)
         if guid is not None:
@@ -569,10 +696,10 @@ def _parse_duties(
                     check.add(mapped_path, f"{value!r} is not a GUID")
                     continue
                 if ksb is None:
-                    check.add(
+                    check.warn(
                         mapped_path,
-                        f"{value!r} is not the GUID of any KSB in this file: "
-                        f"the duty is mapped to {label} that the file does not list",
+                        f"{value!r} is not the GUID of any KSB in this file: duty {number} is "
+                        f"mapped to {label} that the file does not list, and psp leaves it out",
                     )
                 elif ksb.kind != kind:
                     check.add(
@@ -580,7 +707,7 @@ def _parse_duties(
                         f"is the GUID of {ksb.code}, which is not {label}",
                     )
                 elif ksb.code in codes:
-                    check.add(mapped_path, f"{ksb.code} is mapped to this duty twice")
+                    check.warn(mapped_path, f"{ksb.code} is mapped to duty {number} twice")
                 else:
                     codes.append(ksb.code)
         if text is not None:
@@ -603,9 +730,11 @@ def _criteria(check: Checker, item: dict[str, Any], path: str) -> tuple[str, ...
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(line.strip() for line in value.splitlines() if line.strip())
+        value = plain_text(value).splitlines()
     if isinstance(value, list) and all(isinstance(line, str) for line in value):
-        return tuple(line.strip() for line in value if line.strip())
+        # One criterion a line, without the list's own numbering or bullet.
+        lines = (_CRITERION_NUMBER.sub("", plain_text(line)) for line in value)
+        return tuple(line for line in lines if line)
     check.add(
         f"{path}.criteriaForMeasuringPerformance",
         f"must be text (one criterion a line), not {type_name(value)}",
@@ -686,8 +815,10 @@ def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
         return plan
     for name, value in data.fields.items():
         current = getattr(existing, name)
-        if value == current:
-            continue
+        if value == current or (
+            isinstance(value, str) and isinstance(current, str) and same_words(value, current)
+        ):
+            continue  # the same words, spaced differently
         if name in LIFECYCLE_FIELDS or _is_empty(current):
             plan.field_updates[name] = value
             shown = (

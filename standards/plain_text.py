@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _BLOCK_END = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table"}
-_LINE_END = {"br", "tr", "li"}
+_LINE_END = {"tr"}
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 

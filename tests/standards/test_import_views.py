@@ -97,7 +97,7 @@ def test_upload_of_invalid_json_lists_the_problem_and_saves_nothing(admin_client
 
 def test_upload_lists_every_validation_problem_with_its_path(admin_client):
     payload = official_json(level="three")
-    payload["duties"][0]["mappedKnowledge"] = [guid("K9")]
+    payload["duties"][0]["mappedKnowledge"] = ["K9"]
 
     response = upload(admin_client, payload)
 

@@ -88,12 +88,12 @@ def test_older_official_field_names_are_read(db):
     assert str(version.earliest_start_date) == "2030-01-01"
 
 
-def test_a_leading_code_is_stripped_from_ksb_text(db):
+def test_a_ksb_keeps_its_published_code_in_its_text(db):
     knowledge = [f"K{n}: {text}" for n, text in enumerate(KNOWLEDGE, start=1)]
     do_import(official_json(knowledge=knowledge, skills=[f"S1 {SKILLS[0]}", SKILLS[1]]))
 
-    assert KSB.objects.get(kind="K", number=1).text == KNOWLEDGE[0]
-    assert KSB.objects.get(kind="S", number=1).text == SKILLS[0]
+    assert KSB.objects.get(kind="K", number=1).text == f"K1: {KNOWLEDGE[0]}"
+    assert KSB.objects.get(kind="S", number=1).text == f"S1 {SKILLS[0]}"
 
 
 def test_reimporting_identical_content_changes_nothing_and_says_so(db):
@@ -233,23 +233,8 @@ def _set_item(list_key, index, key, value):
         (_set("knowledges", {"K1": "x"}), "$.knowledges", "must be a list, not an object"),
         (_set_item("knowledges", 0, "detail", 7), "$.knowledges[0].detail", "must be text"),
         (_set_item("knowledges", 1, "detail", "  "), "$.knowledges[1].detail", "empty"),
-        (
-            _set_item("knowledges", 2, "detail", KNOWLEDGE[0]),
-            "$.knowledges[2].detail",
-            "K3 has the same text as K1",
-        ),
-        (
-            _set_item("skills", 1, "skillId", guid("S1")),
-            "$.skills[1].skillId",
-            "S2 has the same GUID as S1",
-        ),
         (_set_item("behaviours", 0, "behaviourId", "B-one"), "$.behaviours[0].behaviourId", "GUID"),
         (_set_item("duties", 0, "dutyDetail", None), "$.duties[0].dutyDetail", "must be text"),
-        (
-            _set_item("duties", 0, "mappedKnowledge", [guid("K7")]),
-            "$.duties[0].mappedKnowledge[0]",
-            "is not the GUID of any KSB in this file",
-        ),
         (
             _set_item("duties", 1, "mappedSkills", [guid("K1")]),
             "$.duties[1].mappedSkills[0]",
@@ -269,10 +254,44 @@ def test_each_kind_of_problem_is_reported_with_its_json_path(db, change, path, w
     assert not StandardVersion.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "path", "words"),
+    [
+        (
+            _set_item("knowledges", 2, "detail", KNOWLEDGE[0]),
+            "$.knowledges[2].detail",
+            "K3 has the same text as K1",
+        ),
+        (
+            _set_item("skills", 1, "skillId", guid("S1")),
+            "$.skills[1].skillId",
+            "S2 has the same GUID as S1",
+        ),
+        (
+            _set_item("duties", 0, "mappedKnowledge", [guid("K7")]),
+            "$.duties[0].mappedKnowledge[0]",
+            "is not the GUID of any KSB in this file",
+        ),
+        (_set("typicalJobTitles", ["Inspector", "Inspector"]), "$.typicalJobTitles[1]", "twice"),
+        (_set("version", "1"), "$.version", "is read as version 1.0"),
+    ],
+)
+def test_oddities_of_the_official_data_are_warnings_not_refusals(db, change, path, words):
+    payload = official_json()
+    change(payload)
+
+    data = parse_official(payload)
+    import_standard(data)
+
+    warnings = {w.path: w.message for w in data.warnings}
+    assert words in warnings[path], warnings
+    assert StandardVersion.objects.get().version == "1.0"
+
+
 def test_every_problem_in_a_file_is_reported_at_once(db):
     payload = official_json(level=0, status="Nope")
-    payload["knowledges"][1]["detail"] = payload["knowledges"][0]["detail"]
-    payload["duties"][0]["mappedSkills"] = [guid("S9")]
+    payload["knowledges"][1]["detail"] = 7
+    payload["duties"][0]["mappedSkills"] = ["S9"]
 
     problems = problems_of(payload)
 
@@ -397,7 +416,7 @@ def test_command_needs_a_reference_for_the_api_array(db, tmp_path):
 
 def test_command_lists_every_problem_and_exits_non_zero(db, tmp_path):
     payload = official_json(level="three")
-    payload["duties"][0]["mappedKnowledge"] = [guid("K8")]
+    payload["duties"][0]["mappedKnowledge"] = ["K8"]
     err = io.StringIO()
 
     with pytest.raises(CommandError, match="2 problems found: nothing was imported"):

@@ -29,7 +29,7 @@ def test_preview_of_a_new_version_shows_only_changed_summary_fields(db):
         ("Status", "Approved for delivery", "Retired"),
         ("Level", "3", "4"),
     ]
-    assert summary.note == "11 unchanged fields are not shown."
+    assert summary.note == "12 unchanged fields are not shown."
 
 
 def test_preview_of_a_plan_for_a_version_without_one_compares_with_the_earlier_plan(db):

@@ -1,0 +1,114 @@
+"""The importer on the real files of the official API (shared/standards/official), not only
+made-up samples: the three single versions, and a slice of the whole download (every
+twentieth of its 1,926 versions; the full run's figures are in docs/performance.md)."""
+
+import functools
+import io
+import itertools
+import json
+
+import pytest
+from django.core.management import call_command
+
+from standards.importing import import_items, import_standard, parse_official
+from standards.models import KSB, Duty, StandardVersion
+from standards.reference_data import load_reference_data
+from tests.standards.official import WHOLE_DOWNLOAD, differences, payload, whole_download
+
+SINGLE_FILES = ["ST0494_1.0.json", "ST0494_1.1.json", "ST0096_2.1.json"]
+
+
+@pytest.mark.parametrize("name", SINGLE_FILES)
+def test_each_real_file_imports_word_for_word_and_again_changes_nothing(db, name):
+    item = payload(name)
+    data = parse_official(item)
+    assert import_standard(data).created
+    assert differences(item) == []
+    before = held_rows()
+
+    again = import_standard(parse_official(payload(name)))
+
+    assert not again.changed
+    assert held_rows() == before
+
+
+def held_rows():
+    models = [StandardVersion, KSB, Duty, Duty.ksbs.through]
+    return {m: list(m.objects.order_by("pk").values()) for m in models}
+
+
+def test_st0494_v1_1_official_record_reads_as_the_api_writes_it(db):
+    data = parse_official(payload("ST0494_1.1.json"))
+    assert data.version == "1.1"
+    assert str(data.fields["approved_for_delivery"]) == "2019-08-20"  # "… +00:00"
+    assert "latest_start_date" not in data.fields  # null: not given
+    assert data.fields["off_the_job_minimum_hours"] == 326  # "326", text in the API
+    assert data.fields["lars_code"] == "496"  # a number in the API
+    assert data.fields["english_and_maths"] == (
+        "English and maths qualifications must be completed in line with the apprenticeship "
+        "funding rules."
+    )  # HTML escaped as entities in the API
+    assert "&lt;" not in data.fields["occupation_summary"]
+    assert "\n\n" in data.fields["occupation_summary"]  # its paragraphs kept
+    assert [len(data.ksbs or ()), len(data.duties or ())] == [44, 10]
+    assert data.warnings == []
+
+
+def test_st0494_v1_1_official_record_is_what_the_reference_data_holds(db):
+    load_reference_data()
+
+    result = import_standard(parse_official(payload("ST0494_1.1.json")))
+
+    assert not result.changed, result.changes
+
+
+def test_command_imports_a_real_file_and_names_what_it_did(db, tmp_path):
+    out = io.StringIO()
+    path = WHOLE_DOWNLOAD.parent / "ST0096_2.1.json"
+    call_command("import_standard", str(path), stdout=out)
+    assert "ST0096 v2.1" in out.getvalue()
+    assert StandardVersion.objects.get().ksbs.exists()
+
+
+@functools.cache
+def _slice() -> tuple[str, ...]:
+    return tuple(json.dumps(i) for i in itertools.islice(whole_download(), 0, None, 20))
+
+
+def slice_of_the_whole_download():
+    """Every twentieth version of the whole download, read once for all tests."""
+    return [json.loads(i) for i in _slice()]
+
+
+def test_a_slice_of_the_whole_download_imports_word_for_word_and_again_changes_nothing(db):
+    items = slice_of_the_whole_download()
+    assert len(items) == 97
+    with_version = [i for i in items if i.get("version")]
+
+    result = import_items(items)
+
+    assert result.total == len(items)
+    assert len(result.imported) >= 0.99 * len(with_version)
+    assert all(reason for _, reason in result.refused)
+    for name, reason in result.refused:
+        assert "is empty: this record" in reason or "is before the earliest" in reason, name
+    for item in items:
+        if f"{item['referenceNumber']} v{item.get('version')}" in result.imported:
+            assert differences(item) == []
+    again = import_items(items)
+    assert len(again.unchanged) == len(result.imported)
+    assert (again.imported, again.revised) == ([], [])
+
+
+def test_command_all_sums_up_and_lists_each_refusal_with_its_reason(db, tmp_path):
+    items = slice_of_the_whole_download()[:30]
+    path = tmp_path / "slice.json"
+    path.write_text(json.dumps(items), encoding="utf-8")
+    out = io.StringIO()
+
+    call_command("import_standard", str(path), "--all", stdout=out, stderr=io.StringIO())
+
+    refused = [i for i in items if not i.get("version")]
+    text = out.getvalue()
+    assert f"30 versions read: {30 - len(refused)} imported, 0 unchanged, 0 revised" in text
+    assert text.count("Refused ") == len(refused)
