@@ -145,7 +145,7 @@ def test_preview_highlights_reworded_text_word_by_word(admin_client):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Compared with version 1.0, the latest earlier version in psp." in page
+    assert "Compared with version 1.0, the latest earlier version in psp that has its KSBs." in page
     assert '<del><span class="govuk-visually-hidden">[removed: </span>assembled' in page
     assert '<ins><span class="govuk-visually-hidden">[added: </span>built' in page
     assert " style=" not in page
@@ -284,3 +284,28 @@ def test_administrators_see_the_import_page_in_the_navigation(client, db):
     assert reverse("standards:import_list") in client.get(reverse("home")).content.decode()
     client.force_login(make_user(role=Role.PROVIDER))
     assert reverse("standards:import_list") not in client.get(reverse("home")).content.decode()
+
+
+def test_upload_shows_the_oddities_of_a_real_official_file_as_warnings(admin_client):
+    payload = official_json()
+    payload["knowledges"].append(dict(payload["knowledges"][0], knowledgeId=guid("K9")))
+    payload["duties"][0]["mappedSkills"].append(guid("S7"))
+
+    response = upload(admin_client, payload)
+
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "The file has 2 oddities that psp imports as described" in preview
+    assert "K4 has the same text as K1" in preview
+    assert "$.duties[0].mappedSkills[" in preview
+
+
+def test_upload_of_a_real_official_file_previews_it(admin_client):
+    from tests.standards.official import OFFICIAL
+
+    content = (OFFICIAL / "ST0096_2.1.json").read_bytes()
+
+    response = upload(admin_client, content, name="ST0096_2.1.json")
+
+    assert StandardImport.objects.get().reference == "ST0096"
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "ST0096 version 2.1" in preview
