@@ -14,6 +14,7 @@ Rules, for both this format and the EPA plan format (standards.plan_importing):
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import itertools
 import json
@@ -28,7 +29,7 @@ from django.db import models, transaction
 from django.utils.text import capfirst
 
 from standards.exporting import KSB_LISTS, made_up_guid
-from standards.models import KSB, Duty, Standard, StandardVersion
+from standards.models import KSB, Duty, Standard, StandardVersion, VersionRevision
 from standards.plain_text import plain_text, same_words
 from standards.validation import (
     REFERENCE_PATTERN,
@@ -60,6 +61,8 @@ LIFECYCLE_FIELDS = {
     "provenance",
 }
 
+# Figures the API writes as 0 when it has none (ePALength of old-template versions).
+ZERO_IS_NOT_GIVEN = {"epa_length_months", "off_the_job_minimum_hours"}
 SMALL_INTEGER_MAX = 32767  # the largest PositiveSmallIntegerField value on every database
 _MAJOR_ONLY = re.compile(r"^\d+$")
 _CRITERION_NUMBER = re.compile(r"^(?:\d+[.)]|[-•*])\s+")
@@ -291,10 +294,11 @@ def import_all(
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    source: str = "",
 ) -> BulkResult:
     """Import every standard version in the file, each on its own (atomic): one refused
     version writes nothing and does not stop the others. The file is streamed."""
-    return import_items(iter_official(stream), dry_run=dry_run, progress=progress)
+    return import_items(iter_official(stream), dry_run=dry_run, progress=progress, source=source)
 
 
 def import_items(
@@ -302,6 +306,7 @@ def import_items(
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    source: str = "",
 ) -> BulkResult:
     """Import each standard version object on its own (see import_all)."""
     result = BulkResult()
@@ -312,7 +317,7 @@ def import_items(
         name = _item_name(item, count - 1)
         try:
             data = parse_official(item)
-            outcome = import_standard(data, dry_run=dry_run)
+            outcome = import_standard(data, dry_run=dry_run, source=source)
         except InvalidImport as error:
             more = len(error.problems) - 1
             reason = str(error.problems[0]) + (f" (and {more} more)" if more else "")
@@ -486,6 +491,8 @@ def parse_official(payload: Any) -> StandardData:
             )
             if container.get(name) is not None:
                 value = _read_field(check, container, name, path, kind, _max_length(field_name))
+                if value == 0 and field_name in ZERO_IS_NOT_GIVEN:
+                    value = None
                 if value is not None:
                     fields[field_name], paths[field_name] = value, f"{path}.{name}"
                 break
@@ -577,6 +584,10 @@ def _parse_ksbs(
     present = [list_key for list_key, _, _ in KSB_LISTS.values() if list_key in obj]
     if not present:
         return None
+    if all(obj.get(list_key) in ([], None) for list_key, _, _ in KSB_LISTS.values()):
+        # Older records list no KSBs: not given, so they never hide KSBs psp holds.
+        check.warn("$.knowledges", "the file lists no KSBs: they are left as psp holds them")
+        return None
     ksbs: list[KsbData] = []
     seen_guids: dict[uuid.UUID, str] = {}
     for kind, (list_key, id_key, _) in KSB_LISTS.items():
@@ -648,6 +659,9 @@ def _parse_duties(
 ) -> tuple[DutyData, ...] | None:
     items = check.items(obj, "duties", "$")
     if items is None:
+        return None
+    if not items:
+        check.warn("$.duties", "the file lists no duties: they are left as psp holds them")
         return None
     # Mapping GUIDs are resolved against the file's own GUIDs (made-up ones included).
     by_guid: dict[uuid.UUID, KsbData] = {}
@@ -756,6 +770,11 @@ class _Plan:
     add_ksbs: bool = False
     add_duties: bool = False
     guid_updates: list[tuple[models.Model, uuid.UUID]] = field(default_factory=list)
+    # A correction of a held version: statements reworded, added at the end, remapped.
+    ksb_updates: list[tuple[KSB, str]] = field(default_factory=list)
+    new_ksbs: list[KsbData] = field(default_factory=list)
+    duty_updates: list[tuple[Duty, DutyData]] = field(default_factory=list)
+    before: dict[str, Any] = field(default_factory=dict)
 
 
 def field_label(field_name: str) -> str:
@@ -790,8 +809,26 @@ def refusal(version: StandardVersion) -> Problem:
     )
 
 
+def correction_refusal(version: StandardVersion) -> Problem:
+    """The problem that heads the list when a file cannot be applied as a correction."""
+    name = f"{version.standard.reference} v{version.version}"
+    return Problem(
+        "$.version",
+        f"{name} is already in psp, and this file cannot be applied as a correction of it: a "
+        "correction may reword statements, add them at the end of a list, change a duty's "
+        "mapping or fill in what is missing, but never remove or move a statement that "
+        "evidence may be mapped to. Nothing was imported",
+    )
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
+
+
+def _same(value: Any, current: Any) -> bool:
+    if isinstance(value, str) and isinstance(current, str):
+        return same_words(value, current)  # the same words, spaced differently
+    return bool(value == current)
 
 
 def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
@@ -815,20 +852,15 @@ def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
         return plan
     for name, value in data.fields.items():
         current = getattr(existing, name)
-        if value == current or (
-            isinstance(value, str) and isinstance(current, str) and same_words(value, current)
-        ):
-            continue  # the same words, spaced differently
+        if _same(value, current):
+            continue
+        plan.field_updates[name] = value
+        shown = StandardVersion.Status(value).label if name == "status" else display_value(value)
         if name in LIFECYCLE_FIELDS or _is_empty(current):
-            plan.field_updates[name] = value
-            shown = (
-                StandardVersion.Status(value).label if name == "status" else display_value(value)
-            )
             plan.changes.append(f"{field_label(name).lower()} set to {shown}")
         else:
-            plan.problems.append(
-                Problem(data.paths[name], f"differs from psp, which has {display_value(current)}")
-            )
+            plan.changes.append(f"{field_label(name).lower()} corrected to {shown}")
+        plan.before[name] = _jsonable(current)
     earliest = plan.field_updates.get("earliest_start_date", existing.earliest_start_date)
     latest = plan.field_updates.get("latest_start_date", existing.latest_start_date)
     if earliest and latest and latest < earliest:
@@ -839,8 +871,14 @@ def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
     if data.duties is not None:
         _plan_duties(plan, existing, data.duties, partial=partial)
     if plan.problems:
-        plan.problems.insert(0, refusal(existing))
+        plan.problems.insert(0, correction_refusal(existing))
     return plan
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
 
 
 def display_value(value: Any) -> str:
@@ -852,33 +890,58 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
+def _match(held: dict[str, Any], by_guid: dict[uuid.UUID, Any], code: str, guid: Any) -> Any:
+    """The held row a file's statement corrects: the one at the same place when their
+    GUIDs agree (or one has none), else the one with its GUID (which then has moved)."""
+    candidate = held.get(code)
+    if candidate is not None and (not candidate.guid or not guid or candidate.guid == guid):
+        return candidate
+    return by_guid.get(guid) if guid else None
+
+
 def _plan_ksbs(
     plan: _Plan, existing: StandardVersion, ksbs: tuple[KsbData, ...], *, partial: bool
 ) -> None:
-    if not existing.ksbs_imported:
+    current = {ksb.code: ksb for ksb in existing.ksbs.all()}
+    if not existing.ksbs_imported or not current:
         plan.add_ksbs = True
         plan.changes.append(f"{len(ksbs)} KSBs added")
         return
-    current = {ksb.code: ksb for ksb in existing.ksbs.all()}
+    by_guid = {ksb.guid: ksb for ksb in current.values() if ksb.guid}
+    matched: set[int] = set()
+    reworded: list[str] = []
     for ksb in ksbs:
-        held = current.pop(ksb.code, None)
+        held = _match(current, by_guid, ksb.code, ksb.guid)
         if held is None:
-            plan.problems.append(Problem(ksb.path, f"{ksb.code} is not in this version in psp"))
-        elif held.text != ksb.text:
+            if ksb.code in current:
+                plan.problems.append(
+                    Problem(ksb.guid_path, f"{ksb.code} in psp is another statement (its GUID)")
+                )
+            else:
+                plan.new_ksbs.append(ksb)
+            continue
+        if held.pk in matched or held.code != ksb.code:
             plan.problems.append(
-                Problem(f"{ksb.path}.detail", f"{ksb.code} is worded differently in psp")
+                Problem(ksb.path, f"is {held.code} in psp: the file moves it to {ksb.code}")
             )
-        elif ksb.guid and held.guid and ksb.guid != held.guid:
-            plan.problems.append(
-                Problem(ksb.guid_path, f"differs from the GUID psp holds for {ksb.code}")
-            )
-        elif ksb.guid and not held.guid:
+            continue
+        matched.add(held.pk)
+        if not same_words(held.text, ksb.text):
+            plan.ksb_updates.append((held, ksb.text))
+            plan.before[held.code] = held.text
+            reworded.append(held.code)
+        if ksb.guid and not held.guid:
             plan.guid_updates.append((held, ksb.guid))
-    for code in [] if partial else current:
-        list_key = KSB_LISTS[KSB.Kind(code[0])][0]
-        plan.problems.append(
-            Problem(f"$.{list_key}", f"{code} is in this version in psp but not in the file")
-        )
+    for code, held in [] if partial else current.items():
+        if held.pk not in matched:
+            list_key = KSB_LISTS[KSB.Kind(code[0])][0]
+            plan.problems.append(
+                Problem(f"$.{list_key}", f"{code} is in this version in psp but not in the file")
+            )
+    if reworded:
+        plan.changes.append(f"{', '.join(reworded)} reworded")
+    if plan.new_ksbs:
+        plan.changes.append(f"{', '.join(k.code for k in plan.new_ksbs)} added")
     filled = sum(isinstance(obj, KSB) for obj, _ in plan.guid_updates)
     if filled:
         plan.changes.append(f"official GUIDs recorded for {filled} KSBs")
@@ -887,48 +950,64 @@ def _plan_ksbs(
 def _plan_duties(
     plan: _Plan, existing: StandardVersion, duties: tuple[DutyData, ...], *, partial: bool
 ) -> None:
-    if not existing.duties_imported:
+    current = {str(duty.number): duty for duty in existing.duties.prefetch_related("ksbs")}
+    if not existing.duties_imported or not current:
         plan.add_duties = True
         plan.changes.append(f"{len(duties)} duties added")
         return
-    current = {duty.number: duty for duty in existing.duties.prefetch_related("ksbs")}
+    by_guid = {duty.guid: duty for duty in current.values() if duty.guid}
+    new_codes = {k.code for k in plan.new_ksbs}
+    held_codes = {k.code for k in existing.ksbs.all()} | new_codes
+    matched: set[int] = set()
+    corrected: dict[tuple[str, ...], list[str]] = {}
     filled = 0
     for duty in duties:
-        held = current.pop(duty.number, None)
-        if held is None:
-            plan.problems.append(Problem(duty.path, f"duty {duty.number} is not in psp"))
+        held = _match(current, by_guid, str(duty.number), duty.guid)
+        if held is None or held.pk in matched or held.number != duty.number:
+            what = "is not in psp" if held is None else f"is duty {held.number} in psp"
+            plan.problems.append(Problem(duty.path, f"duty {duty.number} {what}"))
             continue
-        checks = [
-            (held.text != duty.text, "dutyDetail", "is worded differently in psp"),
-            (
-                tuple(held.criteria) != duty.criteria,
-                "criteriaForMeasuringPerformance",
-                "has different criteria in psp",
-            ),
-            (
-                held.is_core is not None and duty.is_core not in (None, held.is_core),
-                "isThisACoreDuty",
-                "is core in psp" if held.is_core else "is not core in psp",
-            ),
-        ]
-        for kind, (_, _, mapped_key) in KSB_LISTS.items():
-            held_codes = sorted(k.code for k in held.ksbs.all() if k.kind == kind)
-            given_codes = sorted(code for code in duty.ksb_codes if code[0] == kind)
-            if held_codes != given_codes:
-                what = f"is mapped to {' '.join(held_codes) or 'none of these'} in psp"
-                checks.append((True, mapped_key, what))
-        for differs, key, what in checks:
-            if differs:
-                plan.problems.append(Problem(f"{duty.path}.{key}", f"duty {duty.number} {what}"))
-        if duty.guid and held.guid and duty.guid != held.guid:
+        matched.add(held.pk)
+        unknown = [code for code in duty.ksb_codes if code not in held_codes]
+        if unknown:
             plan.problems.append(
-                Problem(f"{duty.path}.dutyId", "differs from the GUID psp holds for the duty")
+                Problem(duty.path, f"duty {duty.number} is mapped to {', '.join(unknown)}")
             )
-        elif duty.guid and not held.guid:
+            continue
+        mapping = sorted(k.code for k in held.ksbs.all())
+        parts = tuple(
+            what
+            for differs, what in (
+                (not same_words(held.text, duty.text), "reworded"),
+                (tuple(held.criteria) != duty.criteria, "criteria changed"),
+                (mapping != sorted(duty.ksb_codes), "KSB mapping changed"),
+                (
+                    duty.is_core is not None and held.is_core != duty.is_core,
+                    "core or not recorded" if held.is_core is None else "core or not changed",
+                ),
+            )
+            if differs
+        )
+        if parts:
+            corrected.setdefault(parts, []).append(str(held.number))
+            plan.duty_updates.append((held, duty))
+            plan.before[f"Duty {held.number}"] = {
+                "text": held.text,
+                "criteria": list(held.criteria),
+                "is_core": held.is_core,
+                "ksbs": mapping,
+            }
+        if duty.guid and not held.guid:
             plan.guid_updates.append((held, duty.guid))
             filled += 1
-    for number in [] if partial else current:
-        plan.problems.append(Problem("$.duties", f"duty {number} is in psp but not in the file"))
+    for number, held in [] if partial else current.items():
+        if held.pk not in matched:
+            plan.problems.append(
+                Problem("$.duties", f"duty {number} is in psp but not in the file")
+            )
+    for parts, numbers in corrected.items():
+        label = "duty" if len(numbers) == 1 else "duties"
+        plan.changes.append(f"{label} {', '.join(numbers)}: {', '.join(parts)}")
     if filled:
         plan.changes.append(f"official GUIDs recorded for {filled} duties")
 
@@ -942,7 +1021,12 @@ def check_standard(data: StandardData) -> list[str]:
 
 
 @transaction.atomic
-def import_standard(data: StandardData, *, dry_run: bool = False) -> ImportResult:
+def import_standard(
+    data: StandardData, *, dry_run: bool = False, source: str = "", by: Any = None
+) -> ImportResult:
+    """Import a version, or apply a file's changes to the version psp holds as a recorded
+    revision (VersionRevision) that says what it changed and keeps what it replaced.
+    `source` names the file, `by` the administrator who confirmed it (None: the command)."""
     plan = _plan_standard(data)
     if plan.problems:
         raise InvalidImport(plan.problems)
@@ -957,12 +1041,39 @@ def import_standard(data: StandardData, *, dry_run: bool = False) -> ImportResul
             setattr(version, name, value)
         for obj, guid in plan.guid_updates:
             type(obj)._default_manager.filter(pk=obj.pk).update(guid=guid)
+        for ksb, text in plan.ksb_updates:
+            KSB.objects.filter(pk=ksb.pk).update(text=text)
+        if plan.new_ksbs:
+            _create_ksbs(version, tuple(plan.new_ksbs))
+        _correct_duties(version, plan.duty_updates)
     if plan.existing is None or plan.add_ksbs:
         _create_ksbs(version, data.ksbs)
     if plan.existing is None or plan.add_duties:
         _create_duties(version, data.duties)
     version.save()
+    if plan.existing is not None:
+        last = version.revisions.aggregate(models.Max("number"))["number__max"] or 0
+        VersionRevision.objects.create(
+            version=version,
+            number=last + 1,
+            changes=plan.changes,
+            before=plan.before,
+            source=(source or "import")[-255:],
+            applied_by=by,
+        )
     return result
+
+
+def _correct_duties(version: StandardVersion, updates: list[tuple[Duty, DutyData]]) -> None:
+    if not updates:
+        return
+    ksbs = {ksb.code: ksb for ksb in version.ksbs.all()}
+    for duty, data in updates:
+        duty.text, duty.criteria = data.text, list(data.criteria)
+        if data.is_core is not None:
+            duty.is_core = data.is_core
+        duty.save(update_fields=["text", "criteria", "is_core"])
+        duty.ksbs.set([ksbs[code] for code in data.ksb_codes])
 
 
 def _create_version(data: StandardData) -> StandardVersion:

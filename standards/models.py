@@ -423,6 +423,39 @@ class GradingCriterion(models.Model):
     natural_key.dependencies = ["standards.assessmentmethod", "standards.ksb"]  # type: ignore[attr-defined]
 
 
+class VersionRevision(models.Model):
+    """One recorded change to a version psp already held: the official source corrects
+    versions in place (a full stop, a renamed quality assurer, a filled-in field), and each
+    correction an administrator applied is kept here with what it replaced."""
+
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField(help_text="1 for the first revision, and so on.")
+    changes = models.JSONField(default=list, help_text="What changed, one line each.")
+    before = models.JSONField(
+        default=dict, help_text="The values the revision replaced, by field or statement."
+    )
+    source = models.CharField(max_length=255, help_text="The file or command it came from.")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when applied from the command line.",
+    )
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="unique_version_revision"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_revision_number_1_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} revision {self.number}"
+
+
 class StandardImportQuerySet(models.QuerySet["StandardImport"]):
     def pending(self) -> StandardImportQuerySet:
         return self.filter(status=StandardImport.Status.PENDING)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import serializers
 from django.db import transaction
 
+from standards.importing import field_label
 from standards.models import KSB, Duty, StandardVersion
 
 # Fields of a held version that loading fills in when they are empty.
@@ -86,7 +87,7 @@ def _fill(held: StandardVersion, objects: Iterator[Any]) -> list[str]:
                 value = getattr(row, name)
                 if _is_empty(getattr(held, name)) and not _is_empty(value):
                     setattr(held, name, value)
-                    filled.append(str(StandardVersion._meta.get_field(name).verbose_name))
+                    filled.append(field_label(name).lower())
         elif model in added and (add_ksbs if model is KSB else add_duties):
             row.pk, row.version = None, held
             obj.save()  # a duty's KSB mapping too, resolved by natural key

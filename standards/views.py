@@ -86,6 +86,7 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
         "gateway_requirements": plan.gateway_requirements.all() if plan else [],
         "methods": methods,
         "grade_combinations": plan.grade_combinations.all() if plan else [],
+        "revisions": standard_version.revisions.select_related("applied_by"),
         "other_versions": StandardVersion.objects.visible_to(request.user)
         .filter(standard=standard_version.standard)
         .exclude(pk=standard_version.pk)

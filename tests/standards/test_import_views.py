@@ -197,7 +197,8 @@ def test_confirm_with_another_uploads_checksum_imports_nothing(admin_client):
 def test_confirm_after_psp_changed_imports_nothing_and_the_preview_says_why(admin_client):
     upload(admin_client, official_json(title="Imaginary widget examiner"))
     standard_import = StandardImport.objects.get()
-    import_standard(parse_official(official_json()))  # someone else imported v1.0 meanwhile
+    # Someone else imported v1.0 meanwhile, with a statement the upload would remove.
+    import_standard(parse_official(official_json(knowledge=[*KNOWLEDGE, "Knows sprockets."])))
 
     response = admin_client.post(
         reverse("standards:import_confirm", args=[standard_import.pk]),
@@ -208,7 +209,7 @@ def test_confirm_after_psp_changed_imports_nothing_and_the_preview_says_why(admi
     page = response.content.decode()
     assert "Nothing was imported" in page
     assert "This file can no longer be imported" in page
-    assert "$.title" in page
+    assert "<code>$.knowledges</code>: K4 is in this version in psp but not in the file" in page
     assert StandardVersion.objects.get().title == "Imaginary widget inspector"
     assert StandardImport.objects.get().is_pending
 

@@ -112,3 +112,53 @@ def test_command_all_sums_up_and_lists_each_refusal_with_its_reason(db, tmp_path
     text = out.getvalue()
     assert f"30 versions read: {30 - len(refused)} imported, 0 unchanged, 0 revised" in text
     assert text.count("Refused ") == len(refused)
+
+
+def test_st0494_v1_0_official_record_imports_as_a_revision_shown_on_the_version_page(
+    st0494, client
+):
+    from django.urls import reverse
+
+    from psp.roles import Role
+    from standards.models import VersionRevision
+    from tests.factories import make_apprentice, make_evidence, make_user
+
+    v10 = StandardVersion.objects.get_by_natural_key("ST0494", "1.0")
+    k3 = KSB.objects.get(version=v10, kind="K", number=3)
+    evidence = make_evidence(apprentice=make_apprentice(version=v10), ksbs=[k3])
+
+    result = import_standard(parse_official(payload("ST0494_1.0.json")), source="ST0494_1.0.json")
+
+    assert not result.created
+    assert "change detail (version log) corrected to “Approved for delivery”" in result.changes
+    assert "1.2" not in result.summary
+    revision = VersionRevision.objects.get(version=v10)
+    assert revision.before["change_detail"] == "Retired"
+    assert list(evidence.ksbs.all()) == [k3]
+    assert differences(payload("ST0494_1.0.json")) == []
+    assert not import_standard(parse_official(payload("ST0494_1.0.json"))).changed
+    client.force_login(make_user(role=Role.APPRENTICE))
+    page = client.get(reverse("standards:version_detail", args=["ST0494", "1.0"])).content
+    assert b"Revision 1, " in page
+    assert "change detail (version log) corrected to “Approved for delivery”".encode() in page
+    assert b"From ST0494_1.0.json." in page
+
+
+def test_an_empty_ksb_list_never_hides_the_ksbs_a_later_record_has(db):
+    from tests.standards.samples import official_json
+
+    empty = official_json(knowledge=[], skills=[], behaviours=[])
+    empty["duties"] = []
+    import_standard(parse_official(empty))
+    version = StandardVersion.objects.get()
+    assert (version.ksbs_imported, version.duties_imported) == (False, False)
+
+    later = import_standard(parse_official(official_json()))
+
+    assert "7 KSBs added" in later.changes
+    version.refresh_from_db()
+    assert version.ksbs_imported
+    assert version.ksbs.count() == 7
+    again = import_standard(parse_official(empty))
+    assert not again.changed
+    assert version.ksbs.count() == 7

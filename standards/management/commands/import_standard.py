@@ -49,7 +49,7 @@ class Command(BaseCommand):
         progress = _Progress(self.stderr, stream, None if path == "-" else path)
         if options["all"]:
             try:
-                self._import_all(stream, progress, dry_run=options["dry_run"])
+                self._import_all(stream, progress, dry_run=options["dry_run"], path=path)
             finally:
                 if stream is not sys.stdin.buffer:
                     stream.close()
@@ -65,7 +65,8 @@ class Command(BaseCommand):
             if selection.note:
                 self.stdout.write(selection.note)
             data = parse_official(selection.payload)
-            result = import_standard(data, dry_run=options["dry_run"])
+            source = f"import_standard {path}"
+            result = import_standard(data, dry_run=options["dry_run"], source=source)
         except InvalidImport as error:
             progress.finish()
             for problem in error.problems:
@@ -82,9 +83,13 @@ class Command(BaseCommand):
         prefix = "Dry run: " if options["dry_run"] else ""
         self.stdout.write(self.style.SUCCESS(prefix + result.summary))
 
-    def _import_all(self, stream: IO[bytes], progress: "_Progress", *, dry_run: bool) -> None:
+    def _import_all(
+        self, stream: IO[bytes], progress: "_Progress", *, dry_run: bool, path: str
+    ) -> None:
         try:
-            result = import_all(stream, dry_run=dry_run, progress=progress)
+            result = import_all(
+                stream, dry_run=dry_run, progress=progress, source=f"import_standard {path} --all"
+            )
         except InvalidImport as error:
             progress.finish()
             for problem in error.problems:
