@@ -319,8 +319,15 @@ def import_items(
             data = parse_official(item)
             outcome = import_standard(data, dry_run=dry_run, source=source)
         except InvalidImport as error:
-            more = len(error.problems) - 1
-            reason = str(error.problems[0]) + (f" (and {more} more)" if more else "")
+            problems = error.problems
+            prefix = ""
+            if len(problems) > 1 and "cannot be applied as a correction" in problems[0].message:
+                prefix, problems = (
+                    "not a correction psp can apply to the version it holds: ",
+                    problems[1:],
+                )
+            more = len(problems) - 1
+            reason = prefix + str(problems[0]) + (f" (and {more} more)" if more else "")
             result.refused.append((name, reason))
             continue
         result.warnings += len(data.warnings)
@@ -850,6 +857,15 @@ def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
             parts.insert(0, f"new standard {data.reference}")
         plan.changes.append(", ".join(parts))
         return plan
+    draft = StandardVersion.Status.IN_DEVELOPMENT
+    if data.fields.get("status") == draft and existing.status != draft:
+        plan.problems.append(
+            Problem(
+                data.paths["status"],
+                f"is in development, and psp holds this version as "
+                f"{existing.get_status_display().lower()}: a draft never corrects it",
+            )
+        )
     for name, value in data.fields.items():
         current = getattr(existing, name)
         if _same(value, current):

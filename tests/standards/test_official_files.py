@@ -162,3 +162,24 @@ def test_an_empty_ksb_list_never_hides_the_ksbs_a_later_record_has(db):
     again = import_standard(parse_official(empty))
     assert not again.changed
     assert version.ksbs.count() == 7
+
+
+def test_a_draft_record_never_corrects_a_published_version(db):
+    """ST0701, ST0933 and ST0950 each have an in-development record written as version "1"
+    beside their approved 1.0 in the whole download."""
+    from tests.standards.samples import official_json
+
+    import_standard(parse_official(official_json()))
+    draft = official_json(version="1", status="In development", title="A draft title")
+
+    result = import_items([draft])
+
+    assert result.refused == [
+        (
+            "ST9999 v1",
+            "not a correction psp can apply to the version it holds: $.status: is in "
+            "development, and psp holds this version as approved for delivery: a draft never "
+            "corrects it",
+        )
+    ]
+    assert StandardVersion.objects.get().title == "Imaginary widget inspector"
