@@ -183,3 +183,41 @@ def test_a_draft_record_never_corrects_a_published_version(db):
         )
     ]
     assert StandardVersion.objects.get().title == "Imaginary widget inspector"
+
+
+def test_export_uses_the_apis_names_and_reimports_unchanged(st0494):
+    from standards.exporting import dumps, export_official
+
+    v11 = StandardVersion.objects.get_by_natural_key("ST0494", "1.1")
+    exported = export_official(v11)
+    official = payload("ST0494_1.1.json")
+    for key in (
+        "referenceNumber",
+        "versionNumber",
+        "title",
+        "level",
+        "larsCode",
+        "typicalDuration",
+        "maxFunding",
+        "minimumHoursForCompliance",
+        "ePALength",
+        "keywords",
+        "involvedEmployers",
+        "typicalJobTitles",
+        "change",
+        "route",
+    ):
+        assert exported[key] == official[key], key
+    assert set(exported) - {"psp"} <= set(official)
+    for list_key in ("knowledges", "skills", "behaviours"):
+        assert [k["detail"] for k in exported[list_key]] == [
+            k["detail"].strip() for k in official[list_key]
+        ]
+    assert [d["dutyID"] for d in exported["duties"]] == [d["dutyID"] for d in official["duties"]]
+    before = dumps(exported)
+
+    assert not import_standard(parse_official(json.loads(before))).changed
+    StandardVersion.objects.filter(pk=v11.pk).delete()
+    import_standard(parse_official(json.loads(before)))
+    again = StandardVersion.objects.get_by_natural_key("ST0494", "1.1")
+    assert dumps(export_official(again)) == before
