@@ -80,7 +80,18 @@ def export_official(version: StandardVersion) -> dict[str, Any]:
         "involvedEmployers": version.employers_involved,
         "typicalJobTitles": list(version.typical_job_titles),
         "englishAndMathsQualifications": version.english_and_maths,
+        "coreAndOptions": version.core_and_options,
     }
+    options = list(version.options.all())
+    if options:
+        data["options"] = [
+            {
+                "optionId": guid(option, f"O{option.number}"),
+                "title": option.title,
+                "occupationCode": option.occupation_code,
+            }
+            for option in options
+        ]
     ksbs = list(version.ksbs.in_standard_order())
     if version.ksbs_imported:
         for kind, (list_key, id_key, _) in KSB_LISTS.items():
@@ -91,7 +102,7 @@ def export_official(version: StandardVersion) -> dict[str, Any]:
             ]
     if version.duties_imported:
         duties = version.duties.prefetch_related(
-            Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
+            Prefetch("ksbs", queryset=KSB.objects.in_standard_order()), "options"
         )
         data["duties"] = [
             {
@@ -99,6 +110,9 @@ def export_official(version: StandardVersion) -> dict[str, Any]:
                 "dutyDetail": duty.text,
                 "isThisACoreDuty": None if duty.is_core is None else int(duty.is_core),
                 "criteriaForMeasuringPerformance": "\n".join(duty.criteria),
+                "mappedOptions": [
+                    guid(option, f"O{option.number}") for option in duty.options.all()
+                ],
                 **{
                     mapped_key: [guid(ksb, ksb.code) for ksb in duty.ksbs.all() if ksb.kind == kind]
                     for kind, (_, _, mapped_key) in KSB_LISTS.items()

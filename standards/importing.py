@@ -14,6 +14,7 @@ Rules, for both this format and the EPA plan format (standards.plan_importing):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gzip
 import itertools
@@ -29,7 +30,7 @@ from django.db import models, transaction
 from django.utils.text import capfirst
 
 from standards.exporting import KSB_LISTS, made_up_guid
-from standards.models import KSB, Duty, Standard, StandardVersion, VersionRevision
+from standards.models import KSB, Duty, Option, Standard, StandardVersion, VersionRevision
 from standards.plain_text import plain_text, same_words
 from standards.validation import (
     REFERENCE_PATTERN,
@@ -387,6 +388,15 @@ class DutyData:
     ksb_codes: tuple[str, ...]
     guid: uuid.UUID | None
     path: str
+    options: tuple[int, ...] = ()  # numbers of the options it is part of
+
+
+@dataclass(frozen=True)
+class OptionData:
+    number: int
+    title: str
+    guid: uuid.UUID | None
+    occupation_code: str
 
 
 @dataclass
@@ -402,6 +412,7 @@ class StandardData:
     ksbs: tuple[KsbData, ...] | None
     duties: tuple[DutyData, ...] | None
     warnings: list[Problem] = field(default_factory=list)
+    options: tuple[OptionData, ...] | None = None
 
     @property
     def title(self) -> str:
@@ -431,6 +442,7 @@ OFFICIAL_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "off_the_job_minimum_hours": (("minimumHoursForCompliance",), "integer"),
     "epa_length_months": (("ePALength",), "integer"),
     "keywords": (("keywords",), "texts"),
+    "core_and_options": (("coreAndOptions",), "boolean"),
     "provenance": (("psp.provenance",), "text"),
 }
 PSP_KEYS = {key.removeprefix("psp.") for keys, _ in OFFICIAL_FIELDS.values() for key in keys}
@@ -513,7 +525,9 @@ def parse_official(payload: Any) -> StandardData:
     if earliest and latest and latest < earliest:
         check.add(paths["latest_start_date"], "is before the earliest start date")
     ksbs = _parse_ksbs(check, obj, reference, version if isinstance(version, str) else "")
+    options = _parse_options(check, obj)
     duties = _parse_duties(check, obj, ksbs, reference, version if isinstance(version, str) else "")
+    duties = _map_options(check, obj, duties, options)
     data = StandardData(
         reference=reference,
         version=cast(str, version),
@@ -522,6 +536,7 @@ def parse_official(payload: Any) -> StandardData:
         ksbs=ksbs,
         duties=duties,
         warnings=check.warnings,
+        options=options,
     )
     if check.problems and REFERENCE_PATTERN.match(reference) and isinstance(version, str):
         # Also report how what did read differs from psp, so one attempt lists everything.
@@ -549,6 +564,8 @@ def _read_field(
         return check.integer(obj, key, path, maximum=max_length or SMALL_INTEGER_MAX)
     if kind == "date":
         return check.date(obj, key, path)
+    if kind == "boolean":
+        return check.boolean(obj, key, path)
     if kind == "texts":
         return check.texts(obj, key, path, duplicates_are_problems=False)
     # The LARS code: a number in the API, text in psp.
@@ -746,6 +763,56 @@ def _parse_duties(
     return tuple(duties)
 
 
+def _parse_options(check: Checker, obj: dict[str, Any]) -> tuple[OptionData, ...] | None:
+    items = check.items(obj, "options", "$")
+    if not items:
+        return None  # absent or [] : not given
+    options = []
+    for index, item in enumerate(items):
+        path = f"$.options[{index}]"
+        if not isinstance(item, dict):
+            check.add(path, f"must be an object with optionId and title, not {type_name(item)}")
+            continue
+        title = check.text(item, "title", path, required=True)
+        guid = _guid(check, item, "optionId", path)
+        code = check.text(item, "occupationCode", path) or ""
+        if title is not None:
+            options.append(OptionData(index + 1, title, guid, code[:20]))
+    return tuple(options)
+
+
+def _map_options(
+    check: Checker,
+    obj: dict[str, Any],
+    duties: tuple[DutyData, ...] | None,
+    options: tuple[OptionData, ...] | None,
+) -> tuple[DutyData, ...] | None:
+    """Each duty with the numbers of the options its `mappedOptions` name."""
+    if duties is None:
+        return None
+    by_guid = {option.guid: option.number for option in options or () if option.guid}
+    mapped: list[DutyData] = []
+    items = obj.get("duties") or []
+    for duty in duties:
+        item = items[duty.number - 1] if duty.number <= len(items) else {}
+        numbers: list[int] = []
+        values = item.get("mappedOptions") if isinstance(item, dict) else None
+        for position, value in enumerate(values if isinstance(values, list) else []):
+            try:
+                number = by_guid.get(uuid.UUID(value)) if isinstance(value, str) else None
+            except ValueError:
+                number = None
+            if number is None:
+                check.warn(
+                    f"{duty.path}.mappedOptions[{position}]",
+                    f"{value!r} is not the GUID of any option in this file: psp leaves it out",
+                )
+            elif number not in numbers:
+                numbers.append(number)
+        mapped.append(dataclasses.replace(duty, options=tuple(numbers)))
+    return tuple(mapped)
+
+
 def _criteria(check: Checker, item: dict[str, Any], path: str) -> tuple[str, ...]:
     value = item.get("criteriaForMeasuringPerformance")
     if value is None:
@@ -782,6 +849,8 @@ class _Plan:
     new_ksbs: list[KsbData] = field(default_factory=list)
     duty_updates: list[tuple[Duty, DutyData]] = field(default_factory=list)
     before: dict[str, Any] = field(default_factory=dict)
+    add_options: bool = False
+    option_updates: list[tuple[Option, OptionData]] = field(default_factory=list)
 
 
 def field_label(field_name: str) -> str:
@@ -884,8 +953,10 @@ def _plan_standard(data: StandardData, *, partial: bool = False) -> _Plan:
         plan.problems.append(Problem(path, "would put the latest start before the earliest"))
     if data.ksbs is not None:
         _plan_ksbs(plan, existing, data.ksbs, partial=partial)
+    if data.options is not None:
+        _plan_options(plan, existing, data.options)
     if data.duties is not None:
-        _plan_duties(plan, existing, data.duties, partial=partial)
+        _plan_duties(plan, existing, data.duties, data.options, partial=partial)
     if plan.problems:
         plan.problems.insert(0, correction_refusal(existing))
     return plan
@@ -963,10 +1034,39 @@ def _plan_ksbs(
         plan.changes.append(f"official GUIDs recorded for {filled} KSBs")
 
 
+def _plan_options(plan: _Plan, existing: StandardVersion, options: tuple[OptionData, ...]) -> None:
+    held = list(existing.options.all())
+    if not held:
+        plan.add_options = True
+        plan.changes.append(f"{len(options)} options added")
+        return
+    if len(held) != len(options):
+        plan.problems.append(
+            Problem("$.options", f"psp holds {len(held)} options, the file {len(options)}")
+        )
+        return
+    for mine, option in zip(held, options, strict=True):
+        if mine.guid and option.guid and mine.guid != option.guid:
+            plan.problems.append(
+                Problem(f"$.options[{option.number - 1}]", f"is not option {mine.number} in psp")
+            )
+        elif not same_words(mine.title, option.title):
+            plan.option_updates.append((mine, option))
+            plan.before[f"Option {mine.number}"] = mine.title
+            plan.changes.append(f"option {mine.number} retitled “{option.title}”")
+
+
 def _plan_duties(
-    plan: _Plan, existing: StandardVersion, duties: tuple[DutyData, ...], *, partial: bool
+    plan: _Plan,
+    existing: StandardVersion,
+    duties: tuple[DutyData, ...],
+    data_options: tuple[OptionData, ...] | None,
+    *,
+    partial: bool,
 ) -> None:
-    current = {str(duty.number): duty for duty in existing.duties.prefetch_related("ksbs")}
+    current = {
+        str(duty.number): duty for duty in existing.duties.prefetch_related("ksbs", "options")
+    }
     if not existing.duties_imported or not current:
         plan.add_duties = True
         plan.changes.append(f"{len(duties)} duties added")
@@ -997,6 +1097,11 @@ def _plan_duties(
                 (not same_words(held.text, duty.text), "reworded"),
                 (tuple(held.criteria) != duty.criteria, "criteria changed"),
                 (mapping != sorted(duty.ksb_codes), "KSB mapping changed"),
+                (
+                    data_options is not None
+                    and sorted(o.number for o in held.options.all()) != sorted(duty.options),
+                    "options changed",
+                ),
                 (
                     duty.is_core is not None and held.is_core != duty.is_core,
                     "core or not recorded" if held.is_core is None else "core or not changed",
@@ -1061,7 +1166,13 @@ def import_standard(
             KSB.objects.filter(pk=ksb.pk).update(text=text)
         if plan.new_ksbs:
             _create_ksbs(version, tuple(plan.new_ksbs))
+        for option, option_data in plan.option_updates:
+            Option.objects.filter(pk=option.pk).update(title=option_data.title)
+        if plan.add_options:
+            _create_options(version, data.options)
         _correct_duties(version, plan.duty_updates)
+    if plan.existing is None:
+        _create_options(version, data.options)
     if plan.existing is None or plan.add_ksbs:
         _create_ksbs(version, data.ksbs)
     if plan.existing is None or plan.add_duties:
@@ -1084,12 +1195,15 @@ def _correct_duties(version: StandardVersion, updates: list[tuple[Duty, DutyData
     if not updates:
         return
     ksbs = {ksb.code: ksb for ksb in version.ksbs.all()}
+    options = {option.number: option for option in version.options.all()}
     for duty, data in updates:
         duty.text, duty.criteria = data.text, list(data.criteria)
         if data.is_core is not None:
             duty.is_core = data.is_core
         duty.save(update_fields=["text", "criteria", "is_core"])
         duty.ksbs.set([ksbs[code] for code in data.ksb_codes])
+        if options:
+            duty.options.set([options[number] for number in data.options])
 
 
 def _create_version(data: StandardData) -> StandardVersion:
@@ -1136,4 +1250,25 @@ def _create_duties(version: StandardVersion, duties: tuple[DutyData, ...] | None
         for duty, data in zip(created, duties, strict=True)
         for code in data.ksb_codes
     )
+    options = {option.number: option.pk for option in version.options.all()}
+    Duty.options.through.objects.bulk_create(
+        Duty.options.through(duty_id=duty.pk, option_id=options[number])
+        for duty, data in zip(created, duties, strict=True)
+        for number in data.options
+        if number in options
+    )
     version.duties_imported = True
+
+
+def _create_options(version: StandardVersion, options: tuple[OptionData, ...] | None) -> None:
+    if options:
+        Option.objects.bulk_create(
+            Option(
+                version=version,
+                number=o.number,
+                title=o.title,
+                guid=o.guid,
+                occupation_code=o.occupation_code,
+            )
+            for o in options
+        )

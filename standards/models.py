@@ -107,6 +107,9 @@ class StandardVersion(models.Model):
     )
     duties_imported = models.BooleanField(default=False)
     ksbs_imported = models.BooleanField("KSBs imported", default=False)
+    core_and_options = models.BooleanField(
+        "core and options", default=False, help_text="Duties are core or part of an option."
+    )
 
     objects = StandardVersionManager.from_queryset(StandardVersionQuerySet)()
 
@@ -203,6 +206,27 @@ class KSB(models.Model):
         return f"{self.kind}{self.number}"
 
 
+class Option(models.Model):
+    """One option of a core-and-options standard version (the API's `options`): its
+    duties are the option's, on top of the core duties every apprentice does."""
+
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="options")
+    number = models.PositiveSmallIntegerField(help_text="1-based position in the list.")
+    title = models.CharField(max_length=200)
+    guid = models.UUIDField("official GUID", null=True, blank=True)
+    occupation_code = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="unique_option_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="option_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class DutyManager(models.Manager["Duty"]):
     def get_by_natural_key(self, reference: str, version: str, number: int) -> Duty:
         return self.get(
@@ -218,6 +242,9 @@ class Duty(models.Model):
     criteria = models.JSONField("criteria for measuring performance", default=list, blank=True)
     ksbs = models.ManyToManyField(KSB, related_name="duties", blank=True)
     guid = models.UUIDField("official GUID", null=True, blank=True)
+    options = models.ManyToManyField(
+        Option, related_name="duties", blank=True, help_text="The options this duty is part of."
+    )
 
     objects = DutyManager()
 

@@ -67,8 +67,10 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
         version=version,
     )
     ksbs = list(standard_version.ksbs.in_standard_order())
+    options = list(standard_version.options.all())
     duties = standard_version.duties.prefetch_related(
-        Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
+        Prefetch("ksbs", queryset=KSB.objects.in_standard_order()),
+        *(["options"] if options else []),
     )
     plan = getattr(standard_version, "epa_plan", None)
     methods = (
@@ -87,6 +89,7 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
         "methods": methods,
         "grade_combinations": plan.grade_combinations.all() if plan else [],
         "revisions": standard_version.revisions.select_related("applied_by"),
+        "options": options,
         "other_versions": StandardVersion.objects.visible_to(request.user)
         .filter(standard=standard_version.standard)
         .exclude(pk=standard_version.pk)

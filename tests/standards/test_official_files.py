@@ -221,3 +221,39 @@ def test_export_uses_the_apis_names_and_reimports_unchanged(st0494):
     import_standard(parse_official(json.loads(before)))
     again = StandardVersion.objects.get_by_natural_key("ST0494", "1.1")
     assert dumps(export_official(again)) == before
+
+
+def test_core_and_options_keep_their_options_and_each_dutys_option(client, db):
+    from django.urls import reverse
+
+    from psp.roles import Role
+    from standards.exporting import export_official
+    from standards.models import Option
+    from tests.factories import make_user
+
+    official = payload("ST0096_2.1.json")
+    import_standard(parse_official(official))
+
+    version = StandardVersion.objects.get()
+    assert version.core_and_options
+    options = list(Option.objects.filter(version=version))
+    assert [(o.title, str(o.guid)) for o in options] == [
+        (o["title"], o["optionId"]) for o in official["options"]
+    ]
+    by_guid = {str(o.guid): o for o in options}
+    for duty, item in zip(Duty.objects.filter(version=version), official["duties"], strict=True):
+        assert [by_guid[g] for g in item["mappedOptions"]] == list(duty.options.all())
+        assert duty.is_core is bool(item["isThisACoreDuty"])
+    exported = export_official(version)
+    assert exported["coreAndOptions"] is True
+    assert [o["optionId"] for o in exported["options"]] == [
+        o["optionId"] for o in official["options"]
+    ]
+    assert [d["mappedOptions"] for d in exported["duties"]] == [
+        d["mappedOptions"] for d in official["duties"]
+    ]
+    assert not import_standard(parse_official(exported)).changed
+    client.force_login(make_user(role=Role.APPRENTICE))
+    page = client.get(reverse("standards:version_detail", args=["ST0096", "2.1"])).content
+    assert b"Option 1: solid Plasterer" in page
+    assert b"Option: fibrous Plasterer" in page
