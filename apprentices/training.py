@@ -210,9 +210,21 @@ def requirement_for(
     if rule.kind == Kind.PER_STANDARD_MINIMUM:
         standard = apprentice.standard_version.standard
         minimum = minimums.get((rule.pk, standard.pk))
+        version = apprentice.standard_version
         if minimum is not None:
             total, inputs = minimum.hours, [f"published minimum for {standard.reference}"]
             steps.append(f"Published minimum for {standard.reference}: {_h(minimum.hours)}")
+        elif version.off_the_job_minimum_hours:
+            # The figure of the apprentice's version, as its official record gives it.
+            name = f"{standard.reference} v{version.version}"
+            total, inputs = (
+                Decimal(version.off_the_job_minimum_hours),
+                [f"published minimum for {name}"],
+            )
+            steps.append(
+                f"Published minimum for {name}: {_h(total)} (minimumHoursForCompliance in the "
+                f"official record of {name}, Skills England apprenticeship-standards API)"
+            )
         else:
             steps.append(f"Published minimum for {standard.reference}: not yet imported")
             previous = _previous_rule(rules, rule)

@@ -400,8 +400,8 @@ def seed_demo_epa(users: list[User]) -> None:
 
 # Off-the-job training and progress reviews for the demo (apprentices.training, .reviews):
 # (first, last, ULN base, version, start, planned gateway, contracted hours a week).
-# Hana started after 1 August 2025, when the per-standard minimum applies (not yet imported
-# for ST0494), so her requirement is an estimate from the previous rule.
+# Hana started after 1 August 2025, when the per-standard minimum applies: 326 hours, the
+# minimum the official record of ST0494 v1.1 gives (minimumHoursForCompliance).
 DEMO_PROGRESS_APPRENTICES = [
     ("Hana", "Li", "100000900", "1.1", (2025, 9, 1), (2027, 3, 1), "30"),
 ]

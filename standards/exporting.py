@@ -1,7 +1,8 @@
 """A standard version written out as JSON, in the two formats psp imports:
 
-- the official format of the apprenticeship-standards API (see DATA-NOTES), with the few
-  things psp holds that the API does not carry under a "psp" key;
+- the official format of the apprenticeship-standards API (see DATA-NOTES), under the API's
+  own names and in its order, with the two things psp holds that the API does not carry (the
+  date updated, the provenance) under a "psp" key;
 - psp's own EPA plan format (docs/epa-plan-format.md).
 
 Importing an export into an empty database gives back the same version.
@@ -52,25 +53,45 @@ def export_official(version: StandardVersion) -> dict[str, Any]:
     def guid(item: Any, code: str) -> str:
         return str(item.guid or made_up_guid(reference, version.version, code))
 
+    minimum = version.off_the_job_minimum_hours
     data: dict[str, Any] = {
+        "larsCode": int(version.lars_code) if version.lars_code.isdigit() else version.lars_code,
         "referenceNumber": reference,
-        "version": version.version,
         "title": version.title,
         "status": version.get_status_display(),
-        "level": version.level,
-        "route": version.route,
-        "larsCode": int(version.lars_code) if version.lars_code.isdigit() else version.lars_code,
-        "proposedTypicalDuration": version.typical_duration_months,
-        "proposedMaxFunding": version.max_funding,
-        "approvedForDelivery": _date(version.approved_for_delivery),
-        "versionEarliestStartDate": _date(version.earliest_start_date),
-        "versionLatestStartDate": _date(version.latest_start_date),
-        "versionLatestEndDate": _date(version.latest_end_date),
-        "overviewOfRole": version.overview_of_role,
-        "typicalJobTitles": list(version.typical_job_titles),
-        "eQAProvider": {"providerName": version.eqa_provider} if version.eqa_provider else None,
+        "versionNumber": version.version,
         "change": version.change_detail,
+        "earliestStartDate": _date(version.earliest_start_date),
+        "latestStartDate": _date(version.latest_start_date),
+        "latestEndDate": _date(version.latest_end_date),
+        "overviewOfRole": version.overview_of_role,
+        "level": version.level,
+        "ePALength": version.epa_length_months,
+        "typicalDuration": version.typical_duration_months,
+        "minimumHoursForCompliance": "" if minimum is None else str(minimum),  # text in the API
+        "maxFunding": version.max_funding,
+        "route": version.route,
+        "keywords": list(version.keywords),
+        "version": version.version,
+        "occupationalSummary": version.occupation_summary,
+        "eQAProvider": {"providerName": version.eqa_provider} if version.eqa_provider else None,
+        "approvedForDelivery": _date(version.approved_for_delivery),
+        "integration": version.integration,
+        "involvedEmployers": version.employers_involved,
+        "typicalJobTitles": list(version.typical_job_titles),
+        "englishAndMathsQualifications": version.english_and_maths,
+        "coreAndOptions": version.core_and_options,
     }
+    options = list(version.options.all())
+    if options:
+        data["options"] = [
+            {
+                "optionId": guid(option, f"O{option.number}"),
+                "title": option.title,
+                "occupationCode": option.occupation_code,
+            }
+            for option in options
+        ]
     ksbs = list(version.ksbs.in_standard_order())
     if version.ksbs_imported:
         for kind, (list_key, id_key, _) in KSB_LISTS.items():
@@ -81,14 +102,17 @@ def export_official(version: StandardVersion) -> dict[str, Any]:
             ]
     if version.duties_imported:
         duties = version.duties.prefetch_related(
-            Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
+            Prefetch("ksbs", queryset=KSB.objects.in_standard_order()), "options"
         )
         data["duties"] = [
             {
-                "dutyId": guid(duty, f"D{duty.number}"),
+                "dutyID": guid(duty, f"D{duty.number}"),
                 "dutyDetail": duty.text,
                 "isThisACoreDuty": None if duty.is_core is None else int(duty.is_core),
                 "criteriaForMeasuringPerformance": "\n".join(duty.criteria),
+                "mappedOptions": [
+                    guid(option, f"O{option.number}") for option in duty.options.all()
+                ],
                 **{
                     mapped_key: [guid(ksb, ksb.code) for ksb in duty.ksbs.all() if ksb.kind == kind]
                     for kind, (_, _, mapped_key) in KSB_LISTS.items()
@@ -96,14 +120,8 @@ def export_official(version: StandardVersion) -> dict[str, Any]:
             }
             for duty in duties
         ]
-    data["psp"] = {
-        "dateUpdated": _date(version.date_updated),
-        "integration": version.integration,
-        "occupationSummary": version.occupation_summary,
-        "englishAndMaths": version.english_and_maths,
-        "employersInvolved": version.employers_involved,
-        "provenance": version.provenance,
-    }
+    # What psp holds that the API does not carry.
+    data["psp"] = {"dateUpdated": _date(version.date_updated), "provenance": version.provenance}
     return data
 
 

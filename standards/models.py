@@ -89,11 +89,27 @@ class StandardVersion(models.Model):
     english_and_maths = models.TextField("English and maths requirement", blank=True)
     employers_involved = models.TextField(blank=True)
     change_detail = models.TextField("change detail (version log)", blank=True)
+    off_the_job_minimum_hours = models.PositiveIntegerField(
+        "minimum off-the-job hours",
+        null=True,
+        blank=True,
+        help_text="The published minimum (the API's minimumHoursForCompliance).",
+    )
+    epa_length_months = models.PositiveSmallIntegerField(
+        "typical EPA period (months)",
+        null=True,
+        blank=True,
+        help_text="As the official record gives it (the API's ePALength).",
+    )
+    keywords = models.JSONField(default=list, blank=True)
     provenance = models.TextField(
         blank=True, help_text="Where this data came from, and any conflicts between sources."
     )
     duties_imported = models.BooleanField(default=False)
     ksbs_imported = models.BooleanField("KSBs imported", default=False)
+    core_and_options = models.BooleanField(
+        "core and options", default=False, help_text="Duties are core or part of an option."
+    )
 
     objects = StandardVersionManager.from_queryset(StandardVersionQuerySet)()
 
@@ -190,6 +206,27 @@ class KSB(models.Model):
         return f"{self.kind}{self.number}"
 
 
+class Option(models.Model):
+    """One option of a core-and-options standard version (the API's `options`): its
+    duties are the option's, on top of the core duties every apprentice does."""
+
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="options")
+    number = models.PositiveSmallIntegerField(help_text="1-based position in the list.")
+    title = models.CharField(max_length=200)
+    guid = models.UUIDField("official GUID", null=True, blank=True)
+    occupation_code = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="unique_option_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="option_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class DutyManager(models.Manager["Duty"]):
     def get_by_natural_key(self, reference: str, version: str, number: int) -> Duty:
         return self.get(
@@ -205,6 +242,9 @@ class Duty(models.Model):
     criteria = models.JSONField("criteria for measuring performance", default=list, blank=True)
     ksbs = models.ManyToManyField(KSB, related_name="duties", blank=True)
     guid = models.UUIDField("official GUID", null=True, blank=True)
+    options = models.ManyToManyField(
+        Option, related_name="duties", blank=True, help_text="The options this duty is part of."
+    )
 
     objects = DutyManager()
 
@@ -408,6 +448,39 @@ class GradingCriterion(models.Model):
         return (*self.method.natural_key(), self.code)
 
     natural_key.dependencies = ["standards.assessmentmethod", "standards.ksb"]  # type: ignore[attr-defined]
+
+
+class VersionRevision(models.Model):
+    """One recorded change to a version psp already held: the official source corrects
+    versions in place (a full stop, a renamed quality assurer, a filled-in field), and each
+    correction an administrator applied is kept here with what it replaced."""
+
+    version = models.ForeignKey(StandardVersion, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField(help_text="1 for the first revision, and so on.")
+    changes = models.JSONField(default=list, help_text="What changed, one line each.")
+    before = models.JSONField(
+        default=dict, help_text="The values the revision replaced, by field or statement."
+    )
+    source = models.CharField(max_length=255, help_text="The file or command it came from.")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when applied from the command line.",
+    )
+    applied_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="unique_version_revision"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_revision_number_1_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} revision {self.number}"
 
 
 class StandardImportQuerySet(models.QuerySet["StandardImport"]):

@@ -30,6 +30,7 @@ from standards.importing import (
 )
 from standards.models import KSB, EpaPlan, StandardImport, StandardVersion
 from standards.plan_importing import import_epa_plan, parse_epa_plan
+from standards.validation import Problem
 
 
 class Change(StrEnum):
@@ -96,6 +97,7 @@ class Preview:
     compared_with: str
     result: ImportResult | None
     sections: list[Section] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def _pair(label: str, old: str | None, new: str | None) -> Item:
@@ -120,7 +122,9 @@ def _base_version(reference: str, version: str) -> tuple[StandardVersion | None,
         if candidate.version == version:
             return candidate, True
     earlier = [v for v in versions if version_key(v.version) < version_key(version)]
-    return max(earlier, key=lambda v: version_key(v.version), default=None), False
+    # The closest earlier version that has KSBs: one without them would show every KSB as new.
+    with_ksbs = [v for v in earlier if v.ksbs_imported] or earlier
+    return max(with_ksbs, key=lambda v: version_key(v.version), default=None), False
 
 
 def _compared_with(base: StandardVersion | None, same: bool) -> str:
@@ -128,6 +132,11 @@ def _compared_with(base: StandardVersion | None, same: bool) -> str:
         return "There is no earlier version of this standard in psp: everything is new."
     if same:
         return f"Compared with version {base.version} as psp holds it now."
+    if base.ksbs_imported:
+        return (
+            f"Compared with version {base.version}, the latest earlier version in psp that has "
+            "its KSBs."
+        )
     return f"Compared with version {base.version}, the latest earlier version in psp."
 
 
@@ -166,7 +175,7 @@ def preview_standard(data: StandardData, result: ImportResult | None) -> Preview
         }
         sections.append(Section("Duties", _keyed(old_duties, new_duties)))
     title = f"{data.reference} version {data.version}: {data.title}"
-    return Preview(title, _compared_with(base, same), result, sections)
+    return Preview(title, _compared_with(base, same), result, sections, list(data.warnings))
 
 
 def _plain(name: str, value: Any) -> str:

@@ -63,9 +63,11 @@ def stage_import(
     return staged, note
 
 
-def apply_payload(kind: str, payload: Any, *, dry_run: bool = False) -> ImportResult:
+def apply_payload(
+    kind: str, payload: Any, *, dry_run: bool = False, source: str = "", by: Any = None
+) -> ImportResult:
     if kind == StandardImport.Kind.STANDARD:
-        return import_standard(parse_official(payload), dry_run=dry_run)
+        return import_standard(parse_official(payload), dry_run=dry_run, source=source, by=by)
     return import_epa_plan(parse_epa_plan(payload), dry_run=dry_run)
 
 
@@ -80,7 +82,8 @@ def apply_import(standard_import: StandardImport, *, by: Any) -> ImportResult:
         )
     if payload_sha256(staged.payload) != staged.sha256:
         raise InvalidImport([Problem("$", "the stored upload has changed since it was checked")])
-    result = apply_payload(staged.kind, staged.payload)
+    source = f"upload {staged.filename} (import {staged.pk})"
+    result = apply_payload(staged.kind, staged.payload, source=source, by=by)
     staged.status = StandardImport.Status.APPLIED
     staged.decided_by = by
     staged.decided_at = timezone.now()

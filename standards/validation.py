@@ -9,9 +9,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from standards.plain_text import plain_text
+
 REFERENCE_PATTERN = re.compile(r"^ST\d{4}$")
 VERSION_PATTERN = re.compile(r"^\d+\.\d+$")
-_DATE_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+# Dates as the API writes them: 2024-07-16, 2024-07-16T00:00:00, 2019-08-20T00:00:00 +00:00
+# (a space before the offset), with Z or fractions of a second.
+_DATE_PATTERN = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?$"
+)
+_WHOLE_NUMBER = re.compile(r"^\s*\d+\s*$")
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,14 @@ class Checker:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        """Something odd that the official data really contains: reported, not refused."""
+        self.warnings.append(Problem(path, message))
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -79,7 +91,7 @@ class Checker:
         if not isinstance(value, str):
             self.add(f"{path}.{key}", f"must be text, not {type_name(value)}")
             return None
-        value = value.strip()
+        value = plain_text(value)  # entities decoded, HTML as text, outer whitespace gone
         if required and not value:
             self.add(f"{path}.{key}", "is empty: it must be text")
             return None
@@ -102,6 +114,10 @@ class Checker:
             return None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
+        if isinstance(value, str) and not value.strip():
+            return None  # the API's "not given"
+        if isinstance(value, str) and _WHOLE_NUMBER.match(value):
+            value = int(value)  # the API writes some numbers as text ("326")
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(f"{path}.{key}", f"must be a whole number, not {type_name(value)}")
             return None
@@ -122,9 +138,9 @@ class Checker:
 
     def date(self, obj: Mapping[str, Any], key: str, path: str) -> datetime.date | None:
         value = self._get(obj, key, path, False)
-        if value is None:
-            return None
-        match = _DATE_PATTERN.match(value) if isinstance(value, str) else None
+        if value is None or value == "":
+            return None  # "" is the API's "not given"
+        match = _DATE_PATTERN.match(value.strip()) if isinstance(value, str) else None
         if match is None:
             self.add(
                 f"{path}.{key}",
@@ -165,21 +181,31 @@ class Checker:
         return value
 
     def texts(
-        self, obj: Mapping[str, Any], key: str, path: str, *, required: bool = False
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        duplicates_are_problems: bool = True,
     ) -> list[str] | None:
-        """A list of non-empty texts, each checked, duplicates reported."""
+        """A list of non-empty texts, each checked. A text listed twice is a problem, or
+        (in the official data, which has them) a warning, and is kept once."""
         values = self.items(obj, key, path, required=required)
         if values is None:
             return None
         result: list[str] = []
         for index, value in enumerate(values):
             item_path = f"{path}.{key}[{index}]"
-            if not isinstance(value, str) or not value.strip():
+            text = plain_text(value) if isinstance(value, str) else ""
+            if not text:
                 self.add(item_path, f"must be non-empty text, not {type_name(value)}")
-            elif value.strip() in result:
-                self.add(item_path, f"“{value.strip()}” is listed twice")
+            elif text in result and duplicates_are_problems:
+                self.add(item_path, f"“{text}” is listed twice")
+            elif text in result:
+                self.warn(item_path, f"“{text}” is listed twice: psp keeps it once")
             else:
-                result.append(value.strip())
+                result.append(text)
         return result
 
     def only_known_keys(self, obj: Mapping[str, Any], known: Iterable[str], path: str) -> None:

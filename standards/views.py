@@ -71,12 +71,18 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
     # The body is cached under the reference data's revision ({% cache %} in the template):
     # everything it shows is loaded lazily, so a cached body costs no query for it.
     plan = SimpleLazyObject(lambda: getattr(standard_version, "epa_plan", None))
+    options = SimpleLazyObject(lambda: list(standard_version.options.all()))
     context = {
         "version": standard_version,
         "revision": revision.current(),
         "ksb_groups": SimpleLazyObject(lambda: _ksb_groups(standard_version)),
-        "duties": standard_version.duties.prefetch_related(
-            Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
+        "duties": SimpleLazyObject(
+            lambda: list(
+                standard_version.duties.prefetch_related(
+                    Prefetch("ksbs", queryset=KSB.objects.in_standard_order()),
+                    *(["options"] if options else []),
+                )
+            )
         ),
         "plan": plan,
         "gateway_requirements": SimpleLazyObject(
@@ -96,6 +102,8 @@ def version_detail(request: HttpRequest, reference: str, version: str) -> HttpRe
         "grade_combinations": SimpleLazyObject(
             lambda: list(plan.grade_combinations.all()) if plan else []
         ),
+        "revisions": standard_version.revisions.select_related("applied_by"),
+        "options": options,
         "other_versions": StandardVersion.objects.visible_to(request.user)
         .filter(standard=standard_version.standard)
         .exclude(pk=standard_version.pk)

@@ -53,8 +53,10 @@ from standards.models import (
     GatewayRequirement,
     GradingCriterion,
     KsbCrosswalk,
+    Option,
     Revision,
     StandardImport,
+    VersionRevision,
 )
 from tests.factories import (
     make_apprentice,
@@ -235,6 +237,10 @@ def w(db):
         method=KsbCrosswalk.Method.choices[0][0],
         confirmed_by=w.admin,
     )
+    w.option = Option.objects.create(version=w.version, number=1, title="Imaginary option")
+    w.revision = VersionRevision.objects.create(
+        version=w.version, number=1, changes=["K1 reworded"], source="test"
+    )
     return w
 
 
@@ -284,6 +290,10 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
         w.import_, status=StandardImport.Status.APPLIED, decided_by=None
     ),
     "unique_crosswalk_per_target_version": lambda w: clone(w.crosswalk),
+    "unique_option_number": lambda w: clone(w.option),
+    "option_number_positive": lambda w: update(w.option, number=0),
+    "unique_version_revision": lambda w: clone(w.revision),
+    "version_revision_number_1_up": lambda w: update(w.revision, number=0),
     # apprentices
     "apprentice_gateway_after_start": lambda w: update(
         w.apprentice, planned_gateway_date=w.apprentice.start_date

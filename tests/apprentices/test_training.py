@@ -8,6 +8,7 @@ from django.urls import reverse
 from apprentices import training
 from apprentices.models import BreakInLearning, OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
 from psp.roles import Role
+from standards.models import StandardVersion
 from tests.factories import (
     make_apprentice,
     make_organisation,
@@ -124,6 +125,24 @@ def test_per_standard_minimum_once_imported_is_the_requirement(db):
     assert not requirement.is_estimate
     assert requirement.hours == D("360")
     assert requirement.problems == []
+
+
+def test_st0494_v1_1_apprentice_under_the_per_standard_rule_needs_its_published_326_hours(
+    client, st0494
+):
+    v11 = StandardVersion.objects.get_by_natural_key("ST0494", "1.1")
+    apprentice = year_long(datetime.date(2025, 9, 1), version=v11)
+    requirement = training.working_for(apprentice).requirement
+    assert (requirement.hours, requirement.is_estimate, requirement.problems) == (D(326), False, [])
+    assert requirement.steps[1] == (
+        "Published minimum for ST0494 v1.1: 326.0 h (minimumHoursForCompliance in the official "
+        "record of ST0494 v1.1, Skills England apprenticeship-standards API)"
+    )
+    client.force_login(apprentice.user)
+    html = client.get(reverse("apprentices:off_the_job_log", args=[apprentice.pk])).content
+    assert b"326.0 h" in html
+    assert b"minimumHoursForCompliance in the official record of ST0494 v1.1" in html
+    assert b"326 hours for ST0494 v1.1" in html  # the rule's source, in "Where the rule comes"
 
 
 def test_missing_contracted_hours_are_explained_not_guessed(db):

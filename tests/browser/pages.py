@@ -393,7 +393,7 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("employer", url("apprentices:cohort")),
             Visit(
                 "provider",
-                lambda w: reverse("apprentices:cohort") + "?version=ST0494-1.1",
+                lambda w: reverse("apprentices:cohort") + "?version=ST9994-1.0",
             ),
         ],
     },

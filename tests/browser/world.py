@@ -3,8 +3,8 @@ state (nothing to show yet), an error state and a populated state.
 
 Built in two steps: bare() makes people whose organisations have nothing yet, for the
 empty lists; populate() then adds apprentices at every stage on fictional standards
-(ST9999, ST9998) and the published ST0494 (whose v1.1 has no KSBs or EPA plan: the
-"not yet imported" states).
+(ST9999, ST9998), the published ST0494, and ST9994, a fictional version with nothing
+imported (the "not yet imported" states).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from psp.demo import DEMO_PDF
 from psp.models import Notification, Organisation
 from psp.roles import Role
 from standards.importing import import_standard, parse_official
-from standards.models import StandardImport, StandardVersion
+from standards.models import StandardImport
 from standards.reference_data import load_reference_data
 from standards.uploads import apply_import, stage_import
 from tests.browser.people import KSBS, Cast, add_evidence, make_cast
@@ -141,8 +141,12 @@ def populate(world: World) -> None:
     objects["cast"] = cast
     objects["version"] = cast.version
     load_reference_data()
-    st0494_v11 = StandardVersion.objects.get(standard__reference="ST0494", version="1.1")
-    objects["version_not_imported"] = st0494_v11
+    # Nothing of it imported: no duties, KSBs or EPA plan.
+    not_imported = make_version(
+        standard=make_standard(reference="ST9994", title="Imaginary gadget tester"),
+        title="Imaginary gadget tester",
+    )
+    objects["version_not_imported"] = not_imported
     objects["version_two"] = make_version(
         standard=cast.version.standard,
         version="2.0",
@@ -190,7 +194,7 @@ def populate(world: World) -> None:
     objects["withdrawn_apprentice"] = withdrawn_apprentice = another("Wyn")
     withdrawn_apprentice.status = withdrawn_apprentice.Status.WITHDRAWN
     withdrawn_apprentice.save(update_fields=["status"])
-    objects["unimported_apprentice"] = unimported = another("Cal", st0494_v11)
+    objects["unimported_apprentice"] = unimported = another("Cal", not_imported)
     world.users["unimported_apprentice"] = unimported.user
     objects["unimported_draft"] = portfolio.create_evidence(
         unimported,

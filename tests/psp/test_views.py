@@ -350,3 +350,24 @@ def test_demo_evidence_history_is_dated_as_its_activity_not_the_seeding(db):
     for item in evidence:
         days = {timezone.localtime(event.at).date() for event in item.events.all()}
         assert days <= {item.activity_date, item.activity_date + week}, item.title
+
+
+def test_demo_v1_1_apprentices_map_evidence_have_coverage_and_the_326_hour_minimum(st0494):
+    from django.core.management import call_command
+
+    from apprentices import training
+    from apprentices.coverage import coverage_for
+    from apprentices.models import Apprentice, EvidenceKSB
+
+    call_command("seed_demo", stdout=io.StringIO())
+    eli = Apprentice.objects.get(user__first_name="Eli")
+    assert eli.standard_version.version == "1.1"
+    mapped = EvidenceKSB.objects.filter(evidence__apprentice=eli)
+    assert {m.ksb.version_id for m in mapped} == {eli.standard_version_id}
+    coverage = coverage_for(eli)
+    assert coverage.ksbs_imported
+    assert len(coverage.rows) == 44
+    assert coverage.accepted > 0
+    hana = Apprentice.objects.get(user__first_name="Hana")
+    requirement = training.working_for(hana).requirement
+    assert (requirement.hours, requirement.is_estimate) == (326, False)

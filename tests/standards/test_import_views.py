@@ -97,7 +97,7 @@ def test_upload_of_invalid_json_lists_the_problem_and_saves_nothing(admin_client
 
 def test_upload_lists_every_validation_problem_with_its_path(admin_client):
     payload = official_json(level="three")
-    payload["duties"][0]["mappedKnowledge"] = [guid("K9")]
+    payload["duties"][0]["mappedKnowledge"] = ["K9"]
 
     response = upload(admin_client, payload)
 
@@ -145,7 +145,7 @@ def test_preview_highlights_reworded_text_word_by_word(admin_client):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Compared with version 1.0, the latest earlier version in psp." in page
+    assert "Compared with version 1.0, the latest earlier version in psp that has its KSBs." in page
     assert '<del><span class="govuk-visually-hidden">[removed: </span>assembled' in page
     assert '<ins><span class="govuk-visually-hidden">[added: </span>built' in page
     assert " style=" not in page
@@ -197,7 +197,8 @@ def test_confirm_with_another_uploads_checksum_imports_nothing(admin_client):
 def test_confirm_after_psp_changed_imports_nothing_and_the_preview_says_why(admin_client):
     upload(admin_client, official_json(title="Imaginary widget examiner"))
     standard_import = StandardImport.objects.get()
-    import_standard(parse_official(official_json()))  # someone else imported v1.0 meanwhile
+    # Someone else imported v1.0 meanwhile, with a statement the upload would remove.
+    import_standard(parse_official(official_json(knowledge=[*KNOWLEDGE, "Knows sprockets."])))
 
     response = admin_client.post(
         reverse("standards:import_confirm", args=[standard_import.pk]),
@@ -208,7 +209,7 @@ def test_confirm_after_psp_changed_imports_nothing_and_the_preview_says_why(admi
     page = response.content.decode()
     assert "Nothing was imported" in page
     assert "This file can no longer be imported" in page
-    assert "$.title" in page
+    assert "<code>$.knowledges</code>: K4 is in this version in psp but not in the file" in page
     assert StandardVersion.objects.get().title == "Imaginary widget inspector"
     assert StandardImport.objects.get().is_pending
 
@@ -284,3 +285,28 @@ def test_administrators_see_the_import_page_in_the_navigation(client, db):
     assert reverse("standards:import_list") in client.get(reverse("home")).content.decode()
     client.force_login(make_user(role=Role.PROVIDER))
     assert reverse("standards:import_list") not in client.get(reverse("home")).content.decode()
+
+
+def test_upload_shows_the_oddities_of_a_real_official_file_as_warnings(admin_client):
+    payload = official_json()
+    payload["knowledges"].append(dict(payload["knowledges"][0], knowledgeId=guid("K9")))
+    payload["duties"][0]["mappedSkills"].append(guid("S7"))
+
+    response = upload(admin_client, payload)
+
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "The file has 2 oddities that psp imports as described" in preview
+    assert "K4 has the same text as K1" in preview
+    assert "$.duties[0].mappedSkills[" in preview
+
+
+def test_upload_of_a_real_official_file_previews_it(admin_client):
+    from tests.standards.official import OFFICIAL
+
+    content = (OFFICIAL / "ST0096_2.1.json").read_bytes()
+
+    response = upload(admin_client, content, name="ST0096_2.1.json")
+
+    assert StandardImport.objects.get().reference == "ST0096"
+    preview = admin_client.get(response["Location"]).content.decode()
+    assert "ST0096 version 2.1" in preview

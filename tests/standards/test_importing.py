@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 
 from standards.exporting import dumps, export_official
 from standards.importing import import_standard, parse_official, read_official
-from standards.models import KSB, Duty, Standard, StandardVersion
+from standards.models import KSB, Duty, Standard, StandardVersion, VersionRevision
 from standards.validation import InvalidImport
-from tests.factories import make_apprentice, make_version
+from tests.factories import make_apprentice, make_evidence, make_version
 from tests.standards.samples import BEHAVIOURS, KNOWLEDGE, SKILLS, guid, official_json
 
 
@@ -88,12 +88,12 @@ def test_older_official_field_names_are_read(db):
     assert str(version.earliest_start_date) == "2030-01-01"
 
 
-def test_a_leading_code_is_stripped_from_ksb_text(db):
+def test_a_ksb_keeps_its_published_code_in_its_text(db):
     knowledge = [f"K{n}: {text}" for n, text in enumerate(KNOWLEDGE, start=1)]
     do_import(official_json(knowledge=knowledge, skills=[f"S1 {SKILLS[0]}", SKILLS[1]]))
 
-    assert KSB.objects.get(kind="K", number=1).text == KNOWLEDGE[0]
-    assert KSB.objects.get(kind="S", number=1).text == SKILLS[0]
+    assert KSB.objects.get(kind="K", number=1).text == f"K1: {KNOWLEDGE[0]}"
+    assert KSB.objects.get(kind="S", number=1).text == f"S1 {SKILLS[0]}"
 
 
 def test_reimporting_identical_content_changes_nothing_and_says_so(db):
@@ -145,29 +145,45 @@ def test_missing_official_guids_are_recorded(db):
     assert str(version.ksbs.get(kind="B", number=2).guid) == guid("B2")
 
 
-def test_a_version_with_different_content_is_refused_and_nothing_changes(db):
+def test_a_reworded_statement_is_applied_as_a_recorded_revision_keeping_the_mappings(db):
     do_import(official_json())
+    version = StandardVersion.objects.get()
+    apprentice = make_apprentice(version=version)
+    k2 = KSB.objects.get(kind="K", number=2)
+    evidence = make_evidence(apprentice=apprentice, ksbs=[k2])
     reworded = official_json(knowledge=[KNOWLEDGE[0], "The widget rules, reworded.", KNOWLEDGE[2]])
 
-    problems = problems_of(reworded)
+    result = import_standard(parse_official(reworded), source="standard.json")
 
-    assert "already in psp with different content" in problems["$.version"]
-    assert "new version number (such as 1.1)" in problems["$.version"]
-    assert problems["$.knowledges[1].detail"] == "K2 is worded differently in psp"
-    assert KSB.objects.get(kind="K", number=2).text == KNOWLEDGE[1]
+    assert result.changes == ["K2 reworded"]
+    k2.refresh_from_db()
+    assert k2.text == "The widget rules, reworded."
+    assert list(evidence.ksbs.all()) == [k2]  # the mapping stays on the same KSB
+    revision = VersionRevision.objects.get()
+    assert (revision.version, revision.number, revision.changes) == (version, 1, ["K2 reworded"])
+    assert revision.before == {"K2": KNOWLEDGE[1]}
+    assert (revision.source, revision.applied_by) == ("standard.json", None)
+    assert not do_import(reworded).changed  # and again: nothing
+    assert VersionRevision.objects.count() == 1
 
 
-def test_a_version_apprentices_are_on_is_never_changed_in_place(db):
+def test_a_correction_may_not_remove_or_move_a_statement_and_then_writes_nothing(db):
     do_import(official_json())
     make_apprentice(version=StandardVersion.objects.get())
-    changed = official_json(title="Imaginary widget inspector (revised)")
+    moved = official_json(knowledge=[KNOWLEDGE[1], KNOWLEDGE[0], KNOWLEDGE[2]], title="Renamed")
+    moved["knowledges"][0]["knowledgeId"], moved["knowledges"][1]["knowledgeId"] = (
+        guid("K2"),
+        guid("K1"),
+    )
 
-    problems = problems_of(changed)
+    problems = problems_of(moved)
 
-    assert problems["$.version"].startswith("1 apprentice is on ST9999 v1.0")
-    assert "publish the changed content as a new version number" in problems["$.version"]
-    assert "$.title" in problems
+    assert "cannot be applied as a correction of it" in problems["$.version"]
+    assert problems["$.knowledges[0]"] == "is K2 in psp: the file moves it to K1"
+    removed = problems_of(official_json(knowledge=KNOWLEDGE[:2]))
+    assert removed["$.knowledges"] == "K3 is in this version in psp but not in the file"
     assert StandardVersion.objects.get().title == "Imaginary widget inspector"
+    assert not VersionRevision.objects.exists()
 
 
 def test_the_life_cycle_of_a_version_apprentices_are_on_is_brought_up_to_date(db):
@@ -233,23 +249,8 @@ def _set_item(list_key, index, key, value):
         (_set("knowledges", {"K1": "x"}), "$.knowledges", "must be a list, not an object"),
         (_set_item("knowledges", 0, "detail", 7), "$.knowledges[0].detail", "must be text"),
         (_set_item("knowledges", 1, "detail", "  "), "$.knowledges[1].detail", "empty"),
-        (
-            _set_item("knowledges", 2, "detail", KNOWLEDGE[0]),
-            "$.knowledges[2].detail",
-            "K3 has the same text as K1",
-        ),
-        (
-            _set_item("skills", 1, "skillId", guid("S1")),
-            "$.skills[1].skillId",
-            "S2 has the same GUID as S1",
-        ),
         (_set_item("behaviours", 0, "behaviourId", "B-one"), "$.behaviours[0].behaviourId", "GUID"),
         (_set_item("duties", 0, "dutyDetail", None), "$.duties[0].dutyDetail", "must be text"),
-        (
-            _set_item("duties", 0, "mappedKnowledge", [guid("K7")]),
-            "$.duties[0].mappedKnowledge[0]",
-            "is not the GUID of any KSB in this file",
-        ),
         (
             _set_item("duties", 1, "mappedSkills", [guid("K1")]),
             "$.duties[1].mappedSkills[0]",
@@ -269,10 +270,44 @@ def test_each_kind_of_problem_is_reported_with_its_json_path(db, change, path, w
     assert not StandardVersion.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "path", "words"),
+    [
+        (
+            _set_item("knowledges", 2, "detail", KNOWLEDGE[0]),
+            "$.knowledges[2].detail",
+            "K3 has the same text as K1",
+        ),
+        (
+            _set_item("skills", 1, "skillId", guid("S1")),
+            "$.skills[1].skillId",
+            "S2 has the same GUID as S1",
+        ),
+        (
+            _set_item("duties", 0, "mappedKnowledge", [guid("K7")]),
+            "$.duties[0].mappedKnowledge[0]",
+            "is not the GUID of any KSB in this file",
+        ),
+        (_set("typicalJobTitles", ["Inspector", "Inspector"]), "$.typicalJobTitles[1]", "twice"),
+        (_set("version", "1"), "$.version", "is read as version 1.0"),
+    ],
+)
+def test_oddities_of_the_official_data_are_warnings_not_refusals(db, change, path, words):
+    payload = official_json()
+    change(payload)
+
+    data = parse_official(payload)
+    import_standard(data)
+
+    warnings = {w.path: w.message for w in data.warnings}
+    assert words in warnings[path], warnings
+    assert StandardVersion.objects.get().version == "1.0"
+
+
 def test_every_problem_in_a_file_is_reported_at_once(db):
     payload = official_json(level=0, status="Nope")
-    payload["knowledges"][1]["detail"] = payload["knowledges"][0]["detail"]
-    payload["duties"][0]["mappedSkills"] = [guid("S9")]
+    payload["knowledges"][1]["detail"] = 7
+    payload["duties"][0]["mappedSkills"] = ["S9"]
 
     problems = problems_of(payload)
 
@@ -283,25 +318,29 @@ def test_every_problem_in_a_file_is_reported_at_once(db):
 
 def test_problems_in_the_file_and_differences_from_psp_are_reported_together(db):
     do_import(official_json())
-    payload = official_json(level="three", skills=[SKILLS[0], "Write a shorter report."])
+    payload = official_json(level="three")
+    payload["skills"][0]["skillId"], payload["skills"][1]["skillId"] = guid("S2"), guid("S1")
 
     problems = problems_of(payload)
 
-    assert set(problems) == {"$.level", "$.version", "$.skills[1].detail"}
+    assert set(problems) == {"$.level", "$.version", "$.skills[0]", "$.skills[1]"}
 
 
 def test_a_new_version_with_problems_reports_only_them(db):
     assert set(problems_of(official_json(title=None, version="2.0"))) == {"$.title"}
 
 
-def test_a_changed_duty_is_refused_with_its_path(db):
+def test_a_changed_duty_mapping_is_applied_as_a_revision(db):
     do_import(official_json())
     payload = official_json()
     payload["duties"][1]["mappedKnowledge"] = [guid("K2")]
 
-    problems = problems_of(payload)
+    result = do_import(payload)
 
-    assert problems["$.duties[1].mappedKnowledge"] == "duty 2 is mapped to K3 in psp"
+    assert result.changes == ["duty 2: KSB mapping changed"]
+    duty = Duty.objects.get(number=2)
+    assert sorted(k.code for k in duty.ksbs.all() if k.kind == "K") == ["K2"]
+    assert VersionRevision.objects.get().before["Duty 2"]["ksbs"][0] == "K3"
 
 
 def test_reading_a_single_object_checks_the_reference_asked_for():
@@ -397,7 +436,7 @@ def test_command_needs_a_reference_for_the_api_array(db, tmp_path):
 
 def test_command_lists_every_problem_and_exits_non_zero(db, tmp_path):
     payload = official_json(level="three")
-    payload["duties"][0]["mappedKnowledge"] = [guid("K8")]
+    payload["duties"][0]["mappedKnowledge"] = ["K8"]
     err = io.StringIO()
 
     with pytest.raises(CommandError, match="2 problems found: nothing was imported"):
@@ -419,20 +458,16 @@ def test_command_exits_non_zero_on_invalid_json(db, tmp_path):
     assert "$: the file is not valid JSON" in err.getvalue()
 
 
-def test_command_refuses_a_changed_version_apprentices_are_on(db, tmp_path):
+def test_command_applies_a_correction_and_says_what_it_changed(db, tmp_path):
     do_import(official_json())
     make_apprentice(version=StandardVersion.objects.get())
     payload = official_json(skills=[SKILLS[0], "Write a much shorter report."])
-    err = io.StringIO()
+    out = io.StringIO()
 
-    with pytest.raises(CommandError):
-        call_command("import_standard", write_json(tmp_path, payload), stderr=err)
+    call_command("import_standard", write_json(tmp_path, payload), stdout=out)
 
-    assert "1 apprentice is on ST9999 v1.0, so it is never changed in place" in err.getvalue()
-    assert "$.skills[1].detail: S2 is worded differently in psp" in err.getvalue()
-
-
-# The real ST0494 v1.0 ------------------------------------------------------------------
+    assert "ST9999 v1.0 changed: S2 reworded." in out.getvalue()
+    assert VersionRevision.objects.get().source.endswith("standard.json")
 
 
 def test_st0494_v1_0_in_the_official_format_reimports_as_identical(st0494, tmp_path):
@@ -449,4 +484,4 @@ def test_st0494_v1_0_in_the_official_format_reimports_as_identical(st0494, tmp_p
     assert "ST0494 v1.0 is already in psp with the same content: nothing changed" in out
     version.refresh_from_db()
     assert dumps(export_official(version)) == before
-    assert not version.ksbs.filter(guid__isnull=False).exists()  # made-up GUIDs not stored
+    assert not version.ksbs.filter(guid__isnull=True).exists()  # the official GUIDs

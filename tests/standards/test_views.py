@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from psp.roles import Role
+from standards.models import KSB
 from tests.factories import make_epa_plan, make_user, make_version
 
 
@@ -51,26 +53,38 @@ def test_v1_0_page_shows_duties_ksbs_and_that_its_epa_plan_is_not_imported(
     assert "The end-point assessment plan of this version is not in the published sources" in page
 
 
-def test_v1_1_page_shows_its_epa_summary_and_what_is_not_imported(apprentice_client, st0494):
+def test_v1_1_page_shows_its_official_ksbs_duties_and_what_is_not_imported(
+    apprentice_client, st0494
+):
     page = apprentice_client.get(
         reverse("standards:version_detail", args=["ST0494", "1.1"])
     ).content.decode()
-    assert "The KSB statements of this version are not in the published sources" in page
-    assert "The duties of this version are not in the published sources" in page
+    for ksb in KSB.objects.filter(version__version="1.1"):
+        assert f'id="{ksb.code}"' in page
+        assert escape(ksb.text) in page
+    assert 'id="K20"' in page
+    assert 'id="S19"' in page
+    assert 'id="B5"' in page
+    assert 'id="B6"' not in page
+    assert "Participate in continuous professional development." in page
+    assert "326 hours" in page
+    assert "English and maths qualifications must be completed in line with" in page
+    assert "spaces at the start and end of a statement are trimmed" in page
     assert "Professional discussion underpinned by a portfolio of evidence" in page
     assert "at least 45 minutes" in page
     assert "by the end of week 8 of the EPA period" in page
     assert "Fail, pass, merit, distinction" in page
     assert "The rule that combines method grades into the overall grade is not in" in page
-    assert 'id="K1"' not in page
+    assert "The grading criteria (pass and distinction descriptors) are not in" in page
 
 
 def test_version_page_uses_a_fixed_number_of_queries(
     apprentice_client, st0494, django_assert_max_num_queries
 ):
     # The other version's link does not fetch its standard again. Uncached body: the user's
-    # role and permissions are cached by the first request too.
-    with django_assert_max_num_queries(13):
+    # role and permissions are cached by the first request too; revisions and options are
+    # one query each (the duties' options only when the version has options).
+    with django_assert_max_num_queries(15):
         apprentice_client.get(reverse("standards:version_detail", args=["ST0494", "1.0"]))
 
 
@@ -99,16 +113,30 @@ def test_compare_marks_reworded_added_and_removed_ksbs(apprentice_client, db):
     assert "Version 1.0 compared with version 1.1" in response.content.decode()
 
 
-def test_compare_with_a_version_whose_ksbs_are_not_imported_says_so(apprentice_client, st0494):
+def test_compare_st0494_versions_lists_the_official_v1_1_ksbs(apprentice_client, st0494):
     response = apprentice_client.get(
         reverse("standards:version_compare", args=["ST0494"]), {"old": "1.0", "new": "1.1"}
     )
     page = response.content.decode()
     ksbs = response.context["comparison"].sections[2]
+    assert ksbs.old_imported
+    assert ksbs.new_imported
+    changes = {row.label: row.change for row in ksbs.rows}
+    assert changes["K20"] == changes["S19"] == "added"
+    assert changes["B6"] == changes["B7"] == "removed"
+    assert "Version 1.0 does not have this part imported" in page  # the EPA plan
+
+
+def test_compare_with_a_version_whose_ksbs_are_not_imported_says_so(apprentice_client, db):
+    make_version(version="1.0", ksbs={"K": ["Knows widgets"]})
+    make_version(version="1.1")
+    response = apprentice_client.get(
+        reverse("standards:version_compare", args=["ST9999"]), {"old": "1.0", "new": "1.1"}
+    )
+    ksbs = response.context["comparison"].sections[2]
     assert not ksbs.new_imported
     assert {row.change for row in ksbs.rows} == {"not imported"}
-    assert "Version 1.1 does not have this part imported" in page
-    assert "Version 1.0 does not have this part imported" in page  # the EPA plan
+    assert "Version 1.1 does not have this part imported" in response.content.decode()
 
 
 def test_compare_shows_epa_plan_differences(apprentice_client, db):

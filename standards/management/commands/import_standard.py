@@ -4,14 +4,22 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from standards.importing import import_standard, parse_official, read_official
+from standards.importing import (
+    import_all,
+    import_standard,
+    open_official,
+    parse_official,
+    read_official,
+)
 from standards.validation import InvalidImport
 
 
 class Command(BaseCommand):
     help = (
         "Import a standard version from the official JSON of the apprenticeship standards "
-        "API: a file holding one version, or the API's full list (then give --reference). "
+        "API: a file holding one version, or the API's full list (then give --reference, "
+        "and --version for one version, or --all for every version; .gz files are read as "
+        "they are). "
         "PATH - reads standard input. Every problem is listed and nothing is written unless "
         "there are none."
     )
@@ -25,13 +33,27 @@ class Command(BaseCommand):
         parser.add_argument("--reference", help="From a list: the standard to take, e.g. ST0494")
         parser.add_argument("--version", dest="standard_version", help="From a list: its version")
         parser.add_argument(
+            "--all",
+            action="store_true",
+            help="Import every version in the file, each on its own, and sum up what happened",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Check and say what would change; write nothing"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["path"]
+        if options["all"] and (options["reference"] or options["standard_version"]):
+            raise CommandError("Give either --all or --reference (and --version), not both.")
         stream: IO[bytes] = sys.stdin.buffer if path == "-" else self._open(path)
         progress = _Progress(self.stderr, stream, None if path == "-" else path)
+        if options["all"]:
+            try:
+                self._import_all(stream, progress, dry_run=options["dry_run"], path=path)
+            finally:
+                if stream is not sys.stdin.buffer:
+                    stream.close()
+            return
         try:
             selection = read_official(
                 stream,
@@ -42,7 +64,9 @@ class Command(BaseCommand):
             progress.finish()
             if selection.note:
                 self.stdout.write(selection.note)
-            result = import_standard(parse_official(selection.payload), dry_run=options["dry_run"])
+            data = parse_official(selection.payload)
+            source = f"import_standard {path}"
+            result = import_standard(data, dry_run=options["dry_run"], source=source)
         except InvalidImport as error:
             progress.finish()
             for problem in error.problems:
@@ -54,12 +78,32 @@ class Command(BaseCommand):
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+        for warning in data.warnings:
+            self.stdout.write(f"  Warning: {warning.path}: {warning.message}")
         prefix = "Dry run: " if options["dry_run"] else ""
+        self.stdout.write(self.style.SUCCESS(prefix + result.summary))
+
+    def _import_all(
+        self, stream: IO[bytes], progress: "_Progress", *, dry_run: bool, path: str
+    ) -> None:
+        try:
+            result = import_all(
+                stream, dry_run=dry_run, progress=progress, source=f"import_standard {path} --all"
+            )
+        except InvalidImport as error:
+            progress.finish()
+            for problem in error.problems:
+                self.stderr.write(f"  {problem.path}: {problem.message}")
+            raise CommandError("The file cannot be read: nothing was imported.") from error
+        progress.finish()
+        for name, reason in result.refused:
+            self.stdout.write(f"  Refused {name}: {reason}")
+        prefix = "Dry run: " if dry_run else ""
         self.stdout.write(self.style.SUCCESS(prefix + result.summary))
 
     def _open(self, path: str) -> IO[bytes]:
         try:
-            return open(path, "rb")  # closed in handle
+            return open_official(path)  # closed in handle
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
 
@@ -68,7 +112,8 @@ class _Progress:
     """A counter line on stderr while a long list of versions is read."""
 
     def __init__(self, out: OutputWrapper, stream: IO[bytes], path: str | None) -> None:
-        self.out, self.stream = out, stream
+        # A .gz file: its place in the compressed file, which is what the size measures.
+        self.out, self.stream = out, getattr(stream, "fileobj", None) or stream
         self.size = os.path.getsize(path) if path else None
         self.shown = False
 
