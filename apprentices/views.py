@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -50,8 +51,10 @@ from apprentices.models import (
 )
 from psp import audit
 from psp.accounts import send_set_password_email
+from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
+from psp.storage import StorageUnavailable
 from standards.models import KSB, ksb_kind_order
 
 PAGE_SIZE = 25
@@ -162,15 +165,24 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
         oversized=getattr(request, "oversized_uploads", []),
         max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
-        evidence = portfolio.create_evidence(
-            apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
-        )
-        messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
-        return redirect("apprentices:evidence_map", pk=evidence.pk)
+        try:
+            evidence = portfolio.create_evidence(
+                apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
+            )
+        except StorageUnavailable as error:
+            form.add_error("uploads", str(error))
+            status = 503
+        else:
+            messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
+            return redirect("apprentices:evidence_map", pk=evidence.pk)
     return render(
-        request, "apprentices/evidence_form.html", {"form": form, "apprentice": apprentice}
+        request,
+        "apprentices/evidence_form.html",
+        {"form": form, "apprentice": apprentice},
+        status=status,
     )
 
 
@@ -187,19 +199,26 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         oversized=getattr(request, "oversized_uploads", []),
         max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
         evidence.refresh_from_db()
-        portfolio.update_evidence(
-            evidence, by=request.user, files=form.cleaned_data["uploads"], **data
-        )
-        messages.success(request, "Evidence saved.")
-        return redirect(evidence)
+        try:
+            portfolio.update_evidence(
+                evidence, by=request.user, files=form.cleaned_data["uploads"], **data
+            )
+        except StorageUnavailable as error:
+            form.add_error("uploads", str(error))
+            status = 503
+        else:
+            messages.success(request, "Evidence saved.")
+            return redirect(evidence)
     files = evidence.files.filter(removed_at__isnull=True)
     return render(
         request,
         "apprentices/evidence_form.html",
         {"form": form, "apprentice": evidence.apprentice, "evidence": evidence, "files": files},
+        status=status,
     )
 
 
@@ -297,21 +316,21 @@ def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
     evidence = _evidence(request, pk)
     # A file removed under the retention schedule or by erasure has no content left.
     evidence_file = get_object_or_404(
         EvidenceFile.objects.exclude(file=""), evidence=evidence, pk=file_pk
     )
-    response = FileResponse(
-        evidence_file.file.open("rb"),
-        as_attachment=True,
+    response = private_download(
+        request,
+        evidence_file.file.name,
         filename=evidence_file.original_name,
         content_type=evidence_file.content_type,
+        size=evidence_file.size,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
+    if response.status_code >= 400:
+        return response  # the file store is down: nothing was handed out
     audit.log_event(
         "download",
         evidence_file,

@@ -1,0 +1,74 @@
+"""Private downloads: every view that hands out a stored file (evidence, reports) checks
+access first and then answers through `private_download`, so all of them send the same
+headers. Nothing in the store is public.
+
+With PSP_DOWNLOADS=stream (the default) the file streams through the app in chunks. With
+PSP_DOWNLOADS=signed-url and an object store, the app answers with a redirect to a URL
+signed for PSP_SIGNED_URL_SECONDS that makes the store send the same Content-Disposition,
+Content-Type and Cache-Control; the store cannot add the sandbox and nosniff headers
+itself, which is why the attachment disposition matters there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.files.storage import Storage, default_storage
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+
+from psp import storage as stored
+
+logger = logging.getLogger(__name__)
+
+CACHE_CONTROL = "private, no-store"
+
+
+def _sandboxed(response: HttpResponseBase) -> HttpResponseBase:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def private_download(
+    request: HttpRequest,
+    name: str,
+    *,
+    filename: str,
+    content_type: str,
+    size: int | None = None,
+    storage: Storage | None = None,
+) -> HttpResponseBase:
+    """The stored file `name` as an attachment called `filename`. Call only after the
+    access check: the response (or the URL it redirects to) hands out the content."""
+    storage = storage or default_storage
+    disposition = content_disposition_header(True, filename) or "attachment"
+    if settings.PSP_DOWNLOADS == "signed-url" and stored.is_object_store(storage):
+        url = storage.url(
+            name,
+            parameters={
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
+                "ResponseCacheControl": CACHE_CONTROL,
+            },
+            expire=settings.PSP_SIGNED_URL_SECONDS,
+        )
+        return _sandboxed(HttpResponseRedirect(url))
+    try:
+        stream = stored.open_stream(name, storage)
+    except stored.storage_errors():
+        logger.exception("Download of %s: file store unreachable", name)
+        message = (
+            "The file store cannot be reached. Nothing is lost: try the download again in a "
+            "few minutes."
+        )
+        return render(request, "psp/storage_unavailable.html", {"message": message}, status=503)
+    response = StreamingHttpResponse(stored.read_chunks(stream), content_type=content_type)
+    response["Content-Disposition"] = disposition
+    if size is not None:
+        response["Content-Length"] = str(size)
+    return _sandboxed(response)
