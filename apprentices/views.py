@@ -324,7 +324,7 @@ def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpR
     )
     response = private_download(
         request,
-        evidence_file.file.name,
+        evidence_file.file,
         filename=evidence_file.original_name,
         content_type=evidence_file.content_type,
         size=evidence_file.size,

@@ -591,7 +591,7 @@ def report_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseB
         raise Http404("This report is not ready")
     return private_download(
         request,
-        report.file.name,
+        report.file,
         filename=report.download_name,
         content_type="application/pdf",
         size=report.size,

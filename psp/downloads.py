@@ -12,9 +12,10 @@ itself, which is why the attachment disposition matters there.
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.files.storage import Storage, default_storage
+from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -36,19 +37,18 @@ def _sandboxed(response: HttpResponseBase) -> HttpResponseBase:
 
 def private_download(
     request: HttpRequest,
-    name: str,
+    file: FieldFile,
     *,
     filename: str,
     content_type: str,
     size: int | None = None,
-    storage: Storage | None = None,
 ) -> HttpResponseBase:
-    """The stored file `name` as an attachment called `filename`. Call only after the
-    access check: the response (or the URL it redirects to) hands out the content."""
-    storage = storage or default_storage
+    """The stored file as an attachment called `filename`. Call only after the access
+    check: the response (or the URL it redirects to) hands out the content."""
+    storage, name = file.storage, str(file.name)
     disposition = content_disposition_header(True, filename) or "attachment"
     if settings.PSP_DOWNLOADS == "signed-url" and stored.is_object_store(storage):
-        url = storage.url(
+        url = cast(Any, storage).url(
             name,
             parameters={
                 "ResponseContentDisposition": disposition,
