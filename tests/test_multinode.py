@@ -38,7 +38,11 @@ from psp.storage import StorageUnavailable
 from tests.apprentices import samples
 from tests.factories import make_apprentice, make_staff
 
-pytestmark = [pytest.mark.multinode, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the role groups (from a data migration) are put back for later tests.
+pytestmark = [
+    pytest.mark.multinode,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "multinode-test-password-0"
@@ -107,7 +111,7 @@ class ObjectStore:
             aws_secret_access_key="test",
         )
 
-    def keys(self) -> list[str]:
+    def object_names(self) -> list[str]:
         listing = self.client().list_objects_v2(Bucket=BUCKET)
         return sorted(item["Key"] for item in listing.get("Contents", []))
 
@@ -169,11 +173,14 @@ def start(name: str, command: list[str], env: dict[str, str], log: Path) -> Node
     return Node(name, process, log)
 
 
-def stop(node: Node) -> None:
-    if node.process.poll() is None:
-        os.killpg(node.process.pid, signal.SIGTERM)
+def stop(nodes: list[Node]) -> None:
+    """Quick shutdown, all at once: SIGINT (gunicorn) and SIGQUIT (Celery) stop at once."""
+    for node in nodes:
+        if node.process.poll() is None:
+            os.killpg(node.process.pid, signal.SIGQUIT if node.name == "worker" else signal.SIGINT)
+    for node in nodes:
         try:
-            node.process.wait(timeout=20)
+            node.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(node.process.pid, signal.SIGKILL)
             node.process.wait()
@@ -189,7 +196,9 @@ def web_node(name: str, store: ObjectStore, folder: Path) -> Node:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        "1",
+        "--threads",
+        "4",
         "--timeout",
         "120",
     ]
@@ -253,8 +262,7 @@ def nodes(store, tmp_path) -> Iterator[tuple[Node, Node, Node]]:
         wait_until_live([a, b])
         yield a, b, worker
     finally:
-        for node in (a, b, worker):
-            stop(node)
+        stop([a, b, worker])
         for folder in ("a", "b", "w"):  # no node kept a stored file on its own disk
             media = tmp_path / folder / "media"
             assert not media.exists() or not any(media.rglob("*")), list(media.rglob("*"))
@@ -350,7 +358,7 @@ def test_two_web_nodes_and_a_worker_share_nothing_but_the_database_broker_and_st
     # The files are in the object store, under the names recorded, and nowhere else.
     records = {f.original_name: f for f in EvidenceFile.objects.all()}
     assert set(records) == set(uploaded)
-    assert store.keys() == sorted(f.file.name for f in records.values())
+    assert store.object_names() == sorted(f.file.name for f in records.values())
     for name, content in uploaded.items():
         assert records[name].sha256 == hashlib.sha256(content).hexdigest()
 
@@ -384,10 +392,10 @@ def test_two_web_nodes_and_a_worker_share_nothing_but_the_database_broker_and_st
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF-")
     assert hashlib.sha256(pdf.content).hexdigest() == report.sha256
-    assert report.file.name in store.keys()
+    assert report.file.name in store.object_names()
 
     # The object store goes away.
-    stored_before = store.keys()
+    stored_before = store.object_names()
     evidence_before = list(Evidence.objects.values_list("pk", flat=True))
     files_before = EvidenceFile.objects.count()
     down_at = time.monotonic()
@@ -410,17 +418,15 @@ def test_two_web_nodes_and_a_worker_share_nothing_but_the_database_broker_and_st
 
     # It comes back: everything works again, and nothing half-written was kept.
     store.start()
-    assert store.keys() == stored_before
+    assert store.object_names() == stored_before
     for node in (a, b):
         assert staff.get(f"{node.url}/healthz/ready").status_code == 200
     accepted = learner.post(add, add, data, files)
     assert accepted.status_code == 302, accepted.text[-3000:]
     later = EvidenceFile.objects.get(original_name="later.pdf")
-    later_url = reverse(
-        "apprentices:evidence_file_download", args=[later.evidence_id, later.pk]
-    )
+    later_url = reverse("apprentices:evidence_file_download", args=[later.evidence_id, later.pk])
     assert learner.get(f"{b.url}{later_url}").content == samples.PDF
-    assert store.keys() == sorted([*stored_before, later.file.name])
+    assert store.object_names() == sorted([*stored_before, later.file.name])
     for name, content in uploaded.items():
         url = reverse("apprentices:evidence_file_download", args=[evidence.pk, records[name].pk])
         assert staff.get(f"{a.url}{url}").content == content
