@@ -43,6 +43,9 @@ def s3_storage_options() -> dict[str, Any]:
         "querystring_auth": True,
         "querystring_expire": env_int("PSP_SIGNED_URL_SECONDS", 60),
         "file_overwrite": False,
+        # A file opened for reading spills to a temporary file past 8 MB, not all in memory
+        # (downloads do not open files this way: psp.storage.open_stream streams them).
+        "max_memory_size": PART_BYTES,
         "object_parameters": object_parameters,
         "transfer_config": TransferConfig(
             multipart_threshold=PART_BYTES,
