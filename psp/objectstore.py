@@ -2,8 +2,8 @@
 
 Read by psp.settings only; every variable is in the README's table. Objects are private
 (no ACL, signed URLs only), encrypted at rest by the store (server-side encryption on), and
-never overwritten by a second file of the same name. Uploads go up in 8 MB parts one at a
-time, so a 100 MB file adds about 8 MB to a node's memory; a store that does not answer
+never overwritten by a second file of the same name. Uploads go up in 5 MB parts one at a
+time, so a 100 MB file adds well under 10 MB to a node's memory; a store that does not answer
 within seconds fails the request instead of holding it.
 """
 
@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from psp.environment import env_bool, env_int, env_str
 
-PART_BYTES = 8 * 1024 * 1024
+# S3's smallest part: the most of an upload a node holds in memory at once.
+PART_BYTES = 5 * 1024 * 1024
 
 
 def s3_storage_options() -> dict[str, Any]:
@@ -43,7 +44,7 @@ def s3_storage_options() -> dict[str, Any]:
         "querystring_auth": True,
         "querystring_expire": env_int("PSP_SIGNED_URL_SECONDS", 60),
         "file_overwrite": False,
-        # A file opened for reading spills to a temporary file past 8 MB, not all in memory
+        # A file opened for reading spills to a temporary file past 5 MB, not all in memory
         # (downloads do not open files this way: psp.storage.open_stream streams them).
         "max_memory_size": PART_BYTES,
         "object_parameters": object_parameters,
