@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -51,7 +51,7 @@ from apprentices.models import (
 )
 from psp import audit
 from psp.accounts import send_set_password_email
-from psp.downloads import private_download
+from psp.downloads import attachment, private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
 from psp.storage import StorageUnavailable
@@ -878,26 +878,25 @@ def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data_download(request: HttpRequest, pk: int) -> FileResponse:
+def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
         raise PermissionDenied
-    archive = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
     try:
         privacy.export(apprentice, into=archive)
     except BaseException:
         archive.close()
         raise
+    size = archive.seek(0, 2)
     archive.seek(0)
-    response = FileResponse(
+    response = attachment(
         archive,
-        as_attachment=True,
         filename=f"psp-data-{apprentice.pk}-{timezone.localdate():%Y-%m-%d}.zip",
         content_type="application/zip",
+        size=size,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     audit.log_event("download", apprentice, by=request.user, summary=privacy.SUBJECT_ACCESS_SUMMARY)
     return response
 

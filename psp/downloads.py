@@ -12,11 +12,11 @@ itself, which is why the attachment disposition matters there.
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
@@ -67,8 +67,19 @@ def private_download(
             "few minutes."
         )
         return render(request, "psp/storage_unavailable.html", {"message": message}, status=503)
-    response = StreamingHttpResponse(stored.read_chunks(stream), content_type=content_type)
-    response["Content-Disposition"] = disposition
+    return attachment(stream, filename=filename, content_type=content_type, size=size)
+
+
+def attachment(
+    stream: IO[bytes], *, filename: str, content_type: str, size: int | None = None
+) -> HttpResponseBase:
+    """An open stream sent in chunks as an attachment with the private-download headers
+    (also for files made for one request, such as the subject access archive); the
+    stream is closed when the response is, however far it was read."""
+    response = FileResponse(
+        stream, as_attachment=True, filename=filename, content_type=content_type
+    )
+    response.block_size = stored.CHUNK_BYTES
     if size is not None:
         response["Content-Length"] = str(size)
     return _sandboxed(response)
