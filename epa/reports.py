@@ -6,7 +6,8 @@ broker is down the row simply stays undispatched (a transactional outbox). `disp
 sends such rows later, and again any whose message was lost or whose worker died: every
 worker runs it every SWEEP_SECONDS (see epa.tasks.ReportSweep), and so does the
 `dispatch_reports` command. Building is idempotent: the row is claimed under a row lock, and
-the file, named from the report's id, is replaced atomically by its one owner.
+the file, named from the report's id, is written through the storage API (folder or object
+store) by its one owner, under the row lock.
 """
 
 from __future__ import annotations

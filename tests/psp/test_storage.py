@@ -300,3 +300,19 @@ def test_move_files_to_storage_command_reports_and_fails_on_problems(
 def test_move_files_to_storage_needs_an_object_store(db):
     with pytest.raises(CommandError, match="PSP_STORAGE=s3"):
         call_command("move_files_to_storage")
+
+
+def test_when_the_store_stays_down_the_build_task_retries_then_says_so(
+    portfolio_report, object_store, monkeypatch
+):
+    from epa.tasks import build_report
+
+    monkeypatch.setattr(reports, "render_pdf", lambda report: b"%PDF-1.7")
+    monkeypatch.setattr(build_report, "retry_backoff", False)
+    with mock.patch.object(S3Storage, "_save", side_effect=DOWN):
+        build_report.apply(args=[portfolio_report.pk])
+    portfolio_report.refresh_from_db()
+    assert portfolio_report.status == "failed"
+    assert "The file store could not be reached" in portfolio_report.failure_reason
+    assert portfolio_report.attempts == build_report.max_retries + 1
+    assert bucket_names(object_store) == []
