@@ -10,7 +10,6 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from apprentices.models import (
     EvidenceStateError,
 )
 from apprentices.uploads import CheckedUpload
+from psp.storage import StorageUnavailable, delete_quietly, storage_errors
 from standards.models import KSB
 
 EDITABLE_FIELDS = (
@@ -51,7 +51,10 @@ def _store_files(evidence: Evidence, files: Sequence[CheckedUpload], *, by: Any)
                 sha256=checked.sha256,
                 uploaded_by=by,
             )
-            record.file.save(checked.sha256, checked.upload, save=False)
+            try:
+                record.file.save(checked.sha256, checked.upload, save=False)
+            except storage_errors() as error:
+                raise StorageUnavailable() from error
             stored.append(str(record.file.name))
             record.save()
             EvidenceEvent.objects.create(
@@ -67,8 +70,7 @@ def _store_files(evidence: Evidence, files: Sequence[CheckedUpload], *, by: Any)
 
 
 def _delete_stored(names: Iterable[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
+    delete_quietly(list(names))
 
 
 def create_evidence(
@@ -78,7 +80,8 @@ def create_evidence(
     files: Sequence[CheckedUpload],
     **fields: Any,
 ) -> Evidence:
-    """A new draft evidence item with its files. Nothing is kept if any part fails."""
+    """A new draft evidence item with its files. Nothing is kept if any part fails;
+    StorageUnavailable if the file store cannot be reached."""
     stored: list[str] = []
     try:
         with transaction.atomic():

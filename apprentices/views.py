@@ -9,7 +9,8 @@ from django.contrib.auth.decorators import login_not_required, permission_requir
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
@@ -57,8 +58,10 @@ from apprentices.models import (
 from apprentices.uploads import CheckedUpload
 from psp import audit
 from psp.accounts import send_set_password_email
+from psp.downloads import attachment, private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
+from psp.storage import StorageUnavailable
 from standards.models import KSB, ksb_kind_order
 
 PAGE_SIZE = 25
@@ -187,16 +190,25 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
         oversized=getattr(request, "oversized_uploads", []),
         max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
-        evidence = portfolio.create_evidence(
-            apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
-        )
-        messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
-        _say_metadata_removed(request, form.cleaned_data["uploads"])
-        return redirect("apprentices:evidence_map", pk=evidence.pk)
+        try:
+            evidence = portfolio.create_evidence(
+                apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
+            )
+        except StorageUnavailable as error:
+            form.add_error("uploads", str(error))
+            status = 503
+        else:
+            messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
+            _say_metadata_removed(request, form.cleaned_data["uploads"])
+            return redirect("apprentices:evidence_map", pk=evidence.pk)
     return render(
-        request, "apprentices/evidence_form.html", {"form": form, "apprentice": apprentice}
+        request,
+        "apprentices/evidence_form.html",
+        {"form": form, "apprentice": apprentice},
+        status=status,
     )
 
 
@@ -213,20 +225,27 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         oversized=getattr(request, "oversized_uploads", []),
         max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
         evidence.refresh_from_db()
-        portfolio.update_evidence(
-            evidence, by=request.user, files=form.cleaned_data["uploads"], **data
-        )
-        messages.success(request, "Evidence saved.")
-        _say_metadata_removed(request, form.cleaned_data["uploads"])
-        return redirect(evidence)
+        try:
+            portfolio.update_evidence(
+                evidence, by=request.user, files=form.cleaned_data["uploads"], **data
+            )
+        except StorageUnavailable as error:
+            form.add_error("uploads", str(error))
+            status = 503
+        else:
+            messages.success(request, "Evidence saved.")
+            _say_metadata_removed(request, form.cleaned_data["uploads"])
+            return redirect(evidence)
     files = evidence.files.filter(removed_at__isnull=True)
     return render(
         request,
         "apprentices/evidence_form.html",
         {"form": form, "apprentice": evidence.apprentice, "evidence": evidence, "files": files},
+        status=status,
     )
 
 
@@ -327,21 +346,21 @@ def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
     evidence = _evidence(request, pk)
     # A file removed under the retention schedule or by erasure has no content left.
     evidence_file = get_object_or_404(
         EvidenceFile.objects.exclude(file=""), evidence=evidence, pk=file_pk
     )
-    response = FileResponse(
-        evidence_file.file.open("rb"),
-        as_attachment=True,
+    response = private_download(
+        request,
+        evidence_file.file,
         filename=evidence_file.original_name,
         content_type=evidence_file.content_type,
+        size=evidence_file.size,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
+    if response.status_code >= 400:
+        return response  # the file store is down: nothing was handed out
     audit.log_event(
         "download",
         evidence_file,
@@ -906,26 +925,25 @@ def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data_download(request: HttpRequest, pk: int) -> FileResponse:
+def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
         raise PermissionDenied
-    archive = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
     try:
         privacy.export(apprentice, into=archive)
     except BaseException:
         archive.close()
         raise
+    size = archive.seek(0, 2)
     archive.seek(0)
-    response = FileResponse(
+    response = attachment(
         archive,
-        as_attachment=True,
         filename=f"psp-data-{apprentice.pk}-{timezone.localdate():%Y-%m-%d}.zip",
         content_type="application/zip",
+        size=size,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     audit.log_event("download", apprentice, by=request.user, summary=privacy.SUBJECT_ACCESS_SUMMARY)
     return response
 

@@ -6,7 +6,8 @@ broker is down the row simply stays undispatched (a transactional outbox). `disp
 sends such rows later, and again any whose message was lost or whose worker died: every
 worker runs it every SWEEP_SECONDS (see epa.tasks.ReportSweep), and so does the
 `dispatch_reports` command. Building is idempotent: the row is claimed under a row lock, and
-the file, named from the report's id, is replaced atomically by its one owner.
+the file, named from the report's id, is written through the storage API (folder or object
+store) by its one owner, under the row lock.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -24,6 +23,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Prefetch, Q
@@ -45,12 +45,18 @@ from epa import grading
 from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_path
 from psp.models import Organisation, User
 from psp.roles import Role
+from psp.storage import StorageUnavailable, storage_errors
 from standards.models import KSB, AssessmentMethod, StandardVersion, ksb_kind_order
 
 logger = logging.getLogger(__name__)
 
-# Errors worth another try with backoff: the database went away for a moment.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# Errors worth another try with backoff: the database or the file store went away for a
+# moment.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    StorageUnavailable,
+)
 BUILD_SOFT_TIME_LIMIT = 120  # seconds; 500 evidence items (30 pages) take about 5
 BUILD_TIME_LIMIT = 150
 MAX_ATTEMPTS = 5  # builds started (retries and takeovers included) before giving up
@@ -270,35 +276,33 @@ def _claim(report_id: int, *, retrying: bool) -> Report | None:
 
 
 def _store(report: Report, content: bytes) -> Report:
-    """Move the PDF into place under the row lock, if this build still owns the report."""
+    """Write the PDF to storage under the row lock, if this build still owns the report.
+
+    Through the storage API only (a folder or an object store): the one owner deletes the
+    previous file of the same name and writes the new one. A store that cannot be reached
+    raises StorageUnavailable, which the task retries with backoff."""
     name = report_file_path(report, "")
-    final = Path(default_storage.path(name))
-    final.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        dir=final.parent, prefix=f".{final.name}.", suffix=".part", delete=False
-    ) as part:
-        part.write(content)
-        part.flush()
-        os.fsync(part.fileno())
-    try:
-        with transaction.atomic():
-            current = Report.objects.select_for_update().get(pk=report.pk)
-            if current.status != Report.Status.RUNNING or current.attempts != report.attempts:
-                return current  # a later build took it over; that build writes the file
-            os.chmod(part.name, 0o640)
-            os.replace(part.name, final)
-            current.file.name = name
-            current.sha256 = hashlib.sha256(content).hexdigest()
-            current.size = len(content)
-            current.status = Report.Status.READY
-            current.failure_reason = ""
-            current.finished_at = timezone.now()
-            current.save(
-                update_fields=["file", "sha256", "size", "status", "failure_reason", "finished_at"]
-            )
-            return current
-    finally:
-        Path(part.name).unlink(missing_ok=True)
+    with transaction.atomic():
+        current = Report.objects.select_for_update().get(pk=report.pk)
+        if current.status != Report.Status.RUNNING or current.attempts != report.attempts:
+            return current  # a later build took it over; that build writes the file
+        try:
+            default_storage.delete(name)
+            stored_name = default_storage.save(name, ContentFile(content))
+        except storage_errors() as error:
+            raise StorageUnavailable(
+                "The file store could not be reached to keep the report"
+            ) from error
+        current.file.name = stored_name
+        current.sha256 = hashlib.sha256(content).hexdigest()
+        current.size = len(content)
+        current.status = Report.Status.READY
+        current.failure_reason = ""
+        current.finished_at = timezone.now()
+        current.save(
+            update_fields=["file", "sha256", "size", "status", "failure_reason", "finished_at"]
+        )
+        return current
 
 
 def fail(report_id: int, *, reason: str) -> Report | None:

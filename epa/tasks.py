@@ -13,6 +13,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from epa import reports
+from psp.storage import StorageUnavailable
 from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ class ReportTask(Task):  # type: ignore[misc]
         # Retries used up, or an error outside the build: say so on the report.
         report_id = args[0] if args else kwargs.get("report_id")
         if isinstance(exc, reports.TRANSIENT_ERRORS):
+            what = "file store" if isinstance(exc, StorageUnavailable) else "database"
             reason = (
-                "The database could not be reached while building the report "
+                f"The {what} could not be reached while building the report "
                 f"(tried {self.request.retries + 1} times). Ask for it again later."
             )
         else:

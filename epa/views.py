@@ -5,7 +5,8 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +37,7 @@ from epa.models import (
     Report,
 )
 from psp import audit
+from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
 from psp.roles import Role
@@ -586,20 +588,17 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("epa.request_report", raise_exception=True)
-def report_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+def report_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     report = _report(request, pk)
     if not report.is_ready:
         raise Http404("This report is not ready")
-    response = FileResponse(
-        report.file.open("rb"),
-        as_attachment=True,
+    return private_download(
+        request,
+        report.file,
         filename=report.download_name,
         content_type="application/pdf",
+        size=report.size,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_GET

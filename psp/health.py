@@ -1,4 +1,7 @@
-"""Health of what the app depends on, for GET /healthz."""
+"""Health of what the app depends on, for GET /healthz (everything), /healthz/ready (what a
+web node needs to serve requests: the database and the file store; the broker may be down,
+reports then wait in the outbox) and /healthz/live (the process answers, nothing checked, so
+a platform does not restart healthy nodes while the database is down)."""
 
 import logging
 import os
@@ -9,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from apprentices.scanning import clamd_status
+from psp.storage import storage_status
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +35,13 @@ def check_health() -> Health:
             "database": _check_database(),
             "broker": _check_broker(),
             "antivirus": clamd_status(),
+            "storage": storage_status(),
         }
     )
+
+
+def check_readiness() -> Health:
+    return Health(checks={"database": _check_database(), "storage": storage_status()})
 
 
 def _check_database() -> dict[str, object]:

@@ -169,9 +169,29 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Stored files (evidence, reports) are private: no MEDIA_URL is served; views check access
+# and then stream them or redirect to a short-lived signed URL (psp.downloads). The folder
+# MEDIA_ROOT by default; PSP_STORAGE=s3 keeps them in an S3-compatible object store
+# (django-storages), so web and worker nodes need no shared disk (psp.storage).
+PSP_STORAGE = env_str("PSP_STORAGE", "folder")
+if PSP_STORAGE not in ("folder", "s3"):
+    raise ImproperlyConfigured("PSP_STORAGE must be folder or s3")
+PSP_DOWNLOADS = env_str("PSP_DOWNLOADS", "stream")
+if PSP_DOWNLOADS not in ("stream", "signed-url"):
+    raise ImproperlyConfigured("PSP_DOWNLOADS must be stream or signed-url")
+PSP_SIGNED_URL_SECONDS = env_int("PSP_SIGNED_URL_SECONDS", 60)
+DEFAULT_FILE_STORAGE_CONFIG: dict[str, object] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage"
+}
+if PSP_STORAGE == "s3":
+    from psp.objectstore import s3_storage_options
+
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_storage_options(),
+    }
 STORAGES = {
-    # Uploaded files are private: no MEDIA_URL is served; views check access and stream them.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_CONFIG,
     "staticfiles": {
         # Hashed, compressed names after `collectstatic`; plain names in development
         # and tests, where no collectstatic has run.

@@ -25,6 +25,8 @@ account_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
     path("accessibility/", views.accessibility_statement, name="accessibility_statement"),
     path("accounts/", include(account_urls)),
     path("accounts/", include("django.contrib.auth.urls")),

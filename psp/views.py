@@ -28,7 +28,7 @@ from psp.forms import (
     TwoFactorCodeForm,
     TwoFactorResetForm,
 )
-from psp.health import check_health
+from psp.health import check_health, check_readiness
 from psp.homes import home_context
 from psp.http import AuthenticatedHttpRequest
 from psp.middleware import is_verified, mark_verified
@@ -50,6 +50,21 @@ def home(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     health = check_health()
     return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
+
+
+@login_not_required
+@require_GET
+@never_cache
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    health = check_readiness()
+    return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
+
+
+@login_not_required
+@require_GET
+@never_cache
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
 
 
 @login_not_required

@@ -63,3 +63,35 @@ def send_emails_inline(monkeypatch):
         monkeypatch.setattr(
             task, "apply_async", lambda args=(), task=task, **options: task.apply(args=args)
         )
+
+
+@pytest.fixture
+def object_store(settings, monkeypatch):
+    """An S3 bucket in moto's in-process stand-in as the default storage (PSP_STORAGE=s3),
+    configured from the same environment variables as production."""
+    moto = pytest.importorskip("moto")
+    from psp.objectstore import s3_storage_options
+
+    for name, value in {
+        "S3_BUCKET": "psp-test",
+        "S3_REGION": "eu-west-2",
+        "S3_ACCESS_KEY_ID": "test",
+        "S3_SECRET_ACCESS_KEY": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with moto.mock_aws():
+        import boto3
+
+        boto3.client("s3", region_name="eu-west-2").create_bucket(
+            Bucket="psp-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+        )
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": s3_storage_options(),
+            },
+        }
+        from django.core.files.storage import default_storage
+
+        yield default_storage

@@ -94,6 +94,8 @@ def _apprentice(ok: set[str], forbidden: set[str] | None = None, **rule: Any) ->
 POLICY: dict[str, Rule] = {
     # Public pages.
     "healthz": Rule(public=True, ok=EVERYONE),
+    "healthz_ready": Rule(public=True, ok=EVERYONE),
+    "healthz_live": Rule(public=True, ok=EVERYONE),
     "accessibility_statement": Rule(public=True, ok=EVERYONE),
     "login": Rule(public=True, skip="signed-in users are redirected home; covered in test_views"),
     "password_reset": Rule(public=True, ok=EVERYONE),
