@@ -318,18 +318,41 @@ class ResitForm(forms.Form):
 
 
 class AmendmentForm(forms.Form):
-    overall_after = forms.ChoiceField(label="Corrected overall grade")
+    """Corrected method grades and overall grade: nothing is chosen for the user, and the
+    overall grade must be the one the plan's rule gives for the method grades."""
+
     reason = forms.CharField(
         label="Reason for the amendment",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Give the reason for the amendment"},
     )
 
-    def __init__(self, *args: Any, grades: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        methods: list[tuple[int, str, list[str]]],
+        grades: list[str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["overall_after"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(g, g.capitalize()) for g in grades]
-        self.helper = _helper(
-            "Record amendment", Field.select("overall_after"), Field.textarea("reason")
+        self.methods = methods
+        layout = []
+        for number, name, scale in methods:
+            self.fields[f"method_{number}"] = forms.ChoiceField(
+                label=f"Corrected grade: {name}",
+                choices=[("", "Choose a grade"), *((g, g.capitalize()) for g in scale)],
+                error_messages={"required": f"Choose the corrected grade for {name}"},
+            )
+            layout.append(Field.select(f"method_{number}"))
+        self.fields["overall_after"] = forms.ChoiceField(
+            label="Corrected overall grade",
+            choices=[("", "Choose a grade"), *((g, g.capitalize()) for g in grades)],
+            error_messages={"required": "Choose the corrected overall grade"},
         )
+        self.order_fields([*(f"method_{n}" for n, _, _ in methods), "overall_after", "reason"])
+        self.helper = _helper(
+            "Record amendment", *layout, Field.select("overall_after"), Field.textarea("reason")
+        )
+
+    def method_grades(self) -> dict[int, str]:
+        return {number: self.cleaned_data[f"method_{number}"] for number, _, _ in self.methods}

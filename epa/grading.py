@@ -72,6 +72,39 @@ def overall_grade(plan: EpaPlan, method_grades: dict[int, str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Overall:
+    """The overall grade of a sitting: from the plan's table, then any resit cap."""
+
+    grade: str | None
+    uncapped: str | None
+    rule: str
+
+
+def combine(plan: EpaPlan, method_grades: dict[int, str], *, sitting: int) -> Overall:
+    """The overall grade for these method grades, with the rule that produced it. A sitting
+    after the first is a resit or retake: the plan's cap applies to the overall grade."""
+    given = ", ".join(f"method {n} {g}" for n, g in sorted(method_grades.items()))
+    table = overall_grade(plan, method_grades)
+    if table is None:
+        return Overall(
+            None,
+            None,
+            f"The EPA plan's combination table has no row for {given} (not yet imported)",
+        )
+    rule = f"The EPA plan's combination table gives {table} for {given}"
+    grade = table
+    if sitting > 1 and plan.resit_grade_cap:
+        grade = cap(table, plan.resit_grade_cap, plan.overall_grades)
+        if grade != table:
+            rule += (
+                f"; capped at {plan.resit_grade_cap} because sitting {sitting} is a resit or retake"
+            )
+        else:
+            rule += f"; within the resit cap of {plan.resit_grade_cap}"
+    return Overall(grade, table, rule)
+
+
 def latest_assessments(epa: Epa) -> list[MethodAssessment]:
     """The latest attempt at each method of the EPA."""
     latest: dict[int, MethodAssessment] = {}
@@ -80,6 +113,15 @@ def latest_assessments(epa: Epa) -> list[MethodAssessment]:
     ):
         latest[assessment.method_id] = assessment
     return list(latest.values())
+
+
+def failed_methods(epa: Epa) -> list[MethodAssessment]:
+    """The latest attempts failed in the final result (as amended, if it was)."""
+    result = epa.latest_result
+    grades = result.current_method_grades if result else {}
+    return [
+        a for a in latest_assessments(epa) if grades.get(a.method.number, a.final_grade) == FAIL
+    ]
 
 
 def _event(epa: Epa, by: Any, title: str, description: str = "") -> None:
@@ -166,8 +208,15 @@ def record_assessment(
             f"{who} saved this assessment after you opened it, so your changes were not saved. "
             "Open it again to see their version"
         )
+    if locked.is_final:
+        raise EpaStateError(
+            "This result is final and cannot be changed. A correction is an amendment; "
+            "a second go is a resit or retake"
+        )
     if not locked.epa.can_be_graded_by(by):
         raise EpaStateError("This EPA is not open for grading by you")
+    if locked.sitting != locked.epa.sitting:
+        raise EpaStateError("This attempt belongs to an earlier sitting and cannot be changed")
     method = assessment.method
     minimum = method.minimum_questions or 0
     if len(record.questions) < minimum:
@@ -191,17 +240,11 @@ def record_assessment(
                 "Explain the grade: the EPA plan's grading criteria are not imported"
             )
         grade = record.grade
-    scale = method_grade_choices(method, plan)
-    capped = ""
-    if assessment.kind != MethodAssessment.Kind.FIRST and plan.resit_grade_cap:
-        capped = cap(grade, plan.resit_grade_cap, scale)
-        capped = "" if capped == grade else capped
     assessment.assessed_on = record.assessed_on
     assessment.duration_minutes = record.duration_minutes
     assessment.evidence_referred = record.evidence_referred
     assessment.judgement = record.judgement
     assessment.grade = grade
-    assessment.capped_grade = capped
     assessment.grade_justification = record.grade_justification
     assessment.recorded_by = by
     assessment.recorded_at = timezone.now()
@@ -237,8 +280,12 @@ def moderation_problems(epa: Epa) -> list[str]:
 
 
 def current_overall(epa: Epa) -> str | None:
+    return current_combination(epa).grade
+
+
+def current_combination(epa: Epa) -> Overall:
     grades = {a.method.number: a.final_grade for a in latest_assessments(epa)}
-    return overall_grade(epa.plan, grades)
+    return combine(epa.plan, grades, sitting=epa.sitting)
 
 
 @transaction.atomic
@@ -272,8 +319,10 @@ def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResul
         )
         _event(epa, by, "Grades returned to the assessor", comment)
         return None
-    grades = {a.method.number: a.final_grade for a in latest_assessments(locked)}
-    overall = overall_grade(locked.plan, grades)
+    latest = latest_assessments(locked)
+    grades = {a.method.number: a.final_grade for a in latest}
+    combined = combine(locked.plan, grades, sitting=locked.sitting)
+    overall = combined.grade
     if locked.assessor is None:
         raise EpaStateError("No assessor is assigned")
     if overall is None:
@@ -284,12 +333,15 @@ def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResul
                 epa=locked,
                 sitting=locked.sitting,
                 overall_grade=overall,
+                uncapped_grade=combined.uncapped if combined.uncapped != overall else "",
+                rule=combined.rule,
                 method_grades={str(k): v for k, v in grades.items()},
                 assessor=locked.assessor,
                 moderator=by,
             )
     except IntegrityError:
         raise EpaStateError("A final result for this sitting already exists") from None
+    MethodAssessment.objects.filter(pk__in=[a.pk for a in latest]).update(is_final=True)
     transaction.on_commit(lambda: notifications.result_released(result), robust=True)
     Epa.objects.filter(pk=epa.pk).update(status=Epa.Status.FINAL)
     if overall != FAIL:
@@ -310,14 +362,21 @@ def record_resit(epa: Epa, *, by: Any, kind: str, method_ids: Sequence[int]) -> 
     if kind not in (MethodAssessment.Kind.RESIT, MethodAssessment.Kind.RETAKE):
         raise EpaStateError("Choose resit or retake")
     latest = {a.method_id: a for a in latest_assessments(locked)}
-    failed = {mid for mid, a in latest.items() if a.final_grade == FAIL}
+    failed = {a.method_id for a in failed_methods(locked)}
     chosen = set(method_ids)
     if not chosen:
         raise EpaStateError("Choose the failed method or methods to resit or retake")
     if chosen - failed:
         raise EpaStateError("Only failed methods can be resat or retaken")
     MethodAssessment.objects.bulk_create(
-        MethodAssessment(epa=locked, method_id=mid, attempt=latest[mid].attempt + 1, kind=kind)
+        MethodAssessment(
+            epa=locked,
+            method_id=mid,
+            attempt=latest[mid].attempt + 1,
+            kind=kind,
+            sitting=locked.sitting + 1,
+            follows=latest[mid],
+        )
         for mid in sorted(chosen)
     )
     Epa.objects.filter(pk=epa.pk).update(
@@ -327,19 +386,60 @@ def record_resit(epa: Epa, *, by: Any, kind: str, method_ids: Sequence[int]) -> 
     _event(epa, by, f"{label} recorded", ", ".join(latest[m].method.name for m in sorted(chosen)))
 
 
+def can_amend(result: EpaResult, user: Any) -> bool:
+    """Someone of the apprentice's EPAO with the permission who neither assessed nor
+    moderated the result: a correction is always a second person's."""
+    return (
+        user.has_perm("epa.amend_result")
+        and result.epa.can_be_managed_by(user)
+        and user.pk not in (result.assessor_id, result.moderator_id)
+    )
+
+
 @transaction.atomic
-def amend_result(result: EpaResult, *, by: Any, overall_after: str, reason: str) -> Amendment:
-    """A correction to a final result, kept beside it: the result itself never changes."""
+def amend_result(
+    result: EpaResult,
+    *,
+    by: Any,
+    method_grades: dict[int, str],
+    overall_after: str,
+    reason: str,
+) -> Amendment:
+    """A correction to a final result, kept beside it: the result itself never changes.
+
+    The corrected method grades must give the corrected overall grade by the version's
+    combination rule (with the resit cap of the sitting), or nothing is recorded."""
     EpaResult.objects.select_for_update().get(pk=result.pk)
+    if not can_amend(result, by):
+        raise EpaStateError(
+            "An amendment needs a second person: someone of the EPAO with permission to amend "
+            "who neither assessed nor moderated this result"
+        )
     if not reason.strip():
         raise EpaStateError("Give the reason for the amendment")
-    before = result.current_grade
-    if overall_after == before:
-        raise EpaStateError(f"The grade is already {before}")
-    if overall_after not in result.epa.plan.overall_grades:
+    plan = result.epa.plan
+    if overall_after not in plan.overall_grades:
         raise EpaStateError("Choose one of the plan's overall grades")
+    before = result.current_grade
+    expected = {int(k) for k in result.method_grades}
+    if set(method_grades) != expected:
+        raise EpaStateError("Give the corrected grade of every method")
+    if method_grades == result.current_method_grades and overall_after == before:
+        raise EpaStateError(f"Nothing would change: the grade is already {before}")
+    combined = combine(plan, method_grades, sitting=result.sitting)
+    if combined.grade != overall_after:
+        given = combined.grade or "no overall grade"
+        raise EpaStateError(
+            f"The EPA plan's rule gives {given} for these method grades, not {overall_after}: "
+            f"{combined.rule}. Correct the method grades or the overall grade"
+        )
     amendment = Amendment.objects.create(
-        result=result, by=by, reason=reason, overall_before=before, overall_after=overall_after
+        result=result,
+        by=by,
+        reason=reason,
+        overall_before=before,
+        overall_after=overall_after,
+        method_grades_after={str(k): v for k, v in sorted(method_grades.items())},
     )
     _event(result.epa, by, f"Result amended: {before} → {overall_after}", reason)
     return amendment

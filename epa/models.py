@@ -277,6 +277,21 @@ class MethodAssessment(models.Model):
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    sitting = models.PositiveSmallIntegerField(
+        default=1, help_text="The sitting of the EPA this attempt belongs to."
+    )
+    follows = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        help_text="The final attempt this resit or retake follows.",
+    )
+    is_final = models.BooleanField(
+        default=False,
+        help_text="Confirmed by moderation. The database refuses any change of its grade.",
+    )
 
     class Meta:
         ordering = ["epa", "method__number", "attempt"]
@@ -292,6 +307,14 @@ class MethodAssessment(models.Model):
                 condition=Q(kind="first", attempt=1) | (~Q(kind="first") & Q(attempt__gt=1)),
                 name="resits_are_later_attempts",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="first", follows__isnull=True)
+                | (~Q(kind="first") & Q(follows__isnull=False)),
+                name="resit_follows_an_attempt",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_final=False) | ~Q(grade=""), name="final_assessment_has_grade"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -300,6 +323,14 @@ class MethodAssessment(models.Model):
     @property
     def final_grade(self) -> str:
         return self.capped_grade or self.grade
+
+    def can_be_recorded_by(self, user: Any) -> bool:
+        """Only the assessor, only in the open sitting, and never once the result is final."""
+        return (
+            not self.is_final
+            and self.sitting == self.epa.sitting
+            and self.epa.can_be_graded_by(user)
+        )
 
     @property
     def is_graded(self) -> bool:
@@ -357,6 +388,12 @@ class EpaResult(models.Model):
     epa = models.ForeignKey(Epa, on_delete=models.PROTECT, related_name="results")
     sitting = models.PositiveSmallIntegerField()
     overall_grade = models.CharField(max_length=20)
+    uncapped_grade = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The grade the combination rule gave before the resit cap, if it was capped.",
+    )
+    rule = models.TextField(blank=True, help_text="How the overall grade was worked out.")
     method_grades = models.JSONField(help_text="Method number to grade, as combined.")
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -379,9 +416,20 @@ class EpaResult(models.Model):
         return f"{self.epa}: {self.overall_grade}"
 
     @property
+    def latest_amendment(self) -> Amendment | None:
+        amendments = list(self.amendments.all())
+        return max(amendments, key=lambda a: (a.at, a.id)) if amendments else None
+
+    @property
     def current_grade(self) -> str:
-        latest = self.amendments.order_by("-at", "-id").first()
+        latest = self.latest_amendment
         return latest.overall_after if latest else self.overall_grade
+
+    @property
+    def current_method_grades(self) -> dict[int, str]:
+        latest = self.latest_amendment
+        grades = latest.method_grades_after if latest and latest.method_grades_after else None
+        return {int(k): v for k, v in (grades or self.method_grades).items()}
 
 
 class Amendment(models.Model):
@@ -393,9 +441,15 @@ class Amendment(models.Model):
     reason = models.TextField()
     overall_before = models.CharField(max_length=20)
     overall_after = models.CharField(max_length=20)
+    method_grades_after = models.JSONField(
+        default=dict, blank=True, help_text="Method number to corrected grade."
+    )
 
     class Meta:
         ordering = ["at", "id"]
+        permissions = [
+            ("amend_result", "Can amend a final result someone else assessed and moderated"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="amendment_has_reason"),
         ]

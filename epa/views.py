@@ -238,6 +238,7 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_grade": epa.can_be_graded_by(request.user),
         "can_manage": epa.can_be_managed_by(request.user),
         "can_moderate": epa.can_be_moderated_by(request.user),
+        "can_amend": bool(results) and grading.can_amend(results[-1], request.user),
         "audit_entries": audit.history_for(
             epa,
             ("epa_methodassessment", [a.pk for a in assessments]),
@@ -326,7 +327,7 @@ def assessment_record(
     request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
 ) -> HttpResponse:
     assessment = _assessment(request, pk, assessment_pk)
-    if not assessment.epa.can_be_graded_by(request.user):
+    if not assessment.can_be_recorded_by(request.user):
         raise PermissionDenied
     questions = list(assessment.questions.all())
     rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
@@ -429,7 +430,7 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     if not epa.can_be_managed_by(request.user):
         raise PermissionDenied
-    failed = [a for a in grading.latest_assessments(epa) if a.final_grade == grading.FAIL]
+    failed = grading.failed_methods(epa)
     form = ResitForm(_data(request), failed=failed)
     if request.method == "POST" and form.is_valid():
         try:
@@ -458,10 +459,28 @@ def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     result = epa.latest_result
     if result is None or not epa.can_be_managed_by(request.user):
         raise PermissionDenied
-    form = AmendmentForm(_data(request), grades=list(epa.plan.overall_grades))
+    if not grading.can_amend(result, request.user):
+        messages.error(
+            request,
+            "You assessed or moderated this result, so you cannot amend it: an amendment "
+            "needs a second person of the EPAO with permission to amend.",
+        )
+        return redirect(epa)
+    plan = epa.plan
+    methods = [
+        (m.number, m.name, grading.method_grade_choices(m, plan)) for m in plan.methods.all()
+    ]
+    methods = [m for m in methods if str(m[0]) in result.method_grades]
+    form = AmendmentForm(_data(request), methods=methods, grades=list(plan.overall_grades))
     if request.method == "POST" and form.is_valid():
         try:
-            grading.amend_result(result, by=request.user, **form.cleaned_data)
+            grading.amend_result(
+                result,
+                by=request.user,
+                method_grades=form.method_grades(),
+                overall_after=form.cleaned_data["overall_after"],
+                reason=form.cleaned_data["reason"],
+            )
         except EpaStateError as error:
             form.add_error("overall_after", str(error))
         else:

@@ -136,6 +136,7 @@ def populate(world: World) -> None:
         employer=cast.employer,
         epao_admin=cast.epao_admin,
         assessor=cast.assessor,
+        second_epao_admin=cast.second_epao_admin,
     )
     objects = world.objects
     objects["cast"] = cast
@@ -223,10 +224,11 @@ def populate(world: World) -> None:
     grading.assign_assessor(final, cast.assessor, by=cast.epao_admin)
     _grade(final, cast, {1: "distinction", 2: "pass"})
     grading.submit_for_moderation(final, by=cast.assessor)
-    grading.moderate(final, by=cast.epao_admin, confirm=True)
+    grading.moderate(final, by=cast.second_epao_admin, confirm=True)
     grading.amend_result(
         final.latest_result,
         by=cast.epao_admin,
+        method_grades={1: "distinction", 2: "distinction"},
         overall_after="distinction",
         reason="A marking error in method 2",
     )

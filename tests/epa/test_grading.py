@@ -218,23 +218,83 @@ def test_resit_after_a_fail_covers_failed_methods_only_and_is_capped(epa, epao_a
     epa.refresh_from_db()
     assert (epa.status, epa.sitting) == ("in_progress", 2)
     resit = epa.assessments.get(attempt=2)
+    assert (resit.sitting, resit.follows) == (2, two)
     grading.record_assessment(resit, record(resit), by=epa.assessor, seen_version=resit.version)
     resit.refresh_from_db()
-    assert (resit.grade, resit.final_grade) == ("distinction", "pass")
-    assert grading.current_overall(epa) == "merit"
+    # The method keeps its grade; the cap is on the overall grade (merit by the table).
+    assert (resit.grade, resit.final_grade) == ("distinction", "distinction")
+    combined = grading.current_combination(epa)
+    assert (combined.uncapped, combined.grade) == ("distinction", "pass")
+    assert "capped at pass because sitting 2 is a resit or retake" in combined.rule
     assert epa.assessments.count() == 3
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=epao_admin, confirm=True)
+    assert (result.sitting, result.overall_grade, result.uncapped_grade) == (
+        2,
+        "pass",
+        "distinction",
+    )
 
 
-def test_a_correction_to_a_final_result_is_an_amendment(epa, epao_admin):
+def test_a_correction_to_a_final_result_is_a_second_persons_amendment(epa, epao_admin, apprentice):
     grade_all(epa)
     grading.submit_for_moderation(epa, by=epa.assessor)
     epa.refresh_from_db()
     result = grading.moderate(epa, by=epao_admin, confirm=True)
+    second = make_staff(role=Role.EPAO_ADMIN, organisation=apprentice.epao)
+    corrected = {1: "pass", 2: "pass"}
+    for who in (epao_admin, epa.assessor):  # the moderator, the assessor
+        with pytest.raises(EpaStateError, match="needs a second person"):
+            grading.amend_result(
+                result, by=who, method_grades=corrected, overall_after="pass", reason="Typo"
+            )
     with pytest.raises(EpaStateError, match="reason"):
-        grading.amend_result(result, by=epao_admin, overall_after="pass", reason=" ")
-    grading.amend_result(result, by=epao_admin, overall_after="pass", reason="Clerical error in M2")
+        grading.amend_result(
+            result, by=second, method_grades=corrected, overall_after="pass", reason=" "
+        )
+    grading.amend_result(
+        result, by=second, method_grades=corrected, overall_after="pass", reason="Clerical error"
+    )
     result.refresh_from_db()
     assert (result.overall_grade, result.current_grade) == ("merit", "pass")
+    assert result.current_method_grades == corrected
+
+
+def test_an_amendment_against_the_combination_rule_is_refused(epa, epao_admin, apprentice):
+    grade_all(epa)  # distinction and pass: merit
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=epao_admin, confirm=True)
+    second = make_staff(role=Role.EPAO_ADMIN, organisation=apprentice.epao)
+    with pytest.raises(EpaStateError, match="rule gives merit for these method grades, not dist"):
+        grading.amend_result(
+            result,
+            by=second,
+            method_grades={1: "distinction", 2: "pass"},
+            overall_after="distinction",
+            reason="Should have been distinction",
+        )
+    assert not result.amendments.exists()
+
+
+def test_an_earlier_sittings_final_grade_cannot_be_recorded_again(epa, epao_admin):
+    grade_all(epa, first=(True, True), second=(False, False))
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    grading.moderate(epa, by=epao_admin, confirm=True)
+    one, two = epa.assessments.order_by("method__number")
+    grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[two.method_id])
+    epa.refresh_from_db()
+    one.refresh_from_db()
+    assert one.is_final
+    assert not one.can_be_recorded_by(epa.assessor)
+    with pytest.raises(EpaStateError, match="This result is final"):
+        grading.record_assessment(
+            one, record(one, passes=False), by=epa.assessor, seen_version=one.version
+        )
+    one.refresh_from_db()
+    assert one.grade == "distinction"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
