@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apprentices.models import Apprentice
+from epa.gateway import add_months
 from epa.models import (
     Amendment,
     CriterionDecision,
@@ -352,22 +353,70 @@ def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResul
     return result
 
 
+@dataclass(frozen=True)
+class ResitStatus:
+    """What the version's EPA plan says about resits and retakes, for this EPA."""
+
+    known: bool
+    rules: list[str]
+    used: int
+    deadline: datetime.date | None
+    refusal: str  # why no further sitting can be recorded now; empty if one can
+
+
+def resit_status(epa: Epa) -> ResitStatus:
+    plan = epa.plan
+    used = epa.sitting - 1
+    if not plan.resits_imported:
+        return ResitStatus(False, [], used, None, "")
+    refusal, deadline = "", None
+    if plan.resit_limit == 0:
+        refusal = "The EPA plan allows no resit or retake"
+    elif plan.resit_limit is not None and used >= plan.resit_limit:
+        refusal = (
+            f"The EPA plan allows at most {plan.resit_limit} resits or retakes and {used} "
+            f"{'has' if used == 1 else 'have'} been taken, so no further sitting can be recorded"
+        )
+    first = min(epa.results.all(), key=lambda r: r.sitting, default=None)
+    if plan.resit_within_months and first is not None:
+        deadline = add_months(timezone.localdate(first.confirmed_at), plan.resit_within_months)
+        if not refusal and timezone.localdate() > deadline:
+            refusal = (
+                f"The EPA plan allows a resit or retake only within {plan.resit_within_months} "
+                f"months of the first result, that is by {deadline:%-d %B %Y}"
+            )
+    return ResitStatus(True, plan.resit_rules, used, deadline, refusal)
+
+
+def methods_to_take_again(epa: Epa) -> list[MethodAssessment]:
+    """The latest attempts a resit or retake may cover: every method when the plan says so,
+    otherwise the failed ones."""
+    if epa.plan.resits_imported and epa.plan.resit_methods == EpaPlan.ResitMethods.ALL:
+        return latest_assessments(epa)
+    return failed_methods(epa)
+
+
 @transaction.atomic
 def record_resit(epa: Epa, *, by: Any, kind: str, method_ids: Sequence[int]) -> None:
-    """After a fail, a resit or retake of failed methods only; every attempt is kept."""
+    """After a fail, a resit or retake as the plan's rules allow; every attempt is kept."""
     locked = Epa.objects.select_for_update().get(pk=epa.pk)
     result = locked.latest_result
     if locked.status != Epa.Status.FINAL or result is None or result.current_grade != FAIL:
         raise EpaStateError("A resit or retake can only follow a final fail")
+    status = resit_status(locked)
+    if status.refusal:
+        raise EpaStateError(status.refusal)
     if kind not in (MethodAssessment.Kind.RESIT, MethodAssessment.Kind.RETAKE):
         raise EpaStateError("Choose resit or retake")
     latest = {a.method_id: a for a in latest_assessments(locked)}
-    failed = {a.method_id for a in failed_methods(locked)}
+    allowed = {a.method_id for a in methods_to_take_again(locked)}
     chosen = set(method_ids)
     if not chosen:
         raise EpaStateError("Choose the failed method or methods to resit or retake")
-    if chosen - failed:
+    if chosen - allowed:
         raise EpaStateError("Only failed methods can be resat or retaken")
+    if locked.plan.resit_methods == EpaPlan.ResitMethods.ALL and chosen != allowed:
+        raise EpaStateError("The EPA plan says every method is taken again: choose them all")
     MethodAssessment.objects.bulk_create(
         MethodAssessment(
             epa=locked,

@@ -239,6 +239,7 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_manage": epa.can_be_managed_by(request.user),
         "can_moderate": epa.can_be_moderated_by(request.user),
         "can_amend": bool(results) and grading.can_amend(results[-1], request.user),
+        "resits": grading.resit_status(epa),
         "audit_entries": audit.history_for(
             epa,
             ("epa_methodassessment", [a.pk for a in assessments]),
@@ -430,8 +431,11 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     if not epa.can_be_managed_by(request.user):
         raise PermissionDenied
-    failed = grading.failed_methods(epa)
-    form = ResitForm(_data(request), failed=failed)
+    status = grading.resit_status(epa)
+    if status.refusal:
+        messages.error(request, f"{status.refusal}.")
+        return redirect(epa)
+    form = ResitForm(_data(request), failed=grading.methods_to_take_again(epa))
     if request.method == "POST" and form.is_valid():
         try:
             grading.record_resit(
@@ -448,7 +452,7 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "epa/epa_form.html",
-        {"epa": epa, "form": form, "heading": "Record a resit or retake"},
+        {"epa": epa, "form": form, "heading": "Record a resit or retake", "resits": status},
     )
 
 

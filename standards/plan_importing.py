@@ -65,8 +65,9 @@ PART_LABELS = {
     "ksbs": "KSB-to-method mapping",
     "gradingCriteria": "grading criteria and method grades",
     "gradeCombinations": "grade combination rule",
-    "resits": "resit and retake cap",
+    "resits": "resit and retake rules",
 }
+RESIT_KEYS = ("gradeCap", "limit", "withinMonths", "methods")
 KSB_CODE = re.compile(r"^[KSB][1-9]\d*$")
 GRADE_MAX_LENGTH = 20  # GradeCombination.overall_grade, EpaPlan.resit_grade_cap
 
@@ -157,11 +158,21 @@ def parse_epa_plan(
         data["gradeCombinations"] = combinations
     resits = check.obj(obj, "resits", "$")
     if resits is not None:
-        check.only_known_keys(resits, ["gradeCap"], "$.resits")
+        check.only_known_keys(resits, RESIT_KEYS, "$.resits")
         cap = check.text(resits, "gradeCap", "$.resits") or None
         if cap and overall and cap not in overall:
             check.add("$.resits.gradeCap", f"“{cap}” is not one of the overall grades")
-        data["resits"] = {"gradeCap": cap}
+        methods_again = check.text(resits, "methods", "$.resits") or None
+        if methods_again and methods_again not in EpaPlan.ResitMethods.values:
+            check.add("$.resits.methods", 'must be "failed" or "all"')
+        data["resits"] = {
+            "gradeCap": cap,
+            "limit": check.integer(resits, "limit", "$.resits", minimum=0, maximum=20),
+            "withinMonths": check.integer(
+                resits, "withinMonths", "$.resits", minimum=1, maximum=60
+            ),
+            "methods": methods_again,
+        }
     if target is not None:
         _check_ksb_codes(check, data, target)
         if check.problems and plan is not None:
@@ -531,7 +542,11 @@ def import_epa_plan(data: dict[str, Any], *, dry_run: bool = False) -> ImportRes
         )
         plan.combination_imported = True
     if "resits" in data and not plan.resits_imported:
-        plan.resit_grade_cap = data["resits"]["gradeCap"] or ""
+        resits = data["resits"]
+        plan.resit_grade_cap = resits["gradeCap"] or ""
+        plan.resit_limit = resits["limit"]
+        plan.resit_within_months = resits["withinMonths"]
+        plan.resit_methods = resits["methods"] or ""
         plan.resits_imported = True
     plan.save()
     return result

@@ -3,6 +3,8 @@ import threading
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from epa import grading
 from epa.grading import AssessmentRecord, Decision
@@ -332,3 +334,105 @@ def test_two_saves_of_the_same_assessment_at_once_lose_nothing_silently(epa):
     assert "saved this assessment after you opened it" in refused
     one.refresh_from_db()
     assert one.version == seen + 1
+
+
+def fail_and_confirm(epa, moderator):
+    """Grade the open sitting as a fail on method 2 and confirm it."""
+    for assessment in epa.assessments.filter(sitting=epa.sitting, grade=""):
+        passes = assessment.method.number == 1
+        grading.record_assessment(
+            assessment,
+            record(assessment, passes=passes),
+            by=epa.assessor,
+            seen_version=assessment.version,
+        )
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=moderator, confirm=True)
+    epa.refresh_from_db()
+    assert result.overall_grade == "fail"
+    return epa.assessments.get(method__number=2, sitting=epa.sitting)
+
+
+def test_a_resit_beyond_the_plans_limit_is_refused(epa, epao_admin):
+    plan = epa.plan
+    plan.resit_limit = 1
+    plan.save()
+    failed = fail_and_confirm(epa, epao_admin)
+    grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[failed.method_id])
+    epa.refresh_from_db()
+    fail_and_confirm(epa, epao_admin)
+    status = grading.resit_status(epa)
+    assert status.used == 1
+    assert "allows at most 1 resits or retakes and 1 has been taken" in status.refusal
+    with pytest.raises(EpaStateError, match="no further sitting can be recorded"):
+        grading.record_resit(epa, by=epao_admin, kind="retake", method_ids=[failed.method_id])
+    epa.refresh_from_db()
+    assert (epa.sitting, epa.assessments.count()) == (2, 3)
+
+
+def test_a_resit_after_the_plans_period_is_refused(epa, epao_admin, monkeypatch):
+    plan = epa.plan
+    plan.resit_within_months = 3
+    plan.save()
+    failed = fail_and_confirm(epa, epao_admin)
+    first = timezone.localdate(epa.latest_result.confirmed_at)
+    assert grading.resit_status(epa).deadline == grading.add_months(first, 3)
+    real = timezone.localdate
+    later = first + datetime.timedelta(days=100)
+    monkeypatch.setattr(timezone, "localdate", lambda value=None: real(value) if value else later)
+    with pytest.raises(EpaStateError, match="only within 3 months of the first result"):
+        grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[failed.method_id])
+
+
+def test_a_plan_that_retakes_every_method_needs_them_all(epa, epao_admin):
+    plan = epa.plan
+    plan.resit_methods = "all"
+    plan.save()
+    failed = fail_and_confirm(epa, epao_admin)
+    assert len(grading.methods_to_take_again(epa)) == 2
+    with pytest.raises(EpaStateError, match="every method is taken again"):
+        grading.record_resit(epa, by=epao_admin, kind="retake", method_ids=[failed.method_id])
+    both = [a.method_id for a in grading.latest_assessments(epa)]
+    grading.record_resit(epa, by=epao_admin, kind="retake", method_ids=both)
+    assert epa.assessments.filter(sitting=2).count() == 2
+
+
+def test_without_imported_rules_resits_are_allowed_and_no_rule_is_known(epa, epao_admin, client):
+    plan = epa.plan
+    plan.resits_imported = False
+    plan.resit_grade_cap = ""
+    plan.save()
+    failed = fail_and_confirm(epa, epao_admin)
+    status = grading.resit_status(epa)
+    assert (status.known, status.refusal) == (False, "")
+    client.force_login(epa.apprentice.user)
+    page = client.get(epa.get_absolute_url()).content.decode()
+    assert "No resit or retake rule is known for" in page
+    grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[failed.method_id])
+
+
+def test_the_rules_are_shown_to_the_apprentice_and_the_assessor(epa, epao_admin, client):
+    plan = epa.plan
+    plan.resit_limit = 2
+    plan.save()
+    fail_and_confirm(epa, epao_admin)
+    for user in (epa.apprentice.user, epa.assessor):
+        client.force_login(user)
+        page = client.get(epa.get_absolute_url()).content.decode()
+        assert "The EPA can be resat or retaken at most 2 times." in page
+        assert "The overall grade of a resit or retake is capped at pass." in page
+        assert "Resits and retakes taken: 0." in page
+
+
+def test_a_direct_post_of_a_resit_past_the_limit_is_refused(epa, epao_admin, client):
+    plan = epa.plan
+    plan.resit_limit = 0
+    plan.save()
+    failed = fail_and_confirm(epa, epao_admin)
+    client.force_login(epao_admin)
+    url = reverse("epa:epa_resit", args=[epa.pk])
+    response = client.post(url, {"kind": "resit", "methods": [failed.method_id]}, follow=True)
+    assert "The EPA plan allows no resit or retake." in response.content.decode()
+    epa.refresh_from_db()
+    assert (epa.sitting, epa.status) == (1, "final")
