@@ -59,6 +59,7 @@ from apprentices.models import (
 )
 from epa.models import (
     Amendment,
+    ConflictOfInterest,
     CriterionDecision,
     Epa,
     EpaEvent,
@@ -155,7 +156,14 @@ HOLDINGS: list[Holding] = [
         months=("date_joined",),
         secret=("password",),
     ),
-    Holding(Epa, "apprentice", IDENTITY, text=("moderation_comment",), months=("submitted_at",)),
+    Holding(
+        Epa,
+        "apprentice",
+        IDENTITY,
+        text=("moderation_comment", "independence_declaration"),
+        months=("submitted_at",),
+    ),
+    Holding(ConflictOfInterest, "apprentice", IDENTITY, delete=True),
     Holding(
         MethodAssessment,
         "epa__apprentice",
@@ -194,6 +202,7 @@ AUDIT_LINKS: dict[str, tuple[str, str]] = {
     "epa_criteriondecision": ("assessment_id", "epa_methodassessment"),
     "epa_eparesult": ("epa_id", "epa_epa"),
     "epa_amendment": ("result_id", "epa_eparesult"),
+    "epa_conflictofinterest": ("apprentice_id", "apprentices_apprentice"),
     "psp_user_groups": ("user_id", "psp_user"),
 }
 # Entries about the apprentice that say what was removed; they hold no personal data.

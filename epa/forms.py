@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apprentices.forms import date_field
+from apprentices.models import Apprentice
 from epa.grading import Decision, method_grade_choices
-from epa.models import GatewayItem, MethodAssessment
-from psp.models import User
+from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment
+from psp.models import Organisation, User
 from psp.roles import Role
 
 
@@ -356,3 +357,86 @@ class AmendmentForm(forms.Form):
 
     def method_grades(self) -> dict[int, str]:
         return {number: self.cleaned_data[f"method_{number}"] for number, _, _ in self.methods}
+
+
+class ConflictForm(forms.Form):
+    """An assessor's declaration of a conflict of interest."""
+
+    kind = forms.ChoiceField(
+        label="Who is the conflict of interest with?",
+        choices=ConflictOfInterest.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose who the conflict of interest is with"},
+    )
+    organisation = forms.ModelChoiceField(
+        label="Employer or training provider",
+        queryset=Organisation.objects.filter(
+            kind__in=[Organisation.Kind.EMPLOYER, Organisation.Kind.TRAINING_PROVIDER]
+        ),
+        required=False,
+        empty_label="Choose an organisation",
+        help_text="For a conflict with an employer or a training provider.",
+    )
+    uln = forms.CharField(
+        label="Apprentice's unique learner number (ULN)",
+        required=False,
+        max_length=10,
+        help_text="For a conflict with a named apprentice of your EPAO: 10 digits.",
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "numeric"}),
+    )
+    starts_on = date_field("Start date", help_text="When it began. For example, 1 9 2024")
+    ends_on = date_field("End date", help_text="Leave empty if it has not ended.", required=False)
+    details = forms.CharField(
+        label="What was the involvement?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what the involvement was"},
+    )
+
+    def __init__(self, *args: Any, assessor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessor = assessor
+        self.helper = _helper(
+            "Declare conflict of interest",
+            Field.radios("kind"),
+            Field.select("organisation"),
+            Field.text("uln", field_width=10),
+            Field("starts_on"),
+            Field("ends_on"),
+            Field.textarea("details"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
+        organisation = cleaned.get("organisation")
+        wanted = {
+            ConflictOfInterest.Kind.EMPLOYER: Organisation.Kind.EMPLOYER,
+            ConflictOfInterest.Kind.PROVIDER: Organisation.Kind.TRAINING_PROVIDER,
+        }
+        if kind in wanted:
+            label = "an employer" if kind == ConflictOfInterest.Kind.EMPLOYER else "a provider"
+            if organisation is None:
+                self.add_error("organisation", f"Choose {label}")
+            elif organisation.kind != wanted[kind]:
+                self.add_error("organisation", f"{organisation} is not {label}")
+            cleaned["apprentice"] = None
+        elif kind == ConflictOfInterest.Kind.APPRENTICE:
+            uln = cleaned.get("uln", "").strip()
+            apprentice = (
+                Apprentice.objects.filter(
+                    uln=uln, epao_id=self.assessor.organisation_id or 0
+                ).first()
+                if uln
+                else None
+            )
+            if not uln:
+                self.add_error("uln", "Enter the apprentice's ULN")
+            elif apprentice is None:
+                self.add_error("uln", f"No apprentice of your EPAO has the ULN {uln}")
+            cleaned["apprentice"], cleaned["organisation"] = apprentice, None
+        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if start and start > timezone.localdate():
+            self.add_error("starts_on", "The start date cannot be in the future")
+        if start and end and end < start:
+            self.add_error("ends_on", "The end date must be on or after the start date")
+        return cleaned

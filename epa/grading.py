@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apprentices.models import Apprentice
 from epa.gateway import add_months
 from epa.models import (
     Amendment,
+    ConflictOfInterest,
     CriterionDecision,
     Epa,
     EpaEvent,
@@ -147,9 +148,54 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
     locked = Epa.objects.select_for_update().get(pk=epa.pk)
     if locked.status == Epa.Status.FINAL:
         raise EpaStateError("The result is final; the assessor can no longer change")
-    Epa.objects.filter(pk=epa.pk).update(assessor=assessor)
+    conflicts = conflicts_with(locked, assessor)
+    if conflicts:
+        raise EpaStateError(
+            f"{assessor} is not independent of this apprentice: "
+            + "; ".join(
+                f"they declared {CONFLICT_WITH[c.kind]} ({c.whom}) from {c.period}: {c.details}"
+                for c in conflicts
+            )
+            + ". Choose another assessor"
+        )
+    declaration = [c.as_record() for c in ConflictOfInterest.objects.filter(assessor=assessor)]
+    now = timezone.now()
+    Epa.objects.filter(pk=epa.pk).update(
+        assessor=assessor, independence_checked_at=now, independence_declaration=declaration
+    )
     epa.assessor = assessor
-    _event(epa, by, "Assessor assigned", str(assessor))
+    epa.independence_checked_at, epa.independence_declaration = now, declaration
+    checked = (
+        f"{len(declaration)} declared conflicts of interest checked, none with this apprentice"
+        if declaration
+        else "No conflicts of interest declared"
+    )
+    _event(epa, by, "Assessor assigned", f"{assessor}. {checked}.")
+
+
+CONFLICT_WITH = {
+    ConflictOfInterest.Kind.EMPLOYER: "a conflict of interest with the apprentice's employer",
+    ConflictOfInterest.Kind.PROVIDER: (
+        "a conflict of interest with the apprentice's training provider"
+    ),
+    ConflictOfInterest.Kind.APPRENTICE: "a conflict of interest with the apprentice",
+}
+
+
+def conflicts_with(epa: Epa, assessor: Any) -> list[ConflictOfInterest]:
+    """The assessor's declarations that touch this apprentice: their employer or training
+    provider during the apprenticeship (from its start to the end of the EPA period), or the
+    apprentice themselves at any time."""
+    apprentice = epa.apprentice
+    declared = ConflictOfInterest.objects.filter(assessor=assessor).select_related(
+        "organisation", "apprentice__user"
+    )
+    during = declared.in_effect_between(apprentice.start_date, epa.period_end).filter(
+        Q(kind=ConflictOfInterest.Kind.EMPLOYER, organisation_id=apprentice.employer_id)
+        | Q(kind=ConflictOfInterest.Kind.PROVIDER, organisation_id=apprentice.training_provider_id)
+    )
+    personal = declared.filter(kind=ConflictOfInterest.Kind.APPRENTICE, apprentice=apprentice)
+    return [*during, *personal]
 
 
 @transaction.atomic

@@ -172,6 +172,91 @@ class GatewayItem(models.Model):
         )
 
 
+class ConflictQuerySet(models.QuerySet["ConflictOfInterest"]):
+    def visible_to(self, user: Any) -> ConflictQuerySet:
+        """An assessor's own declarations; an EPAO administrator's assessors'."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.ASSESSOR:
+            return self.filter(assessor=user)
+        if user.role == Role.EPAO_ADMIN and user.organisation_id:
+            return self.filter(assessor__organisation_id=user.organisation_id)
+        return self.none()
+
+    def in_effect_between(self, start: datetime.date, end: datetime.date) -> ConflictQuerySet:
+        """Declarations whose dates overlap the period."""
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start), starts_on__lte=end)
+
+
+class ConflictOfInterest(models.Model):
+    """An assessor's declaration that they were involved with an employer, a training provider
+    or a named apprentice, from one date to another (or still). An assessor with a conflict in
+    effect during an apprenticeship cannot be assigned to its EPA."""
+
+    class Kind(models.TextChoices):
+        EMPLOYER = "employer", "An employer (worked for it, or for a client of it)"
+        PROVIDER = "provider", "A training provider (taught, worked or was paid by it)"
+        APPRENTICE = "apprentice", "A named apprentice (family, friend, manager or trainer)"
+
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conflicts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    organisation = models.ForeignKey(
+        "psp.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    apprentice = models.ForeignKey(
+        Apprentice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    starts_on = models.DateField("from")
+    ends_on = models.DateField("to", null=True, blank=True, help_text="Empty while it lasts.")
+    details = models.TextField(help_text="What the involvement was.")
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConflictQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assessor", "-starts_on", "id"]
+        permissions = [("declare_conflict", "Can declare their own conflicts of interest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["employer", "provider"], organisation__isnull=False)
+                    & Q(apprentice__isnull=True)
+                )
+                | Q(kind="apprentice", apprentice__isnull=False, organisation__isnull=True),
+                name="conflict_names_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="conflict_dates_in_order",
+            ),
+            models.CheckConstraint(condition=~Q(details=""), name="conflict_has_details"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.whom}"
+
+    @property
+    def whom(self) -> str:
+        return str(self.apprentice.name if self.apprentice else self.organisation)
+
+    @property
+    def period(self) -> str:
+        end = long_date(self.ends_on) if self.ends_on else "now"
+        return f"{long_date(self.starts_on)} to {end}"
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "whom": self.whom,
+            "from": self.starts_on.isoformat(),
+            "to": self.ends_on.isoformat() if self.ends_on else None,
+            "details": self.details,
+        }
+
+
 class EpaQuerySet(models.QuerySet["Epa"]):
     def visible_to(self, user: Any) -> EpaQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
@@ -202,6 +287,12 @@ class Epa(models.Model):
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     moderation_comment = models.TextField(blank=True)
+    independence_checked_at = models.DateTimeField(null=True, blank=True)
+    independence_declaration = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The assessor's declared conflicts of interest when they were assigned.",
+    )
 
     objects = EpaQuerySet.as_manager()
 

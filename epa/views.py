@@ -19,6 +19,7 @@ from epa.forms import (
     AmendmentForm,
     AssessmentForm,
     AssignAssessorForm,
+    ConflictForm,
     EnglishMathsForm,
     GatewayDecisionForm,
     ModerationForm,
@@ -28,6 +29,7 @@ from epa.forms import (
 from epa.grading import AssessmentRecord
 from epa.listing import EpaListQuery
 from epa.models import (
+    ConflictOfInterest,
     Epa,
     EpaStateError,
     GatewayAttempt,
@@ -272,8 +274,42 @@ def epa_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "epa/epa_form.html",
-        {"epa": epa, "form": form, "heading": "Assign an independent assessor"},
+        {
+            "epa": epa,
+            "form": form,
+            "heading": "Assign an independent assessor",
+            "conflicts_link": True,
+        },
     )
+
+
+@require_GET
+@permission_required("epa.view_conflictofinterest", raise_exception=True)
+def conflict_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    conflicts = ConflictOfInterest.objects.visible_to(request.user).select_related(
+        "assessor", "organisation", "apprentice__user"
+    )
+    return render(request, "epa/conflict_list.html", {"conflicts": conflicts})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.declare_conflict", raise_exception=True)
+def conflict_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ConflictForm(_data(request), assessor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        conflict = ConflictOfInterest.objects.create(
+            assessor=request.user,
+            kind=data["kind"],
+            organisation=data["organisation"],
+            apprentice=data["apprentice"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            details=data["details"],
+        )
+        messages.success(request, f"Conflict of interest declared: {conflict.whom}.")
+        return redirect("epa:conflict_list")
+    return render(request, "epa/conflict_form.html", {"form": form})
 
 
 def _assessment(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> MethodAssessment:

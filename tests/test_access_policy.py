@@ -324,6 +324,9 @@ POLICY: dict[str, Rule] = {
         skip="needs a cohort choice in the POST; covered in tests/epa/test_reports"
     ),
     "epa:epa_list": _no_object(EVERYONE - {"norole"}),
+    # Assessors declare their own conflicts of interest; their EPAO's administrators read them.
+    "epa:conflict_list": _no_object({"assessor_own", "assessor_other", "epao_own", "epao_other"}),
+    "epa:conflict_add": _no_object({"assessor_own", "assessor_other"}),
     "epa:epa_detail": Rule(perm="epa.view_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=CAN_SEE_A),
     "epa:epa_assign": Rule(
         perm="epa.manage_epa",

@@ -472,6 +472,21 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("assessor", url("epa:epa_list")),
         ],
     },
+    "epa:conflict_list": {
+        "empty": [Visit("new_assessor", url("epa:conflict_list"), bare=True)],
+        "error": NO_FORM,
+        "populated": [
+            Visit("assessor", url("epa:conflict_list")),
+            Visit("epao_admin", url("epa:conflict_list")),
+        ],
+    },
+    "epa:conflict_add": {
+        "empty": [Visit("assessor", url("epa:conflict_add"))],
+        "error": [
+            Visit("assessor", url("epa:conflict_add"), then=submit("Declare conflict of interest"))
+        ],
+        "populated": NEW_RECORD,
+    },
     "epa:epa_detail": {
         "empty": [Visit("epao_admin", url("epa:epa_detail", pk("unassigned_epa")))],
         "error": NotApplicable("refusals of its actions are shown on the page they came from"),

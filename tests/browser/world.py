@@ -26,7 +26,7 @@ from apprentices.models import BreakInLearning, Evidence, OffTheJobEntry
 from apprentices.uploads import check_upload
 from epa import gateway, grading, reports
 from epa.grading import AssessmentRecord, Decision
-from epa.models import Report
+from epa.models import ConflictOfInterest, Report
 from psp import notifications, twofactor
 from psp.demo import DEMO_PDF
 from psp.models import Notification, Organisation
@@ -212,6 +212,14 @@ def populate(world: World) -> None:
     objects["english_maths_item"] = objects["preparing"].items.get(kind="english_maths")
     objects["portfolio_item"] = objects["preparing"].items.get(kind="portfolio")
     objects["submitted_gateway"] = _through_gateway(cast, another("Eli"), decide=False)
+    ConflictOfInterest.objects.create(
+        assessor=cast.assessor,
+        kind=ConflictOfInterest.Kind.EMPLOYER,
+        organisation=make_organisation(name="Imaginary Former Employer"),
+        starts_on=datetime.date(2018, 9, 1),
+        ends_on=datetime.date(2021, 7, 31),
+        details="Worked there as a case officer.",
+    )
     objects["unassigned_epa"] = _through_gateway(cast, another("Fern"))
     objects["assigned_epa"] = assigned = _through_gateway(cast, another("Gus"))
     grading.assign_assessor(assigned, cast.assessor, by=cast.epao_admin)
