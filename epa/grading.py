@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apprentices.models import Apprentice
+from apprentices.training import long_date
 from epa.gateway import add_months
 from epa.models import (
     Amendment,
@@ -198,6 +199,30 @@ def conflicts_with(epa: Epa, assessor: Any) -> list[ConflictOfInterest]:
     return [*during, *personal]
 
 
+def schedule_problem(assessment: MethodAssessment, day: datetime.date) -> str:
+    """Why the assessment cannot take place on this day, or empty: it must fall within the
+    EPA period (from the gateway date), and after the day its material is due."""
+    epa = assessment.epa
+    gateway_date = epa.gateway.gateway_date or epa.period_start
+    if day < gateway_date:
+        return f"Choose a date on or after the gateway date, {long_date(gateway_date)}"
+    if assessment.kind == MethodAssessment.Kind.FIRST and not (
+        epa.period_start <= day <= epa.period_end
+    ):
+        return (
+            f"Choose a date within the EPA period, {long_date(epa.period_start)} to "
+            f"{long_date(epa.period_end)}"
+        )
+    deadline = assessment.deadline
+    if deadline and day <= deadline:
+        return (
+            f"Choose a date after {long_date(deadline)}, when the material for "
+            f"{assessment.method.name} is due (end of week "
+            f"{assessment.method.submission_deadline_week} of the EPA period)"
+        )
+    return ""
+
+
 @transaction.atomic
 def schedule(
     assessment: MethodAssessment,
@@ -210,6 +235,9 @@ def schedule(
     MethodAssessment.objects.select_for_update().get(pk=assessment.pk)
     if assessment.is_graded:
         raise EpaStateError("This assessment has been graded, so it cannot be rescheduled")
+    problem = schedule_problem(assessment, timezone.localdate(scheduled_for))
+    if problem:
+        raise EpaStateError(problem)
     assessment.scheduled_for = scheduled_for
     assessment.location = location
     assessment.adjustments = adjustments
@@ -270,6 +298,16 @@ def record_assessment(
         raise EpaStateError(
             f"The EPA plan needs at least {minimum} questions for {method.name}; "
             f"you recorded {len(record.questions)}"
+        )
+    if (
+        method.duration_is_minimum
+        and method.duration_minutes
+        and record.duration_minutes < method.duration_minutes
+    ):
+        raise EpaStateError(
+            f"The EPA plan says {method.name} lasts at least {method.duration_minutes} minutes; "
+            f"you recorded {record.duration_minutes}. Record the actual duration of a "
+            "complete assessment"
         )
     plan = locked.epa.plan
     criteria = list(method.grading_criteria.all()) if plan.grading_imported else []

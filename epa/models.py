@@ -415,6 +415,17 @@ class MethodAssessment(models.Model):
     def final_grade(self) -> str:
         return self.capped_grade or self.grade
 
+    @property
+    def duration_warning(self) -> str:
+        """Said when the recorded duration is shorter than the plan's (not a minimum)."""
+        planned = self.method.duration_minutes
+        if not planned or self.duration_minutes is None or self.duration_minutes >= planned:
+            return ""
+        return (
+            f"{self.duration_minutes} minutes is shorter than the {planned} minutes the EPA "
+            "plan sets"
+        )
+
     def can_be_recorded_by(self, user: Any) -> bool:
         """Only the assessor, only in the open sitting, and never once the result is final."""
         return (

@@ -189,8 +189,14 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if epa:
             messages.success(request, "Gateway accepted. The EPA period has started.")
             return redirect(epa)
-        messages.success(request, "Gateway rejected. The training provider can resubmit.")
-        return redirect("epa:gateway", pk=apprentice.pk)
+        # The apprentice is back on programme, out of the EPAO's sight: home lists what is
+        # still to decide.
+        messages.success(
+            request,
+            f"Gateway attempt {attempt.number} for {apprentice.name} rejected. The training "
+            "provider has been told why and can submit a new attempt.",
+        )
+        return redirect("home")
     return render(
         request,
         "epa/gateway_decide.html",
@@ -347,10 +353,10 @@ def assessment_schedule(
                 adjustments=form.cleaned_data["adjustments"],
             )
         except EpaStateError as error:
-            messages.error(request, str(error))
+            form.add_error("date", str(error))
         else:
             messages.success(request, f"{assessment.method.name} scheduled.")
-        return redirect(assessment.epa)
+            return redirect(assessment.epa)
     return render(
         request,
         "epa/epa_form.html",
@@ -403,6 +409,8 @@ def assessment_record(
                 request,
                 f"{assessment.method.name} saved: provisional grade {assessment.final_grade}.",
             )
+            if assessment.duration_warning:
+                messages.warning(request, f"Check the duration: {assessment.duration_warning}.")
             return redirect(assessment.epa)
     return render(
         request,
