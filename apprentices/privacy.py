@@ -67,6 +67,7 @@ from epa.models import (
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodSubmission,
     Question,
     Report,
 )
@@ -146,6 +147,13 @@ HOLDINGS: list[Holding] = [
     Holding(GatewayAttempt, "apprentice", PORTFOLIO, text=("pack",)),
     Holding(GatewayItem, "attempt__apprentice", PORTFOLIO, text=("details", "reason")),
     Holding(Report, "apprentice", PORTFOLIO, files=("file",), delete=True),
+    Holding(
+        MethodSubmission,
+        "assessment__epa__apprentice",
+        PORTFOLIO,
+        text=("original_name",),
+        files=("file",),
+    ),
     # Who they are, and the EPA record kept with the result.
     Holding(Apprentice, "pk", IDENTITY, months=("start_date", "planned_gateway_date")),
     Holding(

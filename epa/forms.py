@@ -11,10 +11,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apprentices.filetypes import FileTypeError
 from apprentices.forms import date_field
 from apprentices.models import Apprentice
+from apprentices.uploads import CheckedUpload, check_upload
 from epa.grading import Decision, method_grade_choices
-from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment
+from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment, MethodSubmission
 from psp.models import Organisation, User
 from psp.roles import Role
 
@@ -440,3 +442,28 @@ class ConflictForm(forms.Form):
         if start and end and end < start:
             self.add_error("ends_on", "The end date must be on or after the start date")
         return cleaned
+
+
+class SubmissionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you handing in?",
+        choices=MethodSubmission.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what you are handing in"},
+    )
+    upload = forms.FileField(
+        label="File",
+        help_text="A PDF, an office document or an image.",
+        error_messages={"required": "Choose a file to hand in"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Hand in", Field.radios("kind"), Field("upload"))
+
+    def clean_upload(self) -> CheckedUpload:
+        upload = self.cleaned_data["upload"]
+        try:
+            return check_upload(upload)
+        except FileTypeError as error:
+            raise ValidationError(f"{upload.name}: {error}") from None

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apprentices.models import Apprentice
 from apprentices.training import long_date
+from apprentices.uploads import CheckedUpload
 from epa.gateway import add_months
 from epa.models import (
     Amendment,
@@ -24,6 +25,7 @@ from epa.models import (
     EpaResult,
     EpaStateError,
     MethodAssessment,
+    MethodSubmission,
     Question,
 )
 from psp import notifications
@@ -251,6 +253,42 @@ def schedule(
         f"{assessment.method.name} scheduled",
         f"{timezone.localtime(scheduled_for):%d/%m/%Y %H:%M}, {location}",
     )
+
+
+@transaction.atomic
+def hand_in(
+    assessment: MethodAssessment, upload: CheckedUpload, *, kind: str, by: Any
+) -> MethodSubmission:
+    """The apprentice hands in material for a method. After the deadline it is still taken,
+    and kept as late, so the assessor sees it."""
+    locked = (
+        MethodAssessment.objects.select_for_update().select_related("epa").get(pk=assessment.pk)
+    )
+    locked.epa.apprentice = assessment.epa.apprentice
+    if not locked.can_receive_material_from(by):
+        raise EpaStateError("This method is not taking material from you now")
+    deadline = assessment.deadline
+    assert deadline is not None  # can_receive_material_from: the method has a deadline
+    submission = MethodSubmission(
+        assessment=assessment,
+        kind=kind,
+        original_name=upload.name,
+        content_type=upload.file_type.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        uploaded_by=by,
+        due_on=deadline,
+    )
+    submission.file.save(upload.sha256, upload.upload, save=False)
+    submission.save()
+    late = " (late)" if submission.is_late else ""
+    _event(
+        assessment.epa,
+        by,
+        f"{submission.get_kind_display()} handed in for {assessment.method.name}{late}",
+        f"{submission.original_name}, SHA-256 {submission.sha256}",
+    )
+    return submission
 
 
 @dataclass(frozen=True)

@@ -416,6 +416,30 @@ class MethodAssessment(models.Model):
         return self.capped_grade or self.grade
 
     @property
+    def takes_submissions(self) -> bool:
+        return bool(self.method.submission_deadline_week) and not self.is_graded
+
+    @property
+    def submission_state(self) -> str:
+        """For the assessor: "on time", "late", "missing" (deadline passed, nothing handed
+        in), "awaited" or "" when the method takes no material."""
+        deadline = self.deadline
+        if deadline is None:
+            return ""
+        handed_in = list(self.submissions.all())
+        if not handed_in:
+            return "missing" if timezone.localdate() > deadline else "awaited"
+        return "late" if any(s.is_late for s in handed_in) else "on time"
+
+    def can_receive_material_from(self, user: Any) -> bool:
+        return (
+            self.takes_submissions
+            and self.epa.status == Epa.Status.IN_PROGRESS
+            and self.sitting == self.epa.sitting
+            and user.pk == self.epa.apprentice.user_id
+        )
+
+    @property
     def duration_warning(self) -> str:
         """Said when the recorded duration is shorter than the plan's (not a minimum)."""
         planned = self.method.duration_minutes
@@ -445,6 +469,57 @@ class MethodAssessment(models.Model):
         if not week:
             return None
         return self.epa.period_start + datetime.timedelta(days=7 * week - 1)
+
+
+def submission_upload_path(instance: MethodSubmission, filename: str) -> str:
+    # Content-addressed under the apprentice: the stored name never comes from the user.
+    apprentice_id = instance.assessment.epa.apprentice_id
+    return f"epa/{apprentice_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class MethodSubmission(models.Model):
+    """Material the apprentice hands in for a method before its deadline (for example the
+    presentation slides), kept with its SHA-256. Never edited: a new version is a new row."""
+
+    class Kind(models.TextChoices):
+        SLIDES = "slides", "Presentation slides"
+        SUPPORTING = "supporting", "Supporting material"
+
+    assessment = models.ForeignKey(
+        MethodAssessment, on_delete=models.PROTECT, related_name="submissions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=submission_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField(help_text="The deadline when it was handed in.")
+
+    class Meta:
+        ordering = ["assessment", "uploaded_at", "id"]
+        permissions = [("submit_material", "Can hand in material for their own EPA methods")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="method_submission_sha256_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "epa:submission_download", args=[self.assessment.epa_id, self.assessment_id, self.pk]
+        )
+
+    @property
+    def is_late(self) -> bool:
+        return timezone.localdate(self.uploaded_at) > self.due_on
 
 
 class Question(models.Model):

@@ -25,6 +25,7 @@ from epa.forms import (
     ModerationForm,
     ResitForm,
     ScheduleForm,
+    SubmissionForm,
 )
 from epa.grading import AssessmentRecord
 from epa.listing import EpaListQuery
@@ -35,6 +36,7 @@ from epa.models import (
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodSubmission,
     Report,
 )
 from psp import audit
@@ -209,7 +211,14 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def gateway_pack(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
-    return render(request, "epa/gateway_pack.html", {"apprentice": apprentice, "attempt": attempt})
+    submissions = MethodSubmission.objects.filter(assessment__epa__gateway=attempt).select_related(
+        "assessment__method"
+    )
+    return render(
+        request,
+        "epa/gateway_pack.html",
+        {"apprentice": apprentice, "attempt": attempt, "submissions": submissions},
+    )
 
 
 @require_GET
@@ -229,7 +238,7 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     assessments = list(
         epa.assessments.select_related("method", "recorded_by").prefetch_related(
-            "questions", "criterion_decisions__criterion"
+            "questions", "criterion_decisions__criterion", "submissions"
         )
     )
     results = list(
@@ -248,6 +257,7 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_moderate": epa.can_be_moderated_by(request.user),
         "can_amend": bool(results) and grading.can_amend(results[-1], request.user),
         "resits": grading.resit_status(epa),
+        "hand_in": {a.pk for a in assessments if a.can_receive_material_from(request.user)},
         "audit_entries": audit.history_for(
             epa,
             ("epa_methodassessment", [a.pk for a in assessments]),
@@ -362,6 +372,57 @@ def assessment_schedule(
         "epa/epa_form.html",
         {"epa": assessment.epa, "form": form, "heading": f"Schedule: {assessment.method.name}"},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.submit_material", raise_exception=True)
+def submission_add(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk, assessment_pk)
+    if not assessment.can_receive_material_from(request.user):
+        raise PermissionDenied
+    form = SubmissionForm(_data(request), request.FILES if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        submission = grading.hand_in(
+            assessment,
+            form.cleaned_data["upload"],
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+        )
+        if submission.is_late:
+            messages.warning(
+                request,
+                f"{submission.original_name} handed in after the deadline of "
+                f"{submission.due_on:%-d %B %Y}. Your assessor will see that it was late.",
+            )
+        else:
+            messages.success(request, f"{submission.original_name} handed in.")
+        return redirect(assessment.epa)
+    return render(
+        request,
+        "epa/submission_form.html",
+        {"epa": assessment.epa, "assessment": assessment, "form": form},
+    )
+
+
+@require_GET
+@permission_required("epa.view_epa", raise_exception=True)
+def submission_download(
+    request: AuthenticatedHttpRequest, pk: int, assessment_pk: int, submission_pk: int
+) -> FileResponse:
+    assessment = _assessment(request, pk, assessment_pk)
+    submission = get_object_or_404(
+        MethodSubmission.objects.exclude(file=""), assessment=assessment, pk=submission_pk
+    )
+    response = FileResponse(
+        submission.file.open("rb"),
+        as_attachment=True,
+        filename=submission.original_name,
+        content_type=submission.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

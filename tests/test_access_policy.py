@@ -361,6 +361,15 @@ POLICY: dict[str, Rule] = {
         ok={"assessor_own"},
         forbidden=set(),
     ),
+    # The scenario's first method takes no material, so even its apprentice may not hand in.
+    "epa:submission_add": Rule(
+        perm="epa.submit_material",
+        kwargs=lambda s: {"pk": s.epa.pk, "assessment_pk": s.assessment.pk},
+        forbidden={"apprentice_own"},
+    ),
+    "epa:submission_download": Rule(
+        skip="the scenario has no material handed in; covered in tests/epa/test_submissions"
+    ),
 }
 
 
