@@ -472,6 +472,26 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("assessor", url("epa:epa_list")),
         ],
     },
+    "epa:submission_add": {
+        "empty": [
+            Visit(
+                "epa_apprentice",
+                lambda w: reverse(
+                    "epa:submission_add", args=[w.assigned_epa.pk, w.assigned_demonstration.pk]
+                ),
+            )
+        ],
+        "error": [
+            Visit(
+                "epa_apprentice",
+                lambda w: reverse(
+                    "epa:submission_add", args=[w.assigned_epa.pk, w.assigned_demonstration.pk]
+                ),
+                then=submit("Hand in"),
+            )
+        ],
+        "populated": NEW_RECORD,
+    },
     "epa:conflict_list": {
         "empty": [Visit("new_assessor", url("epa:conflict_list"), bare=True)],
         "error": NO_FORM,
@@ -942,6 +962,7 @@ EXCLUDED: dict[str, str] = {
     "apprentices:progress_review_link": POST_ONLY,
     "apprentices:apprentice_data_download": "a file download (a zip, as an attachment)",
     "epa:report_download": "a file download (the PDF, as an attachment)",
+    "epa:submission_download": "a file download (the material handed in, as an attachment)",
     "epa:report_request_portfolio": POST_ONLY,
     "epa:report_request_gateway": POST_ONLY,
     "epa:report_request_epa": POST_ONLY,
@@ -955,6 +976,7 @@ DOWNLOADS: dict[str, Visit] = {
         "apprentice", url("apprentices:apprentice_data_download", pk("apprentice"))
     ),
     "epa:report_download": Visit("provider", url("epa:report_download", pk("ready_report"))),
+    "epa:submission_download": Visit("assessor", lambda w: w.submission.get_absolute_url()),
 }
 # Django's own admin, for administrators only: its templates are Django's, not psp's.
 EXCLUDED_NAMESPACES = {"admin": "Django's admin site (its own templates)"}

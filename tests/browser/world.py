@@ -223,6 +223,14 @@ def populate(world: World) -> None:
     objects["unassigned_epa"] = _through_gateway(cast, another("Fern"))
     objects["assigned_epa"] = assigned = _through_gateway(cast, another("Gus"))
     grading.assign_assessor(assigned, cast.assessor, by=cast.epao_admin)
+    world.users["epa_apprentice"] = assigned.apprentice.user
+    objects["assigned_demonstration"] = demonstration = assigned.assessments.get(method__number=2)
+    objects["submission"] = grading.hand_in(
+        demonstration,
+        _upload("slides.pdf", DEMO_PDF),
+        kind="slides",
+        by=assigned.apprentice.user,
+    )
     objects["moderation_epa"] = moderation = _through_gateway(cast, another("Hana"))
     grading.assign_assessor(moderation, cast.assessor, by=cast.epao_admin)
     _grade(moderation, cast, {1: "distinction", 2: "pass"})
