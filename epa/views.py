@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.coverage import cohort_versions
+from apprentices.coverage import cohort_versions, coverage_for
 from apprentices.models import Apprentice, ProgressReview
 from epa import gateway as gateway_flow
 from epa import grading, reports
@@ -114,6 +114,11 @@ def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             for item in (attempt.items.all() if attempt else [])
             if item.can_be_confirmed_by(request.user)
         },
+        # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
+        "coverage": coverage_for(apprentice)
+        if request.user.role in (Role.PROVIDER, Role.EMPLOYER)
+        and (attempt is None or attempt.status in ("preparing", "rejected"))
+        else None,
     }
     return render(request, "epa/gateway.html", context)
 

@@ -95,3 +95,39 @@ def test_a_duration_shorter_than_the_plans_is_saved_with_a_warning(client, epa):
         "20 minutes is shorter than the 60 minutes"
         in client.get(epa.get_absolute_url()).content.decode()
     )
+
+
+def test_the_employers_gateway_confirmation_is_a_to_do_on_their_home(
+    client, apprentice, provider_user, employer_user
+):
+    from epa import gateway
+
+    client.force_login(employer_user)
+    assert "confirm gateway readiness" not in client.get(reverse("home")).content.decode()
+    attempt = gateway.start_gateway(apprentice, by=provider_user)
+    item = attempt.item("employer")
+    page = client.get(reverse("home")).content.decode()
+    assert "To do: confirm gateway readiness" in page
+    assert reverse("epa:gateway_item_confirm", args=[apprentice.pk, item.pk]) in page
+    gateway.confirm_item(item, by=employer_user)
+    assert "confirm gateway readiness" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_provider_sees_coverage_per_method_and_a_warning_when_low(
+    client, version, provider_user
+):
+    from tests.factories import make_apprentice, make_evidence
+
+    apprentice = make_apprentice(version=version, training_provider=provider_user.organisation)
+    knows = version.ksbs.get(kind="K", number=1)
+    plan = version.epa_plan
+    plan.methods.get(number=1).ksbs.set(version.ksbs.all())
+    plan.methods.get(number=2).ksbs.set([knows])
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[knows])
+    client.force_login(provider_user)
+    page = client.get(reverse("epa:gateway", args=[apprentice.pk])).content.decode()
+    assert "1 of 2 KSBs have accepted evidence (50%)" in page
+    assert "Imaginary interview</th>" in page
+    assert "1 of 2 (50%)" in page
+    assert "1 of 1 (100%)" in page
+    assert "1 KSB has no accepted evidence." in page
