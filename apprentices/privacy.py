@@ -67,6 +67,7 @@ from epa.models import (
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodModeration,
     MethodSubmission,
     Question,
     Report,
@@ -184,6 +185,14 @@ HOLDINGS: list[Holding] = [
         Question, "assessment__epa__apprentice", IDENTITY, delete=True, withheld_until_final=True
     ),
     Holding(CriterionDecision, "assessment__epa__apprentice", IDENTITY, withheld_until_final=True),
+    Holding(
+        MethodModeration,
+        "assessment__epa__apprentice",
+        IDENTITY,
+        text=("comment",),
+        months=("at",),
+        withheld_until_final=True,
+    ),
     Holding(EpaResult, "epa__apprentice", IDENTITY, months=("confirmed_at",)),
     Holding(Amendment, "result__epa__apprentice", IDENTITY, text=("reason",), months=("at",)),
     Holding(EpaEvent, "apprentice", IDENTITY, text=("description",), months=("at",)),

@@ -265,8 +265,10 @@ class AssessmentForm(forms.Form):
 
 
 class ModerationForm(forms.Form):
+    """A decision on each method result, then on the grades as a whole."""
+
     decision = forms.ChoiceField(
-        label="Your decision",
+        label="Your decision on the grades",
         choices=[
             ("confirm", "Confirm the grades: the result becomes final"),
             ("return", "Return them to the assessor"),
@@ -281,17 +283,62 @@ class ModerationForm(forms.Form):
         help_text="Required when you return the grades.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, assessments: list[MethodAssessment], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.assessments = assessments
+        layout = []
+        for a in assessments:
+            name = a.method.name
+            self.fields[f"agree_{a.pk}"] = forms.ChoiceField(
+                label=f"{name}: do you agree with the grade {a.final_grade}?",
+                choices=[("yes", "Agree"), ("no", "Do not agree")],
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Say whether you agree with the grade for {name}"},
+            )
+            self.fields[f"why_{a.pk}"] = forms.CharField(
+                label=f"Why not ({name})",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Required when you do not agree.",
+            )
+            layout += [
+                Field.radios(f"agree_{a.pk}", legend_size=Size.SMALL, inline=True),
+                Field.textarea(f"why_{a.pk}"),
+            ]
+        self.order_fields([*(f for a in assessments for f in (f"agree_{a.pk}", f"why_{a.pk}"))])
         self.helper = _helper(
-            "Save moderation", Field.radios("decision"), Field.textarea("comment")
+            "Save moderation", *layout, Field.radios("decision"), Field.textarea("comment")
         )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        disagreed = []
+        for a in self.assessments:
+            if cleaned.get(f"agree_{a.pk}") == "no":
+                disagreed.append(a.method.name)
+                if not cleaned.get(f"why_{a.pk}", "").strip():
+                    self.add_error(
+                        f"why_{a.pk}",
+                        f"Say why you do not agree with the grade for {a.method.name}",
+                    )
+        if cleaned.get("decision") == "confirm" and disagreed:
+            self.add_error(
+                "decision",
+                f"You do not agree with the grade for {', '.join(disagreed)}: return the grades "
+                "to the assessor instead",
+            )
         if cleaned.get("decision") == "return" and not cleaned.get("comment", "").strip():
             self.add_error("comment", "Say why you are returning the grades")
         return cleaned
+
+    def methods(self) -> dict[int, tuple[bool, str]]:
+        return {
+            a.pk: (
+                self.cleaned_data[f"agree_{a.pk}"] == "yes",
+                self.cleaned_data.get(f"why_{a.pk}", ""),
+            )
+            for a in self.assessments
+        }
 
 
 class ResitForm(forms.Form):

@@ -25,6 +25,7 @@ from epa.models import (
     EpaResult,
     EpaStateError,
     MethodAssessment,
+    MethodModeration,
     MethodSubmission,
     Question,
 )
@@ -378,6 +379,11 @@ def record_assessment(
         Question(assessment=assessment, number=n, text=text, notes=notes)
         for n, (text, notes) in enumerate(record.questions, start=1)
     )
+    _event(
+        locked.epa,
+        by,
+        f"{method.name}: assessment {'recorded' if seen_version == 1 else 'record changed'}",
+    )
     assessment.criterion_decisions.all().delete()
     CriterionDecision.objects.bulk_create(
         CriterionDecision(
@@ -425,22 +431,68 @@ def submit_for_moderation(epa: Epa, *, by: Any) -> None:
     _event(epa, by, "Provisional grades submitted for moderation")
 
 
+def to_moderate(epa: Epa) -> list[MethodAssessment]:
+    """The method results of the open sitting (those carried from an earlier one are final)."""
+    return [a for a in latest_assessments(epa) if not a.is_final]
+
+
 @transaction.atomic
-def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResult | None:
-    """A second person confirms the grades (the result becomes final) or returns them."""
+def moderate(
+    epa: Epa,
+    *,
+    by: Any,
+    confirm: bool,
+    comment: str = "",
+    methods: dict[int, tuple[bool, str]] | None = None,
+) -> EpaResult | None:
+    """A second person decides on each method result (assessment id → (agrees, comment);
+    None: agrees with all), then confirms the grades (the result becomes final) or returns
+    them. Grades are confirmed only if the moderator agrees with every method."""
     locked = Epa.objects.select_for_update().get(pk=epa.pk)
     if not locked.can_be_moderated_by(by):
         raise EpaStateError(
             "These grades are not waiting for your moderation (they may have been moderated "
             "already, or you assessed them)"
         )
+    moderated = to_moderate(locked)
+    decided = methods if methods is not None else {a.pk: (True, "") for a in moderated}
+    missing = [a.method.name for a in moderated if a.pk not in decided]
+    if missing:
+        raise EpaStateError(f"Decide on every method: {', '.join(missing)}")
+    for a in moderated:
+        agrees, why = decided[a.pk]
+        if not agrees and not why.strip():
+            raise EpaStateError(f"Say why you do not agree with the grade for {a.method.name}")
+    disagreed = [a.method.name for a in moderated if not decided[a.pk][0]]
+    if confirm and disagreed:
+        raise EpaStateError(
+            f"You do not agree with the grade for {', '.join(disagreed)}: return the grades "
+            "to the assessor instead"
+        )
+    now = timezone.now()
+    MethodModeration.objects.bulk_create(
+        MethodModeration(
+            assessment=a,
+            moderator=by,
+            at=now,
+            grade=a.final_grade,
+            agrees=decided[a.pk][0],
+            comment=decided[a.pk][1],
+        )
+        for a in moderated
+    )
     if not confirm:
         if not comment.strip():
             raise EpaStateError("Say why you are returning the grades")
         Epa.objects.filter(pk=epa.pk).update(
             status=Epa.Status.IN_PROGRESS, moderation_comment=comment
         )
-        _event(epa, by, "Grades returned to the assessor", comment)
+        details = "; ".join(
+            f"{a.method.name}: {'agreed' if decided[a.pk][0] else 'not agreed'}"
+            + (f" ({decided[a.pk][1]})" if decided[a.pk][1] else "")
+            for a in moderated
+        )
+        _event(epa, by, "Grades returned to the assessor", f"{comment} {details}".strip())
         return None
     latest = latest_assessments(locked)
     grades = {a.method.number: a.final_grade for a in latest}
@@ -471,7 +523,7 @@ def moderate(epa: Epa, *, by: Any, confirm: bool, comment: str = "") -> EpaResul
         Apprentice.objects.filter(pk=locked.apprentice_id).update(
             status=Apprentice.Status.COMPLETED
         )
-    _event(epa, by, f"Result confirmed: {overall}")
+    _event(epa, by, f"Result confirmed: {overall}", combined.rule)
     return result
 
 

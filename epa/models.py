@@ -522,6 +522,32 @@ class MethodSubmission(models.Model):
         return timezone.localdate(self.uploaded_at) > self.due_on
 
 
+class MethodModeration(models.Model):
+    """The moderator's decision on one method result, each time they moderate."""
+
+    assessment = models.ForeignKey(
+        MethodAssessment, on_delete=models.PROTECT, related_name="moderations"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    grade = models.CharField(max_length=20, help_text="The grade moderated.")
+    agrees = models.BooleanField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["assessment", "at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agrees=True) | ~Q(comment=""), name="moderation_disagreement_says_why"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: {'agreed' if self.agrees else 'not agreed'}"
+
+
 class Question(models.Model):
     assessment = models.ForeignKey(
         MethodAssessment, on_delete=models.CASCADE, related_name="questions"

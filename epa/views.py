@@ -504,7 +504,8 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     if not epa.can_be_moderated_by(request.user):
         raise PermissionDenied
-    form = ModerationForm(_data(request))
+    moderated = grading.to_moderate(epa)
+    form = ModerationForm(_data(request), assessments=moderated)
     if request.method == "POST" and form.is_valid():
         try:
             result = grading.moderate(
@@ -512,6 +513,7 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 confirm=form.cleaned_data["decision"] == "confirm",
                 comment=form.cleaned_data["comment"],
+                methods=form.methods(),
             )
         except EpaStateError as error:
             messages.error(request, str(error))
@@ -523,14 +525,19 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 else "Grades returned to the assessor.",
             )
         return redirect(epa)
+    assessments = list(
+        epa.assessments.filter(pk__in=[a.pk for a in grading.latest_assessments(epa)])
+        .select_related("method")
+        .prefetch_related("questions", "criterion_decisions__criterion", "submissions")
+    )
     return render(
         request,
-        "epa/epa_form.html",
+        "epa/epa_moderate.html",
         {
             "epa": epa,
             "form": form,
-            "heading": "Moderate the provisional grades",
-            "provisional": grading.current_overall(epa),
+            "assessments": assessments,
+            "combination": grading.current_combination(epa),
         },
     )
 

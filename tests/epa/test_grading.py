@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from epa import grading
 from epa.grading import AssessmentRecord, Decision
-from epa.models import EpaResult, EpaStateError
+from epa.models import EpaResult, EpaStateError, MethodModeration
 from psp.roles import Role
 from tests.factories import make_staff
 
@@ -436,3 +436,37 @@ def test_a_direct_post_of_a_resit_past_the_limit_is_refused(epa, epao_admin, cli
     assert "The EPA plan allows no resit or retake." in response.content.decode()
     epa.refresh_from_db()
     assert (epa.sitting, epa.status) == (1, "final")
+
+
+def test_moderation_records_a_decision_per_method_and_shows_the_rule(client, epa, epao_admin):
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    one, two = epa.assessments.order_by("method__number")
+    client.force_login(epao_admin)
+    url = reverse("epa:epa_moderate", args=[epa.pk])
+    page = client.get(url).content.decode()
+    assert "Imaginary interview: Distinction" in page
+    assert "Imaginary demonstration: Pass" in page
+    assert "Explains widgets: pass met; distinction met" in page
+    assert (
+        "The EPA plan&#x27;s combination table gives merit for method 1 distinction, "
+        "method 2 pass" in page
+    )
+    disagree = {
+        f"agree_{one.pk}": "yes",
+        f"agree_{two.pk}": "no",
+        f"why_{two.pk}": "M2B not evidenced",
+        "decision": "confirm",
+    }
+    page = client.post(url, disagree).content.decode()
+    assert "You do not agree with the grade for Imaginary demonstration" in page
+    client.post(url, {**disagree, "decision": "return", "comment": "See method 2"})
+    epa.refresh_from_db()
+    assert epa.status == "in_progress"
+    decisions = {(m.assessment_id, m.agrees, m.comment) for m in MethodModeration.objects.all()}
+    assert decisions == {(one.pk, True, ""), (two.pk, False, "M2B not evidenced")}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MethodModeration.objects.create(
+            assessment=one, moderator=epao_admin, grade="pass", agrees=False
+        )
