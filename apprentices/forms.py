@@ -111,6 +111,14 @@ class ApprenticeForm(forms.ModelForm):
             providers = providers.filter(pk=by.organisation_id)
             self.fields["training_provider"].initial = by.organisation_id
         choices["training_provider"].queryset = providers
+        # "At gateway", "In EPA" and "Completed" are reached through gateway and the EPA only.
+        status = cast(forms.ChoiceField, self.fields["status"])
+        if self.instance.pk and self.instance.status in Apprentice.EPA_STATUSES:
+            status.disabled = True
+            status.help_text = "Set by gateway and the end-point assessment, not by editing."
+        else:
+            status.choices = [c for c in status.choices if c[0] not in Apprentice.EPA_STATUSES]
+            status.help_text = "Gateway and the end-point assessment set the later statuses."
         if self.instance.pk:
             user = self.instance.user
             self.initial.update(

@@ -197,6 +197,14 @@ class Apprentice(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def is_closed(self) -> bool:
+        """A final EPA result closes the portfolio and the training log to changes."""
+        return self.status == self.Status.COMPLETED
+
+    def can_add_to_portfolio(self, user: Any) -> bool:
+        return not self.is_closed and self.user_id == user.pk
+
     def can_be_edited_by(self, user: Any) -> bool:
         return user.role in (Role.ADMIN, Role.PROVIDER) and (
             user.role == Role.ADMIN or user.organisation_id == self.training_provider_id
@@ -333,7 +341,7 @@ class Evidence(models.Model):
         return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
 
     def can_be_edited_by(self, user: Any) -> bool:
-        return self.is_editable and self.apprentice.user_id == user.pk
+        return self.is_editable and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_reviewed_by(self, user: Any) -> bool:
         return (
@@ -343,10 +351,11 @@ class Evidence(models.Model):
         )
 
     def can_be_withdrawn_by(self, user: Any) -> bool:
-        return (
-            self.status in (self.Status.DRAFT, self.Status.SUBMITTED, self.Status.CHANGES_REQUESTED)
-            and self.apprentice.user_id == user.pk
-        )
+        return self.status in (
+            self.Status.DRAFT,
+            self.Status.SUBMITTED,
+            self.Status.CHANGES_REQUESTED,
+        ) and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_submitted_by(self, user: Any) -> bool:
         return self.can_be_edited_by(user)
@@ -824,7 +833,7 @@ class OffTheJobEntry(models.Model):
         )
 
     def can_be_edited_by(self, user: Any) -> bool:
-        return self.status != self.Status.APPROVED and self.apprentice.user_id == user.pk
+        return self.status != self.Status.APPROVED and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_reviewed_by(self, user: Any) -> bool:
         return self.status == self.Status.SUBMITTED and self.apprentice.is_trained_by(user)

@@ -154,7 +154,14 @@ def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.user_id != request.user.pk:
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = EvidenceForm(
         request.POST if request.method == "POST" else None,
@@ -471,7 +478,14 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.add_offthejobentry", raise_exception=True)
 def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.user_id != request.user.pk:
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = OffTheJobEntryForm(
         request.POST if request.method == "POST" else None,

@@ -12,6 +12,14 @@ from tests.epa.test_views import assessment_post
 from tests.factories import make_staff
 
 
+@pytest.fixture(autouse=True)
+def _no_purge(monkeypatch):
+    """The suite lets its flush empty every table (tests/conftest.py); here nothing may."""
+    from psp import audit
+
+    monkeypatch.setattr(audit, "ALLOW_PURGE", False)
+
+
 @pytest.fixture
 def final_epa(epa, epao_admin):
     grade_all(epa)
