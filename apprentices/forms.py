@@ -117,7 +117,11 @@ class ApprenticeForm(forms.ModelForm):
             status.disabled = True
             status.help_text = "Set by gateway and the end-point assessment, not by editing."
         else:
-            status.choices = [c for c in status.choices if c[0] not in Apprentice.EPA_STATUSES]
+            status.choices = [
+                (value, label)
+                for value, label in Apprentice.Status.choices
+                if value not in Apprentice.EPA_STATUSES
+            ]
             status.help_text = "Gateway and the end-point assessment set the later statuses."
         if self.instance.pk:
             user = self.instance.user

@@ -177,7 +177,7 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
     _event(epa, by, "Assessor assigned", f"{assessor}. {checked}.")
 
 
-CONFLICT_WITH = {
+CONFLICT_WITH: dict[str, str] = {
     ConflictOfInterest.Kind.EMPLOYER: "a conflict of interest with the apprentice's employer",
     ConflictOfInterest.Kind.PROVIDER: (
         "a conflict of interest with the apprentice's training provider"
@@ -508,7 +508,7 @@ def moderate(
                 epa=locked,
                 sitting=locked.sitting,
                 overall_grade=overall,
-                uncapped_grade=combined.uncapped if combined.uncapped != overall else "",
+                uncapped_grade=(combined.uncapped or "") if combined.uncapped != overall else "",
                 rule=combined.rule,
                 method_grades={str(k): v for k, v in grades.items()},
                 assessor=locked.assessor,
