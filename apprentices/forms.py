@@ -124,6 +124,11 @@ class ApprenticeForm(forms.ModelForm):
             ]
             status.help_text = "Gateway and the end-point assessment set the later statuses."
         if self.instance.pk:
+            # A move to another employer is its own action, accepted by the new employer.
+            employer = self.fields["employer"]
+            employer.disabled = True
+            employer.help_text = "To change it, use “Move to another employer”."
+        if self.instance.pk:
             user = self.instance.user
             self.initial.update(
                 first_name=user.first_name, last_name=user.last_name, email=user.email
@@ -812,4 +817,28 @@ class ErasureForm(forms.Form):
         self.helper.layout = Layout(
             Field.checkbox("confirm"),
             Submit("submit", "Erase personal data", css_class="govuk-button--warning"),
+        )
+
+
+class EmployerMoveForm(forms.Form):
+    to_employer = forms.ModelChoiceField(
+        label="New employer",
+        queryset=Organisation.objects.none(),
+        empty_label="Choose the new employer",
+        error_messages={"required": "Choose the new employer"},
+    )
+    reason = forms.CharField(
+        label="Why is the apprentice moving?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the apprentice is moving"},
+    )
+
+    def __init__(self, *args: Any, apprentice: Apprentice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["to_employer"])
+        field.queryset = Organisation.objects.filter(kind=Organisation.Kind.EMPLOYER).exclude(
+            pk=apprentice.employer_id
+        )
+        self.helper = _helper(
+            "Ask the new employer to accept", Field.select("to_employer"), Field.textarea("reason")
         )

@@ -45,6 +45,7 @@ from django.utils.text import get_valid_filename
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
+    EmployerMove,
     Evidence,
     EvidenceEvent,
     EvidenceFile,
@@ -145,6 +146,7 @@ HOLDINGS: list[Holding] = [
     Holding(ReviewKsbComment, "review__apprentice", PORTFOLIO, text=("comment",)),
     Holding(ReviewSigningLink, "review__apprentice", PORTFOLIO, text=("name",), empty=("email",)),
     Holding(ReviewSignature, "review__apprentice", PORTFOLIO, text=("name",)),
+    Holding(EmployerMove, "apprentice", PORTFOLIO, text=("reason",), months=("requested_at",)),
     Holding(GatewayAttempt, "apprentice", PORTFOLIO, text=("pack",)),
     Holding(GatewayItem, "attempt__apprentice", PORTFOLIO, text=("details", "reason")),
     Holding(Report, "apprentice", PORTFOLIO, files=("file",), delete=True),

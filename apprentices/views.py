@@ -21,6 +21,7 @@ from apprentices.forms import (
     ApprenticeForm,
     BreakForm,
     ConfirmMoveForm,
+    EmployerMoveForm,
     ErasureForm,
     EvidenceForm,
     MappingForm,
@@ -39,6 +40,7 @@ from apprentices.listing import ApprenticeListQuery, CohortQuery, EvidenceListQu
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
+    EmployerMove,
     Evidence,
     EvidenceFile,
     EvidenceStateError,
@@ -119,6 +121,56 @@ def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "apprentices/apprentice_form.html", {"form": form, "apprentice": apprentice}
     )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("apprentices.change_apprentice", raise_exception=True)
+def employer_move(request: HttpRequest, pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    if not apprentice.can_be_edited_by(request.user):
+        raise PermissionDenied
+    pending = apprentice.employer_moves.filter(status=EmployerMove.Status.PENDING).first()
+    form = EmployerMoveForm(
+        request.POST if request.method == "POST" else None, apprentice=apprentice
+    )
+    if request.method == "POST" and pending is None and form.is_valid():
+        move = EmployerMove.objects.create(
+            apprentice=apprentice,
+            from_employer_id=apprentice.employer_id,
+            to_employer=form.cleaned_data["to_employer"],
+            reason=form.cleaned_data["reason"],
+            requested_by=request.user,
+        )
+        messages.success(
+            request,
+            f"{move.to_employer} has been asked to accept {apprentice.name}. Until its staff "
+            f"accept, {apprentice.employer} stays the employer.",
+        )
+        return redirect(apprentice)
+    return render(
+        request,
+        "apprentices/employer_move_form.html",
+        {"form": form, "apprentice": apprentice, "pending": pending},
+    )
+
+
+@require_POST
+@permission_required("apprentices.decide_employermove", raise_exception=True)
+def employer_move_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    move = get_object_or_404(
+        EmployerMove.objects.select_related("apprentice__user"),
+        pk=pk,
+        to_employer_id=request.user.organisation_id or 0,
+    )
+    if not move.can_be_decided_by(request.user):
+        raise PermissionDenied
+    accept = request.POST.get("decision") == "accept"
+    move.decide(accept=accept, by=request.user)
+    name = move.apprentice.name
+    messages.success(
+        request, f"{name} is now your apprentice." if accept else f"Move of {name} declined."
+    )
+    return redirect("home")
 
 
 @require_GET

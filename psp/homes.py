@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
-from apprentices.models import Apprentice, Evidence, OffTheJobEntry
+from apprentices.models import Apprentice, EmployerMove, Evidence, OffTheJobEntry
 from apprentices.reviews import ReviewState, review_states
 from apprentices.scanning import configured_clamd
 from apprentices.training import Working, workings_for
@@ -53,6 +53,9 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
             OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
         )
     if role == Role.EMPLOYER:
+        data["incoming_moves"] = EmployerMove.objects.filter(
+            status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
+        ).select_related("apprentice__user", "from_employer")
         data["gateway_confirmations"] = GatewayItem.objects.filter(
             kind=GatewayItem.Kind.EMPLOYER,
             confirmed_at__isnull=True,

@@ -324,6 +324,13 @@ POLICY: dict[str, Rule] = {
         skip="needs a cohort choice in the POST; covered in tests/epa/test_reports"
     ),
     "epa:epa_list": _no_object(EVERYONE - {"norole"}),
+    # The provider asks to move an apprentice to another employer; that employer decides.
+    "apprentices:employer_move": _apprentice(
+        {"provider_own", "admin"}, perm="apprentices.change_apprentice"
+    ),
+    "apprentices:employer_move_decide": Rule(
+        skip="the scenario has no move waiting; covered in tests/apprentices/test_employer_moves"
+    ),
     # Assessors declare their own conflicts of interest; their EPAO's administrators read them.
     "epa:conflict_list": _no_object({"assessor_own", "assessor_other", "epao_own", "epao_other"}),
     "epa:conflict_add": _no_object({"assessor_own", "assessor_other"}),

@@ -343,6 +343,17 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("apprentice", url("apprentices:apprentice_coverage", pk("apprentice")))
         ],
     },
+    "apprentices:employer_move": {
+        "empty": [Visit("provider", url("apprentices:employer_move", pk("apprentice")))],
+        "error": [
+            Visit(
+                "provider",
+                url("apprentices:employer_move", pk("apprentice")),
+                then=submit("Ask the new employer to accept"),
+            )
+        ],
+        "populated": NEW_RECORD,
+    },
     "apprentices:apprentice_move": {
         "empty": [Visit("provider", url("apprentices:apprentice_move", pk("apprentice")))],
         "error": [
@@ -950,6 +961,7 @@ EXCLUDED: dict[str, str] = {
     "apprentices:evidence_submit": POST_ONLY,
     "apprentices:evidence_file_remove": POST_ONLY,
     "epa:epa_submit": POST_ONLY,
+    "apprentices:employer_move_decide": POST_ONLY,
     "epa:gateway_start": POST_ONLY,
     "epa:gateway_submit": POST_ONLY,
     "standards:import_confirm": POST_ONLY,
