@@ -163,6 +163,9 @@ def test_assessor_grades_both_methods_moderator_confirms_and_every_role_sees_the
     person.click_nav(moderator, "End-point assessments")
     person.click(moderator.get_by_role("link", name=cast.apprentice.name))
     person.click(moderator.get_by_role("link", name="Moderate the grades"))
+    for method in ("Imaginary interview", "Imaginary demonstration"):
+        group = moderator.get_by_role("group", name=re.compile(f"^{method}: do you agree"))
+        person.check(group.get_by_label("Agree", exact=True))
     person.check(moderator.get_by_label("Confirm the grades"))
     person.click(moderator.get_by_role("button", name="Save moderation"))
     expect(success_banner(moderator)).to_contain_text("Result confirmed: merit.")
