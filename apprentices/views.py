@@ -125,7 +125,7 @@ def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def employer_move(request: HttpRequest, pk: int) -> HttpResponse:
+def employer_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -156,7 +156,7 @@ def employer_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.decide_employermove", raise_exception=True)
-def employer_move_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     move = get_object_or_404(
         EmployerMove.objects.select_related("apprentice__user"),
         pk=pk,

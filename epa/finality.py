@@ -46,6 +46,7 @@ LOCKED = {
         "overall_grade",
         "uncapped_grade",
         "method_grades",
+        "plan_revision",
         "assessor_id",
         "moderator_id",
     ),
@@ -131,7 +132,7 @@ def install_triggers(using: str = "default", **kwargs: Any) -> None:
         return
     with connection.cursor() as cursor:
         columns = {c.name for c in connection.introspection.get_table_description(cursor, RESULT)}
-    if "uncapped_grade" not in columns:  # migrated back before the finality columns
+    if "plan_revision" not in columns:  # migrated back before the columns the triggers name
         return
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -87,11 +87,29 @@ class Overall:
     rule: str
 
 
-def combine(plan: EpaPlan, method_grades: dict[int, str], *, sitting: int) -> Overall:
+def _revised_rules(plan: EpaPlan, revision: int) -> tuple[Any, str]:
+    """(combination rows, resit cap) of an earlier revision of the plan's rules."""
+    kept = plan.revisions.filter(number=revision).first()
+    content = kept.content if kept else {}
+    return content.get("gradeCombinations") or [], (content.get("resits") or {}).get(
+        "gradeCap"
+    ) or ""
+
+
+def combine(
+    plan: EpaPlan, method_grades: dict[int, str], *, sitting: int, revision: int | None = None
+) -> Overall:
     """The overall grade for these method grades, with the rule that produced it. A sitting
-    after the first is a resit or retake: the plan's cap applies to the overall grade."""
+    after the first is a resit or retake: the plan's cap applies to the overall grade.
+    revision: the plan revision a result was graded under (default: the current one)."""
     given = ", ".join(f"method {n} {g}" for n, g in sorted(method_grades.items()))
-    table = overall_grade(plan, method_grades)
+    resit_cap = plan.resit_grade_cap
+    if revision is not None and revision != plan.revision:
+        rows, resit_cap = _revised_rules(plan, revision)
+        wanted = {str(n): g for n, g in method_grades.items()}
+        table = next((str(r["overall"]) for r in rows if r["methodGrades"] == wanted), None)
+    else:
+        table = overall_grade(plan, method_grades)
     if table is None:
         return Overall(
             None,
@@ -100,14 +118,12 @@ def combine(plan: EpaPlan, method_grades: dict[int, str], *, sitting: int) -> Ov
         )
     rule = f"The EPA plan's combination table gives {table} for {given}"
     grade = table
-    if sitting > 1 and plan.resit_grade_cap:
-        grade = cap(table, plan.resit_grade_cap, plan.overall_grades)
+    if sitting > 1 and resit_cap:
+        grade = cap(table, resit_cap, plan.overall_grades)
         if grade != table:
-            rule += (
-                f"; capped at {plan.resit_grade_cap} because sitting {sitting} is a resit or retake"
-            )
+            rule += f"; capped at {resit_cap} because sitting {sitting} is a resit or retake"
         else:
-            rule += f"; within the resit cap of {plan.resit_grade_cap}"
+            rule += f"; within the resit cap of {resit_cap}"
     return Overall(grade, table, rule)
 
 
@@ -510,6 +526,7 @@ def moderate(
                 overall_grade=overall,
                 uncapped_grade=(combined.uncapped or "") if combined.uncapped != overall else "",
                 rule=combined.rule,
+                plan_revision=locked.plan.revision,
                 method_grades={str(k): v for k, v in grades.items()},
                 assessor=locked.assessor,
                 moderator=by,
@@ -640,7 +657,7 @@ def amend_result(
         )
     if not reason.strip():
         raise EpaStateError("Give the reason for the amendment")
-    plan = result.epa.plan
+    plan = EpaPlan.objects.get(pk=result.epa.plan.pk)  # as it is now, not as cached
     if overall_after not in plan.overall_grades:
         raise EpaStateError("Choose one of the plan's overall grades")
     before = result.current_grade
@@ -649,7 +666,7 @@ def amend_result(
         raise EpaStateError("Give the corrected grade of every method")
     if method_grades == result.current_method_grades and overall_after == before:
         raise EpaStateError(f"Nothing would change: the grade is already {before}")
-    combined = combine(plan, method_grades, sitting=result.sitting)
+    combined = combine(plan, method_grades, sitting=result.sitting, revision=result.plan_revision)
     if combined.grade != overall_after:
         given = combined.grade or "no overall grade"
         raise EpaStateError(

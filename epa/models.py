@@ -597,6 +597,9 @@ class EpaResult(models.Model):
         help_text="The grade the combination rule gave before the resit cap, if it was capped.",
     )
     rule = models.TextField(blank=True, help_text="How the overall grade was worked out.")
+    plan_revision = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The revision of the EPA plan it was graded under."
+    )
     method_grades = models.JSONField(help_text="Method number to grade, as combined.")
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -278,6 +278,10 @@ class EpaPlan(models.Model):
         "methods taken again", max_length=10, choices=ResitMethods.choices, blank=True
     )
     provenance = models.TextField(blank=True)
+    revision = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="One more each time an import revises the plan's rules (EpaPlanRevision).",
+    )
 
     objects = EpaPlanManager()
 
@@ -318,6 +322,25 @@ class EpaPlan(models.Model):
             else "The overall grade of a resit or retake is not capped."
         )
         return rules
+
+
+class EpaPlanRevision(models.Model):
+    """An earlier revision of an EPA plan, kept whole (as exported) when an import revised its
+    grade combination rule or its resit rules: results graded under it keep using it."""
+
+    plan = models.ForeignKey(EpaPlan, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    content = models.JSONField(help_text="The plan in psp's EPA plan format, as it was.")
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_plan_revision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}, revision {self.number}"
 
 
 class PlanPartManager(models.Manager[Any]):

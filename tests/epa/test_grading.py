@@ -470,3 +470,36 @@ def test_moderation_records_a_decision_per_method_and_shows_the_rule(client, epa
         MethodModeration.objects.create(
             assessment=one, moderator=epao_admin, grade="pass", agrees=False
         )
+
+
+def test_a_result_keeps_the_plan_revision_it_was_graded_under(epa, epao_admin, client):
+    from standards.exporting import export_epa_plan
+    from standards.plan_importing import import_epa_plan
+
+    grade_all(epa)  # distinction and pass: merit under revision 1
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=epao_admin, confirm=True)
+    assert result.plan_revision == 1
+    revised = export_epa_plan(epa.plan)
+    for row in revised["gradeCombinations"]:
+        if row["methodGrades"] == {"1": "distinction", "2": "pass"}:
+            row["overall"] = "distinction"
+    import_epa_plan(revised)
+    epa.plan.refresh_from_db()
+    assert epa.plan.revision == 2
+    client.force_login(epao_admin)
+    page = client.get(epa.get_absolute_url()).content.decode()
+    assert "Graded under revision 1 of the EPA plan (the plan has since been revised" in page
+    second = make_staff(role=Role.EPAO_ADMIN, organisation=epa.apprentice.epao)
+    # Amendments follow the rules the result was graded under, not the revised ones.
+    with pytest.raises(EpaStateError, match="rule gives merit for these method grades"):
+        grading.amend_result(
+            result,
+            by=second,
+            method_grades={1: "distinction", 2: "pass"},
+            overall_after="distinction",
+            reason="The revised table says distinction",
+        )
+    result.refresh_from_db()
+    assert (result.overall_grade, result.plan_revision) == ("merit", 1)

@@ -321,3 +321,29 @@ def test_command_reports_invalid_json_and_exits_non_zero(widget_version, tmp_pat
         call_command("import_epa_plan", str(path), stderr=err)
 
     assert "$: the file is not valid JSON (Expecting property name" in err.getvalue()
+
+
+def test_revised_rules_for_a_version_apprentices_are_on_make_a_new_revision(widget_version):
+    do_import(epa_plan_json())
+    make_apprentice(version=widget_version)
+    revised = epa_plan_json(resits={"gradeCap": "merit", "limit": 1})
+    for row in revised["gradeCombinations"]:
+        if row["methodGrades"] == {"1": "pass", "2": "distinction"}:
+            row["overall"] = "distinction"
+
+    result = do_import(revised)
+
+    assert "grade combination rule and resit and retake rules revised: revision 2" in (
+        result.changes
+    )
+    plan = EpaPlan.objects.get(version=widget_version)
+    assert (plan.revision, plan.resit_grade_cap, plan.resit_limit) == (2, "merit", 1)
+    row = plan.grade_combinations.get(method_grades={"1": "pass", "2": "distinction"})
+    assert row.overall_grade == "distinction"
+    [kept] = plan.revisions.all()
+    assert kept.number == 1
+    assert kept.content["resits"]["gradeCap"] == "pass"
+    assert {"methodGrades": {"1": "pass", "2": "distinction"}, "overall": "merit"} in (
+        kept.content["gradeCombinations"]
+    )
+    assert do_import(revised).changes == []  # the same file again changes nothing
