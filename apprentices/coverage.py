@@ -77,6 +77,11 @@ class Coverage:
         return sum(row.accepted_count > 0 for row in self.rows)
 
     @property
+    def gaps_accepted(self) -> int:
+        """KSBs without accepted evidence."""
+        return len(self.rows) - self.accepted
+
+    @property
     def gaps(self) -> int:
         return len(self.rows) - self.covered
 

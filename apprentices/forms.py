@@ -130,6 +130,23 @@ class ApprenticeForm(forms.ModelForm):
             providers = providers.filter(pk=by.organisation_id)
             self.fields["training_provider"].initial = by.organisation_id
         choices["training_provider"].queryset = providers
+        # "At gateway", "In EPA" and "Completed" are reached through gateway and the EPA only.
+        status = cast(forms.ChoiceField, self.fields["status"])
+        if self.instance.pk and self.instance.status in Apprentice.EPA_STATUSES:
+            status.disabled = True
+            status.help_text = "Set by gateway and the end-point assessment, not by editing."
+        else:
+            status.choices = [
+                (value, label)
+                for value, label in Apprentice.Status.choices
+                if value not in Apprentice.EPA_STATUSES
+            ]
+            status.help_text = "Gateway and the end-point assessment set the later statuses."
+        if self.instance.pk:
+            # A move to another employer is its own action, accepted by the new employer.
+            employer = self.fields["employer"]
+            employer.disabled = True
+            employer.help_text = "To change it, use “Move to another employer”."
         if self.instance.pk:
             user = self.instance.user
             self.initial.update(
@@ -877,4 +894,28 @@ class ErasureForm(forms.Form):
         self.helper.layout = Layout(
             Field.checkbox("confirm"),
             Submit("submit", "Erase personal data", css_class="govuk-button--warning"),
+        )
+
+
+class EmployerMoveForm(forms.Form):
+    to_employer = forms.ModelChoiceField(
+        label="New employer",
+        queryset=Organisation.objects.none(),
+        empty_label="Choose the new employer",
+        error_messages={"required": "Choose the new employer"},
+    )
+    reason = forms.CharField(
+        label="Why is the apprentice moving?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the apprentice is moving"},
+    )
+
+    def __init__(self, *args: Any, apprentice: Apprentice, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["to_employer"])
+        field.queryset = Organisation.objects.filter(kind=Organisation.Kind.EMPLOYER).exclude(
+            pk=apprentice.employer_id
+        )
+        self.helper = _helper(
+            "Ask the new employer to accept", Field.select("to_employer"), Field.textarea("reason")
         )

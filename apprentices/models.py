@@ -198,6 +198,14 @@ class Apprentice(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def is_closed(self) -> bool:
+        """A final EPA result closes the portfolio and the training log to changes."""
+        return self.status == self.Status.COMPLETED
+
+    def can_add_to_portfolio(self, user: Any) -> bool:
+        return not self.is_closed and self.user_id == user.pk
+
     def can_be_edited_by(self, user: Any) -> bool:
         return user.role in (Role.ADMIN, Role.PROVIDER) and (
             user.role == Role.ADMIN or user.organisation_id == self.training_provider_id
@@ -338,7 +346,7 @@ class Evidence(models.Model):
         return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
 
     def can_be_edited_by(self, user: Any) -> bool:
-        return self.is_editable and self.apprentice.user_id == user.pk
+        return self.is_editable and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_reviewed_by(self, user: Any) -> bool:
         return (
@@ -348,10 +356,11 @@ class Evidence(models.Model):
         )
 
     def can_be_withdrawn_by(self, user: Any) -> bool:
-        return (
-            self.status in (self.Status.DRAFT, self.Status.SUBMITTED, self.Status.CHANGES_REQUESTED)
-            and self.apprentice.user_id == user.pk
-        )
+        return self.status in (
+            self.Status.DRAFT,
+            self.Status.SUBMITTED,
+            self.Status.CHANGES_REQUESTED,
+        ) and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_submitted_by(self, user: Any) -> bool:
         return self.can_be_edited_by(user)
@@ -650,6 +659,79 @@ class VersionMove(models.Model):
         return f"{self.apprentice} moved to {self.to_version}"
 
 
+class EmployerMove(models.Model):
+    """The training provider asks to move an apprentice to another employer; the move takes
+    effect only when a member of the new employer's staff accepts it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the new employer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    apprentice = models.ForeignKey(
+        Apprentice, on_delete=models.PROTECT, related_name="employer_moves"
+    )
+    from_employer = models.ForeignKey(
+        "psp.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    to_employer = models.ForeignKey(
+        "psp.Organisation", on_delete=models.PROTECT, related_name="incoming_moves"
+    )
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        permissions = [("decide_employermove", "Can accept or decline apprentices moving in")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="employer_move_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(from_employer=models.F("to_employer")),
+                name="employer_move_changes_employer",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_by__isnull=False),
+                name="employer_move_decision_has_who",
+            ),
+            models.UniqueConstraint(
+                fields=["apprentice"],
+                condition=Q(status="pending"),
+                name="one_pending_employer_move",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.apprentice} to {self.to_employer}"
+
+    def can_be_decided_by(self, user: Any) -> bool:
+        return (
+            self.status == self.Status.PENDING
+            and user.role == Role.EMPLOYER
+            and user.organisation_id == self.to_employer_id
+        )
+
+    @transaction.atomic
+    def decide(self, *, accept: bool, by: Any) -> None:
+        """Accepted: the apprentice's employer becomes the new one (their old employer's
+        staff no longer see them). Declined: nothing changes."""
+        current = EmployerMove.objects.select_for_update().get(pk=self.pk)
+        if not current.can_be_decided_by(by):
+            raise ValidationError("This move is no longer waiting for your decision")
+        self.status = self.Status.ACCEPTED if accept else self.Status.DECLINED
+        self.decided_by, self.decided_at = by, timezone.now()
+        self.save(update_fields=["status", "decided_by", "decided_at"])
+        if accept:
+            Apprentice.objects.filter(pk=self.apprentice_id).update(employer_id=self.to_employer_id)
+
+
 # Off-the-job training: breaks in learning, the dated funding rules, and the apprentice's log.
 
 
@@ -848,7 +930,7 @@ class OffTheJobEntry(models.Model):
         )
 
     def can_be_edited_by(self, user: Any) -> bool:
-        return self.status != self.Status.APPROVED and self.apprentice.user_id == user.pk
+        return self.status != self.Status.APPROVED and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_reviewed_by(self, user: Any) -> bool:
         return self.status == self.Status.SUBMITTED and self.apprentice.is_trained_by(user)

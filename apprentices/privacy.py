@@ -45,6 +45,7 @@ from django.utils.text import get_valid_filename
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
+    EmployerMove,
     Evidence,
     EvidenceEvent,
     EvidenceFile,
@@ -59,6 +60,7 @@ from apprentices.models import (
 )
 from epa.models import (
     Amendment,
+    ConflictOfInterest,
     CriterionDecision,
     Epa,
     EpaEvent,
@@ -66,6 +68,8 @@ from epa.models import (
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodModeration,
+    MethodSubmission,
     Question,
     Report,
 )
@@ -174,9 +178,17 @@ HOLDINGS: list[Holding] = [
     Holding(ReviewKsbComment, "review__apprentice", PORTFOLIO, text=("comment",)),
     Holding(ReviewSigningLink, "review__apprentice", PORTFOLIO, text=("name",), empty=("email",)),
     Holding(ReviewSignature, "review__apprentice", PORTFOLIO, text=("name",)),
+    Holding(EmployerMove, "apprentice", PORTFOLIO, text=("reason",), months=("requested_at",)),
     Holding(GatewayAttempt, "apprentice", PORTFOLIO, text=("pack",)),
     Holding(GatewayItem, "attempt__apprentice", PORTFOLIO, text=("details", "reason")),
     Holding(Report, "apprentice", PORTFOLIO, files=("file",), delete=True, own_only=True),
+    Holding(
+        MethodSubmission,
+        "assessment__epa__apprentice",
+        PORTFOLIO,
+        text=("original_name",),
+        files=("file",),
+    ),
     # Who they are, and the EPA record kept with the result.
     Holding(Apprentice, "pk", IDENTITY, months=("start_date", "planned_gateway_date")),
     Holding(
@@ -187,7 +199,14 @@ HOLDINGS: list[Holding] = [
         months=("date_joined",),
         secret=("password",),
     ),
-    Holding(Epa, "apprentice", IDENTITY, text=("moderation_comment",), months=("submitted_at",)),
+    Holding(
+        Epa,
+        "apprentice",
+        IDENTITY,
+        text=("moderation_comment", "independence_declaration"),
+        months=("submitted_at",),
+    ),
+    Holding(ConflictOfInterest, "apprentice", IDENTITY, delete=True),
     Holding(
         MethodAssessment,
         "epa__apprentice",
@@ -200,6 +219,14 @@ HOLDINGS: list[Holding] = [
         Question, "assessment__epa__apprentice", IDENTITY, delete=True, withheld_until_final=True
     ),
     Holding(CriterionDecision, "assessment__epa__apprentice", IDENTITY, withheld_until_final=True),
+    Holding(
+        MethodModeration,
+        "assessment__epa__apprentice",
+        IDENTITY,
+        text=("comment",),
+        months=("at",),
+        withheld_until_final=True,
+    ),
     Holding(EpaResult, "epa__apprentice", IDENTITY, months=("confirmed_at",)),
     Holding(Amendment, "result__epa__apprentice", IDENTITY, text=("reason",), months=("at",)),
     Holding(EpaEvent, "apprentice", IDENTITY, text=("description",), months=("at",)),
@@ -238,6 +265,7 @@ AUDIT_LINKS: dict[str, tuple[str, str]] = {
     "epa_eparesult": ("epa_id", "epa_epa"),
     "epa_amendment": ("result_id", "epa_eparesult"),
     "epa_question": ("assessment_id", "epa_methodassessment"),
+    "epa_conflictofinterest": ("apprentice_id", "apprentices_apprentice"),
     "psp_user_groups": ("user_id", "psp_user"),
 }
 # Entries about the apprentice that say what was removed; they hold no personal data.

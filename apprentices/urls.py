@@ -8,6 +8,12 @@ urlpatterns = [
     path("add/", views.apprentice_create, name="apprentice_create"),
     path("<int:pk>/", views.apprentice_detail, name="apprentice_detail"),
     path("<int:pk>/edit/", views.apprentice_edit, name="apprentice_edit"),
+    path("<int:pk>/move-employer/", views.employer_move, name="employer_move"),
+    path(
+        "employer-moves/<int:pk>/decide/",
+        views.employer_move_decide,
+        name="employer_move_decide",
+    ),
     path("<int:pk>/coverage/", views.apprentice_coverage, name="apprentice_coverage"),
     path("<int:pk>/move-version/", views.apprentice_move, name="apprentice_move"),
     path("<int:pk>/evidence/add/", views.evidence_create, name="evidence_create"),

@@ -22,6 +22,7 @@ from apprentices.forms import (
     ApprenticeForm,
     BreakForm,
     ConfirmMoveForm,
+    EmployerMoveForm,
     ErasureForm,
     EvidenceForm,
     MappingForm,
@@ -45,6 +46,7 @@ from apprentices.listing import (
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
+    EmployerMove,
     Evidence,
     EvidenceFile,
     EvidenceKSB,
@@ -131,6 +133,56 @@ def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+@permission_required("apprentices.change_apprentice", raise_exception=True)
+def employer_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    apprentice = _apprentice(request, pk)
+    if not apprentice.can_be_edited_by(request.user):
+        raise PermissionDenied
+    pending = apprentice.employer_moves.filter(status=EmployerMove.Status.PENDING).first()
+    form = EmployerMoveForm(
+        request.POST if request.method == "POST" else None, apprentice=apprentice
+    )
+    if request.method == "POST" and pending is None and form.is_valid():
+        move = EmployerMove.objects.create(
+            apprentice=apprentice,
+            from_employer_id=apprentice.employer_id,
+            to_employer=form.cleaned_data["to_employer"],
+            reason=form.cleaned_data["reason"],
+            requested_by=request.user,
+        )
+        messages.success(
+            request,
+            f"{move.to_employer} has been asked to accept {apprentice.name}. Until its staff "
+            f"accept, {apprentice.employer} stays the employer.",
+        )
+        return redirect(apprentice)
+    return render(
+        request,
+        "apprentices/employer_move_form.html",
+        {"form": form, "apprentice": apprentice, "pending": pending},
+    )
+
+
+@require_POST
+@permission_required("apprentices.decide_employermove", raise_exception=True)
+def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    move = get_object_or_404(
+        EmployerMove.objects.select_related("apprentice__user"),
+        pk=pk,
+        to_employer_id=request.user.organisation_id or 0,
+    )
+    if not move.can_be_decided_by(request.user):
+        raise PermissionDenied
+    accept = request.POST.get("decision") == "accept"
+    move.decide(accept=accept, by=request.user)
+    name = move.apprentice.name
+    messages.success(
+        request, f"{name} is now your apprentice." if accept else f"Move of {name} declined."
+    )
+    return redirect("home")
+
+
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -182,7 +234,14 @@ def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) ->
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.user_id != request.user.pk:
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = EvidenceForm(
         request.POST if request.method == "POST" else None,
@@ -535,7 +594,14 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.add_offthejobentry", raise_exception=True)
 def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.user_id != request.user.pk:
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = OffTheJobEntryForm(
         request.POST if request.method == "POST" else None,

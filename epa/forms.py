@@ -8,13 +8,17 @@ from typing import Any
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apprentices.filetypes import FileTypeError
 from apprentices.forms import date_field
+from apprentices.models import Apprentice
+from apprentices.uploads import CheckedUpload, check_upload
 from epa.grading import Decision, method_grade_choices
-from epa.models import GatewayItem, MethodAssessment
+from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment, MethodSubmission
 from psp.forms import limited_text, name_required_errors
-from psp.models import User
+from psp.models import Organisation, User
 from psp.roles import Role
 
 
@@ -288,8 +292,10 @@ class AssessmentForm(forms.Form):
 
 @limited_text
 class ModerationForm(forms.Form):
+    """A decision on each method result, then on the grades as a whole."""
+
     decision = forms.ChoiceField(
-        label="Your decision",
+        label="Your decision on the grades",
         choices=[
             ("confirm", "Confirm the grades: the result becomes final"),
             ("return", "Return them to the assessor"),
@@ -304,17 +310,62 @@ class ModerationForm(forms.Form):
         help_text="Required when you return the grades.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, assessments: list[MethodAssessment], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.assessments = assessments
+        layout = []
+        for a in assessments:
+            name = a.method.name
+            self.fields[f"agree_{a.pk}"] = forms.ChoiceField(
+                label=f"{name}: do you agree with the grade {a.final_grade}?",
+                choices=[("yes", "Agree"), ("no", "Do not agree")],
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Say whether you agree with the grade for {name}"},
+            )
+            self.fields[f"why_{a.pk}"] = forms.CharField(
+                label=f"Why not ({name})",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Required when you do not agree.",
+            )
+            layout += [
+                Field.radios(f"agree_{a.pk}", legend_size=Size.SMALL, inline=True),
+                Field.textarea(f"why_{a.pk}"),
+            ]
+        self.order_fields([*(f for a in assessments for f in (f"agree_{a.pk}", f"why_{a.pk}"))])
         self.helper = _helper(
-            "Save moderation", Field.radios("decision"), Field.textarea("comment")
+            "Save moderation", *layout, Field.radios("decision"), Field.textarea("comment")
         )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        disagreed = []
+        for a in self.assessments:
+            if cleaned.get(f"agree_{a.pk}") == "no":
+                disagreed.append(a.method.name)
+                if not cleaned.get(f"why_{a.pk}", "").strip():
+                    self.add_error(
+                        f"why_{a.pk}",
+                        f"Say why you do not agree with the grade for {a.method.name}",
+                    )
+        if cleaned.get("decision") == "confirm" and disagreed:
+            self.add_error(
+                "decision",
+                f"You do not agree with the grade for {', '.join(disagreed)}: return the grades "
+                "to the assessor instead",
+            )
         if cleaned.get("decision") == "return" and not cleaned.get("comment", "").strip():
             self.add_error("comment", "Say why you are returning the grades")
         return cleaned
+
+    def methods(self) -> dict[int, tuple[bool, str]]:
+        return {
+            a.pk: (
+                self.cleaned_data[f"agree_{a.pk}"] == "yes",
+                self.cleaned_data.get(f"why_{a.pk}", ""),
+            )
+            for a in self.assessments
+        }
 
 
 @limited_text
@@ -346,19 +397,151 @@ class ResitForm(forms.Form):
 
 @limited_text
 class AmendmentForm(forms.Form):
-    overall_after = forms.ChoiceField(label="Corrected overall grade")
+    """Corrected method grades and overall grade: nothing is chosen for the user, and the
+    overall grade must be the one the plan's rule gives for the method grades."""
+
     reason = forms.CharField(
         label="Reason for the amendment",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Give the reason for the amendment"},
     )
 
-    def __init__(self, *args: Any, grades: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        methods: list[tuple[int, str, list[str]]],
+        grades: list[str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["overall_after"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(g, g.capitalize()) for g in grades]
+        self.methods = methods
+        layout = []
+        for number, name, scale in methods:
+            self.fields[f"method_{number}"] = forms.ChoiceField(
+                label=f"Corrected grade: {name}",
+                choices=[("", "Choose a grade"), *((g, g.capitalize()) for g in scale)],
+                error_messages={"required": f"Choose the corrected grade for {name}"},
+            )
+            layout.append(Field.select(f"method_{number}"))
+        self.fields["overall_after"] = forms.ChoiceField(
+            label="Corrected overall grade",
+            choices=[("", "Choose a grade"), *((g, g.capitalize()) for g in grades)],
+            error_messages={"required": "Choose the corrected overall grade"},
+        )
+        self.order_fields([*(f"method_{n}" for n, _, _ in methods), "overall_after", "reason"])
         self.helper = _helper(
-            "Record amendment", Field.select("overall_after"), Field.textarea("reason")
+            "Record amendment", *layout, Field.select("overall_after"), Field.textarea("reason")
         )
         name_required_errors(self)
+
+    def method_grades(self) -> dict[int, str]:
+        return {number: self.cleaned_data[f"method_{number}"] for number, _, _ in self.methods}
+
+
+@limited_text
+class ConflictForm(forms.Form):
+    """An assessor's declaration of a conflict of interest."""
+
+    kind = forms.ChoiceField(
+        label="Who is the conflict of interest with?",
+        choices=ConflictOfInterest.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose who the conflict of interest is with"},
+    )
+    organisation = forms.ModelChoiceField(
+        label="Employer or training provider",
+        queryset=Organisation.objects.filter(
+            kind__in=[Organisation.Kind.EMPLOYER, Organisation.Kind.TRAINING_PROVIDER]
+        ),
+        required=False,
+        empty_label="Choose an organisation",
+        help_text="For a conflict with an employer or a training provider.",
+    )
+    uln = forms.CharField(
+        label="Apprentice's unique learner number (ULN)",
+        required=False,
+        max_length=10,
+        help_text="For a conflict with a named apprentice of your EPAO: 10 digits.",
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "numeric"}),
+    )
+    starts_on = date_field("Start date", help_text="When it began. For example, 1 9 2024")
+    ends_on = date_field("End date", help_text="Leave empty if it has not ended.", required=False)
+    details = forms.CharField(
+        label="What was the involvement?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what the involvement was"},
+    )
+
+    def __init__(self, *args: Any, assessor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessor = assessor
+        self.helper = _helper(
+            "Declare conflict of interest",
+            Field.radios("kind"),
+            Field.select("organisation"),
+            Field.text("uln", field_width=10),
+            Field("starts_on"),
+            Field("ends_on"),
+            Field.textarea("details"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
+        organisation = cleaned.get("organisation")
+        wanted = {
+            ConflictOfInterest.Kind.EMPLOYER: Organisation.Kind.EMPLOYER,
+            ConflictOfInterest.Kind.PROVIDER: Organisation.Kind.TRAINING_PROVIDER,
+        }
+        if kind in wanted:
+            label = "an employer" if kind == ConflictOfInterest.Kind.EMPLOYER else "a provider"
+            if organisation is None:
+                self.add_error("organisation", f"Choose {label}")
+            elif organisation.kind != wanted[kind]:
+                self.add_error("organisation", f"{organisation} is not {label}")
+            cleaned["apprentice"] = None
+        elif kind == ConflictOfInterest.Kind.APPRENTICE:
+            uln = cleaned.get("uln", "").strip()
+            apprentice = (
+                Apprentice.objects.filter(
+                    uln=uln, epao_id=self.assessor.organisation_id or 0
+                ).first()
+                if uln
+                else None
+            )
+            if not uln:
+                self.add_error("uln", "Enter the apprentice's ULN")
+            elif apprentice is None:
+                self.add_error("uln", f"No apprentice of your EPAO has the ULN {uln}")
+            cleaned["apprentice"], cleaned["organisation"] = apprentice, None
+        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if start and start > timezone.localdate():
+            self.add_error("starts_on", "The start date cannot be in the future")
+        if start and end and end < start:
+            self.add_error("ends_on", "The end date must be on or after the start date")
+        return cleaned
+
+
+class SubmissionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you handing in?",
+        choices=MethodSubmission.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what you are handing in"},
+    )
+    upload = forms.FileField(
+        label="File",
+        help_text="A PDF, an office document or an image.",
+        error_messages={"required": "Choose a file to hand in"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Hand in", Field.radios("kind"), Field("upload"))
+
+    def clean_upload(self) -> CheckedUpload:
+        upload = self.cleaned_data["upload"]
+        try:
+            return check_upload(upload)
+        except FileTypeError as error:
+            raise ValidationError(f"{upload.name}: {error}") from None

@@ -172,6 +172,91 @@ class GatewayItem(models.Model):
         )
 
 
+class ConflictQuerySet(models.QuerySet["ConflictOfInterest"]):
+    def visible_to(self, user: Any) -> ConflictQuerySet:
+        """An assessor's own declarations; an EPAO administrator's assessors'."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.ASSESSOR:
+            return self.filter(assessor=user)
+        if user.role == Role.EPAO_ADMIN and user.organisation_id:
+            return self.filter(assessor__organisation_id=user.organisation_id)
+        return self.none()
+
+    def in_effect_between(self, start: datetime.date, end: datetime.date) -> ConflictQuerySet:
+        """Declarations whose dates overlap the period."""
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start), starts_on__lte=end)
+
+
+class ConflictOfInterest(models.Model):
+    """An assessor's declaration that they were involved with an employer, a training provider
+    or a named apprentice, from one date to another (or still). An assessor with a conflict in
+    effect during an apprenticeship cannot be assigned to its EPA."""
+
+    class Kind(models.TextChoices):
+        EMPLOYER = "employer", "An employer (worked for it, or for a client of it)"
+        PROVIDER = "provider", "A training provider (taught, worked or was paid by it)"
+        APPRENTICE = "apprentice", "A named apprentice (family, friend, manager or trainer)"
+
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conflicts"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    organisation = models.ForeignKey(
+        "psp.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    apprentice = models.ForeignKey(
+        Apprentice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    starts_on = models.DateField("from")
+    ends_on = models.DateField("to", null=True, blank=True, help_text="Empty while it lasts.")
+    details = models.TextField(help_text="What the involvement was.")
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConflictQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["assessor", "-starts_on", "id"]
+        permissions = [("declare_conflict", "Can declare their own conflicts of interest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["employer", "provider"], organisation__isnull=False)
+                    & Q(apprentice__isnull=True)
+                )
+                | Q(kind="apprentice", apprentice__isnull=False, organisation__isnull=True),
+                name="conflict_names_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="conflict_dates_in_order",
+            ),
+            models.CheckConstraint(condition=~Q(details=""), name="conflict_has_details"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.whom}"
+
+    @property
+    def whom(self) -> str:
+        return str(self.apprentice.name if self.apprentice else self.organisation)
+
+    @property
+    def period(self) -> str:
+        end = long_date(self.ends_on) if self.ends_on else "now"
+        return f"{long_date(self.starts_on)} to {end}"
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "whom": self.whom,
+            "from": self.starts_on.isoformat(),
+            "to": self.ends_on.isoformat() if self.ends_on else None,
+            "details": self.details,
+        }
+
+
 class EpaQuerySet(models.QuerySet["Epa"]):
     def visible_to(self, user: Any) -> EpaQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
@@ -202,6 +287,12 @@ class Epa(models.Model):
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     moderation_comment = models.TextField(blank=True)
+    independence_checked_at = models.DateTimeField(null=True, blank=True)
+    independence_declaration = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The assessor's declared conflicts of interest when they were assigned.",
+    )
 
     objects = EpaQuerySet.as_manager()
 
@@ -277,6 +368,21 @@ class MethodAssessment(models.Model):
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    sitting = models.PositiveSmallIntegerField(
+        default=1, help_text="The sitting of the EPA this attempt belongs to."
+    )
+    follows = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followed_by",
+        help_text="The final attempt this resit or retake follows.",
+    )
+    is_final = models.BooleanField(
+        default=False,
+        help_text="Confirmed by moderation. The database refuses any change of its grade.",
+    )
 
     class Meta:
         ordering = ["epa", "method__number", "attempt"]
@@ -292,6 +398,14 @@ class MethodAssessment(models.Model):
                 condition=Q(kind="first", attempt=1) | (~Q(kind="first") & Q(attempt__gt=1)),
                 name="resits_are_later_attempts",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="first", follows__isnull=True)
+                | (~Q(kind="first") & Q(follows__isnull=False)),
+                name="resit_follows_an_attempt",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_final=False) | ~Q(grade=""), name="final_assessment_has_grade"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -300,6 +414,49 @@ class MethodAssessment(models.Model):
     @property
     def final_grade(self) -> str:
         return self.capped_grade or self.grade
+
+    @property
+    def takes_submissions(self) -> bool:
+        return bool(self.method.submission_deadline_week) and not self.is_graded
+
+    @property
+    def submission_state(self) -> str:
+        """For the assessor: "on time", "late", "missing" (deadline passed, nothing handed
+        in), "awaited" or "" when the method takes no material."""
+        deadline = self.deadline
+        if deadline is None:
+            return ""
+        handed_in = list(self.submissions.all())
+        if not handed_in:
+            return "missing" if timezone.localdate() > deadline else "awaited"
+        return "late" if any(s.is_late for s in handed_in) else "on time"
+
+    def can_receive_material_from(self, user: Any) -> bool:
+        return (
+            self.takes_submissions
+            and self.epa.status == Epa.Status.IN_PROGRESS
+            and self.sitting == self.epa.sitting
+            and user.pk == self.epa.apprentice.user_id
+        )
+
+    @property
+    def duration_warning(self) -> str:
+        """Said when the recorded duration is shorter than the plan's (not a minimum)."""
+        planned = self.method.duration_minutes
+        if not planned or self.duration_minutes is None or self.duration_minutes >= planned:
+            return ""
+        return (
+            f"{self.duration_minutes} minutes is shorter than the {planned} minutes the EPA "
+            "plan sets"
+        )
+
+    def can_be_recorded_by(self, user: Any) -> bool:
+        """Only the assessor, only in the open sitting, and never once the result is final."""
+        return (
+            not self.is_final
+            and self.sitting == self.epa.sitting
+            and self.epa.can_be_graded_by(user)
+        )
 
     @property
     def is_graded(self) -> bool:
@@ -312,6 +469,83 @@ class MethodAssessment(models.Model):
         if not week:
             return None
         return self.epa.period_start + datetime.timedelta(days=7 * week - 1)
+
+
+def submission_upload_path(instance: MethodSubmission, filename: str) -> str:
+    # Content-addressed under the apprentice: the stored name never comes from the user.
+    apprentice_id = instance.assessment.epa.apprentice_id
+    return f"epa/{apprentice_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class MethodSubmission(models.Model):
+    """Material the apprentice hands in for a method before its deadline (for example the
+    presentation slides), kept with its SHA-256. Never edited: a new version is a new row."""
+
+    class Kind(models.TextChoices):
+        SLIDES = "slides", "Presentation slides"
+        SUPPORTING = "supporting", "Supporting material"
+
+    assessment = models.ForeignKey(
+        MethodAssessment, on_delete=models.PROTECT, related_name="submissions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=submission_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField(help_text="The deadline when it was handed in.")
+
+    class Meta:
+        ordering = ["assessment", "uploaded_at", "id"]
+        permissions = [("submit_material", "Can hand in material for their own EPA methods")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="method_submission_sha256_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "epa:submission_download", args=[self.assessment.epa_id, self.assessment_id, self.pk]
+        )
+
+    @property
+    def is_late(self) -> bool:
+        return timezone.localdate(self.uploaded_at) > self.due_on
+
+
+class MethodModeration(models.Model):
+    """The moderator's decision on one method result, each time they moderate."""
+
+    assessment = models.ForeignKey(
+        MethodAssessment, on_delete=models.PROTECT, related_name="moderations"
+    )
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    grade = models.CharField(max_length=20, help_text="The grade moderated.")
+    agrees = models.BooleanField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["assessment", "at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agrees=True) | ~Q(comment=""), name="moderation_disagreement_says_why"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: {'agreed' if self.agrees else 'not agreed'}"
 
 
 class Question(models.Model):
@@ -357,6 +591,15 @@ class EpaResult(models.Model):
     epa = models.ForeignKey(Epa, on_delete=models.PROTECT, related_name="results")
     sitting = models.PositiveSmallIntegerField()
     overall_grade = models.CharField(max_length=20)
+    uncapped_grade = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The grade the combination rule gave before the resit cap, if it was capped.",
+    )
+    rule = models.TextField(blank=True, help_text="How the overall grade was worked out.")
+    plan_revision = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The revision of the EPA plan it was graded under."
+    )
     method_grades = models.JSONField(help_text="Method number to grade, as combined.")
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -379,9 +622,20 @@ class EpaResult(models.Model):
         return f"{self.epa}: {self.overall_grade}"
 
     @property
+    def latest_amendment(self) -> Amendment | None:
+        amendments = list(self.amendments.all())
+        return max(amendments, key=lambda a: (a.at, a.id)) if amendments else None
+
+    @property
     def current_grade(self) -> str:
-        latest = self.amendments.order_by("-at", "-id").first()
+        latest = self.latest_amendment
         return latest.overall_after if latest else self.overall_grade
+
+    @property
+    def current_method_grades(self) -> dict[int, str]:
+        latest = self.latest_amendment
+        grades = latest.method_grades_after if latest and latest.method_grades_after else None
+        return {int(k): v for k, v in (grades or self.method_grades).items()}
 
 
 class Amendment(models.Model):
@@ -393,9 +647,15 @@ class Amendment(models.Model):
     reason = models.TextField()
     overall_before = models.CharField(max_length=20)
     overall_after = models.CharField(max_length=20)
+    method_grades_after = models.JSONField(
+        default=dict, blank=True, help_text="Method number to corrected grade."
+    )
 
     class Meta:
         ordering = ["at", "id"]
+        permissions = [
+            ("amend_result", "Can amend a final result someone else assessed and moderated"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="amendment_has_reason"),
         ]

@@ -21,6 +21,18 @@ urlpatterns = [
         views.assessment_record,
         name="assessment_record",
     ),
+    path("conflicts/", views.conflict_list, name="conflict_list"),
+    path("conflicts/declare/", views.conflict_add, name="conflict_add"),
+    path(
+        "<int:pk>/methods/<int:assessment_pk>/hand-in/",
+        views.submission_add,
+        name="submission_add",
+    ),
+    path(
+        "<int:pk>/methods/<int:assessment_pk>/hand-in/<int:submission_pk>/",
+        views.submission_download,
+        name="submission_download",
+    ),
     path("gateway/<int:pk>/", views.gateway, name="gateway"),
     path("gateway/<int:pk>/start/", views.gateway_start, name="gateway_start"),
     path("gateway/<int:pk>/submit/", views.gateway_submit, name="gateway_submit"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.coverage import cohort_versions
+from apprentices.coverage import cohort_versions, coverage_for
 from apprentices.models import Apprentice, ProgressReview
 from epa import gateway as gateway_flow
 from epa import grading, reports
@@ -20,20 +20,24 @@ from epa.forms import (
     AmendmentForm,
     AssessmentForm,
     AssignAssessorForm,
+    ConflictForm,
     EnglishMathsForm,
     GatewayDecisionForm,
     ModerationForm,
     ResitForm,
     ScheduleForm,
+    SubmissionForm,
 )
 from epa.grading import AssessmentRecord
 from epa.listing import EpaListQuery
 from epa.models import (
+    ConflictOfInterest,
     Epa,
     EpaStateError,
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodSubmission,
     Report,
 )
 from psp import audit
@@ -112,6 +116,11 @@ def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             for item in (attempt.items.all() if attempt else [])
             if item.can_be_confirmed_by(request.user)
         },
+        # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
+        "coverage": coverage_for(apprentice)
+        if request.user.role in (Role.PROVIDER, Role.EMPLOYER)
+        and (attempt is None or attempt.status in ("preparing", "rejected"))
+        else None,
     }
     return render(request, "epa/gateway.html", context)
 
@@ -189,8 +198,14 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if epa:
             messages.success(request, "Gateway accepted. The EPA period has started.")
             return redirect(epa)
-        messages.success(request, "Gateway rejected. The training provider can resubmit.")
-        return redirect("epa:gateway", pk=apprentice.pk)
+        # The apprentice is back on programme, out of the EPAO's sight: home lists what is
+        # still to decide.
+        messages.success(
+            request,
+            f"Gateway attempt {attempt.number} for {apprentice.name} rejected. The training "
+            "provider has been told why and can submit a new attempt.",
+        )
+        return redirect("home")
     return render(
         request,
         "epa/gateway_decide.html",
@@ -203,7 +218,14 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def gateway_pack(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
-    return render(request, "epa/gateway_pack.html", {"apprentice": apprentice, "attempt": attempt})
+    submissions = MethodSubmission.objects.filter(assessment__epa__gateway=attempt).select_related(
+        "assessment__method"
+    )
+    return render(
+        request,
+        "epa/gateway_pack.html",
+        {"apprentice": apprentice, "attempt": attempt, "submissions": submissions},
+    )
 
 
 @require_GET
@@ -223,7 +245,7 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     assessments = list(
         epa.assessments.select_related("method", "recorded_by").prefetch_related(
-            "questions", "criterion_decisions__criterion"
+            "questions", "criterion_decisions__criterion", "submissions"
         )
     )
     results = list(
@@ -240,6 +262,9 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_grade": epa.can_be_graded_by(request.user),
         "can_manage": epa.can_be_managed_by(request.user),
         "can_moderate": epa.can_be_moderated_by(request.user),
+        "can_amend": bool(results) and grading.can_amend(results[-1], request.user),
+        "resits": grading.resit_status(epa),
+        "hand_in": {a.pk for a in assessments if a.can_receive_material_from(request.user)},
         "audit_entries": Paginator(
             audit.history_for(
                 epa,
@@ -275,8 +300,42 @@ def epa_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "epa/epa_form.html",
-        {"epa": epa, "form": form, "heading": "Assign an independent assessor"},
+        {
+            "epa": epa,
+            "form": form,
+            "heading": "Assign an independent assessor",
+            "conflicts_link": True,
+        },
     )
+
+
+@require_GET
+@permission_required("epa.view_conflictofinterest", raise_exception=True)
+def conflict_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    conflicts = ConflictOfInterest.objects.visible_to(request.user).select_related(
+        "assessor", "organisation", "apprentice__user"
+    )
+    return render(request, "epa/conflict_list.html", {"conflicts": conflicts})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.declare_conflict", raise_exception=True)
+def conflict_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ConflictForm(_data(request), assessor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        conflict = ConflictOfInterest.objects.create(
+            assessor=request.user,
+            kind=data["kind"],
+            organisation=data["organisation"],
+            apprentice=data["apprentice"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+            details=data["details"],
+        )
+        messages.success(request, f"Conflict of interest declared: {conflict.whom}.")
+        return redirect("epa:conflict_list")
+    return render(request, "epa/conflict_form.html", {"form": form})
 
 
 def _assessment(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> MethodAssessment:
@@ -314,14 +373,62 @@ def assessment_schedule(
                 adjustments=form.cleaned_data["adjustments"],
             )
         except EpaStateError as error:
-            messages.error(request, str(error))
+            form.add_error("date", str(error))
         else:
             messages.success(request, f"{assessment.method.name} scheduled.")
-        return redirect(assessment.epa)
+            return redirect(assessment.epa)
     return render(
         request,
         "epa/epa_form.html",
         {"epa": assessment.epa, "form": form, "heading": f"Schedule: {assessment.method.name}"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.submit_material", raise_exception=True)
+def submission_add(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk, assessment_pk)
+    if not assessment.can_receive_material_from(request.user):
+        raise PermissionDenied
+    form = SubmissionForm(_data(request), request.FILES if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        submission = grading.hand_in(
+            assessment,
+            form.cleaned_data["upload"],
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+        )
+        if submission.is_late:
+            messages.warning(
+                request,
+                f"{submission.original_name} handed in after the deadline of "
+                f"{submission.due_on:%-d %B %Y}. Your assessor will see that it was late.",
+            )
+        else:
+            messages.success(request, f"{submission.original_name} handed in.")
+        return redirect(assessment.epa)
+    return render(
+        request,
+        "epa/submission_form.html",
+        {"epa": assessment.epa, "assessment": assessment, "form": form},
+    )
+
+
+@require_GET
+@permission_required("epa.view_epa", raise_exception=True)
+def submission_download(
+    request: AuthenticatedHttpRequest, pk: int, assessment_pk: int, submission_pk: int
+) -> HttpResponseBase:
+    assessment = _assessment(request, pk, assessment_pk)
+    submission = get_object_or_404(
+        MethodSubmission.objects.exclude(file=""), assessment=assessment, pk=submission_pk
+    )
+    return private_download(
+        request,
+        submission.file,
+        filename=submission.original_name,
+        content_type=submission.content_type,
+        size=submission.size,
     )
 
 
@@ -331,7 +438,7 @@ def assessment_record(
     request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
 ) -> HttpResponse:
     assessment = _assessment(request, pk, assessment_pk)
-    if not assessment.epa.can_be_graded_by(request.user):
+    if not assessment.can_be_recorded_by(request.user):
         raise PermissionDenied
     questions = list(assessment.questions.all())
     rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
@@ -370,6 +477,8 @@ def assessment_record(
                 request,
                 f"{assessment.method.name} saved: provisional grade {assessment.final_grade}.",
             )
+            if assessment.duration_warning:
+                messages.warning(request, f"Check the duration: {assessment.duration_warning}.")
             return redirect(assessment.epa)
     return render(
         request,
@@ -397,7 +506,8 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     if not epa.can_be_moderated_by(request.user):
         raise PermissionDenied
-    form = ModerationForm(_data(request))
+    moderated = grading.to_moderate(epa)
+    form = ModerationForm(_data(request), assessments=moderated)
     if request.method == "POST" and form.is_valid():
         try:
             result = grading.moderate(
@@ -405,6 +515,7 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 confirm=form.cleaned_data["decision"] == "confirm",
                 comment=form.cleaned_data["comment"],
+                methods=form.methods(),
             )
         except EpaStateError as error:
             messages.error(request, str(error))
@@ -416,14 +527,19 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 else "Grades returned to the assessor.",
             )
         return redirect(epa)
+    assessments = list(
+        epa.assessments.filter(pk__in=[a.pk for a in grading.latest_assessments(epa)])
+        .select_related("method")
+        .prefetch_related("questions", "criterion_decisions__criterion", "submissions")
+    )
     return render(
         request,
-        "epa/epa_form.html",
+        "epa/epa_moderate.html",
         {
             "epa": epa,
             "form": form,
-            "heading": "Moderate the provisional grades",
-            "provisional": grading.current_overall(epa),
+            "assessments": assessments,
+            "combination": grading.current_combination(epa),
         },
     )
 
@@ -434,8 +550,11 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     if not epa.can_be_managed_by(request.user):
         raise PermissionDenied
-    failed = [a for a in grading.latest_assessments(epa) if a.final_grade == grading.FAIL]
-    form = ResitForm(_data(request), failed=failed)
+    status = grading.resit_status(epa)
+    if status.refusal:
+        messages.error(request, f"{status.refusal}.")
+        return redirect(epa)
+    form = ResitForm(_data(request), failed=grading.methods_to_take_again(epa))
     if request.method == "POST" and form.is_valid():
         try:
             grading.record_resit(
@@ -452,7 +571,7 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "epa/epa_form.html",
-        {"epa": epa, "form": form, "heading": "Record a resit or retake"},
+        {"epa": epa, "form": form, "heading": "Record a resit or retake", "resits": status},
     )
 
 
@@ -463,10 +582,28 @@ def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     result = epa.latest_result
     if result is None or not epa.can_be_managed_by(request.user):
         raise PermissionDenied
-    form = AmendmentForm(_data(request), grades=list(epa.plan.overall_grades))
+    if not grading.can_amend(result, request.user):
+        messages.error(
+            request,
+            "You assessed or moderated this result, so you cannot amend it: an amendment "
+            "needs a second person of the EPAO with permission to amend.",
+        )
+        return redirect(epa)
+    plan = epa.plan
+    methods = [
+        (m.number, m.name, grading.method_grade_choices(m, plan)) for m in plan.methods.all()
+    ]
+    methods = [m for m in methods if str(m[0]) in result.method_grades]
+    form = AmendmentForm(_data(request), methods=methods, grades=list(plan.overall_grades))
     if request.method == "POST" and form.is_valid():
         try:
-            grading.amend_result(result, by=request.user, **form.cleaned_data)
+            grading.amend_result(
+                result,
+                by=request.user,
+                method_grades=form.method_grades(),
+                overall_after=form.cleaned_data["overall_after"],
+                reason=form.cleaned_data["reason"],
+            )
         except EpaStateError as error:
             form.add_error("overall_after", str(error))
         else:

@@ -61,6 +61,7 @@ AUDITED_TABLES = [
     "epa_criteriondecision",
     "epa_eparesult",
     "epa_amendment",
+    "epa_conflictofinterest",
     "psp_user",
     "psp_user_groups",
     "psp_organisation",

@@ -38,6 +38,10 @@ DEMO_ACCOUNTS = [
     DemoAccount(
         "epao-admin", "demo-epao-admin-pass", "Jo", "Lindqvist", Role.EPAO_ADMIN, DEMO_EPAO
     ),
+    # A second person at the EPAO: amendments are never the assessor's or the moderator's.
+    DemoAccount(
+        "epao-checker", "demo-epao-checker-pass", "Kit", "Mensah", Role.EPAO_ADMIN, DEMO_EPAO
+    ),
     DemoAccount("admin", "demo-admin-pass", "Ada", "Whitfield", Role.ADMIN, None),
 ]
 
@@ -69,6 +73,30 @@ def seed_demo() -> list[User]:
     return users
 
 
+# The fictional standard of the demo (fixtures/demo/): ST9999 v1.0 "Demonstration
+# practitioner (fictional)", with a complete EPA plan, imported like any other.
+DEMO_VERSION = "ST9999 1.0"
+DEMO_STANDARD_FILES = ("st9999-v1.0.json", "st9999-v1.0-epa-plan.json")
+
+
+def seed_demo_standard() -> None:
+    """Import the fictional demo standard and its EPA plan (the same files again change
+    nothing)."""
+    import json
+
+    from django.conf import settings
+
+    from standards.importing import import_standard, parse_official
+    from standards.models import StandardVersion
+    from standards.plan_importing import import_epa_plan, parse_epa_plan
+
+    folder = settings.BASE_DIR / "fixtures" / "demo"
+    standard, plan = (json.loads((folder / name).read_text()) for name in DEMO_STANDARD_FILES)
+    if not StandardVersion.objects.filter(standard__reference="ST9999", version="1.0").exists():
+        import_standard(parse_official(standard))
+    import_epa_plan(parse_epa_plan(plan))
+
+
 # Demo apprentices: (first, last, ULN base, version, start, planned gateway, status, login).
 # The first is the `apprentice` demo account; the rest have no password.
 DEMO_APPRENTICES = [
@@ -86,8 +114,20 @@ DEMO_APPRENTICES = [
     ("Cal", "Reyes", "100000020", "1.0", (2022, 10, 3), (2024, 4, 1), "on_programme", ""),
     ("Dana", "Kowalski", "100000039", "1.0", (2024, 2, 5), (2025, 8, 4), "break", ""),
     ("Eli", "Hart", "100000047", "1.1", (2024, 9, 2), (2026, 3, 2), "on_programme", ""),
-    ("Fern", "Adeyemi", "100000055", "1.1", (2024, 8, 5), (2026, 2, 2), "on_programme", ""),
-    ("Gus", "Lindqvist", "100000063", "1.1", (2024, 7, 22), (2026, 1, 19), "on_programme", ""),
+    # On the fictional ST9999, whose EPA plan is complete: the whole EPA can be tried.
+    ("Fern", "Adeyemi", "100000055", DEMO_VERSION, (2024, 8, 5), (2026, 2, 2), "on_programme", ""),
+    (
+        "Gus",
+        "Lindqvist",
+        "100000063",
+        DEMO_VERSION,
+        (2024, 7, 22),
+        (2026, 1, 19),
+        "on_programme",
+        "",
+    ),
+    ("Hal", "Ibrahim", "100000080", DEMO_VERSION, (2024, 7, 1), (2026, 1, 5), "on_programme", ""),
+    ("Ivy", "Okoro", "100000098", DEMO_VERSION, (2024, 6, 3), (2025, 12, 1), "on_programme", ""),
 ]
 
 # Evidence for the demo: (title, type, days before today, outcome, KSB codes).
@@ -178,7 +218,11 @@ def seed_demo_portfolios(users: list[User]) -> None:
     epao = by_username["assessor"].organisation
     assert provider is not None, "seed_demo() gives the provider account an organisation"
     assert employer is not None, "seed_demo() gives the employer account an organisation"
+    seed_demo_standard()
     versions = {v.version: v for v in StandardVersion.objects.filter(standard__reference="ST0494")}
+    versions[DEMO_VERSION] = StandardVersion.objects.get(
+        standard__reference="ST9999", version="1.0"
+    )
     apprentice_group = Group.objects.get(name=Role.APPRENTICE.label)
     today = timezone.localdate()
     for first, last, base, version, start, gateway, status, login in DEMO_APPRENTICES:
@@ -232,9 +276,10 @@ def seed_demo_portfolios(users: list[User]) -> None:
             )
             if versions[version].ksbs_imported:
                 ksbs = {k.code: k for k in versions[version].ksbs.all()}
-                portfolio.set_mappings(
-                    evidence, {ksbs[c]: "Demo note" for c in codes if c in ksbs}, by=user
-                )
+                # The fictional ST9999 has fewer KSBs: an item none of whose codes it has
+                # shows its first KSB.
+                mapped = [c for c in codes if c in ksbs] or [next(iter(ksbs))]
+                portfolio.set_mappings(evidence, {ksbs[c]: "Demo note" for c in mapped}, by=user)
             if outcome != "draft":
                 evidence.submit(by=user)
             if outcome == "accepted":
@@ -265,63 +310,39 @@ def _as_of_its_activity_date(evidence: Any) -> None:
     Evidence.objects.filter(pk=evidence.pk, reviewed_at__isnull=False).update(reviewed_at=reviewed)
 
 
-# The v1.1 page gives neither method grades nor the grade-combination table. The demo
-# needs both to show a final result, so it adds them as data, labelled as demo only, and
-# never over anything imported (see ../shared/standards/DATA-NOTES.md).
-DEMO_RULE_PROVENANCE = (
-    "DEMO ONLY: not from the published ST0494 v1.1 EPA plan. Added by `seed_demo` so the "
-    "demo can show a final grade; import the real EPA plan to replace it."
-)
-DEMO_METHOD_GRADES = ["fail", "pass", "distinction"]
-DEMO_COMBINATIONS = {
-    ("fail", "fail"): "fail",
-    ("fail", "pass"): "fail",
-    ("fail", "distinction"): "fail",
-    ("pass", "fail"): "fail",
-    ("distinction", "fail"): "fail",
-    ("pass", "pass"): "pass",
-    ("pass", "distinction"): "merit",
-    ("distinction", "pass"): "merit",
-    ("distinction", "distinction"): "distinction",
-}
-
-
-def seed_demo_epa_rule() -> None:
-    from standards.models import EpaPlan, GradeCombination
-
-    plan = EpaPlan.objects.filter(
-        version__standard__reference="ST0494", version__version="1.1"
-    ).first()
-    if plan is None or plan.combination_imported:
-        return
-    for method in plan.methods.filter(grades=[]):
-        method.grades = DEMO_METHOD_GRADES
-        method.save(update_fields=["grades"])
-    GradeCombination.objects.bulk_create(
-        GradeCombination(plan=plan, method_grades={"1": a, "2": b}, overall_grade=overall)
-        for (a, b), overall in DEMO_COMBINATIONS.items()
-    )
-    plan.combination_imported = True
-    plan.provenance = f"{plan.provenance} {DEMO_RULE_PROVENANCE}".strip()
-    plan.save(update_fields=["combination_imported", "provenance"])
-
-
 @transaction.atomic
 def seed_demo_epa(users: list[User]) -> None:
-    """v1.1 demo apprentices at gateway, in EPA and with a final result (idempotent)."""
+    """The EPA at every stage (idempotent): Eli (ST0494 v1.1) submitted to gateway; on the
+    fictional ST9999, Fern in EPA with her slides handed in, Ivy awaiting moderation, Gus with
+    a final merit (to amend as the second EPAO account), Hal with a final fail (to resit)."""
     import datetime
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from apprentices.models import Apprentice
+    from apprentices.uploads import check_upload
     from epa import gateway, grading
-    from epa.grading import AssessmentRecord
+    from epa.grading import AssessmentRecord, Decision
+    from epa.models import ConflictOfInterest
+    from psp.models import Organisation
 
-    seed_demo_epa_rule()
     by_username = {user.username: user for user in users}
     provider, employer = by_username["provider"], by_username["employer"]
     epao_admin, assessor = by_username["epao-admin"], by_username["assessor"]
     today = timezone.localdate()
+    if not ConflictOfInterest.objects.filter(assessor=assessor).exists():
+        former, _ = Organisation.objects.get_or_create(
+            name="Westbrook Probation Unit (demo)", kind=Organisation.Kind.EMPLOYER
+        )
+        ConflictOfInterest.objects.create(
+            assessor=assessor,
+            kind=ConflictOfInterest.Kind.EMPLOYER,
+            organisation=former,
+            starts_on=datetime.date(2016, 9, 1),
+            ends_on=datetime.date(2021, 3, 31),
+            details="Demo: worked there as a case administrator (fictional).",
+        )
 
     def through_gateway(apprentice: Apprentice, *, decide_days_ago: int | None) -> Any:
         if apprentice.gateway_attempts.exists():
@@ -348,53 +369,71 @@ def seed_demo_epa(users: list[User]) -> None:
         grading.assign_assessor(epa, assessor, by=epao_admin)
         return epa
 
+    def at_ten(days_ago: int) -> datetime.datetime:
+        day = today - datetime.timedelta(days=days_ago)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))
+
     def grade(epa: Any, assessment: Any, grade: str, days_ago: int) -> None:
-        questions = [
-            (f"Demo question {n}", "") for n in range(assessment.method.minimum_questions or 1)
-        ]
+        method = assessment.method
         grading.schedule(
             assessment,
             by=epao_admin,
-            scheduled_for=timezone.now() - datetime.timedelta(days=days_ago),
+            scheduled_for=at_ten(days_ago),
             location="Online (demo video link)",
             adjustments="",
         )
+        decisions = [
+            Decision(
+                criterion=criterion,
+                pass_met=grade != "fail",
+                distinction_met=(grade == "distinction")
+                if criterion.distinction_descriptor
+                else None,
+            )
+            for criterion in method.grading_criteria.all()
+        ]
         record = AssessmentRecord(
             assessed_on=today - datetime.timedelta(days=days_ago),
-            duration_minutes=assessment.method.duration_minutes or 60,
-            questions=questions,
+            duration_minutes=method.duration_minutes or 60,
+            questions=[(f"Demo question {n}", "") for n in range(method.minimum_questions or 1)],
             evidence_referred="Gateway pack items 1 to 3",
             judgement="Demo judgement: fictional.",
-            decisions=[],
-            grade=grade,
-            grade_justification="Demo justification: fictional.",
+            decisions=decisions,
         )
         grading.record_assessment(assessment, record, by=assessor, seen_version=assessment.version)
 
     def named(first: str) -> Apprentice | None:
-        return Apprentice.objects.filter(
-            user__first_name=first, standard_version__version="1.1"
-        ).first()
+        return Apprentice.objects.filter(user__first_name=first).first()
+
+    def graded(epa: Any, grades: tuple[str, str], days_ago: int) -> None:
+        first, second = epa.assessments.order_by("method__number")
+        grade(epa, first, grades[0], days_ago)
+        grade(epa, second, grades[1], days_ago - 7)
+        epa.refresh_from_db()
+        grading.submit_for_moderation(epa, by=assessor)
+        epa.refresh_from_db()
 
     if eli := named("Eli"):
         through_gateway(eli, decide_days_ago=None)
     if (fern := named("Fern")) and (epa := through_gateway(fern, decide_days_ago=40)):
         first, second = epa.assessments.order_by("method__number")
+        slides = SimpleUploadedFile("Demo presentation slides.pdf", DEMO_PDF)
+        grading.hand_in(second, check_upload(slides), kind="slides", by=fern.user)
         grade(epa, first, "pass", 10)
         grading.schedule(
             second,
             by=epao_admin,
-            scheduled_for=timezone.now() + datetime.timedelta(days=21),
+            scheduled_for=at_ten(-21),
             location="Eastmoor office, room 2 (demo)",
             adjustments="Demo: 10 minutes extra time",
         )
+    if (ivy := named("Ivy")) and (epa := through_gateway(ivy, decide_days_ago=100)):
+        graded(epa, ("distinction", "distinction"), 30)
     if (gus := named("Gus")) and (epa := through_gateway(gus, decide_days_ago=130)):
-        first, second = epa.assessments.order_by("method__number")
-        grade(epa, first, "distinction", 70)
-        grade(epa, second, "pass", 60)
-        epa.refresh_from_db()
-        grading.submit_for_moderation(epa, by=assessor)
-        epa.refresh_from_db()
+        graded(epa, ("distinction", "pass"), 70)
+        grading.moderate(epa, by=epao_admin, confirm=True)
+    if (hal := named("Hal")) and (epa := through_gateway(hal, decide_days_ago=110)):
+        graded(epa, ("pass", "fail"), 60)
         grading.moderate(epa, by=epao_admin, confirm=True)
 
 

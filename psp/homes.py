@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
-from apprentices.models import Apprentice, Evidence, OffTheJobEntry
+from apprentices.models import Apprentice, EmployerMove, Evidence, OffTheJobEntry
 from apprentices.reviews import ReviewState, review_states
 from apprentices.scanning import configured_clamd
 from apprentices.training import Working, workings_for
-from epa.models import Epa, GatewayAttempt
+from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp.roles import Role
 from standards.models import StandardVersion
 
@@ -54,6 +54,16 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
         data["training_to_approve"] = (
             OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
         )
+    if role == Role.EMPLOYER:
+        data["incoming_moves"] = EmployerMove.objects.filter(
+            status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
+        ).select_related("apprentice__user", "from_employer")
+        data["gateway_confirmations"] = GatewayItem.objects.filter(
+            kind=GatewayItem.Kind.EMPLOYER,
+            confirmed_at__isnull=True,
+            attempt__status=GatewayAttempt.Status.PREPARING,
+            attempt__apprentice__employer_id=user.organisation_id or 0,
+        ).select_related("attempt__apprentice__user")
     if role == Role.ASSESSOR:
         data["assigned"] = (
             Epa.objects.filter(assessor=user).exclude(status=Epa.Status.FINAL).count()

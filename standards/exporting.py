@@ -176,7 +176,12 @@ def export_epa_plan(plan: EpaPlan) -> dict[str, Any]:
             for combination in plan.grade_combinations.all()
         ]
     if plan.resits_imported:
-        data["resits"] = {"gradeCap": plan.resit_grade_cap or None}
+        data["resits"] = {
+            "gradeCap": plan.resit_grade_cap or None,
+            "limit": plan.resit_limit,
+            "withinMonths": plan.resit_within_months,
+            "methods": plan.resit_methods or None,
+        }
     return data
 
 

@@ -293,9 +293,35 @@ class EpaPlan(models.Model):
     combination_imported = models.BooleanField("grade combination rule imported", default=False)
     resits_imported = models.BooleanField("resit and retake rules imported", default=False)
     resit_grade_cap = models.CharField(
-        max_length=20, blank=True, help_text="Highest grade a resit or retake can get."
+        max_length=20,
+        blank=True,
+        help_text="Highest overall grade a sitting with a resit or retake can get.",
+    )
+    resit_limit = models.PositiveSmallIntegerField(
+        "resits and retakes allowed",
+        null=True,
+        blank=True,
+        help_text="How many further sittings after the first; empty when the plan sets none.",
+    )
+    resit_within_months = models.PositiveSmallIntegerField(
+        "resit period (months)",
+        null=True,
+        blank=True,
+        help_text="A resit or retake must start within this many months of the first result.",
+    )
+
+    class ResitMethods(models.TextChoices):
+        FAILED = "failed", "Only the failed methods are taken again"
+        ALL = "all", "Every method is taken again"
+
+    resit_methods = models.CharField(
+        "methods taken again", max_length=10, choices=ResitMethods.choices, blank=True
     )
     provenance = models.TextField(blank=True)
+    revision = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="One more each time an import revises the plan's rules (EpaPlanRevision).",
+    )
 
     objects = EpaPlanManager()
 
@@ -309,6 +335,52 @@ class EpaPlan(models.Model):
         return self.version.natural_key()
 
     natural_key.dependencies = ["standards.standardversion"]  # type: ignore[attr-defined]
+
+    @property
+    def resit_rules(self) -> list[str]:
+        """The resit and retake rules in words, as imported; empty when not imported."""
+        if not self.resits_imported:
+            return []
+        rules = []
+        if self.resit_limit is not None:
+            times = "once" if self.resit_limit == 1 else f"{self.resit_limit} times"
+            rules.append(
+                "No resit or retake is allowed."
+                if self.resit_limit == 0
+                else f"The EPA can be resat or retaken at most {times}."
+            )
+        if self.resit_within_months:
+            rules.append(
+                f"A resit or retake must start within {self.resit_within_months} months of the "
+                "first result."
+            )
+        if self.resit_methods:
+            rules.append(f"{self.get_resit_methods_display()}.")
+        rules.append(
+            f"The overall grade of a resit or retake is capped at {self.resit_grade_cap}."
+            if self.resit_grade_cap
+            else "The overall grade of a resit or retake is not capped."
+        )
+        return rules
+
+
+class EpaPlanRevision(models.Model):
+    """An earlier revision of an EPA plan, kept whole (as exported) when an import revised its
+    grade combination rule or its resit rules: results graded under it keep using it."""
+
+    plan = models.ForeignKey(EpaPlan, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    content = models.JSONField(help_text="The plan in psp's EPA plan format, as it was.")
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_plan_revision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}, revision {self.number}"
 
 
 class PlanPartManager(models.Manager[Any]):

@@ -18,6 +18,7 @@ from standards.models import (
     KSB,
     AssessmentMethod,
     EpaPlan,
+    EpaPlanRevision,
     GatewayRequirement,
     GradeCombination,
     GradingCriterion,
@@ -65,8 +66,10 @@ PART_LABELS = {
     "ksbs": "KSB-to-method mapping",
     "gradingCriteria": "grading criteria and method grades",
     "gradeCombinations": "grade combination rule",
-    "resits": "resit and retake cap",
+    "resits": "resit and retake rules",
 }
+RESIT_KEYS = ("gradeCap", "limit", "withinMonths", "methods")
+REVISABLE = ("gradeCombinations", "resits")
 KSB_CODE = re.compile(r"^[KSB][1-9]\d*$")
 GRADE_MAX_LENGTH = 20  # GradeCombination.overall_grade, EpaPlan.resit_grade_cap
 
@@ -157,11 +160,21 @@ def parse_epa_plan(
         data["gradeCombinations"] = combinations
     resits = check.obj(obj, "resits", "$")
     if resits is not None:
-        check.only_known_keys(resits, ["gradeCap"], "$.resits")
+        check.only_known_keys(resits, RESIT_KEYS, "$.resits")
         cap = check.text(resits, "gradeCap", "$.resits") or None
         if cap and overall and cap not in overall:
             check.add("$.resits.gradeCap", f"“{cap}” is not one of the overall grades")
-        data["resits"] = {"gradeCap": cap}
+        methods_again = check.text(resits, "methods", "$.resits") or None
+        if methods_again and methods_again not in EpaPlan.ResitMethods.values:
+            check.add("$.resits.methods", 'must be "failed" or "all"')
+        data["resits"] = {
+            "gradeCap": cap,
+            "limit": check.integer(resits, "limit", "$.resits", minimum=0, maximum=20),
+            "withinMonths": check.integer(
+                resits, "withinMonths", "$.resits", minimum=1, maximum=60
+            ),
+            "methods": methods_again,
+        }
     if target is not None:
         _check_ksb_codes(check, data, target)
         if check.problems and plan is not None:
@@ -488,9 +501,18 @@ def _compare_with_held(data: dict[str, Any], plan: EpaPlan) -> tuple[list[Proble
                     [{"grades": m.get("grades")} for m in held_methods],
                 )
             )
-    for key in ("gradeCombinations", "resits"):
-        if key in data:
-            compare(key, data[key], held.get(key), f"$.{key}")
+    # The rules (combination table, resit rules) may be revised: the held ones are kept as
+    # a revision, and results already graded keep theirs (EpaPlanRevision).
+    revised = [
+        PART_LABELS[key]
+        for key in REVISABLE
+        if key in data and held.get(key) is not None and data[key] != held[key]
+    ]
+    for key in REVISABLE:
+        if key in data and held.get(key) is None:
+            changes.append(f"{PART_LABELS[key]} added")
+    if revised:
+        changes.append(f"{' and '.join(revised)} revised: revision {plan.revision + 1}")
     return problems, changes
 
 
@@ -505,6 +527,19 @@ def import_epa_plan(data: dict[str, Any], *, dry_run: bool = False) -> ImportRes
     result = ImportResult(data["reference"], data["version"], plan is None, changes, dry_run)
     if dry_run or not changes:
         return result
+    if plan is not None and any(
+        key in data and held_part is not None and data[key] != held_part
+        for key, held_part in ((k, export_epa_plan(plan).get(k)) for k in REVISABLE)
+    ):
+        EpaPlanRevision.objects.create(
+            plan=plan, number=plan.revision, content=export_epa_plan(plan)
+        )
+        plan.revision += 1
+        if "gradeCombinations" in data:
+            plan.grade_combinations.all().delete()
+            plan.combination_imported = False
+        if "resits" in data:
+            plan.resits_imported = False
     plan = plan or EpaPlan(version=version)
     plan.provenance = data["provenance"]
     if "epaPeriodMonths" in data:
@@ -531,7 +566,11 @@ def import_epa_plan(data: dict[str, Any], *, dry_run: bool = False) -> ImportRes
         )
         plan.combination_imported = True
     if "resits" in data and not plan.resits_imported:
-        plan.resit_grade_cap = data["resits"]["gradeCap"] or ""
+        resits = data["resits"]
+        plan.resit_grade_cap = resits["gradeCap"] or ""
+        plan.resit_limit = resits["limit"]
+        plan.resit_within_months = resits["withinMonths"]
+        plan.resit_methods = resits["methods"] or ""
         plan.resits_imported = True
     plan.save()
     return result

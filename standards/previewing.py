@@ -228,7 +228,18 @@ def _plan_items(plan: dict[str, Any]) -> dict[str, dict[str, str]]:
     if "overallGrades" in plan:
         general["Overall grades"] = ", ".join(plan["overallGrades"])
     if "resits" in plan:
-        general["Highest grade for a resit or retake"] = plan["resits"]["gradeCap"] or "No cap"
+        resits = plan["resits"]
+        general["Highest grade for a resit or retake"] = resits["gradeCap"] or "No cap"
+        general["Resits and retakes allowed"] = (
+            "Not set" if resits.get("limit") is None else str(resits["limit"])
+        )
+        general["Resit period"] = (
+            f"{resits['withinMonths']} months" if resits.get("withinMonths") else "Not set"
+        )
+        general["Methods taken again"] = {
+            "failed": "Only the failed methods",
+            "all": "Every method",
+        }.get(resits.get("methods") or "", "Not set")
     parts["General"] = general
     if "gatewayRequirements" in plan:
         parts["Gateway requirements"] = {

@@ -322,6 +322,16 @@ POLICY: dict[str, Rule] = {
         skip="needs a cohort choice in the POST; covered in tests/epa/test_reports"
     ),
     "epa:epa_list": _no_object(EVERYONE - {"norole"}),
+    # The provider asks to move an apprentice to another employer; that employer decides.
+    "apprentices:employer_move": _apprentice(
+        {"provider_own", "admin"}, perm="apprentices.change_apprentice"
+    ),
+    "apprentices:employer_move_decide": Rule(
+        skip="the scenario has no move waiting; covered in tests/apprentices/test_employer_moves"
+    ),
+    # Assessors declare their own conflicts of interest; their EPAO's administrators read them.
+    "epa:conflict_list": _no_object({"assessor_own", "assessor_other", "epao_own", "epao_other"}),
+    "epa:conflict_add": _no_object({"assessor_own", "assessor_other"}),
     "epa:epa_detail": Rule(perm="epa.view_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=CAN_SEE_A),
     "epa:epa_assign": Rule(
         perm="epa.manage_epa",
@@ -355,6 +365,15 @@ POLICY: dict[str, Rule] = {
         kwargs=lambda s: {"pk": s.epa.pk, "assessment_pk": s.assessment.pk},
         ok={"assessor_own"},
         forbidden=set(),
+    ),
+    # The scenario's first method takes no material, so even its apprentice may not hand in.
+    "epa:submission_add": Rule(
+        perm="epa.submit_material",
+        kwargs=lambda s: {"pk": s.epa.pk, "assessment_pk": s.assessment.pk},
+        forbidden={"apprentice_own"},
+    ),
+    "epa:submission_download": Rule(
+        skip="the scenario has no material handed in; covered in tests/epa/test_submissions"
     ),
 }
 

@@ -347,6 +347,17 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("apprentice", url("apprentices:apprentice_coverage", pk("apprentice")))
         ],
     },
+    "apprentices:employer_move": {
+        "empty": [Visit("provider", url("apprentices:employer_move", pk("apprentice")))],
+        "error": [
+            Visit(
+                "provider",
+                url("apprentices:employer_move", pk("apprentice")),
+                then=submit("Ask the new employer to accept"),
+            )
+        ],
+        "populated": NEW_RECORD,
+    },
     "apprentices:apprentice_move": {
         "empty": [Visit("provider", url("apprentices:apprentice_move", pk("apprentice")))],
         "error": [
@@ -475,6 +486,41 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("epao_admin", url("epa:epa_list")),
             Visit("assessor", url("epa:epa_list")),
         ],
+    },
+    "epa:submission_add": {
+        "empty": [
+            Visit(
+                "epa_apprentice",
+                lambda w: reverse(
+                    "epa:submission_add", args=[w.assigned_epa.pk, w.assigned_demonstration.pk]
+                ),
+            )
+        ],
+        "error": [
+            Visit(
+                "epa_apprentice",
+                lambda w: reverse(
+                    "epa:submission_add", args=[w.assigned_epa.pk, w.assigned_demonstration.pk]
+                ),
+                then=submit("Hand in"),
+            )
+        ],
+        "populated": NEW_RECORD,
+    },
+    "epa:conflict_list": {
+        "empty": [Visit("new_assessor", url("epa:conflict_list"), bare=True)],
+        "error": NO_FORM,
+        "populated": [
+            Visit("assessor", url("epa:conflict_list")),
+            Visit("epao_admin", url("epa:conflict_list")),
+        ],
+    },
+    "epa:conflict_add": {
+        "empty": [Visit("assessor", url("epa:conflict_add"))],
+        "error": [
+            Visit("assessor", url("epa:conflict_add"), then=submit("Declare conflict of interest"))
+        ],
+        "populated": NEW_RECORD,
     },
     "epa:epa_detail": {
         "empty": [Visit("epao_admin", url("epa:epa_detail", pk("unassigned_epa")))],
@@ -968,6 +1014,7 @@ EXCLUDED: dict[str, str] = {
     "apprentices:evidence_submit": POST_ONLY,
     "apprentices:evidence_file_remove": POST_ONLY,
     "epa:epa_submit": POST_ONLY,
+    "apprentices:employer_move_decide": POST_ONLY,
     "epa:gateway_start": POST_ONLY,
     "epa:gateway_submit": POST_ONLY,
     "standards:import_confirm": POST_ONLY,
@@ -980,6 +1027,7 @@ EXCLUDED: dict[str, str] = {
     "apprentices:progress_review_link": POST_ONLY,
     "apprentices:apprentice_data_download": "a file download (a zip, as an attachment)",
     "epa:report_download": "a file download (the PDF, as an attachment)",
+    "epa:submission_download": "a file download (the material handed in, as an attachment)",
     "epa:report_request_portfolio": POST_ONLY,
     "epa:report_request_gateway": POST_ONLY,
     "epa:report_request_epa": POST_ONLY,
@@ -993,6 +1041,7 @@ DOWNLOADS: dict[str, Visit] = {
         "apprentice", url("apprentices:apprentice_data_download", pk("apprentice"))
     ),
     "epa:report_download": Visit("provider", url("epa:report_download", pk("ready_report"))),
+    "epa:submission_download": Visit("assessor", lambda w: w.submission.get_absolute_url()),
 }
 # Django's own admin, for administrators only: its templates are Django's, not psp's.
 EXCLUDED_NAMESPACES = {"admin": "Django's admin site (its own templates)"}

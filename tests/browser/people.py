@@ -42,6 +42,7 @@ class Cast:
     epao_admin: Any
     assessor: Any
     admin: Any
+    second_epao_admin: Any
 
 
 def make_cast() -> Cast:
@@ -92,6 +93,13 @@ def make_cast() -> Cast:
         ),
         admin=make_user(
             role=Role.ADMIN, username="ada", first_name="Ada", last_name="Admin", is_staff=True
+        ),
+        second_epao_admin=make_staff(
+            role=Role.EPAO_ADMIN,
+            organisation=epao,
+            username="kit",
+            first_name="Kit",
+            last_name="Checker",
         ),
     )
 

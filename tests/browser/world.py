@@ -26,7 +26,7 @@ from apprentices.models import BreakInLearning, Evidence, OffTheJobEntry
 from apprentices.uploads import check_upload
 from epa import gateway, grading, reports
 from epa.grading import AssessmentRecord, Decision
-from epa.models import Report
+from epa.models import ConflictOfInterest, Report
 from psp import notifications, twofactor
 from psp.demo import DEMO_PDF
 from psp.models import Notification, Organisation
@@ -136,6 +136,7 @@ def populate(world: World) -> None:
         employer=cast.employer,
         epao_admin=cast.epao_admin,
         assessor=cast.assessor,
+        second_epao_admin=cast.second_epao_admin,
     )
     objects = world.objects
     objects["cast"] = cast
@@ -215,9 +216,25 @@ def populate(world: World) -> None:
     objects["english_maths_item"] = objects["preparing"].items.get(kind="english_maths")
     objects["portfolio_item"] = objects["preparing"].items.get(kind="portfolio")
     objects["submitted_gateway"] = _through_gateway(cast, another("Eli"), decide=False)
+    ConflictOfInterest.objects.create(
+        assessor=cast.assessor,
+        kind=ConflictOfInterest.Kind.EMPLOYER,
+        organisation=make_organisation(name="Imaginary Former Employer"),
+        starts_on=datetime.date(2018, 9, 1),
+        ends_on=datetime.date(2021, 7, 31),
+        details="Worked there as a case officer.",
+    )
     objects["unassigned_epa"] = _through_gateway(cast, another("Fern"))
     objects["assigned_epa"] = assigned = _through_gateway(cast, another("Gus"))
     grading.assign_assessor(assigned, cast.assessor, by=cast.epao_admin)
+    world.users["epa_apprentice"] = assigned.apprentice.user
+    objects["assigned_demonstration"] = demonstration = assigned.assessments.get(method__number=2)
+    objects["submission"] = grading.hand_in(
+        demonstration,
+        _upload("slides.pdf", DEMO_PDF),
+        kind="slides",
+        by=assigned.apprentice.user,
+    )
     objects["moderation_epa"] = moderation = _through_gateway(cast, another("Hana"))
     grading.assign_assessor(moderation, cast.assessor, by=cast.epao_admin)
     _grade(moderation, cast, {1: "distinction", 2: "pass"})
@@ -227,10 +244,11 @@ def populate(world: World) -> None:
     grading.assign_assessor(final, cast.assessor, by=cast.epao_admin)
     _grade(final, cast, {1: "distinction", 2: "pass"})
     grading.submit_for_moderation(final, by=cast.assessor)
-    grading.moderate(final, by=cast.epao_admin, confirm=True)
+    grading.moderate(final, by=cast.second_epao_admin, confirm=True)
     grading.amend_result(
         final.latest_result,
         by=cast.epao_admin,
+        method_grades={1: "distinction", 2: "distinction"},
         overall_after="distinction",
         reason="A marking error in method 2",
     )

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from epa.models import Epa
+from epa.models import Epa, MethodModeration
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import make_apprentice, make_organisation, make_staff
@@ -92,9 +92,14 @@ def test_whole_journey_from_gateway_to_final_grade(
     client.post(reverse("epa:epa_submit", args=[epa.pk]))
 
     client.force_login(epao_admin)
-    client.post(reverse("epa:epa_moderate", args=[epa.pk]), {"decision": "confirm"})
+    moderate_url = reverse("epa:epa_moderate", args=[epa.pk])
+    page = client.post(moderate_url, {"decision": "confirm"}).content.decode()
+    assert "Say whether you agree with the grade for Imaginary interview" in page
+    agreed = {f"agree_{a.pk}": "yes" for a in (one, two)}
+    client.post(moderate_url, {"decision": "confirm", **agreed})
     epa.refresh_from_db()
     assert epa.status == "final"
+    assert {m.agrees for m in MethodModeration.objects.filter(assessment__epa=epa)} == {True}
     for user in (apprentice.user, provider_user, employer_user, assessor, epao_admin):
         client.force_login(user)
         page = client.get(epa.get_absolute_url()).content.decode()

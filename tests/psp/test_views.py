@@ -212,13 +212,27 @@ def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
 
     from apprentices.models import Apprentice
     from epa.models import EpaResult
+    from standards.models import StandardVersion
 
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     statuses = set(Apprentice.objects.values_list("status", flat=True))
     assert {"on_programme", "break", "gateway", "in_epa", "completed"} <= statuses
-    assert list(EpaResult.objects.values_list("overall_grade", flat=True)) == ["merit"]
-    assert Apprentice.objects.filter(standard_version__version="1.0").count() == 4
+    assert list(EpaResult.objects.values_list("overall_grade", flat=True)) == ["merit", "fail"]
+    on_st0494 = Apprentice.objects.filter(standard_version__standard__reference="ST0494")
+    assert on_st0494.filter(standard_version__version="1.0").count() == 4
+    # ST0494 stays as its sources say: the demo adds no grade table to v1.1.
+    v1_1 = StandardVersion.objects.get(standard__reference="ST0494", version="1.1")
+    assert not v1_1.epa_plan.combination_imported
+    assert not v1_1.epa_plan.grade_combinations.exists()
+    # The whole EPA runs on the fictional ST9999, whose plan is complete.
+    demo = StandardVersion.objects.get(standard__reference="ST9999", version="1.0")
+    assert "fictional" in demo.title.lower()
+    assert demo.epa_plan.resits_imported
+    assert demo.epa_plan.combination_imported
+    assert on_st0494.count() + Apprentice.objects.filter(standard_version=demo).count() == (
+        Apprentice.objects.count()
+    )
 
 
 # Issue 15, finding 7: password reset outside the request, rate limited, and for accounts

@@ -176,7 +176,7 @@ def epa_plan_json(*, reference: str = "ST9999", version: str = "1.0", **fields: 
                 ("distinction", "distinction", "distinction"),
             ]
         ],
-        "resits": {"gradeCap": "pass"},
+        "resits": {"gradeCap": "pass", "limit": 2, "withinMonths": 12, "methods": "failed"},
     }
     data.update(fields)
     return copy.deepcopy(data)

@@ -34,6 +34,13 @@ def test_importing_a_plan_creates_every_part_and_marks_it_imported(widget_versio
     plan = EpaPlan.objects.get(version=widget_version)
     assert result.created
     assert (plan.epa_period_months, plan.resit_grade_cap) == (3, "pass")
+    assert (plan.resit_limit, plan.resit_within_months, plan.resit_methods) == (2, 12, "failed")
+    assert plan.resit_rules == [
+        "The EPA can be resat or retaken at most 2 times.",
+        "A resit or retake must start within 12 months of the first result.",
+        "Only the failed methods are taken again.",
+        "The overall grade of a resit or retake is capped at pass.",
+    ]
     assert plan.overall_grades == ["fail", "pass", "merit", "distinction"]
     assert all(
         [
@@ -227,6 +234,17 @@ def _without(key):
             "$.resits.gradeCap",
             "not one of the overall grades",
         ),
+        (_set("resits", {"gradeCap": "pass", "limit": -1}), "$.resits.limit", "0"),
+        (
+            _set("resits", {"gradeCap": "pass", "withinMonths": "a year"}),
+            "$.resits.withinMonths",
+            "whole number",
+        ),
+        (
+            _set("resits", {"gradeCap": "pass", "methods": "some"}),
+            "$.resits.methods",
+            '"failed" or "all"',
+        ),
     ],
 )
 def test_each_kind_of_problem_is_reported_with_its_json_path(widget_version, change, path, words):
@@ -238,6 +256,14 @@ def test_each_kind_of_problem_is_reported_with_its_json_path(widget_version, cha
     assert path in problems, problems
     assert words in problems[path]
     assert not EpaPlan.objects.exists()
+
+
+def test_a_plan_file_with_only_the_resit_cap_reads_the_other_rules_as_not_set(widget_version):
+    do_import(epa_plan_json(resits={"gradeCap": "merit"}))
+
+    plan = EpaPlan.objects.get(version=widget_version)
+    assert (plan.resit_grade_cap, plan.resit_limit, plan.resit_methods) == ("merit", None, "")
+    assert plan.resit_rules == ["The overall grade of a resit or retake is capped at merit."]
 
 
 def test_grades_without_grading_criteria_are_a_problem(widget_version):
@@ -295,3 +321,29 @@ def test_command_reports_invalid_json_and_exits_non_zero(widget_version, tmp_pat
         call_command("import_epa_plan", str(path), stderr=err)
 
     assert "$: the file is not valid JSON (Expecting property name" in err.getvalue()
+
+
+def test_revised_rules_for_a_version_apprentices_are_on_make_a_new_revision(widget_version):
+    do_import(epa_plan_json())
+    make_apprentice(version=widget_version)
+    revised = epa_plan_json(resits={"gradeCap": "merit", "limit": 1})
+    for row in revised["gradeCombinations"]:
+        if row["methodGrades"] == {"1": "pass", "2": "distinction"}:
+            row["overall"] = "distinction"
+
+    result = do_import(revised)
+
+    assert "grade combination rule and resit and retake rules revised: revision 2" in (
+        result.changes
+    )
+    plan = EpaPlan.objects.get(version=widget_version)
+    assert (plan.revision, plan.resit_grade_cap, plan.resit_limit) == (2, "merit", 1)
+    row = plan.grade_combinations.get(method_grades={"1": "pass", "2": "distinction"})
+    assert row.overall_grade == "distinction"
+    [kept] = plan.revisions.all()
+    assert kept.number == 1
+    assert kept.content["resits"]["gradeCap"] == "pass"
+    assert {"methodGrades": {"1": "pass", "2": "distinction"}, "overall": "merit"} in (
+        kept.content["gradeCombinations"]
+    )
+    assert do_import(revised).changes == []  # the same file again changes nothing

@@ -1,0 +1,97 @@
+"""The apprentice hands in material a method asks for; late or missing is shown to the
+assessor, and the material joins the gateway pack with its hash."""
+
+import datetime
+import hashlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from epa.models import MethodSubmission
+from psp.demo import DEMO_PDF
+
+
+@pytest.fixture
+def demonstration(epa):
+    """Method 2 of the plan: material due by the end of week 8 of the EPA period."""
+    return epa.assessments.get(method__number=2)
+
+
+def hand_in(client, epa, assessment, *, name="slides.pdf", kind="slides"):
+    url = reverse("epa:submission_add", args=[epa.pk, assessment.pk])
+    return client.post(
+        url,
+        {"kind": kind, "upload": SimpleUploadedFile(name, DEMO_PDF, "application/pdf")},
+        follow=True,
+    )
+
+
+def test_slides_handed_in_late_are_kept_and_shown_late_to_the_assessor(client, epa, demonstration):
+    # The conftest EPA period started in 2031 but today is earlier: move the period back so
+    # the deadline has passed, as the workflow would after weeks of waiting.
+    type(epa).objects.filter(pk=epa.pk).update(
+        period_start=timezone.localdate() - datetime.timedelta(days=70),
+        period_end=timezone.localdate() + datetime.timedelta(days=50),
+    )
+    epa.refresh_from_db()
+    client.force_login(epa.apprentice.user)
+    page = hand_in(client, epa, demonstration).content.decode()
+    assert "handed in after the deadline" in page
+    submission = MethodSubmission.objects.get()
+    assert submission.is_late
+    assert submission.sha256 == hashlib.sha256(DEMO_PDF).hexdigest()
+    client.force_login(epa.assessor)
+    page = client.get(epa.get_absolute_url()).content.decode()
+    assert "Late</strong>" in page
+    assert submission.sha256 in page
+    download = client.get(submission.get_absolute_url())
+    assert b"".join(download.streaming_content) == DEMO_PDF
+    pack = client.get(
+        reverse("epa:gateway_pack", args=[epa.apprentice_id, epa.gateway.number])
+    ).content.decode()
+    assert "Handed in for the assessment methods" in pack
+    assert submission.sha256 in pack
+
+
+def test_slides_handed_in_before_the_deadline_are_on_time(client, epa, demonstration):
+    client.force_login(epa.apprentice.user)
+    page = hand_in(client, epa, demonstration).content.decode()
+    assert "slides.pdf handed in." in page
+    assert not MethodSubmission.objects.get().is_late
+    demonstration.refresh_from_db()
+    assert demonstration.submission_state == "on time"
+
+
+def test_nothing_handed_in_by_the_deadline_is_missing(epa, demonstration):
+    type(epa).objects.filter(pk=epa.pk).update(
+        period_start=timezone.localdate() - datetime.timedelta(days=70)
+    )
+    demonstration = epa.assessments.select_related("epa").get(pk=demonstration.pk)
+    assert demonstration.submission_state == "missing"
+
+
+def test_a_method_without_a_deadline_takes_no_material(client, epa):
+    interview = epa.assessments.get(method__number=1)
+    client.force_login(epa.apprentice.user)
+    assert hand_in(client, epa, interview).status_code == 403
+    assert not MethodSubmission.objects.exists()
+
+
+def test_a_file_of_the_wrong_type_is_refused_and_nothing_is_kept(client, epa, demonstration):
+    client.force_login(epa.apprentice.user)
+    url = reverse("epa:submission_add", args=[epa.pk, demonstration.pk])
+    page = client.post(
+        url, {"kind": "slides", "upload": SimpleUploadedFile("run.exe", b"MZ\x90\x00binary")}
+    ).content.decode()
+    assert "run.exe:" in page
+    assert not MethodSubmission.objects.exists()
+
+
+def test_only_the_apprentice_hands_in(client, epa, demonstration, provider_user):
+    client.force_login(provider_user)
+    assert hand_in(client, epa, demonstration).status_code == 403
+    client.force_login(epa.assessor)
+    assert hand_in(client, epa, demonstration).status_code == 403
+    assert not MethodSubmission.objects.exists()
