@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from celery import shared_task
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from apprentices import reviews
 from apprentices.models import ReviewSigningLink
+from psp import audit
 from psp.tasks import EMAIL_MAX_RETRIES, send_or_retry
 
 
@@ -43,3 +45,28 @@ def send_signing_link(self: Any, link_id: int) -> None:
         ),
         what=f"review signing link {link_id}",
     )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_onboarding(batch_id: int) -> None:
+    """Check a large uploaded file of apprentices (apprentices.onboarding)."""
+    from apprentices import onboarding
+    from apprentices.models import OnboardingBatch
+
+    batch = OnboardingBatch.objects.filter(pk=batch_id, status="checking").first()
+    if batch is not None:
+        onboarding.check_batch(batch)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def apply_onboarding(batch_id: int) -> None:
+    """Apply a large confirmed file of apprentices in one transaction."""
+    from apprentices import onboarding
+    from apprentices.models import OnboardingBatch
+
+    batch = OnboardingBatch.objects.filter(pk=batch_id, status="applying").first()
+    if batch is None:
+        return
+    # A refusal leaves the batch ready, with a fresh preview and the error saying what to fix.
+    with audit.acting_as(batch.applied_by), contextlib.suppress(onboarding.OnboardingError):
+        onboarding.apply_batch(batch)

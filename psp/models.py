@@ -181,6 +181,7 @@ class Notification(models.Model):
         EPA_SCHEDULED = "epa_scheduled", "End-point assessment scheduled"
         RESULT_RELEASED = "result_released", "End-point assessment result released"
         REPORT_READY = "report_ready", "Report ready"
+        WELCOME = "welcome", "Your new account"
 
     class Email(models.TextChoices):
         NOT_WANTED = "not_wanted", "Not emailed"

@@ -284,6 +284,22 @@ def result_released(result: Any) -> None:
     )
 
 
+def welcome(user: Any, *, provider: str) -> None:
+    """A new apprentice's account: the email carries a fresh link to choose a password,
+    made when it is sent (psp.tasks), so no link is kept in the notification."""
+    notify(
+        user,
+        Kind.WELCOME,
+        subject="Your psp account",
+        body=(
+            f"{provider} has set up your apprenticeship portfolio in psp. Your username is "
+            f"{user.username}. To choose your password, open the link below: it works once "
+            "and expires after 3 days. If it has expired, use “Forgotten your password?” on "
+            "the sign-in page."
+        ),
+    )
+
+
 def unread_count(user: Any) -> int:
     """One COUNT on an index, for the header on every page."""
     return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from psp import notifications
+from psp.accounts import set_password_path
 from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
@@ -61,14 +62,18 @@ def send_notification_email(self: Any, notification_id: int) -> None:
     notification = notifications.claim_email(notification_id)
     if notification is None:
         return
-    link = f"{settings.PSP_SITE_URL.rstrip('/')}{notification.url}" if notification.url else ""
+    url, label = notification.url, "Open it in psp"
+    if notification.kind == notifications.Kind.WELCOME:
+        # Made when sent, never stored: the notification row holds no password link.
+        url, label = set_password_path(notification.user), "Choose your password"
+    link = f"{settings.PSP_SITE_URL.rstrip('/')}{url}" if url else ""
     body = "\n\n".join(
         part
         for part in (
             f"Hello {notification.user.first_name or notification.user.username},",
             notification.subject + ".",
             notification.body,
-            f"Open it in psp: {link}" if link else "",
+            f"{label}: {link}" if link else "",
             "You can choose which notifications you get by email on your notification settings "
             "page in psp.",
         )
