@@ -248,6 +248,11 @@ def _number(text: str, *, what: str, most: Decimal) -> Decimal | None:
     return value
 
 
+def _has_control(text: str) -> bool:
+    """Characters no column holds, and PostgreSQL cannot store (NUL)."""
+    return any(ord(c) < 32 and c != "\t" for c in text)
+
+
 @dataclass
 class _Context:
     """What psp already has for the records, fetched once for them all."""
@@ -260,8 +265,8 @@ class _Context:
 
     @classmethod
     def load(cls, records: Sequence[Record], *, provider: Organisation, lock: bool) -> _Context:
-        ulns = {r["uln"].replace(" ", "") for _, r in records}
-        emails = {r["email"].lower() for _, r in records if r["email"]}
+        ulns = {r["uln"].replace(" ", "") for _, r in records if not _has_control(r["uln"])}
+        emails = {r["email"].lower() for _, r in records if not _has_control(r["email"])}
         apprentices = Apprentice.objects.filter(uln__in=ulns).select_related("user", "employer")
         if lock:
             apprentices = apprentices.select_for_update(of=("self",))
@@ -292,10 +297,14 @@ def _check(
     def problem(column: str, message: str) -> None:
         problems.append(Problem(column, message))
 
+    unreadable = {column for column in COLUMN_NAMES if _has_control(record[column])}
+    for column in sorted(unreadable):
+        problem(column, "Remove the control characters (such as line breaks) from this")
+    record = {**record, **dict.fromkeys(unreadable, "")}
     if record.get("_extra"):
         problem("", "This row has more cells than there are columns: check for a stray comma")
     for column in REQUIRED:
-        if not record[column]:
+        if not record[column] and column not in unreadable:
             problem(column, f"Enter the {column.replace('_', ' ')}")
     for column in ("given_name", "family_name"):
         if len(record[column]) > 150:
@@ -553,7 +562,7 @@ def apply(
 
 def inline_rows() -> int:
     """Files with more apprentices than this are checked and applied in the worker."""
-    return int(getattr(settings, "PSP_ONBOARDING_INLINE_ROWS", 250))
+    return int(settings.PSP_ONBOARDING_INLINE_ROWS)
 
 
 def batch_records(batch: OnboardingBatch) -> list[Record]:
