@@ -20,6 +20,7 @@ from django.middleware.http import ConditionalGetMiddleware
 from django.urls import URLPattern, path
 from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.cache import patch_cache_control
+from django.views.generic import RedirectView
 
 from api import tokens, views
 from api.v1 import api
@@ -62,13 +63,18 @@ def _api_patterns() -> list[URLPattern]:
     return [
         path(f"api/v1/{pattern.pattern}", api_view(pattern.callback), name=pattern.name)
         for pattern in patterns
-        if isinstance(pattern, URLPattern)
+        if isinstance(pattern, URLPattern) and pattern.name != "api-root"
     ]
 
 
 app_name = "api"
 urlpatterns = [
     *_api_patterns(),
+    path(
+        "api/v1/",
+        login_not_required(RedirectView.as_view(pattern_name="api:openapi-view")),
+        name="api-root",
+    ),
     path("api-tokens/", views.token_list, name="token_list"),
     path("api-tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]
