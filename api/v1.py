@@ -11,18 +11,21 @@ code as the CSV upload (apprentices.onboarding).
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema, Status
+from ninja.errors import ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
+from pydantic import field_validator
 
 from api.tokens import Principal
 from apprentices import onboarding
@@ -264,6 +267,14 @@ class Paging(Schema):
         None, description="Only records changed at or after this time (ISO 8601)."
     )
 
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def iso_8601_only(cls, value: Any) -> Any:
+        # Not a number of seconds, which pydantic would otherwise take as a time.
+        if value is not None and not re.match(r"^\d{4}-\d{2}-\d{2}", str(value)):
+            raise ValueError("Give a date and time in ISO 8601, like 2025-03-27T09:00:00Z")
+        return value
+
     def since(self) -> datetime.datetime | None:
         if self.updated_since is None or timezone.is_aware(self.updated_since):
             return self.updated_since
@@ -378,7 +389,24 @@ def _epas(request: HttpRequest) -> QuerySet[Epa]:
     )
 
 
-READS = {401: Message, 404: Message, 429: Message}
+READS = {401: Message, 404: Message, 422: Problems, 429: Message}
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """Request data that does not fit the document: 422, every problem with its field, in
+    the same shape as the refusals of the CSV's checks."""
+    problems = [
+        {
+            "field": ".".join(str(part) for part in e.get("loc", ())[1:] if part != "data")
+            or "request",
+            "message": str(e.get("msg", "Not valid")),
+        }
+        for e in error.errors
+    ]
+    return api.create_response(
+        request, {"detail": "The request is not valid", "problems": problems}, status=422
+    )
 
 
 # --- apprentices ---------------------------------------------------------------------------
@@ -396,8 +424,14 @@ def list_apprentices(request: HttpRequest, paging: Query[Paging]) -> Any:
 
 @api.post(
     "/apprentices",
-    response={200: ApprenticeOut, 201: ApprenticeOut, 403: Message, 409: Message, 422: Problems}
-    | {401: Message, 429: Message},
+    response={
+        200: ApprenticeOut,
+        201: ApprenticeOut,
+        400: Message,
+        403: Message,
+        409: Message,
+        **READS,
+    },
     tags=["apprentices"],
 )
 def create_apprentice(request: HttpRequest, data: ApprenticeIn) -> Any:
