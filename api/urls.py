@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.http import ConditionalGetMiddleware
 from django.urls import URLPattern, path
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import decorator_from_middleware
-from django.views.decorators.cache import patch_cache_control
 from django.views.generic import RedirectView
 
 from api import tokens, views
@@ -34,7 +34,7 @@ def _bearer(request: HttpRequest) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         found = tokens.authenticate(_bearer(request))

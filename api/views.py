@@ -30,16 +30,15 @@ class TokenForm(forms.Form):
         help_text="What will use it, so you can tell tokens apart, like “MIS nightly sync”.",
         error_messages={"required": "Enter a name for the token"},
     )
-    can_write = forms.TypedChoiceField(
+    scope = forms.ChoiceField(
         label="What may it do?",
         choices=[
-            ("", "Read only: apprentices, coverage, evidence details, results"),
-            ("1", "Read, and add or update apprentices"),
+            ("read", "Read only: apprentices, coverage, evidence details, results"),
+            ("write", "Read, and add or update apprentices"),
         ],
-        coerce=bool,
-        required=False,
         widget=forms.RadioSelect,
-        initial="",
+        initial="read",
+        error_messages={"required": "Select what the token may do"},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -50,7 +49,7 @@ class TokenForm(forms.Form):
         self.helper.legend_size = Size.SMALL
         self.helper.layout = Layout(
             Field.text("name", field_width=30),
-            Field.radios("can_write"),
+            Field.radios("scope"),
             Submit("submit", "Create token"),
         )
 
@@ -71,7 +70,7 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 token, text = tokens.create_token(
                     organisation,
                     name=form.cleaned_data["name"],
-                    can_write=form.cleaned_data["can_write"],
+                    can_write=form.cleaned_data["scope"] == "write",
                     by=request.user,
                 )
             except tokens.TokenError as error:

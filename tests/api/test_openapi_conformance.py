@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck
@@ -68,11 +68,13 @@ def api_auth(db) -> dict[str, str]:
 @pytest.fixture
 def wsgi_app(settings: Any) -> Any:
     # The requests run in this test's transaction: like Django's test client, keep the
-    # connection open at the end of each request.
-    request_finished.disconnect(close_old_connections)
+    # connection open at the start and end of each request.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
     settings.ALLOWED_HOSTS = ["localhost"]  # where schemathesis sends WSGI requests
     yield get_wsgi_application()
-    request_finished.connect(close_old_connections)
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 # The document as /api/v1/openapi.json serves it (test_the_served_document_is_the_one_tested).

@@ -296,7 +296,7 @@ def test_token_pages_make_a_token_shown_once_and_revoke_it(client, provider):
     url = reverse("api:token_list")
     assert client.get(url).status_code == 200
 
-    response = client.post(url, {"name": "MIS sync", "can_write": "1"}, follow=True)
+    response = client.post(url, {"name": "MIS sync", "scope": "write"}, follow=True)
 
     html = response.content.decode()
     token = ApiToken.objects.get()
@@ -308,7 +308,7 @@ def test_token_pages_make_a_token_shown_once_and_revoke_it(client, provider):
         client.get(f"{BASE}/apprentices", HTTP_AUTHORIZATION=f"Bearer {shown}").status_code == 200
     )
 
-    duplicate = client.post(url, {"name": "MIS sync"})
+    duplicate = client.post(url, {"name": "MIS sync", "scope": "read"})
     assert duplicate.status_code == 400
     assert "already has a token named" in duplicate.content.decode()
 
