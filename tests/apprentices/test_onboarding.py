@@ -425,3 +425,20 @@ def test_a_large_file_is_checked_and_applied_by_the_worker(
     batch.refresh_from_db()
     assert batch.status == OnboardingBatch.Status.APPLIED
     assert Apprentice.objects.count() == 5
+
+
+def test_the_welcome_email_carries_a_fresh_link_to_choose_a_password(
+    version, provider, employer, send_emails_inline, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding.apply(records([row(1)]), provider=provider, by=None)
+
+    (email,) = mailoutbox
+    assert email.to == ["sam1@example.org"]
+    assert email.subject == "Your psp account"
+    assert "Good Training Ltd has set up your apprenticeship portfolio" in email.body
+    link = email.body.split("Choose your password: ")[1].split()[0]
+    assert "/accounts/reset/" in link
+    notification = Notification.objects.get(kind=Notification.Kind.WELCOME)
+    assert notification.email_status == Notification.Email.SENT
+    assert "/accounts/reset/" not in notification.body + notification.url
