@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from apprentices import onboarding
 from apprentices.models import Apprentice, OnboardingBatch
-from psp.models import Notification, Organisation
+from psp.models import Notification, Organisation, User
 from psp.roles import Role
 from tests.factories import (
     make_apprentice,
@@ -442,3 +442,23 @@ def test_the_welcome_email_carries_a_fresh_link_to_choose_a_password(
     notification = Notification.objects.get(kind=Notification.Kind.WELCOME)
     assert notification.email_status == Notification.Email.SENT
     assert "/accounts/reset/" not in notification.body + notification.url
+
+
+def test_an_upload_confirmed_while_psp_changed_keeps_nothing_and_says_so(
+    client, monkeypatch, version, provider, employer
+):
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=provider))
+    upload(client, [row(1), row(2)])
+    batch = OnboardingBatch.objects.get()
+    # Someone adds the same apprentice between the check inside apply() and its insert.
+    monkeypatch.setattr(Apprentice, "save", lambda *a, **k: (_ for _ in ()).throw(IntegrityError))
+
+    response = client.post(reverse("apprentices:onboarding_confirm", args=[batch.pk]), follow=True)
+
+    assert "psp changed while this was applied" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == OnboardingBatch.Status.READY
+    assert batch.content
+    assert Apprentice.objects.count() == 0
+    assert Notification.objects.count() == 0
+    assert not User.objects.filter(email="sam1@example.org").exists()
