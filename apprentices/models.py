@@ -1187,3 +1187,75 @@ class ReviewSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_party_display()}: {self.name} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class OnboardingBatchQuerySet(models.QuerySet["OnboardingBatch"]):
+    def visible_to(self, user: Any) -> OnboardingBatchQuerySet:
+        """A training provider's staff see their organisation's uploads; nobody else does."""
+        if not user.is_authenticated or user.role != Role.PROVIDER or not user.organisation_id:
+            return self.none()
+        return self.filter(provider_id=user.organisation_id)
+
+
+class OnboardingBatch(models.Model):
+    """One uploaded file of apprentices (apprentices.onboarding): checked, previewed, then
+    applied in one confirmation or discarded. The file's text is kept only until then."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Being checked"
+        READY = "ready", "Ready to confirm"
+        APPLYING = "applying", "Being applied"
+        APPLIED = "applied", "Applied"
+        DISCARDED = "discarded", "Discarded"
+        FAILED = "failed", "Could not be applied"
+
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="onboarding_batches"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    content = models.TextField(blank=True, help_text="The file's text, until applied or discarded.")
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CHECKING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True)
+    new_employers_confirmed = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = OnboardingBatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows_checked__lte=F("rows_total")),
+                name="onboarding_checked_at_most_total",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="applied")
+                | (Q(applied_at__isnull=False) & Q(applied_by__isnull=False) & Q(content="")),
+                name="onboarding_applied_has_who_when_and_no_file",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="discarded") | Q(content=""),
+                name="onboarding_discarded_keeps_no_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("apprentices:onboarding_preview", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.CHECKING, self.Status.READY, self.Status.FAILED)

@@ -7,6 +7,7 @@ or lost the message; it claims the link's email, so however often it runs, one e
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from celery import shared_task
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from apprentices import reviews
 from apprentices.models import ReviewSigningLink
-from psp import notifications
+from psp import audit, notifications
 from psp.tasks import EMAIL_MAX_RETRIES, send_or_retry
 
 
@@ -63,3 +64,28 @@ notifications.register_outbox(
         ),
     )
 )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_onboarding(batch_id: int) -> None:
+    """Check a large uploaded file of apprentices (apprentices.onboarding)."""
+    from apprentices import onboarding
+    from apprentices.models import OnboardingBatch
+
+    batch = OnboardingBatch.objects.filter(pk=batch_id, status="checking").first()
+    if batch is not None:
+        onboarding.check_batch(batch)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def apply_onboarding(batch_id: int) -> None:
+    """Apply a large confirmed file of apprentices in one transaction."""
+    from apprentices import onboarding
+    from apprentices.models import OnboardingBatch
+
+    batch = OnboardingBatch.objects.filter(pk=batch_id, status="applying").first()
+    if batch is None:
+        return
+    # A refusal leaves the batch ready, with a fresh preview and the error saying what to fix.
+    with audit.acting_as(batch.applied_by), contextlib.suppress(onboarding.OnboardingError):
+        onboarding.apply_batch(batch)

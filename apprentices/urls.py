@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apprentices import views
+from apprentices import onboarding_views, views
 
 app_name = "apprentices"
 urlpatterns = [
@@ -82,4 +82,25 @@ urlpatterns += [
         name="apprentice_data_download",
     ),
     path("<int:pk>/erase/", views.apprentice_erase, name="apprentice_erase"),
+]
+
+# Bulk onboarding (apprentices.onboarding).
+urlpatterns += [
+    path("onboarding/", onboarding_views.onboarding_upload, name="onboarding_upload"),
+    path(
+        "onboarding/template.csv",
+        onboarding_views.onboarding_template,
+        name="onboarding_template",
+    ),
+    path("onboarding/<int:pk>/", onboarding_views.onboarding_preview, name="onboarding_preview"),
+    path(
+        "onboarding/<int:pk>/confirm/",
+        onboarding_views.onboarding_confirm,
+        name="onboarding_confirm",
+    ),
+    path(
+        "onboarding/<int:pk>/discard/",
+        onboarding_views.onboarding_discard,
+        name="onboarding_discard",
+    ),
 ]

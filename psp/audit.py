@@ -129,6 +129,9 @@ def acting_as(user: Any = None, *, ip: str = "", label: str = "") -> Iterator[No
         "ip": ip,
     }
     token = _context.set(value)
+    if connection.vendor == "postgresql":
+        # Inside another block that already wrote: the next write says who acts now.
+        connection._psp_audit_set = False  # type: ignore[attr-defined]
     try:
         yield
     finally:

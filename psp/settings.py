@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "standards",
     "apprentices",
     "epa",
+    "api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "csp",
     "axes",
+    "ninja",  # the REST API (api.v1); its Swagger UI is served from its own static files
 ]
 
 MIDDLEWARE = [
@@ -318,6 +320,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# REST API (api.v1): calls allowed per token, counted in Django's cache (per process
+# unless CACHES names a shared one).
+PSP_API_RATE = env_str("PSP_API_RATE", "600/min")
+# Bulk onboarding (apprentices.onboarding): larger files are checked and applied in the worker.
+PSP_ONBOARDING_INLINE_ROWS = env_int("PSP_ONBOARDING_INLINE_ROWS", 250)
 
 # The login page lists the demo accounts only when this is on (`make run` turns it on).
 PSP_DEMO_ACCOUNTS = env_bool("PSP_DEMO_ACCOUNTS", default=False)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("standards/", include("standards.urls")),
     path("apprentices/", include("apprentices.urls")),
     path("epa/", include("epa.urls")),
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

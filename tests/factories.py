@@ -240,3 +240,17 @@ def make_progress_review(*, apprentice: Any, scheduled_by: Any = None, **fields:
     return ProgressReview.objects.create(
         apprentice=apprentice, scheduled_by=scheduled_by or apprentice.user, **fields
     )
+
+
+def make_api_token(organisation: Organisation, *, can_write: bool = False, name: str = "MIS"):  # type: ignore[no-untyped-def]
+    """An organisation's API token, and the request header that carries it."""
+    from api import tokens
+
+    role = (
+        Role.PROVIDER
+        if organisation.kind == Organisation.Kind.TRAINING_PROVIDER
+        else Role.EPAO_ADMIN
+    )
+    staff = make_staff(role=role, organisation=organisation)
+    token, text = tokens.create_token(organisation, name=name, can_write=can_write, by=staff)
+    return token, {"HTTP_AUTHORIZATION": f"Bearer {text}"}

@@ -91,7 +91,36 @@ def _apprentice(ok: set[str], forbidden: set[str] | None = None, **rule: Any) ->
     )
 
 
+@dataclass(frozen=True)
+class ApiRule:
+    """An API call as each organisation's token makes it on the scenario: the tokens in `ok`
+    get the scenario's record (a list includes it); every other token gets 404 (a list leaves
+    it out). A POST is made by each token with the scenario apprentice's ULN."""
+
+    kwargs: Callable[[Any], dict[str, Any]] = lambda s: {}
+    ok: set[str] = field(default_factory=lambda: {"provider_own", "epao_own"})
+    listing: bool = False
+    method: str = "GET"
+
+
+API_TOKENS = ["provider_own", "provider_other", "epao_own", "epao_other"]
+API_POLICY: dict[str, ApiRule] = {
+    "api:list_apprentices": ApiRule(listing=True),
+    "api:create_apprentice": ApiRule(method="POST", ok=set()),
+    "api:get_apprentice": ApiRule(kwargs=lambda s: {"id": s.apprentice.pk}),
+    "api:get_coverage": ApiRule(kwargs=lambda s: {"id": s.apprentice.pk}),
+    "api:list_evidence": ApiRule(kwargs=lambda s: {"id": s.apprentice.pk}),
+    # As the pages: the EPAO does not see the off-the-job log.
+    "api:get_off_the_job": ApiRule(kwargs=lambda s: {"id": s.apprentice.pk}, ok={"provider_own"}),
+    "api:list_gateway": ApiRule(kwargs=lambda s: {"id": s.apprentice.pk}),
+    "api:get_apprentice_epa": ApiRule(kwargs=lambda s: {"id": s.apprentice.pk}),
+    "api:list_epas": ApiRule(listing=True),
+    "api:get_epa": ApiRule(kwargs=lambda s: {"id": s.epa.pk}),
+}
+API_SKIP = "token-authenticated: checked by API_POLICY"
+
 POLICY: dict[str, Rule] = {
+    **{name: Rule(skip=API_SKIP) for name in API_POLICY},
     # Public pages.
     "healthz": Rule(public=True, ok=EVERYONE),
     "healthz_ready": Rule(public=True, ok=EVERYONE),
@@ -263,6 +292,20 @@ POLICY: dict[str, Rule] = {
     "notification_preferences": _no_object(EVERYONE - {"norole"}),
     "notification_read": Rule(skip="the user's own notification; covered in test_notifications"),
     "notification_read_all": Rule(ok=EVERYONE - {"norole"}, other=403, method="POST"),
+    # Bulk onboarding (apprentices.onboarding): a training provider's staff, their own uploads.
+    "apprentices:onboarding_upload": _no_object({"provider_own", "provider_other"}),
+    "apprentices:onboarding_template": _no_object({"provider_own", "provider_other"}),
+    "apprentices:onboarding_preview": Rule(skip="needs an upload; covered in test_onboarding"),
+    "apprentices:onboarding_confirm": Rule(skip="needs an upload; covered in test_onboarding"),
+    "apprentices:onboarding_discard": Rule(skip="needs an upload; covered in test_onboarding"),
+    # The REST API: its document and docs are public; its calls take a token, not a session
+    # (anonymous and signed-in users alike get 401), and are checked per organisation in
+    # test_an_api_token_reaches_only_its_organisations_records below (API_POLICY).
+    "api:openapi-json": Rule(public=True, ok=EVERYONE),
+    "api:openapi-view": Rule(public=True, ok=EVERYONE),
+    "api:api-root": Rule(public=True, skip="redirects to the docs"),
+    "api:token_list": _no_object({"provider_own", "provider_other", "epao_own", "epao_other"}),
+    "api:token_revoke": Rule(skip="needs a token; covered in tests/api/test_v1"),
     # Gateway and EPA.
     "epa:gateway": _apprentice(CAN_SEE_A, forbidden=set(), perm="epa.view_gatewayattempt"),
     # A provider's POST is answered with a message and a redirect (state rules), so "ok".
@@ -554,4 +597,88 @@ def test_every_url_answers_each_role_as_the_policy_says(client, scenario):
             want = expected(rule, user, account)
             if status != want and not (want == 200 and status == 302 and rule.other == 302):
                 problems.append(f"{name} as {user}: got {status}, policy says {want}")
+    assert not problems, "\n" + "\n".join(problems)
+
+
+def test_every_api_call_has_an_api_rule():
+    calls = {name for name, rule in POLICY.items() if rule.skip == API_SKIP}
+    api_urls = {
+        name
+        for name in url_names()
+        if name.startswith("api:")
+        and POLICY.get(name, Rule()).skip in ("", API_SKIP)
+        and not POLICY.get(name, Rule()).public
+        and name not in ("api:token_list",)
+    }
+    assert api_urls <= set(API_POLICY), (
+        f"API calls without an API rule: {api_urls - set(API_POLICY)}"
+    )
+    assert calls == set(API_POLICY)
+
+
+def test_an_api_token_reaches_only_its_organisations_records(client, scenario):
+    """Every API call, with a token of each organisation: the scenario's apprentice and EPA
+    are 404 to (and left out of the lists of) every other organisation's token. Without a
+    token, signed in or not, every call is 401. A POST with the apprentice's ULN by another
+    organisation neither changes nor shows the apprentice."""
+    from apprentices.models import Apprentice
+    from tests.factories import make_api_token
+
+    apprentice = scenario.apprentice
+    organisations = {
+        "provider_own": apprentice.training_provider,
+        "provider_other": scenario.users["provider_other"].organisation,
+        "epao_own": apprentice.epao,
+        "epao_other": scenario.users["epao_other"].organisation,
+    }
+    headers = {
+        user: make_api_token(org, can_write=True, name=f"policy {user}")[1]
+        for user, org in organisations.items()
+    }
+    before = Apprentice.objects.values().get(pk=apprentice.pk)
+    body = {
+        "uln": apprentice.uln,
+        "given_name": "Someone",
+        "family_name": "Else",
+        "email": "someone.else@example.org",
+        "employer": apprentice.employer.name,
+        "standard_reference": scenario.version.standard.reference,
+        "standard_version": scenario.version.version,
+        "start_date": apprentice.start_date.isoformat(),
+        "planned_end_date": apprentice.planned_gateway_date.isoformat(),
+    }
+    secrets = [apprentice.user.last_name, apprentice.user.get_full_name()]
+    problems = []
+    for name, rule in API_POLICY.items():
+        url = reverse(name, kwargs=rule.kwargs(scenario))
+        send = client.post if rule.method == "POST" else client.get
+        extra = {"data": body, "content_type": "application/json"} if rule.method == "POST" else {}
+        client.logout()
+        if (status := send(url, **extra).status_code) != 401:
+            problems.append(f"{name} anonymous: got {status}, want 401")
+        client.force_login(scenario.users["admin"])
+        if (status := send(url, **extra).status_code) != 401:
+            problems.append(f"{name} with a session and no token: got {status}, want 401")
+        client.logout()
+        for user in API_TOKENS:
+            response = send(url, **extra, **headers[user])
+            text = response.content.decode()
+            if rule.method == "POST":
+                if user == "provider_own":
+                    continue  # its own apprentice: covered in tests/api/test_v1
+                if response.status_code not in (403, 422) or any(x in text for x in secrets):
+                    problems.append(f"{name} as {user}: got {response.status_code} {text[:200]}")
+            elif rule.listing:
+                seen = apprentice.uln in text
+                if response.status_code != 200 or seen != (user in rule.ok):
+                    problems.append(
+                        f"{name} as {user}: status {response.status_code}, lists A: {seen}"
+                    )
+            else:
+                want = 200 if user in rule.ok else 404
+                if response.status_code != want:
+                    problems.append(f"{name} as {user}: got {response.status_code}, want {want}")
+                if want == 404 and any(x in text for x in secrets):
+                    problems.append(f"{name} as {user}: the 404 shows the apprentice")
+    assert Apprentice.objects.values().get(pk=apprentice.pk) == before
     assert not problems, "\n" + "\n".join(problems)

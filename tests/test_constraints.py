@@ -68,7 +68,7 @@ from tests.factories import (
     make_version,
 )
 
-APPS = ("psp", "apprentices", "epa", "standards")
+APPS = ("psp", "apprentices", "epa", "standards", "api")
 HEX = "a" * 64
 TODAY = datetime.date(2031, 1, 6)
 
@@ -382,6 +382,49 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "ready_report_has_file": lambda w: update(w.report, status="ready", file=""),
     "failed_report_has_reason": lambda w: update(w.report, status="failed", failure_reason=""),
 }
+
+
+# Bulk onboarding and API tokens: their rows are made by the violating write itself.
+def _batch(w: Any, **fields: Any) -> Any:
+    from apprentices.models import OnboardingBatch
+
+    fields.setdefault("content", "uln\n1")
+    return OnboardingBatch.objects.create(
+        provider=w.apprentice.training_provider,
+        uploaded_by=w.provider,
+        filename="a.csv",
+        sha256=HEX,
+        rows_total=1,
+        **fields,
+    )
+
+
+def _token(w: Any) -> Any:
+    from api.models import ApiToken
+
+    return ApiToken.objects.create(
+        organisation=w.apprentice.training_provider,
+        name="MIS",
+        prefix="abcd1234",
+        secret_hash=HEX,
+        created_by=w.provider,
+    )
+
+
+VIOLATIONS.update(
+    {
+        "onboarding_checked_at_most_total": lambda w: update(_batch(w), rows_checked=2),
+        "onboarding_applied_has_who_when_and_no_file": lambda w: update(
+            _batch(w), status="applied", applied_at=timezone.now(), applied_by=w.provider
+        ),
+        "onboarding_discarded_keeps_no_file": lambda w: update(_batch(w), status="discarded"),
+        "api_token_hash_hex": lambda w: update(_token(w), secret_hash="not-a-hash"),
+        "api_token_revoked_by_someone": lambda w: update(_token(w), revoked_at=timezone.now()),
+        "api_token_unique_active_name": lambda w: clone(
+            _token(w), prefix="efgh5678", secret_hash="b" * 64
+        ),
+    }
+)
 
 
 def test_every_constraint_has_a_violating_write():

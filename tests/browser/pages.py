@@ -1045,3 +1045,134 @@ DOWNLOADS: dict[str, Visit] = {
 }
 # Django's own admin, for administrators only: its templates are Django's, not psp's.
 EXCLUDED_NAMESPACES = {"admin": "Django's admin site (its own templates)"}
+
+
+# Bulk onboarding and the REST API's token pages (apprentices.onboarding, api) ----------
+
+
+def _onboarding_upload(world: World, *, refused: bool = False, apply: bool = False) -> str:
+    """A file of two apprentices uploaded by the provider (one refused, or confirmed)."""
+    import csv
+    import datetime
+    import io
+
+    from apprentices import onboarding
+    from tests.factories import valid_uln
+
+    provider = world.users["provider"]
+    version = world.version
+    start = version.earliest_start_date or timezone.localdate()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(onboarding.COLUMN_NAMES)
+    for number in (1, 2):
+        uln = "123" if refused and number == 2 else valid_uln(9000 + number + 10 * apply)
+        employer = world.users["employer"].organisation.name
+        end = start + datetime.timedelta(days=540)
+        writer.writerow(
+            [
+                uln,
+                "Olu",
+                f"Onboard{number}",
+                f"olu{number}{apply}@example.org",
+                employer,
+                version.standard.reference,
+                version.version,
+                "",
+                start.isoformat(),
+                end.isoformat(),
+                "37.5",
+                "0",
+            ]
+        )
+    batch, _ = onboarding.start_batch(
+        provider.organisation, by=provider, filename="apprentices.csv", data=out.getvalue().encode()
+    )
+    assert batch is not None
+    if apply:
+        onboarding.confirm_batch(batch, by=provider, new_employers=[])
+    return batch.get_absolute_url()
+
+
+def _token_revoke(world: World) -> str:
+    from api import tokens
+
+    provider = world.users["provider"]
+    token, _ = tokens.create_token(
+        provider.organisation, name=f"Sync {secrets.token_hex(3)}", can_write=False, by=provider
+    )
+    return reverse("api:token_revoke", args=[token.pk])
+
+
+def _create_token(page: Any, world: World) -> None:
+    fill_and_submit({"Name": f"MIS {secrets.token_hex(3)}"}, "Create token")(page, world)
+
+
+PAGES.update(
+    {
+        "apprentices:onboarding_upload": {
+            "empty": [Visit("provider", url("apprentices:onboarding_upload"))],
+            "error": [
+                Visit(
+                    "provider",
+                    url("apprentices:onboarding_upload"),
+                    then=submit("Upload and check"),
+                    status=400,
+                )
+            ],
+            "populated": [
+                Visit("provider", lambda w: _onboarding_upload(w) and "/apprentices/onboarding/")
+            ],
+        },
+        "apprentices:onboarding_preview": {
+            "empty": NotApplicable("an upload always has rows: a file without any is refused"),
+            "error": [Visit("provider", lambda w: _onboarding_upload(w, refused=True))],
+            "populated": [
+                Visit("provider", _onboarding_upload),
+                Visit("provider", lambda w: _onboarding_upload(w, apply=True)),
+            ],
+        },
+        "api:token_list": {
+            "empty": [Visit("new_provider", url("api:token_list"), bare=True)],
+            "error": [
+                Visit("epao_admin", url("api:token_list"), then=submit("Create token"), status=400)
+            ],
+            "populated": [Visit("provider", url("api:token_list"), then=_create_token)],
+        },
+        "api:token_revoke": {
+            "empty": NotApplicable("a confirmation: always about one token"),
+            "error": NotApplicable("its only input is a button"),
+            "populated": [Visit("provider", _token_revoke)],
+        },
+    }
+)
+API_CALL = "JSON of the REST API, for other systems (token-authenticated), not a page"
+EXCLUDED.update(
+    {
+        "apprentices:onboarding_confirm": POST_ONLY,
+        "apprentices:onboarding_discard": POST_ONLY,
+        "apprentices:onboarding_template": "a file download (the CSV template, as an attachment)",
+        "api:openapi-json": "JSON: the API's OpenAPI document",
+        "api:api-root": "a redirect to the API documentation",
+        "api:openapi-view": "the API's Swagger UI, drawn by django-ninja's own template and "
+        "scripts (like the admin, not psp's templates)",
+        **{
+            name: API_CALL
+            for name in (
+                "api:list_apprentices",
+                "api:create_apprentice",
+                "api:get_apprentice",
+                "api:get_coverage",
+                "api:list_evidence",
+                "api:get_off_the_job",
+                "api:list_gateway",
+                "api:get_apprentice_epa",
+                "api:list_epas",
+                "api:get_epa",
+            )
+        },
+    }
+)
+DOWNLOADS["apprentices:onboarding_template"] = Visit(
+    "provider", url("apprentices:onboarding_template")
+)

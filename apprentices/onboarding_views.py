@@ -1,0 +1,150 @@
+"""Pages for bulk onboarding (apprentices.onboarding): upload a file, see what it would do,
+confirm it once. Training provider staff only, for their own organisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apprentices import onboarding
+from apprentices.models import OnboardingBatch
+from psp.http import AuthenticatedHttpRequest
+from psp.roles import Role
+
+PERMISSION = "apprentices.add_apprentice"
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class OnboardingUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file of apprentices",
+        help_text="Up to 5 MB and 5,000 apprentices. Start from the template.",
+        error_messages={
+            "required": "Choose the CSV file to upload",
+            "empty": "The file you chose is empty",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Upload and check"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB: split it in two")
+        if not upload.name.lower().endswith((".csv", ".txt")):
+            raise forms.ValidationError("Choose a CSV file (its name ends in .csv)")
+        return upload
+
+
+def _provider_staff(request: HttpRequest) -> None:
+    if request.user.role != Role.PROVIDER or not request.user.organisation_id:  # type: ignore[union-attr]
+        raise PermissionDenied
+
+
+def _batch(request: HttpRequest, pk: int) -> OnboardingBatch:
+    return get_object_or_404(
+        OnboardingBatch.objects.visible_to(request.user).select_related(
+            "provider", "uploaded_by", "applied_by"
+        ),
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(PERMISSION, raise_exception=True)
+def onboarding_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _provider_staff(request)
+    form = OnboardingUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch, problems = onboarding.start_batch(
+            request.user.organisation,  # type: ignore[arg-type]
+            by=request.user,
+            filename=upload.name,
+            data=upload.read(),
+        )
+        if batch is not None:
+            return redirect(batch)
+        for problem in problems:
+            form.add_error("file", problem)
+    recent = OnboardingBatch.objects.visible_to(request.user).select_related("uploaded_by")[:10]
+    return render(
+        request,
+        "apprentices/onboarding_upload.html",
+        {"form": form, "recent": recent, "columns": onboarding.COLUMNS},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def onboarding_template(request: HttpRequest) -> HttpResponse:
+    _provider_staff(request)
+    response = HttpResponse(onboarding.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="psp-apprentices-template.csv"'
+    return response
+
+
+@require_GET
+@permission_required(PERMISSION, raise_exception=True)
+def onboarding_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    result = onboarding.Plan.from_json(batch.preview)
+    rows = sorted(
+        result.rows, key=lambda row: (row.outcome != onboarding.Outcome.REFUSED, row.line)
+    )
+    return render(
+        request,
+        "apprentices/onboarding_preview.html",
+        {"batch": batch, "plan": result, "rows": rows, "counts": result.counts},
+    )
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def onboarding_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    try:
+        done = onboarding.confirm_batch(
+            batch, by=request.user, new_employers=request.POST.getlist("new_employer")
+        )
+    except onboarding.OnboardingError as error:
+        messages.error(request, str(error))
+        return redirect(batch)
+    if done:
+        counts = onboarding.Plan.from_json(batch.preview).counts
+        messages.success(
+            request,
+            f"{counts['new']} apprentices added and {counts['updated']} updated. "
+            f"We are emailing the {counts['new']} new apprentices a link to set a password.",
+        )
+    else:
+        messages.success(request, "The file is being applied. This page shows when it is done.")
+    return redirect(batch)
+
+
+@require_POST
+@permission_required(PERMISSION, raise_exception=True)
+def onboarding_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    try:
+        onboarding.discard_batch(batch)
+    except onboarding.OnboardingError as error:
+        messages.error(request, str(error))
+        return redirect(batch)
+    messages.success(request, f"{batch.filename} discarded. Nothing was changed.")
+    return redirect("apprentices:onboarding_upload")
