@@ -1009,6 +1009,8 @@ DEMO_PAGES: dict[str, Visit] = {
 POST_ONLY = "an action: POST only, it redirects to a page checked here"
 EXCLUDED: dict[str, str] = {
     "healthz": "JSON for monitoring, not a page",
+    "healthz_live": "JSON for container liveness probes, not a page",
+    "healthz_ready": "JSON for container readiness probes, not a page",
     "logout": POST_ONLY,
     "apprentices:evidence_file_download": "a file download (Content-Disposition: attachment)",
     "apprentices:evidence_submit": POST_ONLY,
