@@ -5,6 +5,8 @@ from django.db import migrations
 
 from psp.roles import Role
 
+PERMISSIONS = {Role.EPAO_ADMIN: ["epa.amend_result"]}
+
 
 def link_attempts(apps, schema_editor):
     """Existing rows: a resit or retake follows the attempt before it, in the sitting after
@@ -35,7 +37,7 @@ def link_attempts(apps, schema_editor):
 def grant_permissions(apps, schema_editor):
     from psp.roles import grant
 
-    grant(apps, {Role.EPAO_ADMIN: ["epa.amend_result"]})
+    grant(apps, PERMISSIONS)
 
 
 class Migration(migrations.Migration):

@@ -13,6 +13,10 @@ GRANTS = [
     importlib.import_module("epa.migrations.0004_report_permissions").PERMISSIONS,
     importlib.import_module("apprentices.migrations.0006_progress_permissions").PERMISSIONS,
     importlib.import_module("psp.migrations.0005_notification_permissions").PERMISSIONS,
+    importlib.import_module("epa.migrations.0007_link_attempts_and_amend_permission").PERMISSIONS,
+    importlib.import_module("epa.migrations.0010_conflict_permissions").PERMISSIONS,
+    importlib.import_module("epa.migrations.0012_submission_permissions").PERMISSIONS,
+    importlib.import_module("apprentices.migrations.0009_employer_move_permissions").PERMISSIONS,
     importlib.import_module("api.migrations.0002_token_permissions").PERMISSIONS,
 ]
 
