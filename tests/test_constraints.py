@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apprentices.models import (
     BreakInLearning,
+    EmployerMove,
     EvidenceFile,
     EvidenceKSB,
     KsbTally,
@@ -31,12 +32,15 @@ from apprentices.models import (
 )
 from epa.models import (
     Amendment,
+    ConflictOfInterest,
     CriterionDecision,
     Epa,
     EpaResult,
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodModeration,
+    MethodSubmission,
     Question,
     Report,
 )
@@ -50,6 +54,7 @@ from psp.models import (
 from psp.roles import Role
 from standards.models import (
     Duty,
+    EpaPlanRevision,
     GatewayRequirement,
     GradingCriterion,
     KsbCrosswalk,
@@ -143,6 +148,13 @@ def w(db):
         carried={},
         unmapped={},
     )
+    w.employer_move = EmployerMove.objects.create(
+        apprentice=w.apprentice,
+        from_employer=w.apprentice.employer,
+        to_employer=make_organisation(),
+        reason="Changed jobs",
+        requested_by=w.provider,
+    )
     w.rule = OffTheJobRule.objects.create(
         name="Test rule",
         applies_to_starts_from=datetime.date(2040, 1, 1),
@@ -195,6 +207,27 @@ def w(db):
         assessor=w.assessor,
     )
     w.assessment = MethodAssessment.objects.create(epa=w.epa, method=w.method)
+    w.submission = MethodSubmission.objects.create(
+        assessment=w.assessment,
+        kind=MethodSubmission.Kind.SLIDES,
+        file="epa/x",
+        original_name="slides.pdf",
+        content_type="application/pdf",
+        size=1,
+        sha256=HEX,
+        uploaded_by=w.user,
+        due_on=TODAY,
+    )
+    w.moderation = MethodModeration.objects.create(
+        assessment=w.assessment, moderator=w.moderator, grade="pass", agrees=True
+    )
+    w.conflict = ConflictOfInterest.objects.create(
+        assessor=w.assessor,
+        kind=ConflictOfInterest.Kind.EMPLOYER,
+        organisation=w.employer_move.to_employer,
+        starts_on=TODAY,
+        details="Worked there",
+    )
     w.question = Question.objects.create(assessment=w.assessment, number=1, text="Why?")
     w.decision = CriterionDecision.objects.create(
         assessment=w.assessment, criterion=w.criterion, pass_met=True
@@ -241,6 +274,7 @@ def w(db):
     w.revision = VersionRevision.objects.create(
         version=w.version, number=1, changes=["K1 reworded"], source="test"
     )
+    w.plan_revision = EpaPlanRevision.objects.create(plan=w.plan, number=1, content={})
     return w
 
 
@@ -285,6 +319,7 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "unique_gateway_requirement": lambda w: clone(w.requirement),
     "unique_assessment_method": lambda w: clone(w.method),
     "unique_grading_criterion": lambda w: clone(w.criterion),
+    "unique_plan_revision": lambda w: clone(w.plan_revision),
     "standard_import_sha256_hex": lambda w: update(w.import_, sha256="nothex"),
     "standard_import_decision_has_who_and_when": lambda w: update(
         w.import_, status=StandardImport.Status.APPLIED, decided_by=None
@@ -326,6 +361,14 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     ),
     "version_move_has_reason": lambda w: update(w.move, reason=""),
     "version_move_changes_version": lambda w: update(w.move, to_version=w.version),
+    "employer_move_has_reason": lambda w: update(w.employer_move, reason=""),
+    "employer_move_changes_employer": lambda w: update(
+        w.employer_move, to_employer=w.apprentice.employer
+    ),
+    "employer_move_decision_has_who": lambda w: update(
+        w.employer_move, status="accepted", decided_at=timezone.now(), decided_by=None
+    ),
+    "one_pending_employer_move": lambda w: clone(w.employer_move),
     "break_in_learning_ends_after_start": lambda w: update(
         w.break_, ends_on=TODAY - datetime.timedelta(days=1)
     ),
@@ -367,16 +410,29 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
         w.item, confirmed_at=timezone.now(), confirmed_by=None
     ),
     "epa_period_in_order": lambda w: update(w.epa, period_end=w.epa.period_start),
+    "conflict_names_whom": lambda w: update(w.conflict, organisation=None),
+    "conflict_dates_in_order": lambda w: update(
+        w.conflict, ends_on=TODAY - datetime.timedelta(days=1)
+    ),
+    "conflict_has_details": lambda w: update(w.conflict, details=""),
     "unique_method_attempt": lambda w: clone(w.assessment),
     "graded_assessment_has_assessor": lambda w: update(
         w.assessment, grade="pass", recorded_by=None
     ),
-    "resits_are_later_attempts": lambda w: update(w.assessment, kind="resit"),
+    # Each breaks one of the two rules on kind, attempt and follows, not both.
+    "resits_are_later_attempts": lambda w: update(w.assessment, attempt=2),
+    "resit_follows_an_attempt": lambda w: update(w.assessment, kind="resit", attempt=2),
+    "final_assessment_has_grade": lambda w: update(w.assessment, is_final=True),
+    "method_submission_sha256_hex": lambda w: update(w.submission, sha256="NOT-HEX"),
+    "moderation_disagreement_says_why": lambda w: update(w.moderation, agrees=False, comment=""),
     "unique_question_number": lambda w: clone(w.question),
     "unique_criterion_decision": lambda w: clone(w.decision),
     "one_result_per_sitting": lambda w: clone(w.result),
     "one_revision_row": lambda w: Revision.objects.create(pk=2),
-    "moderator_is_not_the_assessor": lambda w: update(w.result, moderator=w.assessor),
+    # A result is final once written (epa.finality), so the violating write is a new one.
+    "moderator_is_not_the_assessor": lambda w: clone(
+        w.result, sitting=2, moderator_id=w.assessor.pk
+    ),
     "amendment_has_reason": lambda w: update(w.amendment, reason=""),
     "report_has_its_subject": lambda w: update(w.report, apprentice=None),
     "ready_report_has_file": lambda w: update(w.report, status="ready", file=""),
