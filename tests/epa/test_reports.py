@@ -33,6 +33,10 @@ def memory_broker(monkeypatch):
     monkeypatch.setitem(app.conf, "broker_url", "memory://")
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
     monkeypatch.setitem(app.conf, "broker_connection_timeout", 1)
+    # A producer pool made by an earlier test is bound to that test's broker: start afresh,
+    # and give the earlier pool back afterwards.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
     sent_tasks()  # start from an empty queue
     return app
 
