@@ -7,8 +7,12 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import tallies
+        from apprentices import progress, tallies
 
         post_migrate.connect(
             tallies.install_triggers, sender=self, dispatch_uid="apprentices_ksb_tallies"
+        )
+        # After the tallies' own: they are rebuilt by their install.
+        post_migrate.connect(
+            progress.install_triggers, sender=self, dispatch_uid="apprentices_progress_revision"
         )

@@ -1063,3 +1063,17 @@ class ReviewSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_party_display()}: {self.name} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class ProgressRevision(models.Model):
+    """One row: a number that database triggers raise on every change to what the
+    provider's progress flags are worked out from (apprentices.progress), so the flags can
+    be cached under it."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_progress_revision_row")]
+
+    def __str__(self) -> str:
+        return f"progress revision {self.number}"

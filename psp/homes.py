@@ -8,11 +8,13 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apprentices import progress
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
 from apprentices.models import Apprentice, Evidence, OffTheJobEntry
 from apprentices.reviews import ReviewState, review_states
@@ -45,7 +47,7 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
         )
     if role == Role.PROVIDER:
         flags = ProgressQuery.from_query(query or {})
-        rows = progress_rows(user)
+        rows = cached_progress_rows(user)
         data["progress_query"] = flags
         data["progress_summary"] = flag_summary(rows)
         data["progress_page"] = Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
@@ -190,6 +192,24 @@ def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[Prog
     coverage = progress_by_apprentice(apprentices, today=today)
     rows = [ProgressRow(a, states[a.pk], workings[a.pk], coverage[a.pk]) for a in apprentices]
     rows.sort(key=lambda r: (_RAG_ORDER[r.worst], r.apprentice.user.last_name.lower()))
+    return rows
+
+
+PROGRESS_CACHE_SECONDS = 24 * 3600  # exact until the revision or the date changes
+
+
+def cached_progress_rows(user: Any) -> list[ProgressRow]:
+    """progress_rows(user), kept in Django's cache under the progress revision (raised by
+    database triggers on every write the rows are worked out from: apprentices.progress),
+    the date and what the user can see: one query when cached."""
+    today = timezone.localdate()
+    key = (
+        f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
+    )
+    rows: list[ProgressRow] | None = cache.get(key)
+    if rows is None:
+        rows = progress_rows(user, today=today)
+        cache.set(key, rows, PROGRESS_CACHE_SECONDS)
     return rows
 
 
