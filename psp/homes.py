@@ -41,20 +41,21 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
         data["apprentice"] = Apprentice.objects.filter(user=user).first()
     if role in (Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
         visible = Apprentice.objects.visible_to(user)
-        data["apprentice_counts"] = _counts_by_status(visible)
+        if role != Role.PROVIDER:  # the provider's are in its cached overview
+            data["apprentice_counts"] = _counts_by_status(visible)
         data["awaiting_review"] = (
             Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
         )
     if role == Role.PROVIDER:
+        overview = provider_overview(user)
         flags = ProgressQuery.from_query(query or {})
-        rows = cached_progress_rows(user)
+        rows = overview.rows
+        data["apprentice_counts"] = overview.apprentice_counts
+        data["training_to_approve"] = overview.training_to_approve
         data["progress_query"] = flags
         data["progress_summary"] = flag_summary(rows)
         data["progress_page"] = Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
             (query or {}).get("page")
-        )
-        data["training_to_approve"] = (
-            OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
         )
     if role == Role.ASSESSOR:
         data["assigned"] = (
@@ -198,19 +199,34 @@ def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[Prog
 PROGRESS_CACHE_SECONDS = 24 * 3600  # exact until the revision or the date changes
 
 
-def cached_progress_rows(user: Any) -> list[ProgressRow]:
-    """progress_rows(user), kept in Django's cache under the progress revision (raised by
-    database triggers on every write the rows are worked out from: apprentices.progress),
-    the date and what the user can see: one query when cached."""
+@dataclass(frozen=True)
+class ProviderOverview:
+    rows: list[ProgressRow]
+    apprentice_counts: list[tuple[str, str, int]]
+    training_to_approve: int
+
+
+def provider_overview(user: Any) -> ProviderOverview:
+    """The provider's progress flags, apprentice counts and training awaiting approval, kept
+    in Django's cache under the progress revision (raised by database triggers on every write
+    they are worked out from: apprentices.progress), the date and what the user can see: one
+    query when cached."""
     today = timezone.localdate()
     key = (
         f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
     )
-    rows: list[ProgressRow] | None = cache.get(key)
-    if rows is None:
-        rows = progress_rows(user, today=today)
-        cache.set(key, rows, PROGRESS_CACHE_SECONDS)
-    return rows
+    found: ProviderOverview | None = cache.get(key)
+    if found is None:
+        visible = Apprentice.objects.visible_to(user)
+        found = ProviderOverview(
+            rows=progress_rows(user, today=today),
+            apprentice_counts=_counts_by_status(visible),
+            training_to_approve=(
+                OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
+            ),
+        )
+        cache.set(key, found, PROGRESS_CACHE_SECONDS)
+    return found
 
 
 def flag_summary(rows: list[ProgressRow]) -> list[tuple[str, str, int, int]]:

@@ -70,7 +70,7 @@ def grow(version, provider, *, apprentices: int, items: int) -> list:
         ("apprentices:review_queue", 6),
         ("apprentices:apprentice_list", 5),
         ("apprentices:cohort", 8),
-        ("home", 8),  # the progress flags from the cache (tests/psp/test_homes.py: 16 without)
+        ("home", 6),  # the progress flags from the cache (tests/psp/test_homes.py: 16 without)
     ],
 )
 def test_provider_lists_make_a_fixed_number_of_queries(

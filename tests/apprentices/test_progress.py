@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apprentices import progress
-from apprentices.models import BreakInLearning, OffTheJobMinimum, OffTheJobRule
+from apprentices.models import Apprentice, BreakInLearning, OffTheJobMinimum, OffTheJobRule
 from psp.homes import progress_rows
 from psp.models import Organisation
 from psp.roles import Role
@@ -27,6 +27,7 @@ from tests.factories import (
 )
 
 HOME = reverse("home")
+STATUSES = [value for value, _ in Apprentice.Status.choices]
 
 
 @pytest.fixture
@@ -206,6 +207,22 @@ def test_the_workflow_is_seen_as_well(provider_client, staff, behind, version):
     assert after[0][7] != before[0][7]  # the coverage flag
 
 
+def test_the_counts_beside_the_flags_follow_raw_sql(provider_client, behind, keeping_up):
+    def counts():
+        context = provider_client.get(HOME).context
+        return dict((v, n) for v, _, n in context["apprentice_counts"]), context[
+            "training_to_approve"
+        ]
+
+    assert counts() == ({**dict.fromkeys(STATUSES, 0), "on_programme": 2}, 0)
+    run("UPDATE apprentices_apprentice SET status = 'break' WHERE id = %s", [behind.pk])
+    run(
+        "UPDATE apprentices_offthejobentry SET status = 'submitted' WHERE apprentice_id = %s",
+        [keeping_up.pk],
+    )
+    assert counts() == ({**dict.fromkeys(STATUSES, 0), "on_programme": 1, "break": 1}, 30)
+
+
 def test_signing_in_and_unrelated_user_changes_keep_the_revision(behind, staff):
     revision = progress.current()
     run(
@@ -233,13 +250,13 @@ def test_another_provider_gets_its_own_flags(client, behind, version):
     assert [row[0] for row in page(client)] == ["Elsewhere Tester"]
 
 
-def test_a_cached_home_costs_one_query_for_the_flags(
+def test_a_cached_home_costs_one_query_for_the_flags_and_counts(
     provider_client, behind, keeping_up, django_assert_num_queries
 ):
     provider_client.get(HOME)
-    # session, user, organisation, apprentice counts, evidence awaiting review, the
-    # revision, training awaiting approval, unread notifications
-    with django_assert_num_queries(8):
+    # session, user, organisation, evidence awaiting review, the revision, unread
+    # notifications
+    with django_assert_num_queries(6):
         provider_client.get(HOME)
 
 

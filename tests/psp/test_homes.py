@@ -132,7 +132,7 @@ def test_provider_dashboard_uses_a_fixed_number_of_queries(
     with django_assert_num_queries(16):
         response = provider_client.get(reverse("home"))
     assert response.context["progress_page"].paginator.count == count
-    with django_assert_num_queries(8):  # and now read from the cache
+    with django_assert_num_queries(6):  # and now read from the cache
         response = provider_client.get(reverse("home"))
     assert response.context["progress_page"].paginator.count == count
 
