@@ -467,8 +467,7 @@ def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
 def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
     """The working of the requirement, planned against actual, breaks and the entries."""
     apprentice = _apprentice(request, pk)
-    working = training.working_for(apprentice)
-    points = training.series_for(working)
+    log = training.log_for(apprentice)
     entries = apprentice.off_the_job.select_related("evidence", "reviewed_by").prefetch_related(
         Prefetch("ksbs", queryset=KSB.objects.order_by(ksb_kind_order("kind"), "number"))
     )
@@ -479,11 +478,11 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
         "apprentices/off_the_job_log.html",
         {
             "apprentice": apprentice,
-            "working": working,
-            "chart": training.chart_for(points),
-            "months": training.monthly(points),
+            "working": log.working,
+            "chart": log.chart,
+            "months": log.months,
             "page": page,
-            "breaks": apprentice.breaks.all(),
+            "breaks": log.breaks,
             "is_apprentice": apprentice.user_id == user.pk,
             "can_review": apprentice.is_trained_by(user)
             and user.has_perm("apprentices.approve_offthejobentry"),

@@ -219,6 +219,39 @@ def test_planned_against_actual_series_and_its_chart(db):
     assert chart.today_x is not None
 
 
+@pytest.mark.parametrize("rule_start", [datetime.date(2022, 8, 1), datetime.date(2025, 9, 1)])
+def test_the_logs_working_series_and_chart_are_those_worked_out_one_by_one(
+    db, rule_start, django_assert_num_queries
+):
+    apprentice = year_long(rule_start)
+    staff = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    BreakInLearning.objects.create(
+        apprentice=apprentice,
+        starts_on=rule_start + datetime.timedelta(days=40),
+        ends_on=rule_start + datetime.timedelta(days=60),
+        recorded_by=staff,
+    )
+    for n, status in enumerate(["approved", "submitted", "queried", "approved", "approved"]):
+        make_otj_entry(
+            apprentice=apprentice,
+            status=status,
+            hours=D("2.5") + n,
+            date=rule_start + datetime.timedelta(days=10 * n),
+        )
+    today = rule_start + datetime.timedelta(days=100)
+    working = training.working_for(apprentice, today=today)
+    points = training.series_for(working, today=today)
+    # the breaks, the hours by day, the rules, the minimums
+    with django_assert_num_queries(4):
+        log = training.log_for(apprentice, today=today)
+    assert log.working == working
+    assert log.working.summary == working.summary
+    assert log.breaks == list(apprentice.breaks.all())
+    assert log.points == points
+    assert log.chart == training.chart_for(points, today=today)
+    assert log.months == training.monthly(points)
+
+
 # Pages
 
 
