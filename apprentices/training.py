@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q, Sum
@@ -569,6 +570,28 @@ def log_for(apprentice: Apprentice, *, today: datetime.date | None = None) -> Lo
     )
     points = _series(working, breaks, daily, today=today, step_days=7)
     return Log(working, breaks, points, chart_for(points, today=today), monthly(points))
+
+
+class LazyLog:
+    """log_for(apprentice) when first asked for; its breaks alone (one query) if only they
+    are asked for (the off-the-job log's working and chart come from a cache)."""
+
+    def __init__(self, apprentice: Apprentice, *, today: datetime.date) -> None:
+        self.apprentice, self.today = apprentice, today
+
+    @cached_property
+    def log(self) -> Log:
+        return log_for(self.apprentice, today=self.today)
+
+    @property
+    def breaks(self) -> list[BreakInLearning]:
+        if "log" in self.__dict__:
+            return self.log.breaks
+        return self._breaks
+
+    @cached_property
+    def _breaks(self) -> list[BreakInLearning]:
+        return list(self.apprentice.breaks.all())
 
 
 def monthly(points: Sequence[Point]) -> list[Point]:
