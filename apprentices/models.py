@@ -1259,3 +1259,17 @@ class OnboardingBatch(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.CHECKING, self.Status.READY, self.Status.FAILED)
+
+
+class ProgressRevision(models.Model):
+    """One row: a number that database triggers raise on every change to what the
+    provider's progress flags are worked out from (apprentices.progress), so the flags can
+    be cached under it."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_progress_revision_row")]
+
+    def __str__(self) -> str:
+        return f"progress revision {self.number}"

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q, Sum
@@ -401,20 +402,40 @@ def series_for(
     planned end (or today, if later)."""
     today = today or timezone.localdate()
     apprentice = working.apprentice
-    start, end = apprentice.start_date, apprentice.planned_end_date
-    breaks = list(apprentice.breaks.all())
-    required = working.requirement.hours
-    total_days = learning_days(start, end, breaks, today=today)
-    daily: dict[datetime.date, tuple[Decimal, Decimal]] = {}
-    for row in (
-        apprentice.off_the_job.values("date")
+    return _series(
+        working,
+        list(apprentice.breaks.all()),
+        _daily_hours(apprentice),
+        today=today,
+        step_days=step_days,
+    )
+
+
+def _daily_hours(apprentice: Apprentice) -> dict[datetime.date, tuple[Decimal, Decimal]]:
+    """Hours logged and approved on each day the apprentice logged training."""
+    return {
+        row["date"]: (row["logged"] or ZERO, row["approved"] or ZERO)
+        for row in apprentice.off_the_job.values("date")
         .annotate(
             logged=Sum("hours"),
             approved=Sum("hours", filter=Q(status=OffTheJobEntry.Status.APPROVED)),
         )
         .order_by("date")
-    ):
-        daily[row["date"]] = (row["logged"] or ZERO, row["approved"] or ZERO)
+    }
+
+
+def _series(
+    working: Working,
+    breaks: Sequence[BreakInLearning],
+    daily: dict[datetime.date, tuple[Decimal, Decimal]],
+    *,
+    today: datetime.date,
+    step_days: int,
+) -> list[Point]:
+    apprentice = working.apprentice
+    start, end = apprentice.start_date, apprentice.planned_end_date
+    required = working.requirement.hours
+    total_days = learning_days(start, end, breaks, today=today)
     last = max(end, min(today, end + datetime.timedelta(days=365)))
     days = [start + datetime.timedelta(days=n) for n in range(0, (last - start).days, step_days)]
     days.append(last)
@@ -521,6 +542,68 @@ def _nice_ceiling(value: Decimal) -> Decimal:
         if value <= step * 4:
             return Decimal(step * 4)
     return (value / 1000).to_integral_value(rounding="ROUND_CEILING") * 1000
+
+
+@dataclass(frozen=True)
+class Log:
+    """What the off-the-job log shows above its entries."""
+
+    working: Working
+    breaks: list[BreakInLearning]
+    points: list[Point]
+    chart: Chart | None
+    months: list[Point]
+
+
+def log_for(apprentice: Apprentice, *, today: datetime.date | None = None) -> Log:
+    """The working, breaks, planned-against-actual series, its chart and monthly table, from
+    one load of the breaks and one of the hours by day (working_for and series_for each load
+    both). The apprentice needs their standard_version loaded (select_related)."""
+    today = today or timezone.localdate()
+    breaks = list(apprentice.breaks.all())
+    daily = _daily_hours(apprentice)
+    standard_id = apprentice.standard_version.standard_id
+    requirement = requirement_for(
+        apprentice,
+        rules=list(OffTheJobRule.objects.all()),
+        minimums={
+            (m.rule_id, m.standard_id): m
+            for m in OffTheJobMinimum.objects.filter(standard_id=standard_id)
+        },
+        breaks=breaks,
+        today=today,
+    )
+    working = Working(
+        apprentice,
+        requirement,
+        logged=sum((logged for logged, _ in daily.values()), ZERO),
+        approved=sum((approved for _, approved in daily.values()), ZERO),
+        expected=_expected(apprentice, requirement, breaks, today=today),
+    )
+    points = _series(working, breaks, daily, today=today, step_days=7)
+    return Log(working, breaks, points, chart_for(points, today=today), monthly(points))
+
+
+class LazyLog:
+    """log_for(apprentice) when first asked for; its breaks alone (one query) if only they
+    are asked for (the off-the-job log's working and chart come from a cache)."""
+
+    def __init__(self, apprentice: Apprentice, *, today: datetime.date) -> None:
+        self.apprentice, self.today = apprentice, today
+
+    @cached_property
+    def log(self) -> Log:
+        return log_for(self.apprentice, today=self.today)
+
+    @property
+    def breaks(self) -> list[BreakInLearning]:
+        if "log" in self.__dict__:
+            return self.log.breaks
+        return self._breaks
+
+    @cached_property
+    def _breaks(self) -> list[BreakInLearning]:
+        return list(self.apprentice.breaks.all())
 
 
 def monthly(points: Sequence[Point]) -> list[Point]:

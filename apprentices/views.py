@@ -13,10 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices import moving, portfolio, privacy, reviews, training
+from apprentices import moving, portfolio, privacy, progress, reviews, training
 from apprentices.coverage import cohort_for, cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
@@ -564,8 +565,10 @@ def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
 def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
     """The working of the requirement, planned against actual, breaks and the entries."""
     apprentice = _apprentice(request, pk)
-    working = training.working_for(apprentice)
-    points = training.series_for(working)
+    # The working and its chart are cached under the progress revision and the date
+    # ({% cache %} in the template): the log is worked out only when they are not.
+    today = timezone.localdate()
+    log = training.LazyLog(apprentice, today=today)
     entries = apprentice.off_the_job.select_related("evidence", "reviewed_by").prefetch_related(
         Prefetch("ksbs", queryset=KSB.objects.order_by(ksb_kind_order("kind"), "number"))
     )
@@ -576,11 +579,13 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
         "apprentices/off_the_job_log.html",
         {
             "apprentice": apprentice,
-            "working": working,
-            "chart": training.chart_for(points),
-            "months": training.monthly(points),
+            "progress_revision": progress.current(),
+            "today": today.isoformat(),
+            "working": SimpleLazyObject(lambda: log.log.working),
+            "chart": SimpleLazyObject(lambda: log.log.chart),
+            "months": SimpleLazyObject(lambda: log.log.months),
             "page": page,
-            "breaks": apprentice.breaks.all(),
+            "breaks": SimpleLazyObject(lambda: log.breaks),
             "is_apprentice": apprentice.user_id == user.pk,
             "can_review": apprentice.is_trained_by(user)
             and user.has_perm("apprentices.approve_offthejobentry"),

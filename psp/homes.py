@@ -8,11 +8,13 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apprentices import progress
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
 from apprentices.models import Apprentice, EmployerMove, Evidence, OffTheJobEntry
 from apprentices.reviews import ReviewState, review_states
@@ -39,20 +41,21 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
         data["apprentice"] = Apprentice.objects.filter(user=user).first()
     if role in (Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
         visible = Apprentice.objects.visible_to(user)
-        data["apprentice_counts"] = _counts_by_status(visible)
+        if role != Role.PROVIDER:  # the provider's are in its cached overview
+            data["apprentice_counts"] = _counts_by_status(visible)
         data["awaiting_review"] = (
             Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
         )
     if role == Role.PROVIDER:
+        overview = provider_overview(user)
         flags = ProgressQuery.from_query(query or {})
-        rows = progress_rows(user)
+        rows = overview.rows
+        data["apprentice_counts"] = overview.apprentice_counts
+        data["training_to_approve"] = overview.training_to_approve
         data["progress_query"] = flags
         data["progress_summary"] = flag_summary(rows)
         data["progress_page"] = Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
             (query or {}).get("page")
-        )
-        data["training_to_approve"] = (
-            OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
         )
     if role == Role.EMPLOYER:
         data["incoming_moves"] = EmployerMove.objects.filter(
@@ -201,6 +204,39 @@ def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[Prog
     rows = [ProgressRow(a, states[a.pk], workings[a.pk], coverage[a.pk]) for a in apprentices]
     rows.sort(key=lambda r: (_RAG_ORDER[r.worst], r.apprentice.user.last_name.lower()))
     return rows
+
+
+PROGRESS_CACHE_SECONDS = 24 * 3600  # exact until the revision or the date changes
+
+
+@dataclass(frozen=True)
+class ProviderOverview:
+    rows: list[ProgressRow]
+    apprentice_counts: list[tuple[str, str, int]]
+    training_to_approve: int
+
+
+def provider_overview(user: Any) -> ProviderOverview:
+    """The provider's progress flags, apprentice counts and training awaiting approval, kept
+    in Django's cache under the progress revision (raised by database triggers on every write
+    they are worked out from: apprentices.progress), the date and what the user can see: one
+    query when cached."""
+    today = timezone.localdate()
+    key = (
+        f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
+    )
+    found: ProviderOverview | None = cache.get(key)
+    if found is None:
+        visible = Apprentice.objects.visible_to(user)
+        found = ProviderOverview(
+            rows=progress_rows(user, today=today),
+            apprentice_counts=_counts_by_status(visible),
+            training_to_approve=(
+                OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
+            ),
+        )
+        cache.set(key, found, PROGRESS_CACHE_SECONDS)
+    return found
 
 
 def flag_summary(rows: list[ProgressRow]) -> list[tuple[str, str, int, int]]:

@@ -25,6 +25,7 @@ from apprentices.models import (
     OffTheJobMinimum,
     OffTheJobRule,
     ProgressReview,
+    ProgressRevision,
     ReviewKsbComment,
     ReviewSignature,
     ReviewSigningLink,
@@ -429,6 +430,7 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "unique_criterion_decision": lambda w: clone(w.decision),
     "one_result_per_sitting": lambda w: clone(w.result),
     "one_revision_row": lambda w: Revision.objects.create(pk=2),
+    "one_progress_revision_row": lambda w: ProgressRevision.objects.create(pk=2),
     # A result is final once written (epa.finality), so the violating write is a new one.
     "moderator_is_not_the_assessor": lambda w: clone(
         w.result, sitting=2, moderator_id=w.assessor.pk

@@ -3,9 +3,10 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
-from apprentices import training
+from apprentices import progress, training
 from apprentices.models import BreakInLearning, OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
 from psp.roles import Role
 from standards.models import StandardVersion
@@ -238,6 +239,39 @@ def test_planned_against_actual_series_and_its_chart(db):
     assert chart.today_x is not None
 
 
+@pytest.mark.parametrize("rule_start", [datetime.date(2022, 8, 1), datetime.date(2025, 9, 1)])
+def test_the_logs_working_series_and_chart_are_those_worked_out_one_by_one(
+    db, rule_start, django_assert_num_queries
+):
+    apprentice = year_long(rule_start)
+    staff = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    BreakInLearning.objects.create(
+        apprentice=apprentice,
+        starts_on=rule_start + datetime.timedelta(days=40),
+        ends_on=rule_start + datetime.timedelta(days=60),
+        recorded_by=staff,
+    )
+    for n, status in enumerate(["approved", "submitted", "queried", "approved", "approved"]):
+        make_otj_entry(
+            apprentice=apprentice,
+            status=status,
+            hours=D("2.5") + n,
+            date=rule_start + datetime.timedelta(days=10 * n),
+        )
+    today = rule_start + datetime.timedelta(days=100)
+    working = training.working_for(apprentice, today=today)
+    points = training.series_for(working, today=today)
+    # the breaks, the hours by day, the rules, the minimums
+    with django_assert_num_queries(4):
+        log = training.log_for(apprentice, today=today)
+    assert log.working == working
+    assert log.working.summary == working.summary
+    assert log.breaks == list(apprentice.breaks.all())
+    assert log.points == points
+    assert log.chart == training.chart_for(points, today=today)
+    assert log.months == training.monthly(points)
+
+
 # Pages
 
 
@@ -269,6 +303,72 @@ def test_training_log_shows_the_working_and_a_chart_without_inline_styles_or_scr
     assert "style=" not in html
     assert "<script>" not in html
     assert "Where the rule comes from" in html
+
+
+def _working_and_chart(html):
+    return html[html.index('id="otj-working"') : html.index("Breaks in learning</h2>")]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE apprentices_offthejobentry SET status = 'approved', reviewed_by_id = %(by)s "
+        "WHERE apprentice_id = %(id)s",
+        "UPDATE apprentices_offthejobentry SET hours = 9 WHERE apprentice_id = %(id)s",
+        "UPDATE apprentices_apprentice SET contracted_hours_per_week = 20 WHERE id = %(id)s",
+        "DELETE FROM apprentices_breakinlearning WHERE apprentice_id = %(id)s",
+        "UPDATE apprentices_offthejobrule SET value = value + 1",
+    ],
+)
+def test_the_cached_working_and_chart_follow_any_write_in_raw_sql(
+    client, apprentice, provider_user, sql
+):
+    BreakInLearning.objects.create(
+        apprentice=apprentice,
+        starts_on=apprentice.start_date + datetime.timedelta(days=40),
+        ends_on=apprentice.start_date + datetime.timedelta(days=60),
+        recorded_by=provider_user,
+    )
+    make_otj_entry(apprentice=apprentice, status="submitted", date=apprentice.start_date)
+    client.force_login(provider_user)
+    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    before = _working_and_chart(client.get(url).content.decode())
+    assert _working_and_chart(client.get(url).content.decode()) == before  # cached
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"id": apprentice.pk, "by": provider_user.pk})
+    after = _working_and_chart(client.get(url).content.decode())
+    assert after != before
+
+
+def test_the_cached_working_follows_the_date(client, apprentice, monkeypatch):
+    make_otj_entry(apprentice=apprentice, status="approved")
+    client.force_login(apprentice.user)
+    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    monkeypatch.setattr(
+        "apprentices.views.timezone.localdate",
+        lambda: apprentice.start_date + datetime.timedelta(days=100),
+    )
+    before = _working_and_chart(client.get(url).content.decode())
+    monkeypatch.setattr(
+        "apprentices.views.timezone.localdate",
+        lambda: apprentice.start_date + datetime.timedelta(days=200),
+    )
+    assert _working_and_chart(client.get(url).content.decode()) != before
+
+
+def test_the_training_log_makes_fewer_queries_when_its_working_is_cached(
+    client, apprentice, provider_user, django_assert_num_queries
+):
+    make_otj_entry(apprentice=apprentice, status="submitted")
+    client.force_login(provider_user)
+    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    client.get(url)  # the user's role and permissions, now cached
+    with connection.cursor() as cursor:
+        cursor.execute(progress.BUMP)
+    with django_assert_num_queries(12):  # with the revision
+        client.get(url)
+    with django_assert_num_queries(9):  # the rules, minimums and hours by day are not read
+        client.get(url)
 
 
 def test_training_log_is_404_for_another_apprentice_and_403_for_an_assessor(client, apprentice):
