@@ -143,7 +143,7 @@ def test_every_row_is_checked_and_refusals_name_line_and_column(version, provide
     )
     assert lines[4] == ("planned_end_date", "The planned gateway date must be after the start date")
     assert lines[5][0] == "standard_version"
-    assert "not open for starts on 01/06/2029" in lines[5][1]
+    assert "not open for starts on 1 June 2029" in lines[5][1]
     assert lines[6] == ("standard_version", "psp has no version 9.9 of ST9999: it has 1.0")
     assert lines[7] == ("uln", "This ULN is also on line 2")
     assert lines[8] == ("email", "Another account already uses this email address")
