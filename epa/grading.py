@@ -173,7 +173,8 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
         raise EpaStateError(
             f"{assessor} is not independent of this apprentice: "
             + "; ".join(
-                f"they declared {CONFLICT_WITH[c.kind]} ({c.whom}) from {c.period}: {c.details}"
+                f"they declared {CONFLICT_WITH[c.kind]} ({c.whom}) from {c.period}: "
+                f"{c.details.rstrip('. ')}"
                 for c in conflicts
             )
             + ". Choose another assessor"
