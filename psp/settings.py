@@ -356,4 +356,13 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Replaces Django's default handler of its "django" logger, which printed every 403's
+    # traceback under DEBUG before this one printed the line again.
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": env_str("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        }
+    },
 }
