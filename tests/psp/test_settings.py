@@ -134,6 +134,13 @@ def test_runserver_prints_a_refusal_once_and_without_a_traceback(settings, capsy
     assert "Traceback" not in printed
 
 
+def test_runserver_request_lines_keep_their_timestamp():
+    from django.utils.log import ServerFormatter
+
+    handlers = logging.getLogger("django.server").handlers
+    assert any(isinstance(handler.formatter, ServerFormatter) for handler in handlers)
+
+
 def test_a_refusal_is_logged_in_one_line_without_a_traceback():
     callback = settings.LOGGING["filters"]["no_traceback_below_500"]["callback"]
     try:
