@@ -269,7 +269,8 @@ def schedule(
         assessment.epa,
         by,
         f"{assessment.method.name} scheduled",
-        f"{timezone.localtime(scheduled_for):%d/%m/%Y %H:%M}, {location}",
+        f"{long_date(timezone.localtime(scheduled_for).date())}, "
+        f"{timezone.localtime(scheduled_for):%H:%M}, {location}",
     )
 
 
