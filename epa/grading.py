@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from apprentices.models import Apprentice
@@ -187,7 +188,8 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
     epa.assessor = assessor
     epa.independence_checked_at, epa.independence_declaration = now, declaration
     checked = (
-        f"{len(declaration)} declared conflicts of interest checked, none with this apprentice"
+        f"{len(declaration)} declared conflict{pluralize(len(declaration))} of interest "
+        "checked: none concerns this apprentice"
         if declaration
         else "No conflicts of interest declared"
     )

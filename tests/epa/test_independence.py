@@ -86,6 +86,10 @@ def test_employment_that_ended_before_the_apprenticeship_is_not_a_conflict(
     [checked] = epa.independence_declaration
     assert (checked["whom"], checked["kind"]) == (str(apprentice.employer), "employer")
     assert epa.independence_checked_at is not None
+    event = apprentice.epa_events.filter(title="Assessor assigned").first()  # newest
+    assert "1 declared conflict of interest checked: none concerns this apprentice" in (
+        event.description
+    )
 
 
 def test_an_assessor_who_worked_for_the_provider_is_refused(
