@@ -26,7 +26,7 @@ def validate_uln(value: str) -> None:
     """
     if not value.isdigit() or len(value) != 10:
         raise ValidationError(
-            "Enter a ULN of exactly 10 digits, like 1234567890 (you entered %(count)s characters)",
+            "Enter a ULN of exactly 10 digits, like 1234567899 (you entered %(count)s characters)",
             params={"count": len(value)},
             code="uln_format",
         )

@@ -155,7 +155,7 @@ def template_csv() -> str:
     writer.writerow(COLUMN_NAMES)
     writer.writerow(
         [
-            "1234567890",
+            "1234567899",  # a valid ULN: its check digit matches
             "Sam",
             "Example",
             "sam.example@example.org",

@@ -13,6 +13,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from apprentices.models import Apprentice, Evidence, EvidenceFile
+from apprentices.training import long_date
 from epa.models import (
     Epa,
     EpaEvent,
@@ -243,6 +244,6 @@ def decide_gateway(
         apprentice,
         by,
         "Gateway accepted: EPA period started",
-        f"EPA period {epa.period_start:%d/%m/%Y} to {epa.period_end:%d/%m/%Y}",
+        f"EPA period {long_date(epa.period_start)} to {long_date(epa.period_end)}",
     )
     return epa

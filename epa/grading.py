@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from apprentices.models import Apprentice
@@ -173,7 +174,8 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
         raise EpaStateError(
             f"{assessor} is not independent of this apprentice: "
             + "; ".join(
-                f"they declared {CONFLICT_WITH[c.kind]} ({c.whom}) from {c.period}: {c.details}"
+                f"they declared {CONFLICT_WITH[c.kind]} ({c.whom}) from {c.period}: "
+                f"{c.details.rstrip('. ')}"
                 for c in conflicts
             )
             + ". Choose another assessor"
@@ -186,7 +188,8 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
     epa.assessor = assessor
     epa.independence_checked_at, epa.independence_declaration = now, declaration
     checked = (
-        f"{len(declaration)} declared conflicts of interest checked, none with this apprentice"
+        f"{len(declaration)} declared conflict{pluralize(len(declaration))} of interest "
+        "checked: none concerns this apprentice"
         if declaration
         else "No conflicts of interest declared"
     )
@@ -268,7 +271,8 @@ def schedule(
         assessment.epa,
         by,
         f"{assessment.method.name} scheduled",
-        f"{timezone.localtime(scheduled_for):%d/%m/%Y %H:%M}, {location}",
+        f"{long_date(timezone.localtime(scheduled_for).date())}, "
+        f"{timezone.localtime(scheduled_for):%H:%M}, {location}",
     )
 
 

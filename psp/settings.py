@@ -352,8 +352,28 @@ LOGGING = {
             "callback": _no_traceback_below_500,
         }
     },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Replaces Django's default handler of its "django" logger, which printed every 403's
+    # traceback under DEBUG before this one printed the line again.
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": env_str("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        # Configuring "django" resets its children: runserver's request lines keep their
+        # own handler and timestamp, as in Django's default configuration.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

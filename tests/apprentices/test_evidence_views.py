@@ -284,6 +284,14 @@ def test_withdrawing_keeps_the_record_and_its_reason(apprentice_client, apprenti
     assert evidence.events.get().comment == "Duplicate"
 
 
+def test_review_page_says_your_decision_once(client, apprentice):
+    # The decision's legend is the heading of that part of the page: no second heading.
+    evidence = make_evidence(apprentice=apprentice, status="submitted")
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
+    page = client.get(reverse("apprentices:evidence_review", args=[evidence.pk]))
+    assert page.content.decode().count("Your decision") == 1
+
+
 def test_reviewer_can_return_evidence_for_personal_data(client, apprentice):
     evidence = make_evidence(apprentice=apprentice, status="submitted")
     client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from apprentices import onboarding
-from apprentices.models import Apprentice, OnboardingBatch
+from apprentices.models import Apprentice, OnboardingBatch, validate_uln
 from psp.models import AccountEmail, Organisation, User
 from psp.roles import Role
 from tests.factories import (
@@ -89,6 +89,12 @@ def test_template_has_every_column_and_an_example_that_reads(version):
     assert problems == []
     assert list(records[0][1]) == onboarding.COLUMN_NAMES
     assert records[0][0] == 2
+
+
+def test_templates_example_uln_is_a_valid_uln():
+    # A new user who uploads the template unchanged must not be told its ULN is mistyped.
+    records, _ = onboarding.read_csv(onboarding.template_csv().encode())
+    validate_uln(records[0][1]["uln"])
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from epa import gateway
+from epa import gateway, grading
 from psp.roles import Role
+from tests.epa.test_grading import grade_all
 from tests.factories import make_apprentice, make_evidence, make_staff
 
 
@@ -58,3 +59,12 @@ def test_the_epa_counts_are_right(client, epa, epao_admin):
     epa.save()
     html = client.get(reverse("home")).content.decode()
     assert "1 EPA without an assessor" in html
+
+
+def test_the_count_of_epas_awaiting_moderation_leads_to_them(client, epa, epao_admin):
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    client.force_login(epao_admin)
+    html = client.get(reverse("home")).content.decode()
+    link = f'<a class="govuk-link" href="{reverse("epa:epa_list")}?status=moderation">'
+    assert f"{link}1 EPA awaiting moderation</a>" in html

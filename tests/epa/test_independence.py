@@ -14,13 +14,21 @@ from psp.roles import Role
 from tests.factories import make_apprentice, make_organisation, make_staff
 
 
-def declare(assessor, *, kind, starts_on=datetime.date(2020, 1, 1), ends_on=None, **whom):
+def declare(
+    assessor,
+    *,
+    kind,
+    starts_on=datetime.date(2020, 1, 1),
+    ends_on=None,
+    details="Worked there as a team leader",
+    **whom,
+):
     return ConflictOfInterest.objects.create(
         assessor=assessor,
         kind=kind,
         starts_on=starts_on,
         ends_on=ends_on,
-        details="Worked there as a team leader",
+        details=details,
         **whom,
     )
 
@@ -48,6 +56,20 @@ def test_an_assessor_who_worked_for_the_employer_during_the_apprenticeship_is_re
     assert epa.assessor != second_assessor
 
 
+def test_a_refusal_quotes_the_declaration_in_one_sentence(
+    epa, apprentice, second_assessor, epao_admin
+):
+    declare(
+        second_assessor,
+        kind="apprentice",
+        apprentice=apprentice,
+        details="Supervised their placement.",
+    )
+    with pytest.raises(EpaStateError) as refused:
+        grading.assign_assessor(epa, second_assessor, by=epao_admin)
+    assert "Supervised their placement. Choose another assessor" in str(refused.value)
+
+
 def test_employment_that_ended_before_the_apprenticeship_is_not_a_conflict(
     epa, apprentice, second_assessor, epao_admin
 ):
@@ -64,6 +86,10 @@ def test_employment_that_ended_before_the_apprenticeship_is_not_a_conflict(
     [checked] = epa.independence_declaration
     assert (checked["whom"], checked["kind"]) == (str(apprentice.employer), "employer")
     assert epa.independence_checked_at is not None
+    event = apprentice.epa_events.filter(title="Assessor assigned").first()  # newest
+    assert "1 declared conflict of interest checked: none concerns this apprentice" in (
+        event.description
+    )
 
 
 def test_an_assessor_who_worked_for_the_provider_is_refused(

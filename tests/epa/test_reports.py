@@ -396,6 +396,7 @@ def test_epa_result_report_has_methods_grades_people_and_amendments(epa, epao_ad
         str(epao_admin),
         "Clerical error",
         "merit → pass",
+        "M1: pass, M2: pass",  # the corrected method grades, not only the overall one
     ):
         assert expected in text, expected
 

@@ -50,6 +50,10 @@ def test_a_schedule_inside_the_period_and_after_the_deadline_is_saved(client, ep
     assert client.post(url, schedule_post(28, 4, 2031)).status_code == 302
     assessment.refresh_from_db()
     assert assessment.scheduled_for is not None
+    # The timeline says dates in words, as every other page does.
+    described = [event.description for event in epa.apprentice.epa_events.all()]
+    assert "28 April 2031, 10:00, Room 4" in described
+    assert "EPA period 3 March 2031 to 3 July 2031" in described
 
 
 def test_rejecting_a_gateway_lands_on_the_home_page_with_a_confirmation(

@@ -106,6 +106,41 @@ def test_check_deploy_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_runserver_prints_a_refusal_once_and_without_a_traceback(settings, capsys):
+    # As `make run` logs: Django's own console handler for the "django" logger (DEBUG only)
+    # used to print the traceback before psp's handler printed the one line.
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponseForbidden
+    from django.test import RequestFactory
+    from django.utils.log import configure_logging, log_response
+
+    settings.DEBUG = True
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)  # streams are capsys's now
+    try:
+        try:
+            raise PermissionDenied
+        except PermissionDenied:
+            log_response(
+                "Forbidden (Permission denied): %s",
+                "/epa/1/",
+                response=HttpResponseForbidden(),
+                request=RequestFactory().get("/epa/1/"),
+                exception=sys.exc_info()[1],
+            )
+        printed = capsys.readouterr().err
+    finally:
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    assert printed.count("Forbidden (Permission denied): /epa/1/") == 1, printed
+    assert "Traceback" not in printed
+
+
+def test_runserver_request_lines_keep_their_timestamp():
+    from django.utils.log import ServerFormatter
+
+    handlers = logging.getLogger("django.server").handlers
+    assert any(isinstance(handler.formatter, ServerFormatter) for handler in handlers)
+
+
 def test_a_refusal_is_logged_in_one_line_without_a_traceback():
     callback = settings.LOGGING["filters"]["no_traceback_below_500"]["callback"]
     try:
