@@ -265,13 +265,20 @@ class AssessmentForm(forms.Form):
             for n in range(1, self.rows + 1)
         ]
         cleaned["questions"] = [(q, notes) for q, notes in questions if q]
-        if len(cleaned["questions"]) < self.minimum:
+        # What was typed counts, valid or not: a question refused for its own reason (too
+        # long) is not also "missing".
+        typed = [
+            n
+            for n in range(1, self.rows + 1)
+            if str(self.data.get(self.add_prefix(f"question_{n}"), "")).strip()
+        ]
+        if len(typed) < self.minimum:
             # On the first empty question, which shows the error and takes the focus.
-            empty = next((n for n in range(1, self.rows + 1) if not questions[n - 1][0]), 1)
+            empty = next((n for n in range(1, self.rows + 1) if n not in typed), 1)
             self.add_error(
                 f"question_{empty}",
                 f"The EPA plan needs at least {self.minimum} questions for "
-                f"{self.assessment.method.name}: you recorded {len(cleaned['questions'])}. "
+                f"{self.assessment.method.name}: you recorded {len(typed)}. "
                 "Add the questions you asked",
             )
         date = cleaned.get("assessed_on")
