@@ -15,7 +15,7 @@ from django.utils import timezone
 from apprentices.models import Apprentice
 from apprentices.training import long_date
 from apprentices.uploads import CheckedUpload
-from epa.gateway import add_months
+from epa.gateway import add_months, add_to_supplement
 from epa.models import (
     Amendment,
     ConflictOfInterest,
@@ -274,10 +274,17 @@ def schedule(
 
 @transaction.atomic
 def hand_in(
-    assessment: MethodAssessment, upload: CheckedUpload, *, kind: str, by: Any
+    assessment: MethodAssessment,
+    upload: CheckedUpload,
+    *,
+    kind: str,
+    by: Any,
+    at: datetime.datetime | None = None,
 ) -> MethodSubmission:
     """The apprentice hands in material for a method. After the deadline it is still taken,
-    and kept as late, so the assessor sees it."""
+    and kept as late, so the assessor sees it. It joins the gateway pack's supplement with
+    its hash (epa.gateway.supplement). `at` is when it was handed in: now, unless the demo
+    gives its history."""
     locked = (
         MethodAssessment.objects.select_for_update().select_related("epa").get(pk=assessment.pk)
     )
@@ -294,8 +301,10 @@ def hand_in(
         size=upload.size,
         sha256=upload.sha256,
         uploaded_by=by,
+        uploaded_at=at or timezone.now(),
         due_on=deadline,
     )
+    add_to_supplement(submission, locked.epa.gateway)
     submission.file.save(upload.sha256, upload.upload, save=False)
     submission.save()
     late = " (late)" if submission.is_late else ""
@@ -303,7 +312,8 @@ def hand_in(
         assessment.epa,
         by,
         f"{submission.get_kind_display()} handed in for {assessment.method.name}{late}",
-        f"{submission.original_name}, SHA-256 {submission.sha256}",
+        f"{submission.original_name}, SHA-256 {submission.sha256}; gateway pack supplement "
+        f"SHA-256 {submission.supplement_hash}",
     )
     return submission
 

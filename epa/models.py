@@ -499,6 +499,12 @@ class MethodSubmission(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     due_on = models.DateField(help_text="The deadline when it was handed in.")
+    supplement_hash = models.CharField(
+        "supplement SHA-256",
+        max_length=64,
+        help_text="SHA-256 over the gateway pack hash and every hand-in of the gateway up to "
+        "and including this one (epa.gateway.supplement): the pack's supplement so far.",
+    )
 
     class Meta:
         ordering = ["assessment", "uploaded_at", "id"]
@@ -506,6 +512,10 @@ class MethodSubmission(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="method_submission_sha256_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(supplement_hash__regex=r"^[0-9a-f]{64}$"),
+                name="method_submission_supplement_hash_hex",
             ),
         ]
 

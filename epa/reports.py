@@ -486,6 +486,7 @@ def gateway_pack_context(report: Report) -> dict[str, Any]:
         "pack": pack,
         "pack_evidence": pack_evidence,
         "pack_verified": gateway_flow.pack_hash(pack) == attempt.pack_hash,
+        "supplement": gateway_flow.supplement(attempt),
         "checklist": [item for item in items if item.kind not in declarations],
         "declarations": [item for item in items if item.kind in declarations],
         "file_count": sum(len(item["files"]) for item in pack["evidence"]),

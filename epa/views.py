@@ -218,13 +218,14 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def gateway_pack(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
-    submissions = MethodSubmission.objects.filter(assessment__epa__gateway=attempt).select_related(
-        "assessment__method"
-    )
     return render(
         request,
         "epa/gateway_pack.html",
-        {"apprentice": apprentice, "attempt": attempt, "submissions": submissions},
+        {
+            "apprentice": apprentice,
+            "attempt": attempt,
+            "supplement": gateway_flow.supplement(attempt),
+        },
     )
 
 
