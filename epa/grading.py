@@ -178,7 +178,9 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
             )
             + ". Choose another assessor"
         )
-    declaration = [c.as_record() for c in ConflictOfInterest.objects.filter(assessor=assessor)]
+    declaration = [
+        c.as_record() for c in ConflictOfInterest.objects.standing().filter(assessor=assessor)
+    ]
     now = timezone.now()
     Epa.objects.filter(pk=epa.pk).update(
         assessor=assessor, independence_checked_at=now, independence_declaration=declaration
@@ -205,10 +207,13 @@ CONFLICT_WITH: dict[str, str] = {
 def conflicts_with(epa: Epa, assessor: Any) -> list[ConflictOfInterest]:
     """The assessor's declarations that touch this apprentice: their employer or training
     provider during the apprenticeship (from its start to the end of the EPA period), or the
-    apprentice themselves at any time."""
+    apprentice themselves at any time. Withdrawn declarations do not count; one that ended
+    before the apprenticeship began does not touch it."""
     apprentice = epa.apprentice
-    declared = ConflictOfInterest.objects.filter(assessor=assessor).select_related(
-        "organisation", "apprentice__user"
+    declared = (
+        ConflictOfInterest.objects.standing()
+        .filter(assessor=assessor)
+        .select_related("organisation", "apprentice__user")
     )
     during = declared.in_effect_between(apprentice.start_date, epa.period_end).filter(
         Q(kind=ConflictOfInterest.Kind.EMPLOYER, organisation_id=apprentice.employer_id)
