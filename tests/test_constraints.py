@@ -37,6 +37,7 @@ from epa.models import (
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodModeration,
     Question,
     Report,
 )
@@ -376,7 +377,10 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "unique_criterion_decision": lambda w: clone(w.decision),
     "one_result_per_sitting": lambda w: clone(w.result),
     "one_revision_row": lambda w: Revision.objects.create(pk=2),
-    "moderator_is_not_the_assessor": lambda w: update(w.result, moderator=w.assessor),
+    # The result row is final (epa.finality): a new one breaks the rule.
+    "moderator_is_not_the_assessor": lambda w: clone(
+        w.result, sitting=2, moderator_id=w.assessor.pk
+    ),
     "amendment_has_reason": lambda w: update(w.amendment, reason=""),
     "report_has_its_subject": lambda w: update(w.report, apprentice=None),
     "ready_report_has_file": lambda w: update(w.report, status="ready", file=""),
@@ -423,6 +427,83 @@ VIOLATIONS.update(
         "api_token_unique_active_name": lambda w: clone(
             _token(w), prefix="efgh5678", secret_hash="b" * 64
         ),
+    }
+)
+
+
+# EPA rows of issue 14 (conflicts, hand-ins, moderation, plan revisions) and employer moves:
+# made by the violating write itself.
+def _conflict(w: Any, **fields: Any) -> Any:
+    from epa.models import ConflictOfInterest
+
+    values: dict[str, Any] = {
+        "assessor": w.assessor,
+        "kind": "employer",
+        "organisation": w.apprentice.employer,
+        "starts_on": datetime.date(2020, 1, 1),
+        "details": "Worked there",
+    }
+    return ConflictOfInterest.objects.create(**{**values, **fields})
+
+
+def _submission(w: Any, **fields: Any) -> Any:
+    from epa.models import MethodSubmission
+
+    values: dict[str, Any] = {
+        "assessment": w.assessment,
+        "kind": "slides",
+        "file": "submissions/x",
+        "original_name": "slides.pdf",
+        "content_type": "application/pdf",
+        "size": 1,
+        "sha256": HEX,
+        "supplement_hash": HEX,
+        "uploaded_by": w.user,
+        "due_on": TODAY,
+    }
+    return MethodSubmission.objects.create(**{**values, **fields})
+
+
+def _move(w: Any, **fields: Any) -> Any:
+    from apprentices.models import EmployerMove
+
+    values: dict[str, Any] = {
+        "apprentice": w.apprentice,
+        "from_employer": w.apprentice.employer,
+        "to_employer": make_organisation(),
+        "reason": "Moved",
+        "requested_by": w.provider,
+    }
+    return EmployerMove.objects.create(**{**values, **fields})
+
+
+def _plan_revisions(w: Any) -> None:
+    from standards.models import EpaPlanRevision
+
+    for _ in range(2):
+        EpaPlanRevision.objects.create(plan=w.plan, number=1, content={})
+
+
+VIOLATIONS.update(
+    {
+        "conflict_names_whom": lambda w: _conflict(w, organisation=None),
+        "conflict_dates_in_order": lambda w: _conflict(w, ends_on=datetime.date(2019, 1, 1)),
+        "conflict_has_details": lambda w: _conflict(w, details=""),
+        "conflict_withdrawal_says_why": lambda w: _conflict(w, withdrawn_at=timezone.now()),
+        "method_submission_sha256_hex": lambda w: _submission(w, sha256="not-a-hash"),
+        "method_submission_supplement_hash_hex": lambda w: _submission(w, supplement_hash=""),
+        "moderation_disagreement_says_why": lambda w: MethodModeration.objects.create(
+            assessment=w.assessment, moderator=w.moderator, grade="pass", agrees=False
+        ),
+        "resit_follows_an_attempt": lambda w: clone(
+            w.assessment, attempt=2, kind="resit", sitting=2, follows_id=None
+        ),
+        "final_assessment_has_grade": lambda w: update(w.assessment, is_final=True, grade=""),
+        "unique_plan_revision": _plan_revisions,
+        "employer_move_has_reason": lambda w: _move(w, reason=""),
+        "employer_move_changes_employer": lambda w: _move(w, to_employer=w.apprentice.employer),
+        "employer_move_decision_has_who": lambda w: _move(w, status="accepted"),
+        "one_pending_employer_move": lambda w: [_move(w), _move(w)],
     }
 )
 
