@@ -361,6 +361,16 @@ def seed_demo_epa(users: list[User]) -> None:
     provider, employer = by_username["provider"], by_username["employer"]
     epao_admin, assessor = by_username["epao-admin"], by_username["assessor"]
     today = timezone.localdate()
+
+    def day(days_ago: int) -> datetime.date:
+        """The working day that many days ago (a weekend moves back to the Friday)."""
+        date = today - datetime.timedelta(days=days_ago)
+        return date - datetime.timedelta(days=max(0, date.weekday() - 4))
+
+    def at(days_ago: int, hour: int, minute: int = 0) -> datetime.datetime:
+        moment = datetime.datetime.combine(day(days_ago), datetime.time(hour, minute))
+        return timezone.make_aware(moment)
+
     if not ConflictOfInterest.objects.filter(assessor=assessor).exists():
         former, _ = Organisation.objects.get_or_create(
             name="Westbrook Probation Unit (demo)", kind=Organisation.Kind.EMPLOYER
@@ -372,16 +382,8 @@ def seed_demo_epa(users: list[User]) -> None:
             starts_on=datetime.date(2016, 9, 1),
             ends_on=datetime.date(2021, 3, 31),
             details="Demo: worked there as a case administrator (fictional).",
+            declared_at=at(300, 11, 20),
         )
-
-    def day(days_ago: int) -> datetime.date:
-        """The working day that many days ago (a weekend moves back to the Friday)."""
-        date = today - datetime.timedelta(days=days_ago)
-        return date - datetime.timedelta(days=max(0, date.weekday() - 4))
-
-    def at(days_ago: int, hour: int, minute: int = 0) -> datetime.datetime:
-        moment = datetime.datetime.combine(day(days_ago), datetime.time(hour, minute))
-        return timezone.make_aware(moment)
 
     @contextlib.contextmanager
     def happened(when: datetime.datetime) -> Iterator[None]:
@@ -390,7 +392,7 @@ def seed_demo_epa(users: list[User]) -> None:
         started = timezone.now()
         yield
         for model, field in EPA_TIMESTAMPS:
-            model.objects.filter(**{f"{field}__gte": started}).update(**{field: when})
+            model._default_manager.filter(**{f"{field}__gte": started}).update(**{field: when})
         new_events = EpaEvent.objects.filter(at=when, id__gt=last_event[0]).order_by("id")
         for minute, event_id in enumerate(new_events.values_list("id", flat=True)):
             moved = when + datetime.timedelta(minutes=minute)
