@@ -372,7 +372,10 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "graded_assessment_has_assessor": lambda w: update(
         w.assessment, grade="pass", recorded_by=None
     ),
-    "resits_are_later_attempts": lambda w: update(w.assessment, kind="resit"),
+    # A resit that follows an attempt (itself, here) but is numbered as the first.
+    "resits_are_later_attempts": lambda w: update(
+        w.assessment, kind="resit", follows_id=w.assessment.pk
+    ),
     "unique_question_number": lambda w: clone(w.question),
     "unique_criterion_decision": lambda w: clone(w.decision),
     "one_result_per_sitting": lambda w: clone(w.result),
