@@ -697,4 +697,10 @@ def amend_result(
         method_grades_after={str(k): v for k, v in sorted(method_grades.items())},
     )
     _event(result.epa, by, f"Result amended: {before} → {overall_after}", reason)
+    # An amendment of the EPA's final result across pass and fail moves the apprentice as the
+    # result would have: a pass completes them, a fail leaves them in EPA for a resit.
+    epa = Epa.objects.get(pk=result.epa_id)
+    if epa.status == Epa.Status.FINAL and epa.latest_result == result:
+        status = Apprentice.Status.IN_EPA if overall_after == FAIL else Apprentice.Status.COMPLETED
+        Apprentice.objects.filter(pk=epa.apprentice_id).update(status=status)
     return amendment

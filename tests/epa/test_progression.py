@@ -97,4 +97,20 @@ def test_a_failed_result_does_not_complete_the_apprentice_until_amended(epa, epa
         overall_after="pass",
         reason="Clerical error: the second method was met",
     )
+    assert Apprentice.objects.get(pk=epa.apprentice_id).status == "completed"  # the workflow's
+    set_status(epa.apprentice, "in_epa")
     assert set_status(epa.apprentice, "completed") == "completed"
+
+
+def test_an_amendment_to_a_fail_leaves_the_apprentice_in_epa_for_a_resit(epa, epao_admin):
+    finish(epa, epao_admin)
+    assert Apprentice.objects.get(pk=epa.apprentice_id).status == "completed"
+    second = make_staff(role=Role.EPAO_ADMIN, organisation=epa.apprentice.epao)
+    grading.amend_result(
+        epa.latest_result,
+        by=second,
+        method_grades={1: "distinction", 2: "fail"},
+        overall_after="fail",
+        reason="Clerical error: the second method was not met",
+    )
+    assert Apprentice.objects.get(pk=epa.apprentice_id).status == "in_epa"
