@@ -7,8 +7,11 @@ class EpaConfig(AppConfig):
     verbose_name = "End-point assessment"
 
     def ready(self) -> None:
-        from epa import finality
+        from epa import finality, progression
 
         post_migrate.connect(
             finality.install_triggers, sender=self, dispatch_uid="epa_final_results"
+        )
+        post_migrate.connect(
+            progression.install_triggers, sender=self, dispatch_uid="epa_status_progression"
         )

@@ -552,3 +552,28 @@ class SubmissionForm(forms.Form):
             return check_upload(upload)
         except FileTypeError as error:
             raise ValidationError(f"{upload.name}: {error}") from None
+
+
+class ConflictEndForm(forms.Form):
+    """The day an assessor's declared involvement ended."""
+
+    ends_on = date_field("When did it end?", help_text="For example, 31 3 2026")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("End the conflict of interest", Field("ends_on"))
+
+
+@limited_text
+class ConflictWithdrawForm(forms.Form):
+    """Why a declaration was made in error."""
+
+    reason = forms.CharField(
+        label="Why was it declared in error?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the declaration was made in error"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Withdraw the declaration", Field.textarea("reason"))

@@ -6,6 +6,7 @@ import calendar
 import datetime
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from epa.models import (
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
+    MethodSubmission,
 )
 from psp import notifications
 from standards.models import GatewayRequirement
@@ -145,6 +147,78 @@ def build_pack(apprentice: Apprentice) -> dict[str, Any]:
 def pack_hash(pack: dict[str, Any]) -> str:
     canonical = json.dumps(pack, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# The supplement: material handed in for the methods after gateway (MethodSubmission) joins
+# the pack without changing the frozen pack or its hash. Each hand-in stores a link of a hash
+# chain that starts at the pack hash: SHA-256 of the previous link and this hand-in's entry
+# (its file's SHA-256, name, size, method, kind, deadline and time handed in). The latest link
+# stands for the pack and everything handed in since; recomputing the chain shows whether any
+# of it was changed afterwards.
+
+
+def supplement_entry(submission: MethodSubmission) -> dict[str, Any]:
+    return {
+        "assessment": submission.assessment_id,
+        "kind": submission.kind,
+        "name": submission.original_name,
+        "size": submission.size,
+        "sha256": submission.sha256,
+        "handed_in": submission.uploaded_at.astimezone(datetime.UTC).isoformat(),
+        "due_on": submission.due_on.isoformat(),
+    }
+
+
+def supplement_link(previous: str, entry: dict[str, Any]) -> str:
+    canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SupplementEntry:
+    submission: MethodSubmission
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Supplement:
+    """The hand-ins of a gateway attempt's EPA, in the order they joined the pack."""
+
+    entries: list[SupplementEntry]
+
+    @property
+    def hash(self) -> str:
+        return self.entries[-1].submission.supplement_hash if self.entries else ""
+
+    @property
+    def verified(self) -> bool:
+        return all(entry.verified for entry in self.entries)
+
+
+def supplement(attempt: GatewayAttempt) -> Supplement:
+    """The supplement with each link recomputed from the pack hash on."""
+    submissions = MethodSubmission.objects.filter(assessment__epa__gateway=attempt).select_related(
+        "assessment__method", "uploaded_by"
+    )
+    entries, link = [], attempt.pack_hash
+    for submission in submissions.order_by("id"):
+        link = supplement_link(link, supplement_entry(submission))
+        entries.append(SupplementEntry(submission, submission.supplement_hash == link))
+    return Supplement(entries)
+
+
+def add_to_supplement(submission: MethodSubmission, attempt: GatewayAttempt) -> None:
+    """Set the new hand-in's link, under a lock on the attempt so links never fork."""
+    GatewayAttempt.objects.select_for_update().get(pk=attempt.pk)
+    last = (
+        MethodSubmission.objects.filter(assessment__epa__gateway=attempt)
+        .order_by("-id")
+        .values_list("supplement_hash", flat=True)
+        .first()
+    )
+    submission.supplement_hash = supplement_link(
+        last or attempt.pack_hash, supplement_entry(submission)
+    )
 
 
 def submission_problems(attempt: GatewayAttempt) -> list[str]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apprentices.models import Apprentice
 from apprentices.training import long_date
 from apprentices.uploads import CheckedUpload
-from epa.gateway import add_months
+from epa.gateway import add_months, add_to_supplement
 from epa.models import (
     Amendment,
     ConflictOfInterest,
@@ -180,7 +180,9 @@ def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
             )
             + ". Choose another assessor"
         )
-    declaration = [c.as_record() for c in ConflictOfInterest.objects.filter(assessor=assessor)]
+    declaration = [
+        c.as_record() for c in ConflictOfInterest.objects.standing().filter(assessor=assessor)
+    ]
     now = timezone.now()
     Epa.objects.filter(pk=epa.pk).update(
         assessor=assessor, independence_checked_at=now, independence_declaration=declaration
@@ -208,10 +210,13 @@ CONFLICT_WITH: dict[str, str] = {
 def conflicts_with(epa: Epa, assessor: Any) -> list[ConflictOfInterest]:
     """The assessor's declarations that touch this apprentice: their employer or training
     provider during the apprenticeship (from its start to the end of the EPA period), or the
-    apprentice themselves at any time."""
+    apprentice themselves at any time. Withdrawn declarations do not count; one that ended
+    before the apprenticeship began does not touch it."""
     apprentice = epa.apprentice
-    declared = ConflictOfInterest.objects.filter(assessor=assessor).select_related(
-        "organisation", "apprentice__user"
+    declared = (
+        ConflictOfInterest.objects.standing()
+        .filter(assessor=assessor)
+        .select_related("organisation", "apprentice__user")
     )
     during = declared.in_effect_between(apprentice.start_date, epa.period_end).filter(
         Q(kind=ConflictOfInterest.Kind.EMPLOYER, organisation_id=apprentice.employer_id)
@@ -278,10 +283,17 @@ def schedule(
 
 @transaction.atomic
 def hand_in(
-    assessment: MethodAssessment, upload: CheckedUpload, *, kind: str, by: Any
+    assessment: MethodAssessment,
+    upload: CheckedUpload,
+    *,
+    kind: str,
+    by: Any,
+    at: datetime.datetime | None = None,
 ) -> MethodSubmission:
     """The apprentice hands in material for a method. After the deadline it is still taken,
-    and kept as late, so the assessor sees it."""
+    and kept as late, so the assessor sees it. It joins the gateway pack's supplement with
+    its hash (epa.gateway.supplement). `at` is when it was handed in: now, unless the demo
+    gives its history."""
     locked = (
         MethodAssessment.objects.select_for_update().select_related("epa").get(pk=assessment.pk)
     )
@@ -298,8 +310,10 @@ def hand_in(
         size=upload.size,
         sha256=upload.sha256,
         uploaded_by=by,
+        uploaded_at=at or timezone.now(),
         due_on=deadline,
     )
+    add_to_supplement(submission, locked.epa.gateway)
     submission.file.save(upload.sha256, upload.upload, save=False)
     submission.save()
     late = " (late)" if submission.is_late else ""
@@ -307,7 +321,8 @@ def hand_in(
         assessment.epa,
         by,
         f"{submission.get_kind_display()} handed in for {assessment.method.name}{late}",
-        f"{submission.original_name}, SHA-256 {submission.sha256}",
+        f"{submission.original_name}, SHA-256 {submission.sha256}; gateway pack supplement "
+        f"SHA-256 {submission.supplement_hash}",
     )
     return submission
 
@@ -686,4 +701,10 @@ def amend_result(
         method_grades_after={str(k): v for k, v in sorted(method_grades.items())},
     )
     _event(result.epa, by, f"Result amended: {before} → {overall_after}", reason)
+    # An amendment of the EPA's final result across pass and fail moves the apprentice as the
+    # result would have: a pass completes them, a fail leaves them in EPA for a resit.
+    epa = Epa.objects.get(pk=result.epa_id)
+    if epa.status == Epa.Status.FINAL and epa.latest_result == result:
+        status = Apprentice.Status.IN_EPA if overall_after == FAIL else Apprentice.Status.COMPLETED
+        Apprentice.objects.filter(pk=epa.apprentice_id).update(status=status)
     return amendment

@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -183,6 +183,10 @@ class ConflictQuerySet(models.QuerySet["ConflictOfInterest"]):
             return self.filter(assessor__organisation_id=user.organisation_id)
         return self.none()
 
+    def standing(self) -> ConflictQuerySet:
+        """Not withdrawn: a withdrawn declaration was made in error and counts for nothing."""
+        return self.filter(withdrawn_at__isnull=True)
+
     def in_effect_between(self, start: datetime.date, end: datetime.date) -> ConflictQuerySet:
         """Declarations whose dates overlap the period."""
         return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start), starts_on__lte=end)
@@ -212,6 +216,10 @@ class ConflictOfInterest(models.Model):
     ends_on = models.DateField("to", null=True, blank=True, help_text="Empty while it lasts.")
     details = models.TextField(help_text="What the involvement was.")
     declared_at = models.DateTimeField(default=timezone.now)
+    # Ending one (setting ends_on) and withdrawing one are the assessor's; the audit trail
+    # (psp.audit) records who changed what and when.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True, help_text="Why it was declared in error.")
 
     objects = ConflictQuerySet.as_manager()
 
@@ -232,10 +240,51 @@ class ConflictOfInterest(models.Model):
                 name="conflict_dates_in_order",
             ),
             models.CheckConstraint(condition=~Q(details=""), name="conflict_has_details"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="conflict_withdrawal_says_why",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.whom}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def can_be_ended_by(self, user: Any) -> bool:
+        return user.pk == self.assessor_id and not self.is_withdrawn and self.ends_on is None
+
+    def can_be_withdrawn_by(self, user: Any) -> bool:
+        return user.pk == self.assessor_id and not self.is_withdrawn
+
+    def end(self, *, on: datetime.date, by: Any) -> None:
+        """The involvement ended on that day: the declaration stays, with its end date, and no
+        longer stands in the way of apprenticeships that began after it."""
+        with transaction.atomic():
+            current = type(self).objects.select_for_update().get(pk=self.pk)
+            if not current.can_be_ended_by(by):
+                raise EpaStateError("This declaration has already ended or been withdrawn")
+            if on < current.starts_on:
+                start = long_date(current.starts_on)
+                raise EpaStateError(f"The end date must be on or after the start date, {start}")
+            if on > timezone.localdate():
+                raise EpaStateError("The end date cannot be in the future")
+            self.ends_on = on
+            self.save(update_fields=["ends_on"])
+
+    def withdraw(self, *, reason: str, by: Any) -> None:
+        """The declaration was made in error: it stays on record, marked withdrawn, and no
+        longer counts when an assessor is assigned."""
+        if not reason.strip():
+            raise EpaStateError("Say why the declaration was made in error")
+        with transaction.atomic():
+            current = type(self).objects.select_for_update().get(pk=self.pk)
+            if not current.can_be_withdrawn_by(by):
+                raise EpaStateError("This declaration has already been withdrawn")
+            self.withdrawn_at, self.withdrawal_reason = timezone.now(), reason.strip()
+            self.save(update_fields=["withdrawn_at", "withdrawal_reason"])
 
     @property
     def whom(self) -> str:
@@ -499,6 +548,12 @@ class MethodSubmission(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     due_on = models.DateField(help_text="The deadline when it was handed in.")
+    supplement_hash = models.CharField(
+        "supplement SHA-256",
+        max_length=64,
+        help_text="SHA-256 over the gateway pack hash and every hand-in of the gateway up to "
+        "and including this one (epa.gateway.supplement): the pack's supplement so far.",
+    )
 
     class Meta:
         ordering = ["assessment", "uploaded_at", "id"]
@@ -506,6 +561,10 @@ class MethodSubmission(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="method_submission_sha256_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(supplement_hash__regex=r"^[0-9a-f]{64}$"),
+                name="method_submission_supplement_hash_hex",
             ),
         ]
 

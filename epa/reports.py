@@ -486,6 +486,7 @@ def gateway_pack_context(report: Report) -> dict[str, Any]:
         "pack": pack,
         "pack_evidence": pack_evidence,
         "pack_verified": gateway_flow.pack_hash(pack) == attempt.pack_hash,
+        "supplement": gateway_flow.supplement(attempt),
         "checklist": [item for item in items if item.kind not in declarations],
         "declarations": [item for item in items if item.kind in declarations],
         "file_count": sum(len(item["files"]) for item in pack["evidence"]),
@@ -498,7 +499,7 @@ def epa_result_context(report: Report) -> dict[str, Any]:
     epa.apprentice = apprentice
     assessments = list(
         epa.assessments.select_related("method", "recorded_by").prefetch_related(
-            "questions", "criterion_decisions__criterion"
+            "questions", "criterion_decisions__criterion", "moderations__moderator"
         )
     )
     results = list(
@@ -517,6 +518,7 @@ def epa_result_context(report: Report) -> dict[str, Any]:
         "amendments": [(r, amendment) for r in results for amendment in r.amendments.all()],
         "assessments": assessments,
         "results": results,
+        "plan_revision": epa.plan.revision,
         "show_grades": show_grades,
         "provisional": grading.current_overall(epa)
         if show_grades and epa.status != Epa.Status.FINAL

@@ -23,6 +23,8 @@ urlpatterns = [
     ),
     path("conflicts/", views.conflict_list, name="conflict_list"),
     path("conflicts/declare/", views.conflict_add, name="conflict_add"),
+    path("conflicts/<int:pk>/end/", views.conflict_end, name="conflict_end"),
+    path("conflicts/<int:pk>/withdraw/", views.conflict_withdraw, name="conflict_withdraw"),
     path(
         "<int:pk>/methods/<int:assessment_pk>/hand-in/",
         views.submission_add,

@@ -20,7 +20,9 @@ from epa.forms import (
     AmendmentForm,
     AssessmentForm,
     AssignAssessorForm,
+    ConflictEndForm,
     ConflictForm,
+    ConflictWithdrawForm,
     EnglishMathsForm,
     GatewayDecisionForm,
     ModerationForm,
@@ -218,13 +220,72 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def gateway_pack(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
-    submissions = MethodSubmission.objects.filter(assessment__epa__gateway=attempt).select_related(
-        "assessment__method"
-    )
     return render(
         request,
         "epa/gateway_pack.html",
-        {"apprentice": apprentice, "attempt": attempt, "submissions": submissions},
+        {
+            "apprentice": apprentice,
+            "attempt": attempt,
+            "supplement": gateway_flow.supplement(attempt),
+        },
+    )
+
+
+def _own_conflict(request: AuthenticatedHttpRequest, pk: int) -> ConflictOfInterest:
+    return get_object_or_404(
+        ConflictOfInterest.objects.visible_to(request.user).select_related(
+            "organisation", "apprentice__user"
+        ),
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.declare_conflict", raise_exception=True)
+def conflict_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    conflict = _own_conflict(request, pk)
+    if not conflict.can_be_ended_by(request.user):
+        raise PermissionDenied
+    form = ConflictEndForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            conflict.end(on=form.cleaned_data["ends_on"], by=request.user)
+        except EpaStateError as error:
+            form.add_error("ends_on", str(error))
+        else:
+            messages.success(request, f"Conflict of interest ended: {conflict}, {conflict.period}.")
+            return redirect("epa:conflict_list")
+    return render(
+        request,
+        "epa/conflict_change.html",
+        {
+            "conflict": conflict,
+            "form": form,
+            "heading": "End a conflict of interest",
+            "ending": True,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("epa.declare_conflict", raise_exception=True)
+def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    conflict = _own_conflict(request, pk)
+    if not conflict.can_be_withdrawn_by(request.user):
+        raise PermissionDenied
+    form = ConflictWithdrawForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            conflict.withdraw(reason=form.cleaned_data["reason"], by=request.user)
+        except EpaStateError as error:
+            form.add_error("reason", str(error))
+        else:
+            messages.success(request, f"Declaration withdrawn: {conflict}.")
+            return redirect("epa:conflict_list")
+    return render(
+        request,
+        "epa/conflict_change.html",
+        {"conflict": conflict, "form": form, "heading": "Withdraw a declaration made in error"},
     )
 
 

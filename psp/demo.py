@@ -315,22 +315,62 @@ def seed_demo_epa(users: list[User]) -> None:
     """The EPA at every stage (idempotent): Eli (ST0494 v1.1) submitted to gateway; on the
     fictional ST9999, Fern in EPA with her slides handed in, Ivy awaiting moderation, Gus with
     a final merit (to amend as the second EPAO account), Hal with a final fail (to resit)."""
+    import contextlib
     import datetime
+    from collections.abc import Iterator
 
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db.models import Max
     from django.utils import timezone
 
     from apprentices.models import Apprentice
     from apprentices.uploads import check_upload
     from epa import gateway, grading
     from epa.grading import AssessmentRecord, Decision
-    from epa.models import ConflictOfInterest
+    from epa.models import (
+        Amendment,
+        ConflictOfInterest,
+        Epa,
+        EpaEvent,
+        EpaResult,
+        GatewayAttempt,
+        GatewayItem,
+        MethodAssessment,
+        MethodModeration,
+    )
     from psp.models import Organisation
+
+    # What the EPA workflow stamps with the time it runs (hand-ins take theirs: their time
+    # is part of the gateway pack's supplement hash).
+    EPA_TIMESTAMPS = [
+        (EpaEvent, "at"),
+        (GatewayAttempt, "created_at"),
+        (GatewayAttempt, "submitted_at"),
+        (GatewayAttempt, "decided_at"),
+        (GatewayItem, "confirmed_at"),
+        (GatewayItem, "decided_at"),
+        (Epa, "submitted_at"),
+        (Epa, "independence_checked_at"),
+        (MethodAssessment, "recorded_at"),
+        (MethodModeration, "at"),
+        (EpaResult, "confirmed_at"),
+        (Amendment, "at"),
+    ]
 
     by_username = {user.username: user for user in users}
     provider, employer = by_username["provider"], by_username["employer"]
     epao_admin, assessor = by_username["epao-admin"], by_username["assessor"]
     today = timezone.localdate()
+
+    def day(days_ago: int) -> datetime.date:
+        """The working day that many days ago (a weekend moves back to the Friday)."""
+        date = today - datetime.timedelta(days=days_ago)
+        return date - datetime.timedelta(days=max(0, date.weekday() - 4))
+
+    def at(days_ago: int, hour: int, minute: int = 0) -> datetime.datetime:
+        moment = datetime.datetime.combine(day(days_ago), datetime.time(hour, minute))
+        return timezone.make_aware(moment)
+
     if not ConflictOfInterest.objects.filter(assessor=assessor).exists():
         former, _ = Organisation.objects.get_or_create(
             name="Westbrook Probation Unit (demo)", kind=Organisation.Kind.EMPLOYER
@@ -342,46 +382,76 @@ def seed_demo_epa(users: list[User]) -> None:
             starts_on=datetime.date(2016, 9, 1),
             ends_on=datetime.date(2021, 3, 31),
             details="Demo: worked there as a case administrator (fictional).",
+            declared_at=at(300, 11, 20),
         )
+
+    @contextlib.contextmanager
+    def happened(when: datetime.datetime) -> Iterator[None]:
+        """What the workflow stamps with the seeding time inside this block happened `when`
+        instead (the timeline's entries a minute apart, in their order)."""
+        started = timezone.now()
+        yield
+        for model, field in EPA_TIMESTAMPS:
+            model._default_manager.filter(**{f"{field}__gte": started}).update(**{field: when})
+        new_events = EpaEvent.objects.filter(at=when, id__gt=last_event[0]).order_by("id")
+        for minute, event_id in enumerate(new_events.values_list("id", flat=True)):
+            moved = when + datetime.timedelta(minutes=minute)
+            EpaEvent.objects.filter(pk=event_id).update(at=moved)
+            last_event[0] = event_id
+
+    last_event = [EpaEvent.objects.aggregate(last=Max("id"))["last"] or 0]
 
     def through_gateway(apprentice: Apprentice, *, decide_days_ago: int | None) -> Any:
         if apprentice.gateway_attempts.exists():
             return None
-        attempt = gateway.start_gateway(apprentice, by=provider)
-        for item in attempt.items.all():
+        # Prepared over a fortnight before the EPAO's decision (Eli's is still waiting).
+        begun = (decide_days_ago or 0) + 14
+        with happened(at(begun, 9, 40)):
+            attempt = gateway.start_gateway(apprentice, by=provider)
+        for number, item in enumerate(attempt.items.all()):
             extra = {"english_maths": "level_2", "details": "Demo: level 2 certificates seen"}
-            gateway.confirm_item(
-                item,
-                by=employer if item.kind == "employer" else provider,
-                **(extra if item.kind == "english_maths" else {}),
-            )
-        gateway.submit_gateway(attempt, by=provider)
+            by_employer = item.kind == "employer"
+            # Gone through at a meeting of the provider and the employer, 20 minutes each.
+            with happened(at(begun - 3, 10) + datetime.timedelta(minutes=20 * number)):
+                gateway.confirm_item(
+                    item,
+                    by=employer if by_employer else provider,
+                    **(extra if item.kind == "english_maths" else {}),
+                )
+        # Each step saves the attempt: from the database, so with the times moved so far.
+        attempt.refresh_from_db()
+        with happened(at(begun - 7, 15, 30)):
+            gateway.submit_gateway(attempt, by=provider)
+        attempt.refresh_from_db()
         if decide_days_ago is None:
             return None
         decisions = {item.pk: ("accepted", "") for item in attempt.items.all()}
-        epa = gateway.decide_gateway(
-            attempt,
-            decisions,
-            by=epao_admin,
-            gateway_date=today - datetime.timedelta(days=decide_days_ago),
-        )
+        with happened(at(decide_days_ago, 10, 20)):
+            epa = gateway.decide_gateway(
+                attempt, decisions, by=epao_admin, gateway_date=day(decide_days_ago)
+            )
         assert epa is not None, "every demo gateway item is accepted"
-        grading.assign_assessor(epa, assessor, by=epao_admin)
+        with happened(at(decide_days_ago, 11, 5)):
+            grading.assign_assessor(epa, assessor, by=epao_admin)
         return epa
 
     def at_ten(days_ago: int) -> datetime.datetime:
-        day = today - datetime.timedelta(days=days_ago)
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))
+        return at(days_ago, 10)
 
-    def grade(epa: Any, assessment: Any, grade: str, days_ago: int) -> None:
+    def scheduled(assessment: Any, days_ago: int) -> None:
+        """Booked a fortnight ahead, for ten o'clock that day."""
+        with happened(at(days_ago + 14, 9, 50)):
+            grading.schedule(
+                assessment,
+                by=epao_admin,
+                scheduled_for=at_ten(days_ago),
+                location="Online (demo video link)",
+                adjustments="",
+            )
+
+    def recorded(assessment: Any, grade: str, days_ago: int) -> None:
+        """Recorded in the afternoon after the assessment."""
         method = assessment.method
-        grading.schedule(
-            assessment,
-            by=epao_admin,
-            scheduled_for=at_ten(days_ago),
-            location="Online (demo video link)",
-            adjustments="",
-        )
         decisions = [
             Decision(
                 criterion=criterion,
@@ -393,48 +463,63 @@ def seed_demo_epa(users: list[User]) -> None:
             for criterion in method.grading_criteria.all()
         ]
         record = AssessmentRecord(
-            assessed_on=today - datetime.timedelta(days=days_ago),
+            assessed_on=day(days_ago),
             duration_minutes=method.duration_minutes or 60,
             questions=[(f"Demo question {n}", "") for n in range(method.minimum_questions or 1)],
             evidence_referred="Gateway pack items 1 to 3",
             judgement="Demo judgement: fictional.",
             decisions=decisions,
         )
-        grading.record_assessment(assessment, record, by=assessor, seen_version=assessment.version)
+        with happened(at(days_ago, 15, 45)):
+            grading.record_assessment(
+                assessment, record, by=assessor, seen_version=assessment.version
+            )
 
     def named(first: str) -> Apprentice | None:
         return Apprentice.objects.filter(user__first_name=first).first()
 
     def graded(epa: Any, grades: tuple[str, str], days_ago: int) -> None:
+        """The two methods a week apart, then sent for moderation the next day."""
         first, second = epa.assessments.order_by("method__number")
-        grade(epa, first, grades[0], days_ago)
-        grade(epa, second, grades[1], days_ago - 7)
+        scheduled(first, days_ago)
+        scheduled(second, days_ago - 7)
+        recorded(first, grades[0], days_ago)
+        recorded(second, grades[1], days_ago - 7)
         epa.refresh_from_db()
-        grading.submit_for_moderation(epa, by=assessor)
+        with happened(at(days_ago - 8, 16, 40)):
+            grading.submit_for_moderation(epa, by=assessor)
         epa.refresh_from_db()
+
+    def moderated(epa: Any, days_ago: int) -> None:
+        with happened(at(days_ago, 14, 10)):
+            grading.moderate(epa, by=epao_admin, confirm=True)
 
     if eli := named("Eli"):
         through_gateway(eli, decide_days_ago=None)
     if (fern := named("Fern")) and (epa := through_gateway(fern, decide_days_ago=40)):
         first, second = epa.assessments.order_by("method__number")
+        scheduled(first, 10)
+        recorded(first, "pass", 10)
         slides = SimpleUploadedFile("Demo presentation slides.pdf", DEMO_PDF)
-        grading.hand_in(second, check_upload(slides), kind="slides", by=fern.user)
-        grade(epa, first, "pass", 10)
-        grading.schedule(
-            second,
-            by=epao_admin,
-            scheduled_for=at_ten(-21),
-            location="Eastmoor office, room 2 (demo)",
-            adjustments="Demo: 10 minutes extra time",
-        )
+        handed_in = at(8, 16, 25)
+        with happened(handed_in):
+            grading.hand_in(second, check_upload(slides), kind="slides", by=fern.user, at=handed_in)
+        with happened(at(6, 16, 50)):
+            grading.schedule(
+                second,
+                by=epao_admin,
+                scheduled_for=at_ten(-21),
+                location="Eastmoor office, room 2 (demo)",
+                adjustments="Demo: 10 minutes extra time",
+            )
     if (ivy := named("Ivy")) and (epa := through_gateway(ivy, decide_days_ago=100)):
         graded(epa, ("distinction", "distinction"), 30)
     if (gus := named("Gus")) and (epa := through_gateway(gus, decide_days_ago=130)):
         graded(epa, ("distinction", "pass"), 70)
-        grading.moderate(epa, by=epao_admin, confirm=True)
+        moderated(epa, 58)
     if (hal := named("Hal")) and (epa := through_gateway(hal, decide_days_ago=110)):
         graded(epa, ("pass", "fail"), 60)
-        grading.moderate(epa, by=epao_admin, confirm=True)
+        moderated(epa, 49)
 
 
 # Off-the-job training and progress reviews for the demo (apprentices.training, .reviews):

@@ -120,7 +120,49 @@ def make_apprentice(*, version: StandardVersion | None = None, **fields: Any):  
     start = version.earliest_start_date or datetime.date(2030, 1, 1)
     fields.setdefault("start_date", start)
     fields.setdefault("planned_gateway_date", start + datetime.timedelta(days=540))
-    return Apprentice.objects.create(standard_version=version, **fields)
+    status = fields.pop("status", Apprentice.Status.ON_PROGRAMME)
+    if status not in Apprentice.EPA_STATUSES:
+        return Apprentice.objects.create(standard_version=version, status=status, **fields)
+    apprentice = Apprentice.objects.create(standard_version=version, **fields)
+    put_in_status(apprentice, status)
+    return apprentice
+
+
+def put_in_status(apprentice: Any, status: str) -> None:
+    """The gateway and EPA records a status from gateway on needs (epa.progression), written
+    directly for tests of who sees what (tests of the workflow use the workflow)."""
+    from apprentices.models import Apprentice
+    from epa.models import Epa, EpaResult, GatewayAttempt
+
+    staff = make_user(role=Role.PROVIDER)
+    accepted = status != Apprentice.Status.AT_GATEWAY
+    attempt = GatewayAttempt.objects.create(
+        apprentice=apprentice,
+        number=apprentice.gateway_attempts.count() + 1,
+        status=GatewayAttempt.Status.ACCEPTED if accepted else GatewayAttempt.Status.SUBMITTED,
+        created_by=staff,
+        pack={"evidence": []},
+        pack_hash="0" * 64,
+        gateway_date=datetime.date(2031, 3, 3) if accepted else None,
+    )
+    if accepted:
+        epa = Epa.objects.create(
+            apprentice=apprentice,
+            gateway=attempt,
+            period_start=datetime.date(2031, 3, 3),
+            period_end=datetime.date(2031, 6, 3),
+        )
+    if status == Apprentice.Status.COMPLETED:
+        EpaResult.objects.create(
+            epa=epa,
+            sitting=1,
+            overall_grade="pass",
+            method_grades={},
+            assessor=make_user(role=Role.ASSESSOR),
+            moderator=make_user(role=Role.EPAO_ADMIN),
+        )
+    Apprentice.objects.filter(pk=apprentice.pk).update(status=status)
+    apprentice.status = status
 
 
 def make_staff(*, role: Role, organisation: Organisation, **fields: Any) -> User:

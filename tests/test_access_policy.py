@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from apprentices import reviews
 from epa import gateway, grading
+from epa.models import ConflictOfInterest
 from epa.reports import request_report
 from psp.models import Organisation
 from psp.roles import Role
@@ -375,6 +376,13 @@ POLICY: dict[str, Rule] = {
     # Assessors declare their own conflicts of interest; their EPAO's administrators read them.
     "epa:conflict_list": _no_object({"assessor_own", "assessor_other", "epao_own", "epao_other"}),
     "epa:conflict_add": _no_object({"assessor_own", "assessor_other"}),
+    # Only the assessor who declared it ends or withdraws it; their EPAO's admins only read it.
+    "epa:conflict_end": Rule(
+        perm="epa.declare_conflict", kwargs=lambda s: {"pk": s.conflict.pk}, ok={"assessor_own"}
+    ),
+    "epa:conflict_withdraw": Rule(
+        perm="epa.declare_conflict", kwargs=lambda s: {"pk": s.conflict.pk}, ok={"assessor_own"}
+    ),
     "epa:epa_detail": Rule(perm="epa.view_epa", kwargs=lambda s: {"pk": s.epa.pk}, ok=CAN_SEE_A),
     "epa:epa_assign": Rule(
         perm="epa.manage_epa",
@@ -459,6 +467,7 @@ class Scenario:
     report: Any
     review: Any
     users: dict[str, Any]
+    conflict: Any = None
 
 
 @pytest.fixture
@@ -534,6 +543,13 @@ def scenario(db) -> Scenario:
         report=request_report(apprentice, requested_by=provider),
         review=review,
         users=users,
+        conflict=ConflictOfInterest.objects.create(
+            assessor=assessor,
+            kind=ConflictOfInterest.Kind.EMPLOYER,
+            organisation=make_organisation(),
+            starts_on=datetime.date(2020, 1, 1),
+            details="Worked there",
+        ),
     )
 
 

@@ -216,6 +216,7 @@ def w(db):
         content_type="application/pdf",
         size=1,
         sha256=HEX,
+        supplement_hash=HEX,
         uploaded_by=w.user,
         due_on=TODAY,
     )
@@ -425,6 +426,8 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "resit_follows_an_attempt": lambda w: update(w.assessment, kind="resit", attempt=2),
     "final_assessment_has_grade": lambda w: update(w.assessment, is_final=True),
     "method_submission_sha256_hex": lambda w: update(w.submission, sha256="NOT-HEX"),
+    "method_submission_supplement_hash_hex": lambda w: update(w.submission, supplement_hash=""),
+    "conflict_withdrawal_says_why": lambda w: update(w.conflict, withdrawn_at=timezone.now()),
     "moderation_disagreement_says_why": lambda w: update(w.moderation, agrees=False, comment=""),
     "unique_question_number": lambda w: clone(w.question),
     "unique_criterion_decision": lambda w: clone(w.decision),

@@ -23,6 +23,7 @@ from tests.factories import (
     make_staff,
     make_user,
     make_version,
+    put_in_status,
     valid_uln,
 )
 
@@ -248,7 +249,7 @@ def test_an_apprentice_past_gateway_or_on_another_version_is_not_changed_by_uplo
 ):
     staff = make_staff(role=Role.PROVIDER, organisation=provider)
     onboarding.apply(records([row(1), row(2)]), provider=provider, by=staff)
-    Apprentice.objects.filter(uln=valid_uln(1001)).update(status=Apprentice.Status.AT_GATEWAY)
+    put_in_status(Apprentice.objects.get(uln=valid_uln(1001)), Apprentice.Status.AT_GATEWAY)
     make_version(
         standard=version.standard, version="2.0", earliest_start_date=datetime.date(2030, 1, 1)
     )

@@ -522,6 +522,28 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         ],
         "populated": NEW_RECORD,
     },
+    "epa:conflict_end": {
+        "empty": [Visit("assessor", url("epa:conflict_end", pk("open_conflict")))],
+        "error": [
+            Visit(
+                "assessor",
+                url("epa:conflict_end", pk("open_conflict")),
+                then=submit("End the conflict of interest"),
+            )
+        ],
+        "populated": NotApplicable("a form for one change to a declaration: no stored values"),
+    },
+    "epa:conflict_withdraw": {
+        "empty": [Visit("assessor", url("epa:conflict_withdraw", pk("open_conflict")))],
+        "error": [
+            Visit(
+                "assessor",
+                url("epa:conflict_withdraw", pk("open_conflict")),
+                then=submit("Withdraw the declaration"),
+            )
+        ],
+        "populated": NotApplicable("a form for one change to a declaration: no stored values"),
+    },
     "epa:epa_detail": {
         "empty": [Visit("epao_admin", url("epa:epa_detail", pk("unassigned_epa")))],
         "error": NotApplicable("refusals of its actions are shown on the page they came from"),

@@ -224,6 +224,13 @@ def populate(world: World) -> None:
         ends_on=datetime.date(2021, 7, 31),
         details="Worked there as a case officer.",
     )
+    objects["open_conflict"] = ConflictOfInterest.objects.create(
+        assessor=cast.assessor,
+        kind=ConflictOfInterest.Kind.EMPLOYER,
+        organisation=make_organisation(name="Imaginary Volunteer Centre"),
+        starts_on=datetime.date(2022, 1, 10),
+        details="Volunteer mentor there.",
+    )
     objects["unassigned_epa"] = _through_gateway(cast, another("Fern"))
     objects["assigned_epa"] = assigned = _through_gateway(cast, another("Gus"))
     grading.assign_assessor(assigned, cast.assessor, by=cast.epao_admin)

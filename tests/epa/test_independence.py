@@ -229,3 +229,145 @@ def test_declarations_are_seen_by_their_assessor_and_their_epaos_admins_only(
     assert client.get(reverse("epa:conflict_add")).status_code == 403
     client.logout()
     assert client.get(reverse("epa:conflict_list")).status_code == 302
+
+
+def started_in(apprentice, year):
+    """The apprenticeship began in the past (the test standard's start dates are in 2030)."""
+    type(apprentice).objects.filter(pk=apprentice.pk).update(start_date=datetime.date(year, 9, 2))
+    apprentice.refresh_from_db()
+
+
+def end_url(conflict):
+    return reverse("epa:conflict_end", args=[conflict.pk])
+
+
+def withdraw_url(conflict):
+    return reverse("epa:conflict_withdraw", args=[conflict.pk])
+
+
+def test_an_assessor_ends_a_conflict_and_it_no_longer_blocks_later_apprenticeships(
+    client, epa, apprentice, second_assessor, epao_admin
+):
+    from psp.models import AuditEntry
+
+    started_in(apprentice, 2024)
+    conflict = declare(
+        second_assessor,
+        kind="employer",
+        organisation=apprentice.employer,
+        starts_on=datetime.date(2019, 5, 1),
+    )
+    with pytest.raises(EpaStateError, match="not independent"):
+        grading.assign_assessor(epa, second_assessor, by=epao_admin)
+    client.force_login(second_assessor)
+    assert "End<span" in client.get(reverse("epa:conflict_list")).content.decode()
+    page = client.post(
+        end_url(conflict),
+        {"ends_on_0": "30", "ends_on_1": "8", "ends_on_2": "2024"},
+        follow=True,
+    ).content.decode()
+    assert "Conflict of interest ended" in page
+    conflict.refresh_from_db()
+    assert conflict.ends_on == datetime.date(2024, 8, 30)
+    change = AuditEntry.objects.filter(
+        object_type="epa_conflictofinterest", object_id=str(conflict.pk), action="update"
+    ).get()
+    assert change.actor_id == second_assessor.pk
+    assert "2024-08-30" in change.after
+    grading.assign_assessor(epa, second_assessor, by=epao_admin)
+    epa.refresh_from_db()
+    assert epa.assessor == second_assessor
+    assert epa.independence_declaration[0]["to"] == "2024-08-30"
+    # Ended once: it cannot be ended again.
+    assert client.get(end_url(conflict)).status_code == 403
+
+
+def test_a_conflict_that_ended_during_the_apprenticeship_still_blocks(
+    client, epa, apprentice, second_assessor, epao_admin
+):
+    started_in(apprentice, 2024)
+    conflict = declare(second_assessor, kind="provider", organisation=apprentice.training_provider)
+    client.force_login(second_assessor)
+    client.post(end_url(conflict), {"ends_on_0": "1", "ends_on_1": "2", "ends_on_2": "2025"})
+    conflict.refresh_from_db()
+    assert conflict.ends_on == datetime.date(2025, 2, 1)
+    with pytest.raises(EpaStateError, match="training provider"):
+        grading.assign_assessor(epa, second_assessor, by=epao_admin)
+
+
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        (("31", "12", "2019"), "on or after the start date, 1 January 2020"),
+        (("1", "1", "2099"), "cannot be in the future"),
+        (("31", "2", "2024"), ""),
+    ],
+)
+def test_an_end_date_before_the_start_or_in_the_future_is_refused(
+    client, apprentice, second_assessor, day, error
+):
+    conflict = declare(second_assessor, kind="employer", organisation=apprentice.employer)
+    client.force_login(second_assessor)
+    page = client.post(
+        end_url(conflict), {"ends_on_0": day[0], "ends_on_1": day[1], "ends_on_2": day[2]}
+    )
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "There is a problem" in body
+    assert error in body
+    assert f'value="{day[2]}"' in body  # what they typed is kept
+    conflict.refresh_from_db()
+    assert conflict.ends_on is None
+
+
+def test_a_withdrawn_declaration_no_longer_counts_but_stays_on_record(
+    client, epa, apprentice, second_assessor, epao_admin
+):
+    conflict = declare(second_assessor, kind="apprentice", apprentice=apprentice)
+    with pytest.raises(EpaStateError, match="conflict of interest with the apprentice"):
+        grading.assign_assessor(epa, second_assessor, by=epao_admin)
+    client.force_login(second_assessor)
+    page = client.post(withdraw_url(conflict), {"reason": ""})
+    assert "Say why the declaration was made in error" in page.content.decode()
+    page = client.post(
+        withdraw_url(conflict), {"reason": "Wrong ULN: I meant another apprentice"}, follow=True
+    ).content.decode()
+    assert "Declaration withdrawn" in page
+    conflict.refresh_from_db()
+    assert conflict.is_withdrawn
+    assert client.get(withdraw_url(conflict)).status_code == 403
+    grading.assign_assessor(epa, second_assessor, by=epao_admin)
+    epa.refresh_from_db()
+    assert epa.assessor == second_assessor
+    assert epa.independence_declaration == []
+    client.force_login(epao_admin)
+    listed = client.get(reverse("epa:conflict_list")).content.decode()
+    assert "Withdrawn" in listed
+    assert "Wrong ULN: I meant another apprentice" in listed
+
+
+def test_only_the_declaring_assessor_may_end_or_withdraw(
+    client, apprentice, assessor, second_assessor, epao_admin
+):
+    conflict = declare(second_assessor, kind="employer", organisation=apprentice.employer)
+    for url in (end_url(conflict), withdraw_url(conflict)):
+        client.force_login(assessor)
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"reason": "x"}).status_code == 404
+        client.force_login(epao_admin)
+        assert client.get(url).status_code == 403
+        client.logout()
+        assert client.get(url).status_code == 302
+    conflict.refresh_from_db()
+    assert (conflict.ends_on, conflict.is_withdrawn) == (None, False)
+
+
+def test_the_database_refuses_a_withdrawal_without_a_reason(apprentice, second_assessor):
+    from django.db import connection
+
+    conflict = declare(second_assessor, kind="employer", organisation=apprentice.employer)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE epa_conflictofinterest SET withdrawn_at = %s WHERE id = %s",
+            [datetime.datetime(2026, 1, 5, 10, tzinfo=datetime.UTC), conflict.pk],
+        )

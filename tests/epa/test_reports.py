@@ -641,3 +641,38 @@ def test_identical_requests_at_the_same_time_make_one_report(apprentice, provide
     assert len(made) == 20
     assert len(set(made)) == 1
     assert Report.objects.filter(requested_by=provider_user).count() == 1
+
+
+def test_epa_result_report_has_each_methods_moderation_and_the_plan_revision(epa, epao_admin):
+    from standards.exporting import export_epa_plan
+    from standards.plan_importing import import_epa_plan
+
+    grade_all(epa)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    one, two = epa.assessments.order_by("method__number")
+    returned = {one.pk: (False, "Say which answer met M1A"), two.pk: (True, "")}
+    grading.moderate(epa, by=epao_admin, confirm=False, comment="See M1", methods=returned)
+    epa.refresh_from_db()
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    grading.moderate(epa, by=epao_admin, confirm=True)
+    revised = export_epa_plan(epa.plan)
+    for row in revised["gradeCombinations"]:
+        if row["methodGrades"] == {"1": "distinction", "2": "pass"}:
+            row["overall"] = "distinction"
+    import_epa_plan(revised)
+    report = reports.build(reports.request_report(epa, requested_by=epao_admin).pk)
+    text = " ".join(pdf_text(report).split())
+    for expected in (
+        "Graded under revision 1 of the EPA plan (the plan is now at revision 2",
+        "How the overall grade was worked out:",
+        "Moderation",
+        "Not agreed",
+        "Say which answer met M1A",
+        "Agreed",
+        "Plan revision",
+    ):
+        assert expected in text, expected
+    assert text.count("Not agreed") == 1
+    assert text.count(str(epao_admin)) >= 4  # moderator of each decision and of the result

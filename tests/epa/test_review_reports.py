@@ -13,7 +13,7 @@ from epa import reports
 from epa.models import Report
 from psp.roles import Role
 from tests.epa.test_reports import memory_broker, pdf_text  # noqa: F401 (autouse fixture)
-from tests.factories import make_organisation, make_staff, make_user
+from tests.factories import make_organisation, make_staff, make_user, put_in_status
 
 HELD_ON = datetime.date(2025, 4, 7)
 
@@ -169,8 +169,7 @@ def test_another_organisations_review_is_a_404_and_the_epao_may_not_ask(
         client.force_login(outsider)
         assert client.post(request_url(signed)).status_code == 404
     # The EPAO can see the apprentice in EPA, but not their progress reviews.
-    apprentice.status = "in_epa"
-    apprentice.save()
+    put_in_status(apprentice, "in_epa")
     client.force_login(epao_admin)
     assert client.post(request_url(signed)).status_code == 403
     assert not Report.objects.exists()
@@ -185,8 +184,7 @@ def test_a_review_pdf_is_seen_only_by_whoever_asked_while_they_may_see_the_revie
         client.force_login(user)
         assert client.get(reverse("epa:report_download", args=[report.pk])).status_code == 404
     # A review report for someone without the review capability is out of sight.
-    apprentice.status = "in_epa"
-    apprentice.save()
+    put_in_status(apprentice, "in_epa")
     theirs = Report.objects.create(
         kind=Report.Kind.REVIEW, requested_by=epao_admin, apprentice=apprentice, review=signed
     )

@@ -51,7 +51,7 @@ def test_slides_handed_in_late_are_kept_and_shown_late_to_the_assessor(client, e
     pack = client.get(
         reverse("epa:gateway_pack", args=[epa.apprentice_id, epa.gateway.number])
     ).content.decode()
-    assert "Handed in for the assessment methods" in pack
+    assert "Supplement: handed in for the assessment methods" in pack
     assert submission.sha256 in pack
 
 
@@ -95,3 +95,71 @@ def test_only_the_apprentice_hands_in(client, epa, demonstration, provider_user)
     client.force_login(epa.assessor)
     assert hand_in(client, epa, demonstration).status_code == 403
     assert not MethodSubmission.objects.exists()
+
+
+def test_hand_ins_join_the_gateway_pack_as_a_supplement_chained_to_its_hash(
+    client, epa, demonstration
+):
+    from epa import gateway
+
+    pack_hash = epa.gateway.pack_hash
+    client.force_login(epa.apprentice.user)
+    hand_in(client, epa, demonstration)
+    hand_in(client, epa, demonstration, name="notes.pdf", kind="supporting")
+    first, second = MethodSubmission.objects.order_by("id")
+    expected = gateway.supplement_link(pack_hash, gateway.supplement_entry(first))
+    assert first.supplement_hash == expected
+    assert second.supplement_hash == gateway.supplement_link(
+        expected, gateway.supplement_entry(second)
+    )
+    epa.gateway.refresh_from_db()
+    assert epa.gateway.pack_hash == pack_hash  # the frozen pack is not touched
+    supplement = gateway.supplement(epa.gateway)
+    assert (supplement.hash, supplement.verified) == (second.supplement_hash, True)
+    client.force_login(epa.assessor)
+    pack = client.get(reverse("epa:gateway_pack", args=[epa.apprentice_id, epa.gateway.number]))
+    page = pack.content.decode()
+    assert second.supplement_hash in page
+    assert "still has this hash" in page
+    assert "Changed since handed in" not in page
+
+
+def test_a_hand_in_changed_afterwards_no_longer_matches_the_supplement(client, epa, demonstration):
+    from django.db import connection
+
+    client.force_login(epa.apprentice.user)
+    hand_in(client, epa, demonstration)
+    hand_in(client, epa, demonstration, name="notes.pdf", kind="supporting")
+    first = MethodSubmission.objects.order_by("id").first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE epa_methodsubmission SET sha256 = %s WHERE id = %s", ["0" * 64, first.pk]
+        )
+    client.force_login(epa.assessor)
+    pack = client.get(reverse("epa:gateway_pack", args=[epa.apprentice_id, epa.gateway.number]))
+    page = pack.content.decode()
+    assert page.count("Changed since handed in") == 2  # that hand-in and every later link
+    assert "no longer matches its hashes" in page
+
+
+def test_the_gateway_pack_pdf_lists_the_supplement_with_its_hashes(epa, demonstration):
+    from apprentices.uploads import check_upload
+    from epa import grading, reports
+    from psp.roles import Role
+    from tests.epa.test_reports import pdf_text
+    from tests.factories import make_staff
+
+    upload = check_upload(SimpleUploadedFile("slides.pdf", DEMO_PDF, "application/pdf"))
+    submission = grading.hand_in(demonstration, upload, kind="slides", by=epa.apprentice.user)
+    provider = make_staff(role=Role.PROVIDER, organisation=epa.apprentice.training_provider)
+    report = reports.build(reports.request_report(epa.gateway, requested_by=provider).pk)
+    text = " ".join(pdf_text(report).split())
+    for expected in (
+        "Supplement SHA-256",
+        submission.supplement_hash,
+        "recomputed from the pack hash and the 1 hand-in below",
+        "Supplement: handed in for the assessment methods",
+        "slides.pdf",
+        submission.sha256,
+    ):
+        assert expected in text, expected

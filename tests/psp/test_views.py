@@ -366,6 +366,45 @@ def test_demo_evidence_history_is_dated_as_its_activity_not_the_seeding(db):
         assert days <= {item.activity_date, item.activity_date + week}, item.title
 
 
+def test_demo_epa_history_is_spread_over_past_working_days_not_the_seeding_time(db):
+    import datetime
+
+    from django.utils import timezone
+
+    from epa import gateway
+    from epa.models import EpaEvent, GatewayAttempt, MethodAssessment, MethodSubmission
+    from psp.demo import seed_demo_epa, seed_demo_portfolios
+    from standards.reference_data import load_reference_data
+
+    load_reference_data()
+    users = seed_demo()
+    seeded = timezone.now()
+    seed_demo_portfolios(users)
+    seed_demo_epa(users)
+    moments = [
+        *EpaEvent.objects.values_list("at", flat=True),
+        *MethodSubmission.objects.values_list("uploaded_at", flat=True),
+        *GatewayAttempt.objects.values_list("created_at", flat=True),
+        *GatewayAttempt.objects.exclude(submitted_at=None).values_list("submitted_at", flat=True),
+        *MethodAssessment.objects.exclude(recorded_at=None).values_list("recorded_at", flat=True),
+    ]
+    assert len(moments) > 40
+    for moment in moments:
+        local = timezone.localtime(moment)
+        assert local < seeded - datetime.timedelta(days=2), local
+        assert local.weekday() < 5, local
+        assert datetime.time(9) <= local.time() <= datetime.time(17, 30), local
+    assert len({timezone.localtime(m).date() for m in moments}) > 15
+    # The timeline reads in the order things happened.
+    events = list(EpaEvent.objects.order_by("id"))
+    for apprentice_id in {event.apprentice_id for event in events}:
+        times = [e.at for e in events if e.apprentice_id == apprentice_id]
+        assert times == sorted(times)
+    # A hand-in keeps the time its supplement hash was made with.
+    for attempt in GatewayAttempt.objects.exclude(pack=None):
+        assert gateway.supplement(attempt).verified
+
+
 def test_demo_v1_1_apprentices_map_evidence_have_coverage_and_the_326_hour_minimum(st0494):
     from django.core.management import call_command
 
