@@ -7,7 +7,7 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import reviews, tallies, tasks  # noqa: F401  (tasks registers an outbox)
+        from apprentices import options, reviews, tallies, tasks  # noqa: F401  (tasks registers an outbox)
         from psp.accounts import sign_in_changed_by_staff
 
         sign_in_changed_by_staff.connect(
@@ -16,4 +16,7 @@ class ApprenticesConfig(AppConfig):
 
         post_migrate.connect(
             tallies.install_triggers, sender=self, dispatch_uid="apprentices_ksb_tallies"
+        )
+        post_migrate.connect(
+            options.install_triggers, sender=self, dispatch_uid="apprentices_chosen_option"
         )
