@@ -159,6 +159,20 @@ class KSBQuerySet(models.QuerySet["KSB"]):
             "version_id", "kind_order", "number"
         )
 
+    def expected_of(self, option_id: int | None) -> KSBQuerySet:
+        """The KSBs an apprentice doing the option `option_id` is expected to show: all but
+        those mapped only to duties of other options (a KSB mapped to a core duty, to one of
+        the option's duties or to no duty stays). With no option chosen, every KSB. No extra
+        query: the duties are looked up in a subquery."""
+        if option_id is None:
+            return self
+        mappings = Duty.ksbs.through.objects.filter(  # type: ignore[attr-defined]
+            duty__version__options=option_id
+        )
+        elsewhere = mappings.filter(duty__options__isnull=False).exclude(duty__options=option_id)
+        here = mappings.filter(Q(duty__options__isnull=True) | Q(duty__options=option_id))
+        return self.exclude(Q(pk__in=elsewhere.values("ksb_id")) & ~Q(pk__in=here.values("ksb_id")))
+
 
 class KSBManager(models.Manager["KSB"]):
     def get_by_natural_key(self, reference: str, version: str, kind: str, number: int) -> KSB:
