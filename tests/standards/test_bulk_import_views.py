@@ -49,7 +49,8 @@ def test_the_whole_list_is_imported_in_the_worker_with_progress_and_refusals(
     assert not StandardVersion.objects.filter(standard__reference="ST0096").exists()
     page = admin_client.get(bulk.get_absolute_url()).content.decode()
     assert "Waiting for the background worker" in page
-    assert "Check now" in page
+    assert "Check now" in page  # without JavaScript; with it, report-status.js polls
+    assert 'data-report-status="queued"' in page
 
     run_bulk_import(bulk.pk)  # what the task does
 
@@ -63,6 +64,7 @@ def test_the_whole_list_is_imported_in_the_worker_with_progress_and_refusals(
     assert not StandardImport.objects.exists()  # no single-version preview
     page = admin_client.get(bulk.get_absolute_url()).content.decode()
     assert "Import finished" in page
+    assert 'data-report-status="done"' in page
     assert "ST0001 v(none)" in page
     assert "Check now" not in page
 
