@@ -118,6 +118,9 @@ class ApprenticeOut(Schema):
     email: str
     standard_reference: str
     standard_version: str
+    option: str | None = Field(
+        description="The chosen option's title on a core-and-options version, else null."
+    )
     status: ApprenticeStatus
     start_date: datetime.date
     planned_end_date: datetime.date
@@ -147,7 +150,12 @@ class ApprenticeIn(Schema):
     employer: str = Field(max_length=200, description="The employer's name as psp knows it")
     standard_reference: str = Field(max_length=10, examples=["ST0494"])
     standard_version: str = Field(max_length=10, examples=["1.1"])
-    option: str = Field("", max_length=100)
+    option: str = Field(
+        "",
+        max_length=200,
+        description="The option, by its title or number, for a core-and-options version; "
+        "empty for any other",
+    )
     start_date: datetime.date
     planned_end_date: datetime.date
     contracted_hours_per_week: Decimal | None = Field(None, ge=0, le=168, decimal_places=1)
@@ -293,7 +301,7 @@ class Paging(Schema):
 
 def _apprentices(request: HttpRequest) -> QuerySet[Apprentice]:
     return Apprentice.objects.visible_to(_principal(request)).select_related(
-        "user", "standard_version__standard", "employer", "training_provider", "epao"
+        "user", "standard_version__standard", "employer", "training_provider", "epao", "option"
     )
 
 
@@ -316,6 +324,7 @@ def apprentice_out(apprentice: Apprentice) -> dict[str, Any]:
         "email": user.email,
         "standard_reference": apprentice.standard_version.standard.reference,
         "standard_version": apprentice.standard_version.version,
+        "option": apprentice.option.title if apprentice.option else None,
         "status": apprentice.status,
         "start_date": apprentice.start_date,
         "planned_end_date": apprentice.planned_gateway_date,

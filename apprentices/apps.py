@@ -7,7 +7,13 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import progress, reviews, tallies, tasks  # noqa: F401  (tasks registers an outbox)
+        from apprentices import (  # noqa: F401  (tasks registers an outbox)
+            options,
+            progress,
+            reviews,
+            tallies,
+            tasks,
+        )
         from psp.accounts import sign_in_changed_by_staff
 
         sign_in_changed_by_staff.connect(
@@ -20,4 +26,7 @@ class ApprenticesConfig(AppConfig):
         # After the tallies' own: they are rebuilt by their install.
         post_migrate.connect(
             progress.install_triggers, sender=self, dispatch_uid="apprentices_progress_revision"
+        )
+        post_migrate.connect(
+            options.install_triggers, sender=self, dispatch_uid="apprentices_chosen_option"
         )

@@ -32,7 +32,7 @@ from psp import accounts
 from psp.forms import limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
-from standards.models import StandardVersion
+from standards.models import Option, StandardVersion
 
 
 class GovukDateWidget(DateInputWidget):
@@ -90,6 +90,14 @@ def _helper(button: str, *fields: Any) -> FormHelper:
     return helper
 
 
+class OptionChoiceField(forms.ModelChoiceField):
+    """Options named with their version, so one list serves every version."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        version = obj.version
+        return f"{version.standard.reference} version {version.version}: {obj.title}"
+
+
 @limited_text
 class ApprenticeForm(forms.ModelForm):
     """Create or edit an apprentice. Creating also makes their sign-in account."""
@@ -107,6 +115,7 @@ class ApprenticeForm(forms.ModelForm):
         fields = [
             "uln",
             "standard_version",
+            "option",
             "start_date",
             "planned_gateway_date",
             "employer",
@@ -114,14 +123,27 @@ class ApprenticeForm(forms.ModelForm):
             "epao",
             "status",
         ]
-        labels = {"uln": "Unique learner number (ULN)", "standard_version": "Standard version"}
-        help_texts = {"uln": "10 digits, from the Learning Records Service"}
+        labels = {
+            "uln": "Unique learner number (ULN)",
+            "standard_version": "Standard version",
+            "option": "Option",
+        }
+        help_texts = {
+            "uln": "10 digits, from the Learning Records Service",
+            "option": "Only for a core-and-options version: the option the apprentice does "
+            "on top of the core. Leave empty for any other version.",
+        }
+        field_classes = {"option": OptionChoiceField}
 
     def __init__(self, *args: Any, by: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by = by
         choices = cast(dict[str, forms.ModelChoiceField], self.fields)
         choices["standard_version"].queryset = StandardVersion.objects.select_related("standard")
+        choices["option"].queryset = Option.objects.select_related("version__standard").order_by(
+            "version__standard__reference", "version__version", "number"
+        )
+        choices["option"].empty_label = "No option"
         choices["employer"].queryset = Organisation.objects.filter(kind=Organisation.Kind.EMPLOYER)
         choices["epao"].queryset = Organisation.objects.filter(kind=Organisation.Kind.EPAO)
         providers = Organisation.objects.filter(kind=Organisation.Kind.TRAINING_PROVIDER)
@@ -163,6 +185,7 @@ class ApprenticeForm(forms.ModelForm):
             ),
             Fieldset(
                 Field.select("standard_version"),
+                Field.select("option"),
                 Field("start_date"),
                 Field("planned_gateway_date"),
                 Field.select("status"),
@@ -493,18 +516,33 @@ class MoveVersionForm(forms.Form):
 
 @limited_text
 class ConfirmMoveForm(forms.Form):
+    """The reason for a move and, when the new version is core and options, the
+    apprentice's option in it (their old option, if any, is cleared otherwise)."""
+
     reason = forms.CharField(
         label="Why is the apprentice moving version?",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why the apprentice is moving version"},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, to_version: StandardVersion, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        fields: list[Any] = []
+        options = to_version.options.all()
+        if options.exists():
+            self.fields["option"] = forms.ModelChoiceField(
+                label=f"Option in version {to_version.version}",
+                queryset=options,
+                empty_label="Choose an option",
+                help_text="The version is core and options: the apprentice does the core "
+                "and one option.",
+                error_messages={"required": "Choose the apprentice's option in the new version"},
+            )
+            fields.append(Field.select("option"))
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.label_size = Size.SMALL
-        self.helper.layout = Layout(Field.textarea("reason"))
+        self.helper.layout = Layout(*fields, Field.textarea("reason"))
 
 
 # Off-the-job training and progress reviews

@@ -15,7 +15,7 @@ from django.utils import dateformat, timezone
 from psp import notifications
 from psp.models import EmailOutbox, Organisation
 from psp.roles import Role
-from standards.models import KSB, StandardVersion
+from standards.models import KSB, Option, StandardVersion
 
 
 def validate_uln(value: str) -> None:
@@ -81,6 +81,15 @@ class Apprentice(models.Model):
     uln = models.CharField("ULN", max_length=10, unique=True, validators=[validate_uln])
     standard_version = models.ForeignKey(
         StandardVersion, on_delete=models.PROTECT, related_name="apprentices"
+    )
+    option = models.ForeignKey(
+        Option,
+        on_delete=models.PROTECT,
+        related_name="apprentices",
+        null=True,
+        blank=True,
+        verbose_name="chosen option",
+        help_text="Core-and-options versions only: the option the apprentice is doing.",
     )
     start_date = models.DateField()
     planned_gateway_date = models.DateField()
@@ -195,6 +204,10 @@ class Apprentice(models.Model):
                 f"{dateformat.format(self.start_date, 'j F Y')}: "
                 f"its start dates are {start_window(version)}"
             )
+        if version and "standard_version" not in errors:
+            option_error = option_problem(version, self.option if self.option_id else None)
+            if option_error:
+                errors["option"] = option_error
         if errors:
             raise ValidationError(errors)
 
@@ -220,6 +233,19 @@ class Apprentice(models.Model):
 
     def is_trained_by(self, user: Any) -> bool:
         return user.role == Role.PROVIDER and user.organisation_id == self.training_provider_id
+
+
+def option_problem(version: StandardVersion, option: Option | None) -> str:
+    """Why `option` cannot be the chosen option of an apprentice on `version`, or "".
+    The database refuses the same (apprentices.options)."""
+    if option is not None and option.version_id != version.pk:
+        return f"“{option.title}” is not an option of version {version.version}"
+    if option is None and version.options.exists():
+        return (
+            f"Choose the apprentice's option: version {version.version} is core and options, "
+            "so each apprentice does the core and one option"
+        )
+    return ""
 
 
 def version_on_offer(version: StandardVersion, day: datetime.date) -> bool:
@@ -638,6 +664,12 @@ class VersionMove(models.Model):
     )
     from_version = models.ForeignKey(StandardVersion, on_delete=models.PROTECT, related_name="+")
     to_version = models.ForeignKey(StandardVersion, on_delete=models.PROTECT, related_name="+")
+    from_option = models.ForeignKey(
+        Option, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    to_option = models.ForeignKey(
+        Option, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     reason = models.TextField()

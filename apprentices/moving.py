@@ -14,9 +14,10 @@ from apprentices.models import (
     EvidenceKSB,
     EvidenceStateError,
     VersionMove,
+    option_problem,
 )
 from standards.crosswalk import crosswalk_for
-from standards.models import KSB, StandardVersion
+from standards.models import KSB, Option, StandardVersion
 
 
 @dataclass
@@ -80,15 +81,25 @@ def plan_move(apprentice: Apprentice, to_version: StandardVersion) -> MovePlan:
 
 @transaction.atomic
 def move_apprentice(
-    apprentice: Apprentice, to_version: StandardVersion, *, by: Any, reason: str
+    apprentice: Apprentice,
+    to_version: StandardVersion,
+    *,
+    by: Any,
+    reason: str,
+    option: Option | None = None,
 ) -> VersionMove:
+    """Move to `to_version`; on a core-and-options version `option` is the apprentice's
+    option there (required), on any other it must be None (the old option is cleared)."""
     Apprentice.objects.select_for_update().get(pk=apprentice.pk)
     if not reason.strip():
         raise EvidenceStateError("Say why the apprentice is moving version")
     plan = plan_move(apprentice, to_version)
     if plan.problems:
         raise EvidenceStateError("; ".join(plan.problems))
+    if problem := option_problem(to_version, option):
+        raise EvidenceStateError(problem)
     from_version = apprentice.standard_version
+    from_option_id = apprentice.option_id
     old = EvidenceKSB.objects.filter(evidence__apprentice=apprentice).select_related("ksb")
     old_mappings: dict[str, dict[str, str]] = {}
     notes: dict[tuple[int, int], str] = {}
@@ -138,12 +149,15 @@ def move_apprentice(
         apprentice=apprentice,
         from_version=from_version,
         to_version=to_version,
+        from_option_id=from_option_id,
+        to_option=option,
         by=by,
         reason=reason,
         old_mappings=old_mappings,
         carried=carried,
         unmapped=unmapped,
     )
-    Apprentice.objects.filter(pk=apprentice.pk).update(standard_version=to_version)
+    Apprentice.objects.filter(pk=apprentice.pk).update(standard_version=to_version, option=option)
     apprentice.standard_version = to_version
+    apprentice.option = option
     return record

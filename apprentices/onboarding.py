@@ -35,7 +35,7 @@ from apprentices.models import Apprentice, OnboardingBatch
 from psp import accounts, notifications
 from psp.models import Organisation, User
 from psp.roles import Role
-from standards.models import StandardVersion
+from standards.models import Option, StandardVersion
 
 # The template's columns, in order, with what each holds (shown on the upload page).
 COLUMNS: list[tuple[str, str]] = [
@@ -46,7 +46,10 @@ COLUMNS: list[tuple[str, str]] = [
     ("employer", "Employer's name as psp knows it; a new name is created when you confirm"),
     ("standard_reference", "Standard reference, like ST0494"),
     ("standard_version", "Version of the standard, like 1.1"),
-    ("option", "The standard's option; empty for a standard without options"),
+    (
+        "option",
+        "The option, by its title or number, for a core-and-options version; empty for any other",
+    ),
     ("start_date", "Start date, as 2025-03-27 or 27/03/2025"),
     ("planned_end_date", "Planned end of the practical period (planned gateway date)"),
     ("contracted_hours_per_week", "Paid working hours a week, like 37.5; may be empty"),
@@ -60,6 +63,7 @@ MAX_ROWS = 5000
 FIELD_COLUMNS = {
     "uln": "uln",
     "standard_version": "standard_version",
+    "option": "option",
     "start_date": "start_date",
     "planned_gateway_date": "planned_end_date",
     "employer": "employer",
@@ -270,7 +274,8 @@ class _Context:
         apprentices = Apprentice.objects.filter(uln__in=ulns).select_related("user", "employer")
         if lock:
             apprentices = apprentices.select_for_update(of=("self",))
-        versions = StandardVersion.objects.select_related("standard")
+        # The options come in one more query, for every version: each row's are then at hand.
+        versions = StandardVersion.objects.select_related("standard").prefetch_related("options")
         return cls(
             provider=provider,
             versions={(v.standard.reference.upper(), v.version): v for v in versions},
@@ -341,12 +346,7 @@ def _check(
             f"psp has no version {record['standard_version']} of {reference}"
             + (f": it has {', '.join(known)}" if known else ": check the reference"),
         )
-    if version is not None and record["option"]:
-        # psp keeps no options for a standard yet: an option names nothing it knows.
-        problem(
-            "option",
-            f"{reference} version {version.version} has no options in psp: leave this empty",
-        )
+    option = _option(version, record["option"], problem) if version is not None else None
 
     for column, value in (("uln", uln), ("email", email)):
         if value and value in seen[column]:
@@ -383,6 +383,7 @@ def _check(
     apprentice.uln = uln
     if version is not None:
         apprentice.standard_version = version
+        apprentice.option = option
     apprentice.start_date = values.get("start_date")  # type: ignore[assignment]
     apprentice.planned_gateway_date = values.get("planned_end_date")  # type: ignore[assignment]
     if employer is not None:
@@ -393,7 +394,15 @@ def _check(
     # Foreign keys were found above, among the rows fetched once: not looked up again per row.
     # The check constraints' ranges were checked as the numbers were read; the database
     # enforces them on saving, so they are not asked of it once a row (four queries each).
-    exclude = ["user", "training_provider", "epao", "status", "employer", "standard_version"]
+    exclude = [
+        "user",
+        "training_provider",
+        "epao",
+        "status",
+        "employer",
+        "standard_version",
+        "option",
+    ]
     reported = {p.column for p in problems}
     try:
         apprentice.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
@@ -429,6 +438,28 @@ def _check(
     return row, apprentice
 
 
+def _option(
+    version: StandardVersion, text: str, problem: Callable[[str, str], None]
+) -> Option | None:
+    """The option a record names, by title (any case) or number, among the version's
+    (prefetched); None and a problem when it names none."""
+    options = list(version.options.all())
+    name = f"{version.standard.reference} version {version.version}"
+    listed = "; ".join(f"{o.number} {o.title}" for o in options)
+    if not options:
+        if text:
+            problem("option", f"{name} has no options: leave this empty")
+        return None
+    if not text:
+        problem("option", f"Enter the option: {name} is core and options ({listed})")
+        return None
+    for option in options:
+        if text.strip().casefold() in (option.title.casefold(), str(option.number)):
+            return option
+    problem("option", f"{name} has no option “{text}”: enter one of {listed}")
+    return None
+
+
 def _copy(existing: Apprentice) -> Apprentice:
     copy = Apprentice(**{f.attname: getattr(existing, f.attname) for f in Apprentice._meta.fields})
     copy.user = existing.user
@@ -449,6 +480,7 @@ def _changes(
         ("email", user.email.lower(), email),
         ("employer", existing.employer_id, employer.pk if employer else None),
         ("standard_version", existing.standard_version_id, planned.standard_version_id),
+        ("option", existing.option_id, planned.option_id),
         ("start_date", existing.start_date, planned.start_date),
         ("planned_end_date", existing.planned_gateway_date, planned.planned_gateway_date),
         (

@@ -79,6 +79,7 @@ def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
             "employer",
             "training_provider",
             "epao",
+            "option",
         ),
         pk=pk,
     )
@@ -525,7 +526,9 @@ def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
     plan = confirm = None
     if choose.is_valid():
         plan = moving.plan_move(apprentice, choose.cleaned_data["to_version"])
-        confirm = ConfirmMoveForm(request.POST if request.method == "POST" else None)
+        confirm = ConfirmMoveForm(
+            request.POST if request.method == "POST" else None, to_version=plan.to_version
+        )
         if request.method == "POST" and not plan.problems and confirm.is_valid():
             try:
                 moving.move_apprentice(
@@ -533,6 +536,7 @@ def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
                     plan.to_version,
                     by=request.user,
                     reason=confirm.cleaned_data["reason"],
+                    option=confirm.cleaned_data.get("option"),
                 )
             except EvidenceStateError as error:
                 messages.error(request, str(error))

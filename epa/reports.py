@@ -547,13 +547,12 @@ def cohort_context(report: Report) -> dict[str, Any]:
                     "rows": [(row, [row.cells[i] for i in columns]) for row in cohort.rows],
                 }
             )
-    count = len(cohort.ksbs)
     return {
         **_heading(version),
         "subject_name": str(organisation),
         "organisation": organisation,
         "cohort": cohort,
-        "summary": [(row, row.percent_accepted(count), count - row.covered) for row in cohort.rows],
+        "summary": [(row, row.percent_accepted(), row.gaps) for row in cohort.rows],
         "tables": tables,
     }
 

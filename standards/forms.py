@@ -68,7 +68,7 @@ class ImportUploadForm(forms.Form):
         error_messages={"required": "Select what the file holds"},
     )
     file = forms.FileField(
-        label="JSON file",
+        label="JSON file (.json, or .json.gz for the API's whole download)",
         error_messages={
             "required": "Choose the JSON file to import",
             "empty": "The file you chose is empty",
@@ -79,7 +79,8 @@ class ImportUploadForm(forms.Form):
         required=False,
         max_length=6,
         help_text="For the API's full list of standards: which standard to import, such as "
-        "ST0494. For any other file, psp checks that it is for this standard.",
+        "ST0494; leave it and the version empty to import every version in the list. For "
+        "any other file, psp checks that it is for this standard.",
         validators=[RegexValidator(r"^ST\d{4}$", "Enter a reference like ST0494")],
     )
     version = forms.CharField(
@@ -111,6 +112,16 @@ class ImportUploadForm(forms.Form):
                 f"The file must be smaller than {MAX_UPLOAD_BYTES // 1_000_000} MB"
             )
         return upload
+
+    @property
+    def takes_every_version(self) -> bool:
+        """A list of standard versions with neither reference nor version given: all of it."""
+        data = self.cleaned_data
+        return (
+            data["kind"] == StandardImport.Kind.STANDARD
+            and not data["reference"]
+            and not data["version"]
+        )
 
     def add_problems(self, problems: Iterable[Problem]) -> None:
         for problem in problems:

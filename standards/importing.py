@@ -296,10 +296,13 @@ def import_all(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     source: str = "",
+    result: BulkResult | None = None,
 ) -> BulkResult:
     """Import every standard version in the file, each on its own (atomic): one refused
     version writes nothing and does not stop the others. The file is streamed."""
-    return import_items(iter_official(stream), dry_run=dry_run, progress=progress, source=source)
+    return import_items(
+        iter_official(stream), dry_run=dry_run, progress=progress, source=source, result=result
+    )
 
 
 def import_items(
@@ -308,9 +311,11 @@ def import_items(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     source: str = "",
+    result: BulkResult | None = None,
 ) -> BulkResult:
-    """Import each standard version object on its own (see import_all)."""
-    result = BulkResult()
+    """Import each standard version object on its own (see import_all). `result`, when
+    given, is filled in as it goes (so `progress` can report what was done so far)."""
+    result = BulkResult() if result is None else result
     count = 0
     for count, item in enumerate(items, start=1):
         if progress and count % 100 == 0:

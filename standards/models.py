@@ -159,6 +159,20 @@ class KSBQuerySet(models.QuerySet["KSB"]):
             "version_id", "kind_order", "number"
         )
 
+    def expected_of(self, option_id: int | None) -> KSBQuerySet:
+        """The KSBs an apprentice doing the option `option_id` is expected to show: all but
+        those mapped only to duties of other options (a KSB mapped to a core duty, to one of
+        the option's duties or to no duty stays). With no option chosen, every KSB. No extra
+        query: the duties are looked up in a subquery."""
+        if option_id is None:
+            return self
+        mappings = Duty.ksbs.through.objects.filter(  # type: ignore[attr-defined]
+            duty__version__options=option_id
+        )
+        elsewhere = mappings.filter(duty__options__isnull=False).exclude(duty__options=option_id)
+        here = mappings.filter(Q(duty__options__isnull=True) | Q(duty__options=option_id))
+        return self.exclude(Q(pk__in=elsewhere.values("ksb_id")) & ~Q(pk__in=here.values("ksb_id")))
+
 
 class KSBManager(models.Manager["KSB"]):
     def get_by_natural_key(self, reference: str, version: str, kind: str, number: int) -> KSB:
@@ -672,3 +686,59 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"reference data revision {self.number}"
+
+
+class BulkImport(models.Model):
+    """An uploaded file of the API's whole list of standard versions, imported version by
+    version in the worker (`import_standard FILE --all` semantics): how far it got, what it
+    did, and every refusal with its reason. The file is kept only until the import ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped"
+
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to="standard-imports/", blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    read = models.PositiveIntegerField("versions read", default=0)
+    imported = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    revised = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    refusals = models.JSONField(default=list, blank=True, help_text="[version, reason] pairs.")
+    error = models.TextField(blank=True, help_text="Why the import stopped, when it did.")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="bulk_import_sha256_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running"])
+                | (Q(finished_at__isnull=False) & Q(file="")),
+                name="bulk_import_finished_has_when_and_no_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("standards:bulk_import_detail", args=[self.pk])
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def refused(self) -> int:
+        return len(self.refusals)

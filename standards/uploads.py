@@ -3,22 +3,27 @@ preview, then applied exactly as previewed when they confirm, or discarded."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
-from typing import IO, Any
+import logging
+from typing import IO, Any, cast
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
 from standards.importing import (
+    BulkResult,
     ImportResult,
     check_standard,
+    import_all,
     import_standard,
     parse_official,
     read_json_object,
     read_official,
 )
-from standards.models import StandardImport
+from standards.models import BulkImport, StandardImport
 from standards.plan_importing import check_epa_plan, import_epa_plan, parse_epa_plan
 from standards.validation import InvalidImport, Problem
 
@@ -105,3 +110,93 @@ def discard_import(standard_import: StandardImport, *, by: Any) -> None:
     )
     if not updated:
         raise InvalidImport([Problem("$", "this upload is no longer waiting for confirmation")])
+
+
+# --- the API's whole list: imported in the worker, version by version ----------------------
+
+logger = logging.getLogger(__name__)
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_upload(upload: IO[bytes]) -> IO[bytes]:
+    """The uploaded file to read: uncompressed on the fly when it is gzip (the API's whole
+    download comes as .json.gz)."""
+    is_gzip = upload.read(2) == GZIP_MAGIC
+    upload.seek(0)
+    return cast(IO[bytes], gzip.GzipFile(fileobj=upload, mode="rb")) if is_gzip else upload
+
+
+def holds_a_list(stream: IO[bytes]) -> bool:
+    """Whether the file's JSON is a list (the API's whole download), not one object.
+    Reads its first bytes and rewinds; an unreadable file is left to the importer's errors."""
+    try:
+        head = stream.read(4096)
+    except (OSError, EOFError):  # gzip that is not: the importer says what is wrong
+        head = b""
+    stream.seek(0)
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+
+
+@transaction.atomic
+def start_bulk_import(upload: IO[bytes], *, filename: str, by: Any) -> BulkImport:
+    """Keep the uploaded list and have the worker import every version in it (as
+    `import_standard FILE --all` does). Nothing is imported here."""
+    from standards.tasks import import_standards_file
+
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: upload.read(1 << 20), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    bulk = BulkImport.objects.create(
+        filename=filename[-255:], sha256=digest.hexdigest(), uploaded_by=by
+    )
+    bulk.file.save(f"{bulk.pk}-{digest.hexdigest()[:12]}", File(upload), save=True)
+    transaction.on_commit(lambda: import_standards_file.delay(bulk.pk))
+    return bulk
+
+
+def run_bulk_import(bulk_id: int) -> None:
+    """Import every version of a kept list, each on its own (a refused version writes
+    nothing and does not stop the others), saving the counts so far every hundred
+    versions for the status page. The file is deleted when the import ends, however."""
+    if not BulkImport.objects.filter(pk=bulk_id, status=BulkImport.Status.QUEUED).update(
+        status=BulkImport.Status.RUNNING
+    ):
+        return  # already taken by another worker, or finished
+    bulk = BulkImport.objects.get(pk=bulk_id)
+    result = BulkResult()
+
+    def save_progress(count: int) -> None:
+        BulkImport.objects.filter(pk=bulk_id).update(
+            read=count,
+            imported=len(result.imported),
+            unchanged=len(result.unchanged),
+            revised=len(result.revised),
+            warnings=result.warnings,
+            refusals=[list(pair) for pair in result.refused],
+        )
+
+    status, error = BulkImport.Status.DONE, ""
+    try:
+        with bulk.file.open("rb") as raw:
+            import_all(
+                open_upload(raw),
+                progress=save_progress,
+                source=f"upload {bulk.filename} (bulk import {bulk.pk})",
+                result=result,
+            )
+    except InvalidImport as refused:
+        status, error = BulkImport.Status.FAILED, "; ".join(str(p) for p in refused.problems)
+    except Exception:
+        logger.exception("bulk import %s stopped", bulk_id)
+        status = BulkImport.Status.FAILED
+        error = (
+            "The import stopped before the end of the file. The versions counted here are "
+            "imported (each on its own); upload the file again to import the rest: what is "
+            "already imported comes out unchanged"
+        )
+    save_progress(result.total)
+    bulk.file.delete(save=False)
+    BulkImport.objects.filter(pk=bulk_id).update(
+        status=status, error=error, file="", finished_at=timezone.now()
+    )

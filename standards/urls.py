@@ -32,6 +32,7 @@ urlpatterns = [
     path("imports/", views.import_list, name="import_list"),
     path("imports/new/", views.import_upload, name="import_upload"),
     path("imports/<int:pk>/", views.import_preview, name="import_preview"),
+    path("imports/all/<int:pk>/", views.bulk_import_detail, name="bulk_import_detail"),
     path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/discard/", views.import_discard, name="import_discard"),
     path("<reference:reference>/", views.standard_detail, name="standard_detail"),

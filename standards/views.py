@@ -17,9 +17,16 @@ from standards.crosswalk import (
     propose_crosswalk,
 )
 from standards.forms import CompareForm, ConfirmImportForm, CrosswalkForm, ImportUploadForm
-from standards.models import KSB, Standard, StandardImport, StandardVersion
+from standards.models import KSB, BulkImport, Standard, StandardImport, StandardVersion
 from standards.previewing import preview_import
-from standards.uploads import apply_import, discard_import, stage_import
+from standards.uploads import (
+    apply_import,
+    discard_import,
+    holds_a_list,
+    open_upload,
+    stage_import,
+    start_bulk_import,
+)
 from standards.validation import InvalidImport
 
 VIEW_PERMISSION = "standards.view_standardversion"
@@ -141,7 +148,10 @@ def version_compare(request: HttpRequest, reference: str) -> HttpResponse:
 def import_list(request: HttpRequest) -> HttpResponse:
     imports = StandardImport.objects.select_related("uploaded_by", "decided_by")
     page = Paginator(imports, 25).get_page(request.GET.get("page"))
-    return render(request, "standards/import_list.html", {"page": page})
+    bulk_imports = BulkImport.objects.select_related("uploaded_by")[:10]
+    return render(
+        request, "standards/import_list.html", {"page": page, "bulk_imports": bulk_imports}
+    )
 
 
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
@@ -149,9 +159,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        stream = open_upload(upload)
+        if form.takes_every_version and holds_a_list(stream):
+            bulk = start_bulk_import(upload, filename=upload.name, by=request.user)
+            messages.info(request, "The worker imports every version in the file.")
+            return redirect(bulk)
         try:
             staged, note = stage_import(
-                upload,
+                stream,
                 kind=form.cleaned_data["kind"],
                 filename=upload.name,
                 by=request.user,
@@ -166,6 +181,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             return redirect(staged)
     status = 400 if form.errors else 200
     return render(request, "standards/import_upload.html", {"form": form}, status=status)
+
+
+@require_GET
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def bulk_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """How far the worker got with an uploaded list, and what it did."""
+    bulk = get_object_or_404(BulkImport.objects.select_related("uploaded_by"), pk=pk)
+    return render(request, "standards/bulk_import_detail.html", {"bulk": bulk})
 
 
 @require_GET

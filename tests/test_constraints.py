@@ -524,3 +524,21 @@ def test_a_progress_review_report_needs_its_review(w):
         update(w.report, kind=Report.Kind.REVIEW, apprentice=None, review=w.review)
     update(w.report, kind=Report.Kind.REVIEW, review=w.review)  # both: allowed
     assert Report.objects.get(pk=w.report.pk).review == w.review
+
+
+def _bulk_import(w: Any) -> Any:
+    from standards.models import BulkImport
+
+    return BulkImport.objects.create(
+        filename="list.json", file="standard-imports/1-abc", sha256=HEX, uploaded_by=w.provider
+    )
+
+
+VIOLATIONS.update(
+    {
+        "bulk_import_sha256_hex": lambda w: update(_bulk_import(w), sha256="not-a-hash"),
+        "bulk_import_finished_has_when_and_no_file": lambda w: update(
+            _bulk_import(w), status="done", finished_at=timezone.now()
+        ),
+    }
+)

@@ -340,3 +340,42 @@ def test_token_pages_are_for_provider_staff_and_epao_admins_of_their_organisatio
     assert client.get(reverse("api:token_list")).status_code == 403
     client.force_login(make_staff(role=Role.EPAO_ADMIN, organisation=epao))
     assert client.get(reverse("api:token_list")).status_code == 200
+
+
+def test_creating_and_reading_an_apprentice_with_an_option(client, provider, employer):
+    from standards.importing import import_standard, parse_official
+    from standards.models import StandardVersion
+    from tests.standards.official import payload
+
+    import_standard(parse_official(payload("ST0096_2.1.json")))
+    StandardVersion.objects.filter(standard__reference="ST0096").update(
+        earliest_start_date=datetime.date(2030, 1, 1), latest_start_date=None
+    )
+    _, auth = make_api_token(provider, can_write=True)
+    url = f"{BASE}/apprentices"
+    on_plasterer = {"standard_reference": "ST0096", "standard_version": "2.1"}
+
+    missing = client.post(
+        url, new_apprentice(**on_plasterer), content_type="application/json", **auth
+    )
+    assert missing.status_code == 422
+    assert missing.json()["problems"] == [
+        {
+            "field": "option",
+            "message": "Enter the option: ST0096 version 2.1 is core and options "
+            "(1 solid Plasterer; 2 fibrous Plasterer)",
+        }
+    ]
+    assert not Apprentice.objects.exists()
+    created = client.post(
+        url,
+        new_apprentice(**on_plasterer, option="fibrous plasterer"),
+        content_type="application/json",
+        **auth,
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["option"] == "fibrous Plasterer"
+    apprentice = Apprentice.objects.get()
+    assert apprentice.option.number == 2
+    read = client.get(f"{url}/{apprentice.pk}", **auth).json()
+    assert (read["standard_reference"], read["option"]) == ("ST0096", "fibrous Plasterer")

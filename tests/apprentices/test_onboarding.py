@@ -160,7 +160,7 @@ def test_every_row_is_checked_and_refusals_name_line_and_column(version, provide
     assert "is not a date" in lines[10][1]
     assert lines[11] == ("contracted_hours_per_week", "Hours a week must be between 0 and 168")
     assert lines[12][0] == "option"
-    assert "has no options in psp" in lines[12][1]
+    assert "ST9999 version 1.0 has no options: leave this empty" in lines[12][1]
     assert lines[13] == ("given_name", "Enter the given name")
     assert lines[14] == ("email", "This EMAIL is also on line 2")
 
@@ -469,3 +469,67 @@ def test_an_upload_confirmed_while_psp_changed_keeps_nothing_and_says_so(
     assert Apprentice.objects.count() == 0
     assert AccountEmail.objects.count() == 0
     assert not User.objects.filter(email="sam1@example.org").exists()
+
+
+@pytest.fixture
+def plasterer(db):
+    from standards.importing import import_standard, parse_official
+    from standards.models import StandardVersion
+    from tests.standards.official import payload
+
+    import_standard(parse_official(payload("ST0096_2.1.json")))
+    version = StandardVersion.objects.get(standard__reference="ST0096")
+    # The official record opens no start dates: let the rows' start on it.
+    version.earliest_start_date = datetime.date(2030, 1, 1)
+    version.latest_start_date = None
+    version.save()
+    return version
+
+
+def test_the_option_is_read_by_title_or_number_on_a_core_and_options_version(
+    plasterer, provider, employer
+):
+    on_plasterer = {"standard_reference": "ST0096", "standard_version": "2.1"}
+    rows = [
+        row(1, **on_plasterer, option="Solid plasterer"),
+        row(2, **on_plasterer, option="2"),
+        row(3, **on_plasterer, option=""),
+        row(4, **on_plasterer, option="Ornamental"),
+    ]
+    result = onboarding.plan(records(rows), provider=provider)
+    assert [r.outcome for r in result.rows] == [
+        Outcome.NEW,
+        Outcome.NEW,
+        Outcome.REFUSED,
+        Outcome.REFUSED,
+    ]
+    listed = "1 solid Plasterer; 2 fibrous Plasterer"
+    assert problems_of(result) == [
+        (4, "option", f"Enter the option: ST0096 version 2.1 is core and options ({listed})"),
+        (5, "option", f"ST0096 version 2.1 has no option “Ornamental”: enter one of {listed}"),
+    ]
+    onboarding.apply(records(rows[:2]), provider=provider, by=None)
+    assert dict(Apprentice.objects.values_list("user__last_name", "option__title")) == {
+        "Example1": "solid Plasterer",
+        "Example2": "fibrous Plasterer",
+    }
+    # The same file again changes nothing; another option is an update.
+    again = onboarding.plan(records(rows[:2]), provider=provider)
+    assert [r.outcome for r in again.rows] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
+    switched = onboarding.plan(records([row(1, **on_plasterer, option="2")]), provider=provider)
+    assert switched.rows[0].changes == ["option"]
+
+
+def test_checking_options_costs_the_same_queries_for_2_rows_or_40(plasterer, provider, employer):
+    from django.test.utils import CaptureQueriesContext
+
+    on_plasterer = {"standard_reference": "ST0096", "standard_version": "2.1", "option": "1"}
+    counts = []
+    for size in (2, 40):
+        with CaptureQueriesContext(connection) as queries:
+            result = onboarding.plan(
+                records([row(n, **on_plasterer) for n in range(size)]), provider=provider
+            )
+        assert result.counts["new"] == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -119,11 +119,17 @@ def test_upload_of_the_api_array_picks_the_reference_asked_for(admin_client):
     assert "Took ST9999 v1.1 from the 3 versions in the file" in preview
 
 
-def test_upload_of_the_api_array_without_a_reference_says_to_give_one(admin_client):
+def test_upload_of_the_api_array_without_a_reference_imports_every_version_in_the_worker(
+    admin_client, settings, tmp_path
+):
+    """Once refused ("say which standard"); now `--all` (tests/standards/test_bulk_import_views)."""
+    from standards.models import BulkImport
+
+    settings.MEDIA_ROOT = tmp_path
     response = upload(admin_client, [official_json()])
 
-    assert response.status_code == 400
-    assert "say which standard to import by its reference" in response.content.decode()
+    assert response["Location"] == BulkImport.objects.get().get_absolute_url()
+    assert not StandardImport.objects.exists()
 
 
 def test_preview_highlights_reworded_text_word_by_word(admin_client):
@@ -273,11 +279,16 @@ def test_import_list_shows_uploads_newest_first_in_pages_of_25(admin_client):
 
 def test_import_list_uses_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
     admin = make_user(role=Role.ADMIN)
+    from standards.models import BulkImport
+
     for number in range(10):
         staged(admin, payload=official_json(version=f"1.{number}"))
+        BulkImport.objects.create(filename=f"list{number}.json", sha256="0" * 64, uploaded_by=admin)
 
-    with django_assert_max_num_queries(8):
-        admin_client.get(reverse("standards:import_list"))
+    # 8, and one for the latest lists of standard versions imported whole.
+    with django_assert_max_num_queries(9):
+        response = admin_client.get(reverse("standards:import_list"))
+    assert "list9.json" in response.content.decode()
 
 
 def test_administrators_see_the_import_page_in_the_navigation(client, db):
