@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "psp.middleware.TwoFactorMiddleware",
     "psp.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "psp.middleware.DemoNotFoundMiddleware",  # loaded only in the demo (`make run`)
     "psp.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -207,6 +207,34 @@ def test_unknown_page_is_a_404_with_the_service_layout(client, db):
     assert "Page not found" in response.content.decode()
 
 
+def test_demo_shows_psps_own_404_page_not_djangos_technical_one(client, db, settings, caplog):
+    settings.DEBUG = True
+    settings.PSP_DEMO_ACCOUNTS = True
+    client.force_login(make_user(role=Role.APPRENTICE))
+    with caplog.at_level("INFO", logger="psp.middleware"):
+        unknown = client.get("/no-such-page/")
+        not_yours = client.get(reverse("apprentices:apprentice_detail", args=[999999]))
+    for response in (unknown, not_yours):
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert "Page not found" in page
+        assert "govuk-header" in page
+        assert "URLconf" not in page
+        assert "Raised by" not in page
+    # The developer still learns what was not found, in the console.
+    assert "Not found: /no-such-page/ (no page at this address)" in caplog.text
+    assert "Not found: /apprentices/999999/" in caplog.text
+
+
+def test_debug_without_the_demo_keeps_djangos_technical_404(client, db, settings):
+    settings.DEBUG = True
+    settings.PSP_DEMO_ACCOUNTS = False
+    client.force_login(make_user(role=Role.APPRENTICE))
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "URLconf" in response.content.decode()
+
+
 def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
     from django.core.management import call_command
 
