@@ -322,8 +322,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# REST API (api.v1): calls allowed per token, counted in Django's cache (per process
-# unless CACHES names a shared one).
+# Django's cache: the API's rate limit (api.v1) and the permission cache (psp.access).
+# Without CACHE_URL each process keeps its own in memory, so with several web processes a
+# token gets the rate once per process; production sets CACHE_URL to a Redis database that
+# all processes share (docker-compose.yml does).
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "psp",
+        }
+    }
+# REST API (api.v1): calls allowed per token, counted in Django's cache (above).
 PSP_API_RATE = env_str("PSP_API_RATE", "600/min")
 # Bulk onboarding (apprentices.onboarding): larger files are checked and applied in the worker.
 PSP_ONBOARDING_INLINE_ROWS = env_int("PSP_ONBOARDING_INLINE_ROWS", 250)

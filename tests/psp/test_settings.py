@@ -15,12 +15,16 @@ PROBE = (
     "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']), "
     "'options': db.get('OPTIONS', {}), 'debug': settings.DEBUG, "
     "'broker': settings.CELERY_BROKER_URL, 'ssl': settings.SECURE_SSL_REDIRECT, "
-    "'hosts': settings.ALLOWED_HOSTS}))"
+    "'hosts': settings.ALLOWED_HOSTS, 'cache': settings.CACHES['default']}))"
 )
 
 
 def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"}
+    }
     clean.update({"DJANGO_SETTINGS_MODULE": "psp.settings", **env})
     for key in ("SECRET_KEY", "DEBUG", "HTTPS_ONLY"):
         if env.get(key) == "<unset>":
@@ -59,6 +63,13 @@ def test_default_database_is_a_sqlite_file_in_the_project_and_broker_needs_no_re
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"].startswith(str(settings.BASE_DIR))
     assert values["broker"] == "filesystem://"
+
+
+def test_cache_is_per_process_unless_cache_url_names_a_shared_redis():
+    assert probe(DEBUG="1")["cache"]["BACKEND"].endswith("LocMemCache")
+    shared = probe(DEBUG="1", CACHE_URL="redis://cache.internal:6379/1")["cache"]
+    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["LOCATION"] == "redis://cache.internal:6379/1"
 
 
 def test_postgres_database_url_uses_the_psycopg_pool():
