@@ -304,6 +304,9 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # also the longest a sign-in lasts
 PSP_SESSION_IDLE_MINUTES = env_int("PSP_SESSION_IDLE_MINUTES", 60)  # psp.middleware
+# Password reset requests from one client address in an hour (psp.accounts); each account
+# also gets at most 3 reset emails an hour.
+PSP_PASSWORD_RESET_PER_ADDRESS = env_int("PSP_PASSWORD_RESET_PER_ADDRESS", 20)
 X_FRAME_OPTIONS = "DENY"
 
 # No inline scripts or styles anywhere: every script and stylesheet is a static file.

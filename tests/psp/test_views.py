@@ -1,4 +1,5 @@
 import io
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -312,6 +313,39 @@ def test_password_reset_emails_are_rate_limited_per_account(
             response = client.post(reverse("password_reset"), {"email": "PAT@example.org"})
         assert response.status_code == 302
     assert len(mailoutbox) == accounts.RESET_LIMIT
+
+
+def test_password_reset_is_rate_limited_per_client_address(
+    client, db, settings, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    settings.PSP_PASSWORD_RESET_PER_ADDRESS = 4
+    for number in range(4):
+        make_user(role=Role.APPRENTICE, email=f"person{number}@example.org")
+    url = reverse("password_reset")
+    # A different address each time, so the limit per account never bites; addresses
+    # without an account count too.
+    emails = ["nobody1@example.org", "person0@example.org", "nobody2@example.org"]
+    emails += ["person1@example.org", "person2@example.org", "person3@example.org"]
+    statuses = []
+    for email in emails:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"email": email})
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 302, 302, 429, 429]
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "person0@example.org",
+        "person1@example.org",
+    ]
+    page = response.content.decode()
+    assert "Too many password reset requests have come from your network" in page
+    assert re.search(r"Try again in \d+ minutes?,", page)
+    assert 'value="person3@example.org"' in page  # what was typed is kept
+    assert "govuk-error-summary" in page
+    # Another client address is not limited by this one.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = client.post(url, {"email": "person3@example.org"}, REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 302
+    assert len(mailoutbox) == 3
 
 
 # Issue 15, finding 7: the password asked for again counts towards the lockout.
