@@ -368,8 +368,23 @@ LOGGING = {
             "callback": _no_traceback_below_500,
         }
     },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own default "django" handler (with DEBUG on) printed every 403 again, with
+    # its traceback: its records go to the console above only. Configuring "django" resets
+    # its children, so runserver's request lines get Django's own format back here.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -129,3 +129,28 @@ def test_a_refusal_is_logged_in_one_line_without_a_traceback():
     assert callback(failed)
     assert refused.exc_info is None
     assert failed.exc_info is not None
+
+
+def test_a_refusal_under_debug_prints_one_line_and_no_traceback():
+    """As `make run` logs a 403: Django's own default handler for "django" loggers
+    printed a second copy with the traceback."""
+    script = (
+        "import logging, sys, django; django.setup(); "
+        "from django.core.exceptions import PermissionDenied\n"
+        "try:\n    raise PermissionDenied\n"
+        "except PermissionDenied:\n"
+        "    logging.getLogger('django.request').warning('Forbidden (Permission denied): /x/', "
+        "exc_info=sys.exc_info(), extra={'status_code': 403})\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "psp.settings", "DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Forbidden (Permission denied): /x/") == 1, result.stderr
+    assert "Traceback" not in result.stderr
