@@ -8,6 +8,7 @@ their cost does not grow with the evidence either.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,7 +148,7 @@ class CohortRow:
     # Where a cell with evidence leads: the apprentice's coverage page at the KSB's row
     # (`#K1`), one anchor per cell, already escaped. Empty: the cells are not links.
     coverage_url: str = ""
-    anchors: list[str] = field(default_factory=list)
+    anchors: Sequence[str] = ()
 
     def percent_accepted(self, ksb_count: int) -> int:
         return _percent(self.accepted, ksb_count)

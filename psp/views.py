@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
@@ -116,7 +117,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
     extra_context = {"heading": "Reset your password"}
 
-    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+    def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
         wait = accounts.reset_wait_for_address(client_ip(self.request))
         if wait:
             form.add_error(
