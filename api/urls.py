@@ -5,12 +5,17 @@ Each API view is wrapped here, outside ninja, so that every call is handled the 
 - the bearer token is checked first (api.tokens.authenticate), so that the database changes
   of the call are attributed to the token in the audit trail (psp.audit.acting_as), and
   each call is recorded there with its method, path and status;
-- a GET answers with an ETag and If-None-Match with 304 (Django's ConditionalGetMiddleware).
+- a GET answers with an ETag and If-None-Match with 304 (Django's ConditionalGetMiddleware);
+- a query parameter the endpoint does not take is refused with 422, as any invalid input
+  is: ninja passes on only the parameters it knows, so a misspelt `updated_sinse` would
+  otherwise return everything as if no filter were asked for. What each endpoint takes is
+  read from the OpenAPI document, so the check and the document cannot disagree.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +39,43 @@ def _bearer(request: HttpRequest) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+@functools.cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    """(OpenAPI path, method) -> the query parameters the operation takes."""
+    schema = api.get_openapi_schema(path_prefix="")
+    return {
+        (path, method.upper()): frozenset(
+            parameter["name"]
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "query"
+        )
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def _unknown_parameters(request: HttpRequest) -> HttpResponse | None:
+    """422 naming each query parameter the endpoint does not take, or None."""
+    if not request.GET or request.resolver_match is None:
+        return None
+    route = request.resolver_match.route.removeprefix("api/v1")
+    path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", route)
+    known = _query_names().get((path, request.method or "GET"))
+    if known is None:  # not an operation of the document (ninja answers 405)
+        return None
+    takes = ", ".join(sorted(known)) if known else "no query parameters"
+    problems = [
+        {"field": name, "message": f"Unknown query parameter: this endpoint takes {takes}"}
+        for name in request.GET
+        if name not in known
+    ]
+    if not problems:
+        return None
+    return api.create_response(
+        request, {"detail": "The request is not valid", "problems": problems}, status=422
+    )
+
+
 def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -44,7 +86,7 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBas
         request.api_principal = principal  # type: ignore[attr-defined]
         ip = audit.client_ip(request)
         with audit.acting_as(label=principal.label, ip=ip):
-            response = view(request, *args, **kwargs)
+            response = _unknown_parameters(request) or view(request, *args, **kwargs)
             query = f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else ""
             audit.log_event(
                 "api_call",

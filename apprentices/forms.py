@@ -629,9 +629,106 @@ class OffTheJobQueryForm(forms.Form):
         self.helper = _helper("Query the entry", Field.textarea("query", rows=3))
 
 
+def number_field(
+    label: str,
+    *,
+    help_text: str,
+    whole: bool,
+    min_value: Decimal,
+    max_value: Decimal,
+    messages: dict[str, str],
+    required: bool = True,
+) -> forms.Field:
+    """A number typed in a GOV.UK text input (`type="number"` takes no error styling and
+    changes the value on scroll), with the limits said in plain words."""
+    widget = forms.TextInput(
+        attrs={"inputmode": "numeric" if whole else "decimal", "spellcheck": "false"}
+    )
+    if whole:
+        return forms.IntegerField(
+            label=label,
+            help_text=help_text,
+            required=required,
+            min_value=int(min_value),
+            max_value=int(max_value),
+            widget=widget,
+            error_messages=messages,
+        )
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        min_value=min_value,
+        max_value=max_value,
+        max_digits=6,
+        decimal_places=1,
+        widget=widget,
+        error_messages={
+            "max_decimal_places": f"Enter the {label.lower()} with at most 1 decimal place",
+            "max_digits": messages["invalid"],
+            **messages,
+        },
+    )
+
+
 @limited_text
 class OffTheJobPlanForm(forms.ModelForm):
     """What the off-the-job requirement is worked out from, and how often reviews are held."""
+
+    contracted_hours_per_week = number_field(
+        "Contracted hours a week",
+        help_text="Paid working hours a week in the apprentice's contract, without overtime. "
+        "For example, 37.5",
+        whole=False,
+        required=False,
+        min_value=Decimal("0.1"),
+        max_value=Decimal(168),
+        messages={
+            "invalid": "Enter the contracted hours as a number, like 37.5",
+            "min_value": "Contracted hours must be more than 0, or leave the box empty",
+            "max_value": "Contracted hours must be 168 or fewer (the hours in a week)",
+        },
+    )
+    practical_period_weeks = number_field(
+        "Planned duration of the practical period, in weeks",
+        help_text="Leave empty to use the weeks from the start date to the planned gateway date.",
+        whole=True,
+        required=False,
+        min_value=Decimal(1),
+        max_value=Decimal(520),
+        messages={
+            "invalid": "Enter the duration as a whole number of weeks, like 60",
+            "min_value": "The duration must be at least 1 week, or leave the box empty",
+            "max_value": "The duration must be 520 weeks (10 years) or fewer",
+        },
+    )
+    prior_learning_reduction = number_field(
+        "Reduction for prior learning",
+        help_text="Off-the-job training the apprentice does not need because of prior "
+        "learning. 0 if none.",
+        whole=False,
+        min_value=Decimal(0),
+        max_value=Decimal("99999.9"),
+        messages={
+            "required": "Enter the reduction for prior learning, or 0 if there is none",
+            "invalid": "Enter the reduction as a number, like 40 or 12.5",
+            "min_value": "The reduction cannot be less than 0",
+            "max_value": "The reduction must be 99999.9 or less",
+        },
+    )
+    review_interval_weeks = number_field(
+        "Weeks between progress reviews",
+        help_text="The next review is suggested this many weeks after the last one.",
+        whole=True,
+        min_value=Decimal(1),
+        max_value=Decimal(52),
+        messages={
+            "required": "Enter the weeks between progress reviews, like 12",
+            "invalid": "Enter the weeks between reviews as a whole number, like 12",
+            "min_value": "Reviews must be at least 1 week apart",
+            "max_value": "Reviews must be at most 52 weeks (a year) apart",
+        },
+    )
 
     class Meta:
         model = Apprentice

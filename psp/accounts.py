@@ -10,12 +10,16 @@ or not the address has an account. Links are made when the email is sent, never 
 from __future__ import annotations
 
 import datetime
+import logging
+import math
+import time
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.db import transaction
 from django.dispatch import Signal
 from django.template.loader import render_to_string
@@ -26,6 +30,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from psp import notifications
 from psp.models import AccountEmail, User
+
+logger = logging.getLogger(__name__)
 
 Kind = AccountEmail.Kind
 # Reset emails to one account: at most RESET_LIMIT in RESET_WINDOW (no mail bombing).
@@ -65,6 +71,29 @@ def request_password_reset(email: str) -> int:
             queue(user, Kind.PASSWORD_RESET)
             queued += 1
     return queued
+
+
+def reset_wait_for_address(ip: str) -> int:
+    """Counts a reset request from this client address; 0 while the address has made at
+    most PSP_PASSWORD_RESET_PER_ADDRESS in the current hour, else the minutes until it may
+    again. Every request counts, for an address with an account or not, so one client
+    cannot send reset emails to many accounts (each of which is also limited on its own).
+    Counted in Django's cache (shared by all processes when CACHE_URL is set): an atomic
+    increment per address and clock hour."""
+    now = time.time()
+    window = int(now // 3600)
+    key = f"password-reset-address:{ip or 'unknown'}:{window}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new hour
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count <= settings.PSP_PASSWORD_RESET_PER_ADDRESS:
+        return 0
+    if count == settings.PSP_PASSWORD_RESET_PER_ADDRESS + 1:
+        logger.warning("Password reset requests from %s over the limit this hour", ip)
+    return max(1, math.ceil(((window + 1) * 3600 - now) / 60))
 
 
 # Sent when staff change how someone signs in (their email address or password), with

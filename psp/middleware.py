@@ -10,10 +10,14 @@
 - Time limits: a session ends after PSP_SESSION_IDLE_MINUTES without a request, and
   SESSION_COOKIE_AGE after sign-in however busy it is (OWASP ASVS 7.3.1 and 7.3.2); and
   when the user ends it from another session (psp.sessions).
+- Demo pages: with DEBUG and PSP_DEMO_ACCOUNTS on (`make run`), a page that is not found
+  shows psp's own 404 page, as users of the real service see it, not Django's technical
+  page; the console still says what was not found and why.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,10 +26,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
 from psp import sessions, twofactor
+
+logger = logging.getLogger(__name__)
 
 SESSION_KEY = "psp_two_factor"
 VERIFIED = "verified"
@@ -180,6 +187,32 @@ class RequestLimitsMiddleware:
                 "remove it and try again.",
             )
         return self.get_response(request)
+
+
+class DemoNotFoundMiddleware:
+    """In the demo (DEBUG and PSP_DEMO_ACCOUNTS, as `make run` sets them) a 404 page is
+    psp's own templates/404.html instead of Django's technical page, which lists every URL
+    pattern to whoever tries the demo. The reason (which object or address was not found)
+    goes to the console. Outside the demo this middleware is not loaded at all."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        if not (settings.DEBUG and settings.PSP_DEMO_ACCOUNTS):
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 404 and response.get("Content-Type", "").startswith("text/html"):
+            from django.shortcuts import render
+
+            reason = getattr(request, "_psp_not_found", "no page at this address")
+            logger.info("Not found: %s (%s)", request.path, reason)
+            return render(request, "404.html", status=404)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, Http404):
+            request._psp_not_found = str(exception) or "Http404"  # type: ignore[attr-defined]
 
 
 def _refusal(request: HttpRequest, status: int, heading: str, text: str) -> HttpResponse:

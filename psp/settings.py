@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "psp.middleware.TwoFactorMiddleware",
     "psp.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "psp.middleware.DemoNotFoundMiddleware",  # loaded only in the demo (`make run`)
     "psp.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -303,6 +304,9 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # also the longest a sign-in lasts
 PSP_SESSION_IDLE_MINUTES = env_int("PSP_SESSION_IDLE_MINUTES", 60)  # psp.middleware
+# Password reset requests from one client address in an hour (psp.accounts); each account
+# also gets at most 3 reset emails an hour.
+PSP_PASSWORD_RESET_PER_ADDRESS = env_int("PSP_PASSWORD_RESET_PER_ADDRESS", 20)
 X_FRAME_OPTIONS = "DENY"
 
 # No inline scripts or styles anywhere: every script and stylesheet is a static file.
@@ -321,8 +325,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# REST API (api.v1): calls allowed per token, counted in Django's cache (per process
-# unless CACHES names a shared one).
+# Django's cache: the API's rate limit (api.v1) and the permission cache (psp.access).
+# Without CACHE_URL each process keeps its own in memory, so with several web processes a
+# token gets the rate once per process; production sets CACHE_URL to a Redis database that
+# all processes share (docker-compose.yml does).
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "psp",
+        }
+    }
+# REST API (api.v1): calls allowed per token, counted in Django's cache (above).
 PSP_API_RATE = env_str("PSP_API_RATE", "600/min")
 # Bulk onboarding (apprentices.onboarding): larger files are checked and applied in the worker.
 PSP_ONBOARDING_INLINE_ROWS = env_int("PSP_ONBOARDING_INLINE_ROWS", 250)

@@ -8,13 +8,7 @@ from psp import forms, views
 account_urls = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "password_reset/",
-        auth_views.PasswordResetView.as_view(
-            form_class=forms.PasswordResetForm, extra_context={"heading": "Reset your password"}
-        ),
-        name="password_reset",
-    ),
+    path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(form_class=forms.SetPasswordForm),

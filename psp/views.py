@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
@@ -18,12 +19,14 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from psp import notifications, sessions, twofactor
+from psp import accounts, notifications, sessions, twofactor
+from psp.audit import client_ip
 from psp.demo import DEMO_ACCOUNTS
 from psp.forms import (
     EndSessionsForm,
     NotificationPreferencesForm,
     PasswordChangeForm,
+    PasswordResetForm,
     SignInForm,
     TwoFactorCodeForm,
     TwoFactorResetForm,
@@ -104,6 +107,29 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "request": self.request}
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, limited per client address as well as per account
+    (psp.accounts): over the limit the form says so and sends nothing. It says nothing
+    about accounts: the limit counts every request from the address."""
+
+    form_class = PasswordResetForm
+    extra_context = {"heading": "Reset your password"}
+
+    def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
+        wait = accounts.reset_wait_for_address(client_ip(self.request))
+        if wait:
+            form.add_error(
+                None,
+                "Too many password reset requests have come from your network in the last "
+                f"hour. Try again in {wait} minute{pluralize(wait)}, or ask your training "
+                "provider or administrator to send you a new link.",
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
 
 
 # Two-factor authentication (psp.twofactor); psp.middleware sends users here when needed.

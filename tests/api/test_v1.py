@@ -134,6 +134,32 @@ def test_updated_since_returns_only_what_changed(client, version, provider):
     assert naive.json()["count"] == 2
 
 
+def test_an_unknown_query_parameter_is_refused_not_ignored(client, version, provider):
+    apprentice = make_apprentice(version=version, training_provider=provider)
+    _, auth = make_api_token(provider)
+    since = timezone.now().isoformat()
+
+    misspelt = client.get(f"{BASE}/apprentices", {"updated_sinse": since, "limit": 5}, **auth)
+
+    assert misspelt.status_code == 422
+    assert misspelt.json() == {
+        "detail": "The request is not valid",
+        "problems": [
+            {
+                "field": "updated_sinse",
+                "message": "Unknown query parameter: this endpoint takes limit, offset, "
+                "updated_since",
+            }
+        ],
+    }
+    one = client.get(f"{BASE}/apprentices/{apprentice.pk}", {"expand": "all"}, **auth)
+    assert one.status_code == 422
+    assert "this endpoint takes no query parameters" in one.json()["problems"][0]["message"]
+    # Known parameters still work, and the refusal is audited like every call.
+    assert client.get(f"{BASE}/apprentices", {"updated_since": since}, **auth).status_code == 200
+    assert AuditEntry.objects.filter(summary__contains="updated_sinse").exists()
+
+
 def test_reads_carry_an_etag_and_if_none_match_gets_304(client, version, provider):
     apprentice = make_apprentice(version=version, training_provider=provider)
     _, auth = make_api_token(provider)

@@ -154,3 +154,34 @@ def test_cohort_row_cells_show_accepted_count_pending_total_in_brackets_or_a_das
         '<td class="psp-heat psp-heat--pending">(4)</td>'
         '<td class="psp-heat psp-heat--gap">–</td>'
     )
+
+
+def test_cohort_cells_with_evidence_link_to_the_ksb_out_of_the_tab_order():
+    row = CohortRow(
+        None,
+        cells=[("accepted", 2, 3), ("pending", 0, 4), ("gap", 0, 0)],
+        coverage_url="/apprentices/7/coverage/",
+        anchors=["K1", "K2", "K3"],
+    )
+    assert row.cells_html == (
+        '<td class="psp-heat psp-heat--accepted"><a class="psp-heat__link" tabindex="-1" '
+        'href="/apprentices/7/coverage/#K1">2</a></td>'
+        '<td class="psp-heat psp-heat--pending"><a class="psp-heat__link" tabindex="-1" '
+        'href="/apprentices/7/coverage/#K2">(4)</a></td>'
+        '<td class="psp-heat psp-heat--gap">–</td>'
+    )
+
+
+def test_cohort_page_links_each_evidence_cell_to_the_ksb_on_the_coverage_page(client, version):
+    apprentice = make_apprentice(version=version)
+    ksbs = list(version.ksbs.in_standard_order())
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[ksbs[0]])
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
+    page = client.get(reverse("apprentices:cohort")).content.decode()
+    coverage_url = reverse("apprentices:apprentice_coverage", args=[apprentice.pk])
+    assert f'href="{coverage_url}#{ksbs[0].code}">1</a>' in page
+    assert f'href="{coverage_url}#{ksbs[1].code}"' not in page  # a gap is not a link
+    # Only the sort headers, the names and the scroll region are in the tab order.
+    assert page.count('tabindex="-1"') == 1
+    coverage = client.get(coverage_url).content.decode()
+    assert f'id="{ksbs[0].code}"' in coverage

@@ -1,5 +1,6 @@
 import datetime
 import itertools
+import re
 from decimal import Decimal
 
 import pytest
@@ -501,6 +502,44 @@ def test_provider_sets_hours_and_adds_and_removes_breaks(client, apprentice, pro
     pause = apprentice.breaks.get()
     client.post(reverse("apprentices:break_remove", args=[apprentice.pk, pause.pk]))
     assert not apprentice.breaks.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("contracted_hours_per_week", "200", "Contracted hours must be 168 or fewer"),
+        ("contracted_hours_per_week", "0", "Contracted hours must be more than 0"),
+        ("contracted_hours_per_week", "lots", "Enter the contracted hours as a number"),
+        ("practical_period_weeks", "6.5", "Enter the duration as a whole number of weeks"),
+        ("prior_learning_reduction", "-1", "The reduction cannot be less than 0"),
+        ("review_interval_weeks", "60", "Reviews must be at most 52 weeks (a year) apart"),
+        ("review_interval_weeks", "", "Enter the weeks between progress reviews"),
+    ],
+)
+def test_plan_number_fields_are_govuk_inputs_with_plain_limits(
+    client, apprentice, provider_user, field, typed, message
+):
+    client.force_login(provider_user)
+    data = {
+        "contracted_hours_per_week": "20",
+        "practical_period_weeks": "",
+        "prior_learning_reduction": "0",
+        "prior_learning_unit": "hours",
+        "review_interval_weeks": "8",
+        field: typed,
+    }
+    url = reverse("apprentices:off_the_job_plan", args=[apprentice.pk])
+    page = client.post(url, data).content.decode()
+    assert message in page
+    assert "Ensure this value" not in page
+    assert "Constraint" not in page
+    # What was typed stays, in a GOV.UK text input in its error state.
+    assert f'type="text" name="{field}" value="{typed}"' in page or not typed
+    assert re.search(rf'name="{field}"[^>]*class="govuk-input[^"]*govuk-input--error"', page)
+    apprentice.refresh_from_db()
+    assert apprentice.review_interval_weeks == 12  # nothing saved
+    for other in ("contracted_hours_per_week", "practical_period_weeks", "review_interval_weeks"):
+        assert re.search(rf'type="text" name="{other}"[^>]*class="govuk-input', page)
 
 
 def test_employer_can_read_but_not_change_the_plan(client, apprentice):

@@ -144,3 +144,18 @@ def test_provider_requests_changes_apprentice_resubmits_provider_accepts_coverag
         cells = row.locator("td.psp-heat")
         expect(cells).to_have_count(6)
         expect(cells).to_have_text(["–", "–", "1", "1", "1", "–"])
+
+
+def test_apprentice_home_buttons_are_full_width_on_a_phone(new_page):
+    """At 320 px the GOV.UK button group stacks its buttons at full width: "Download as
+    PDF", a button in a form, as wide as the links styled as buttons beside it."""
+    cast = make_cast()
+    page = new_page(user=cast.apprentice.user, width=320)
+    page.goto(f"/apprentices/{cast.apprentice.pk}/")
+    group = page.locator("main .govuk-button-group").first
+    group_width = group.bounding_box()["width"]
+    widths = {
+        name: page.get_by_role(role, name=name).bounding_box()["width"]
+        for role, name in (("link", "KSB coverage"), ("button", "Download as PDF"))
+    }
+    assert all(abs(width - group_width) < 1 for width in widths.values()), (group_width, widths)

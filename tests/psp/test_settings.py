@@ -15,12 +15,16 @@ PROBE = (
     "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']), "
     "'options': db.get('OPTIONS', {}), 'debug': settings.DEBUG, "
     "'broker': settings.CELERY_BROKER_URL, 'ssl': settings.SECURE_SSL_REDIRECT, "
-    "'hosts': settings.ALLOWED_HOSTS}))"
+    "'hosts': settings.ALLOWED_HOSTS, 'cache': settings.CACHES['default']}))"
 )
 
 
 def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"}
+    }
     clean.update({"DJANGO_SETTINGS_MODULE": "psp.settings", **env})
     for key in ("SECRET_KEY", "DEBUG", "HTTPS_ONLY"):
         if env.get(key) == "<unset>":
@@ -59,6 +63,13 @@ def test_default_database_is_a_sqlite_file_in_the_project_and_broker_needs_no_re
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"].startswith(str(settings.BASE_DIR))
     assert values["broker"] == "filesystem://"
+
+
+def test_cache_is_per_process_unless_cache_url_names_a_shared_redis():
+    assert probe(DEBUG="1")["cache"]["BACKEND"].endswith("LocMemCache")
+    shared = probe(DEBUG="1", CACHE_URL="redis://cache.internal:6379/1")["cache"]
+    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["LOCATION"] == "redis://cache.internal:6379/1"
 
 
 def test_postgres_database_url_uses_the_psycopg_pool():
@@ -153,3 +164,28 @@ def test_a_refusal_is_logged_in_one_line_without_a_traceback():
     assert callback(failed)
     assert refused.exc_info is None
     assert failed.exc_info is not None
+
+
+def test_a_refusal_under_debug_prints_one_line_and_no_traceback():
+    """As `make run` logs a 403: Django's own default handler for "django" loggers
+    printed a second copy with the traceback."""
+    script = (
+        "import logging, sys, django; django.setup(); "
+        "from django.core.exceptions import PermissionDenied\n"
+        "try:\n    raise PermissionDenied\n"
+        "except PermissionDenied:\n"
+        "    logging.getLogger('django.request').warning('Forbidden (Permission denied): /x/', "
+        "exc_info=sys.exc_info(), extra={'status_code': 403})\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "psp.settings", "DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Forbidden (Permission denied): /x/") == 1, result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
 import io
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -207,6 +208,34 @@ def test_unknown_page_is_a_404_with_the_service_layout(client, db):
     assert "Page not found" in response.content.decode()
 
 
+def test_demo_shows_psps_own_404_page_not_djangos_technical_one(client, db, settings, caplog):
+    settings.DEBUG = True
+    settings.PSP_DEMO_ACCOUNTS = True
+    client.force_login(make_user(role=Role.APPRENTICE))
+    with caplog.at_level("INFO", logger="psp.middleware"):
+        unknown = client.get("/no-such-page/")
+        not_yours = client.get(reverse("apprentices:apprentice_detail", args=[999999]))
+    for response in (unknown, not_yours):
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert "Page not found" in page
+        assert "govuk-header" in page
+        assert "URLconf" not in page
+        assert "Raised by" not in page
+    # The developer still learns what was not found, in the console.
+    assert "Not found: /no-such-page/ (no page at this address)" in caplog.text
+    assert "Not found: /apprentices/999999/" in caplog.text
+
+
+def test_debug_without_the_demo_keeps_djangos_technical_404(client, db, settings):
+    settings.DEBUG = True
+    settings.PSP_DEMO_ACCOUNTS = False
+    client.force_login(make_user(role=Role.APPRENTICE))
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "URLconf" in response.content.decode()
+
+
 def test_full_demo_seeding_is_repeatable_and_covers_every_stage(st0494):
     from django.core.management import call_command
 
@@ -284,6 +313,39 @@ def test_password_reset_emails_are_rate_limited_per_account(
             response = client.post(reverse("password_reset"), {"email": "PAT@example.org"})
         assert response.status_code == 302
     assert len(mailoutbox) == accounts.RESET_LIMIT
+
+
+def test_password_reset_is_rate_limited_per_client_address(
+    client, db, settings, mailoutbox, send_emails_inline, django_capture_on_commit_callbacks
+):
+    settings.PSP_PASSWORD_RESET_PER_ADDRESS = 4
+    for number in range(4):
+        make_user(role=Role.APPRENTICE, email=f"person{number}@example.org")
+    url = reverse("password_reset")
+    # A different address each time, so the limit per account never bites; addresses
+    # without an account count too.
+    emails = ["nobody1@example.org", "person0@example.org", "nobody2@example.org"]
+    emails += ["person1@example.org", "person2@example.org", "person3@example.org"]
+    statuses = []
+    for email in emails:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"email": email})
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 302, 302, 429, 429]
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "person0@example.org",
+        "person1@example.org",
+    ]
+    page = response.content.decode()
+    assert "Too many password reset requests have come from your network" in page
+    assert re.search(r"Try again in \d+ minutes?,", page)
+    assert 'value="person3@example.org"' in page  # what was typed is kept
+    assert "govuk-error-summary" in page
+    # Another client address is not limited by this one.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = client.post(url, {"email": "person3@example.org"}, REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 302
+    assert len(mailoutbox) == 3
 
 
 # Issue 15, finding 7: the password asked for again counts towards the lockout.
