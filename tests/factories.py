@@ -1,4 +1,4 @@
-"""Plain factory functions for tests. Standards made here are fictional (ST9999)."""
+"""Plain factory functions for tests. Standards made here are fictional (ST9990)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def make_user(
     return user
 
 
-def make_standard(*, reference: str = "ST9999", **fields: Any) -> Standard:
+def make_standard(*, reference: str = "ST9990", **fields: Any) -> Standard:
     fields.setdefault("title", "Imaginary widget inspector")
     return Standard.objects.get_or_create(reference=reference, defaults=fields)[0]
 

@@ -150,15 +150,15 @@ POLICY: dict[str, Rule] = {
     # Reference data: every role may read; only admins import.
     "standards:standard_list": _no_object(EVERYONE - {"norole"}),
     "standards:standard_detail": Rule(
-        kwargs=lambda s: {"reference": "ST9999"}, ok=EVERYONE - {"norole"}, other=403
+        kwargs=lambda s: {"reference": "ST9990"}, ok=EVERYONE - {"norole"}, other=403
     ),
     "standards:version_detail": Rule(
-        kwargs=lambda s: {"reference": "ST9999", "version": s.version.version},
+        kwargs=lambda s: {"reference": "ST9990", "version": s.version.version},
         ok=EVERYONE - {"norole"},
         other=403,
     ),
     "standards:version_compare": Rule(
-        kwargs=lambda s: {"reference": "ST9999"}, ok=EVERYONE - {"norole"}, other=403
+        kwargs=lambda s: {"reference": "ST9990"}, ok=EVERYONE - {"norole"}, other=403
     ),
     "standards:import_list": _no_object({"admin"}),
     "standards:import_upload": _no_object({"admin"}),

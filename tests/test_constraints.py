@@ -259,7 +259,7 @@ def w(db):
     w.import_ = StandardImport.objects.create(
         kind=StandardImport.Kind.STANDARD,
         filename="x.json",
-        reference="ST9999",
+        reference="ST9990",
         version="1.0",
         payload={},
         sha256=HEX,

@@ -48,7 +48,7 @@ def new_apprentice(**fields):  # type: ignore[no-untyped-def]
         "family_name": "Api",
         "email": "ada@example.org",
         "employer": "North Region",
-        "standard_reference": "ST9999",
+        "standard_reference": "ST9990",
         "standard_version": "1.0",
         "start_date": "2030-02-01",
         "planned_end_date": "2031-08-01",

@@ -55,7 +55,7 @@ def row(number: int, **values: str) -> dict[str, str]:
         "family_name": f"Example{number}",
         "email": f"sam{number}@example.org",
         "employer": "North Probation Region",
-        "standard_reference": "ST9999",
+        "standard_reference": "ST9990",
         "standard_version": "1.0",
         "option": "",
         "start_date": "2030-02-01",
@@ -151,7 +151,7 @@ def test_every_row_is_checked_and_refusals_name_line_and_column(version, provide
     assert lines[4] == ("planned_end_date", "The planned gateway date must be after the start date")
     assert lines[5][0] == "standard_version"
     assert "not open for starts on 1 June 2029" in lines[5][1]
-    assert lines[6] == ("standard_version", "psp has no version 9.9 of ST9999: it has 1.0")
+    assert lines[6] == ("standard_version", "psp has no version 9.9 of ST9990: it has 1.0")
     assert lines[7] == ("uln", "This ULN is also on line 2")
     assert lines[8] == ("email", "Another account already uses this email address")
     assert lines[9][0] == "uln"
@@ -160,7 +160,7 @@ def test_every_row_is_checked_and_refusals_name_line_and_column(version, provide
     assert "is not a date" in lines[10][1]
     assert lines[11] == ("contracted_hours_per_week", "Hours a week must be between 0 and 168")
     assert lines[12][0] == "option"
-    assert "ST9999 version 1.0 has no options: leave this empty" in lines[12][1]
+    assert "ST9990 version 1.0 has no options: leave this empty" in lines[12][1]
     assert lines[13] == ("given_name", "Enter the given name")
     assert lines[14] == ("email", "This EMAIL is also on line 2")
 

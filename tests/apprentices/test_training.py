@@ -107,7 +107,7 @@ def test_per_standard_minimum_not_imported_says_so_and_estimates_with_the_previo
     assert requirement.applied.name == "6 hours a week"
     assert requirement.is_estimate
     assert requirement.hours == D("278.4")
-    assert "Published minimum for ST9999: not yet imported" in requirement.steps
+    assert "Published minimum for ST9990: not yet imported" in requirement.steps
     assert any(
         "could not be applied" in p and "(Published minimum for the standard)" in p
         for p in requirement.problems

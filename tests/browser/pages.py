@@ -241,13 +241,13 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
     },
     "standards:version_compare": {
         "empty": [
-            Visit("provider", lambda w: reverse("standards:version_compare", args=["ST9999"]))
+            Visit("provider", lambda w: reverse("standards:version_compare", args=["ST9990"]))
         ],
         "error": [
             Visit(
                 "provider",
                 lambda w: (
-                    reverse("standards:version_compare", args=["ST9999"]) + "?old=1.0&new=1.0"
+                    reverse("standards:version_compare", args=["ST9990"]) + "?old=1.0&new=1.0"
                 ),
                 status=400,
             )
@@ -256,7 +256,7 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit(
                 "provider",
                 lambda w: (
-                    reverse("standards:version_compare", args=["ST9999"]) + "?old=1.0&new=2.0"
+                    reverse("standards:version_compare", args=["ST9990"]) + "?old=1.0&new=2.0"
                 ),
             ),
             Visit(
@@ -273,7 +273,7 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         ],
         "error": SELECT_ONLY,
         "populated": [
-            Visit("admin", lambda w: reverse("standards:crosswalk", args=["ST9999", "1.0", "2.0"]))
+            Visit("admin", lambda w: reverse("standards:crosswalk", args=["ST9990", "1.0", "2.0"]))
         ],
     },
     "standards:import_list": {

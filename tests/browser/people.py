@@ -1,4 +1,4 @@
-"""The people of a journey: one apprentice on a fictional standard (ST9999) with a full EPA
+"""The people of a journey: one apprentice on a fictional standard (ST9990) with a full EPA
 plan, their employer, training provider and EPAO, and a member of staff of each."""
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def plain(text: str) -> str:
 def sample_args(pattern: URLPattern) -> dict[str, str]:
     """Any arguments the pattern accepts: the views answer GET before looking them up."""
     kinds = {type(converter): kind for kind, converter in get_converters().items()}
-    samples = {"int": "1", "reference": "ST9999", "version": "1.0"}
+    samples = {"int": "1", "reference": "ST9990", "version": "1.0"}
     return {
         key: samples.get(kinds.get(type(converter), ""), "x")
         for key, converter in pattern.pattern.converters.items()

@@ -28,7 +28,7 @@ def test_recent_onboarding_uploads_fit_a_320_px_screen(new_page):
     provider = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
     employer = make_organisation(kind=Organisation.Kind.EMPLOYER, name="Eastmoor Probation Unit")
     staff = make_staff(role=Role.PROVIDER, organisation=provider, first_name="Priya")
-    row = [valid_uln(7001), "Quinn", "Tester", "quinn@example.org", employer.name, "ST9999"]
+    row = [valid_uln(7001), "Quinn", "Tester", "quinn@example.org", employer.name, "ST9990"]
     row += ["1.0", "", "2030-09-01", "2032-03-01", "37.5", "0"]
     data = ",".join(onboarding.COLUMN_NAMES) + "\r\n" + ",".join(row) + "\r\n"
     onboarding.start_batch(provider, by=staff, filename="onboard.csv", data=data.encode())

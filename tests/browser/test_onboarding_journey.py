@@ -38,7 +38,7 @@ def apprentices_csv(*, bad_uln: str | None = None) -> bytes:
                 f"Number{number:03d}",
                 f"learner{number}@example.org",
                 "North Probation Region",
-                "ST9999",
+                "ST9990",
                 "1.0",
                 "",
                 "2030-09-01",

@@ -65,4 +65,4 @@ def test_report_is_requested_shows_progress_and_downloads_as_a_pdf(new_page, per
     )
     assert cast.apprentice.name in text
     assert "Anonymised risk assessment" in text
-    assert "ST9999" in text
+    assert "ST9990" in text

@@ -44,7 +44,7 @@ def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, pe
     person.click(admin.get_by_role("button", name="Check and preview"))
 
     expect(admin.get_by_role("heading", level=1)).to_have_text(
-        "ST9999 version 1.1: Imaginary widget inspector"
+        "ST9990 version 1.1: Imaginary widget inspector"
     )
     expect(admin.get_by_text("Compared with version 1.0")).to_be_visible()
     ksbs = admin.get_by_role(
@@ -59,7 +59,7 @@ def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, pe
 
     person.click(admin.get_by_role("button", name="Confirm and import"))
     expect(success_banner(admin)).to_be_visible()
-    expect(admin).to_have_url("/standards/ST9999/1.1/")
+    expect(admin).to_have_url("/standards/ST9990/1.1/")
     expect(admin.get_by_text("How imaginary gadgets differ from widgets.")).to_be_visible()
     assert StandardImport.objects.get().status == StandardImport.Status.APPLIED
     assert StandardVersion.objects.get(version="1.1").ksbs.filter(kind="K").count() == 4

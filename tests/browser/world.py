@@ -3,7 +3,7 @@ state (nothing to show yet), an error state and a populated state.
 
 Built in two steps: bare() makes people whose organisations have nothing yet, for the
 empty lists; populate() then adds apprentices at every stage on fictional standards
-(ST9999, ST9998), the published ST0494, and ST9994, a fictional version with nothing
+(ST9990, ST9998), the published ST0494, and ST9994, a fictional version with nothing
 imported (the "not yet imported" states).
 """
 

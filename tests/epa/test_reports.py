@@ -325,7 +325,7 @@ def test_portfolio_report_lists_coverage_and_every_file_with_its_hash(
     for expected in (
         "Portfolio and KSB coverage",
         apprentice.name,
-        "ST9999 Imaginary widget inspector, version",
+        "ST9990 Imaginary widget inspector, version",
         "KSB coverage matrix",
         "K1",
         "Knows widgets",

@@ -1,4 +1,4 @@
-"""Made-up standard versions as JSON files would give them (ST9999, fictional text):
+"""Made-up standard versions as JSON files would give them (ST9990, fictional text):
 the official standards API format and psp's EPA plan format."""
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ BEHAVIOURS = [
 ]
 
 
-def guid(code: str, *, reference: str = "ST9999") -> str:
+def guid(code: str, *, reference: str = "ST9990") -> str:
     """The made-up official GUID of a KSB or duty ("K1", "D2"), the same in every version."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://example.invalid/{reference}/{code}"))
 
 
 def official_json(
     *,
-    reference: str = "ST9999",
+    reference: str = "ST9990",
     version: str = "1.0",
     knowledge: list[str] | None = None,
     skills: list[str] | None = None,
@@ -98,7 +98,7 @@ def official_json(
     return copy.deepcopy(data)
 
 
-def epa_plan_json(*, reference: str = "ST9999", version: str = "1.0", **fields: Any) -> dict:
+def epa_plan_json(*, reference: str = "ST9990", version: str = "1.0", **fields: Any) -> dict:
     """A complete EPA plan of the made-up standard, in psp's format."""
     grades = ["fail", "pass", "distinction"]
     data: dict[str, Any] = {

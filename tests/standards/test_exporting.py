@@ -111,7 +111,7 @@ def test_export_then_import_into_an_empty_database_gives_identical_json(db):
     import_standard(parse_official(json.loads(official)))
     import_epa_plan(parse_epa_plan(json.loads(plan)))
 
-    again = StandardVersion.objects.get(standard__reference="ST9999", version="2.3")
+    again = StandardVersion.objects.get(standard__reference="ST9990", version="2.3")
     assert dumps(export_official(again)) == official
     assert dumps(export_epa_plan(again.epa_plan)) == plan
     assert again.occupation_summary == "People who look after imaginary widgets."
@@ -125,7 +125,7 @@ def test_ksbs_without_official_guids_are_exported_with_stable_made_up_ones(db):
     exported = export_official(version)
 
     skill = exported["skills"][1]
-    assert skill["skillId"] == str(made_up_guid("ST9999", "2.3", "S2"))
+    assert skill["skillId"] == str(made_up_guid("ST9990", "2.3", "S2"))
     assert exported["duties"][1]["mappedSkills"] == [skill["skillId"]]
     assert exported["duties"][0]["isThisACoreDuty"] == 1
     assert exported["duties"][0]["criteriaForMeasuringPerformance"] == "On time\nThorough"
@@ -145,20 +145,20 @@ def test_export_command_writes_both_formats(db):
     build_st9999()
     official, plan = io.StringIO(), io.StringIO()
 
-    call_command("export_standard", "ST9999", "2.3", stdout=official)
-    call_command("export_standard", "ST9999", "2.3", "--format", "epa-plan", stdout=plan)
+    call_command("export_standard", "ST9990", "2.3", stdout=official)
+    call_command("export_standard", "ST9990", "2.3", "--format", "epa-plan", stdout=plan)
 
-    assert json.loads(official.getvalue())["referenceNumber"] == "ST9999"
+    assert json.loads(official.getvalue())["referenceNumber"] == "ST9990"
     assert json.loads(plan.getvalue())["format"] == "psp-epa-plan"
 
 
 def test_export_command_explains_what_is_missing(db):
     make_version(version="1.0")
 
-    with pytest.raises(CommandError, match=r"ST9999 v1\.0 has no EPA plan to export"):
-        call_command("export_standard", "ST9999", "1.0", "--format", "epa-plan")
-    with pytest.raises(CommandError, match=r"ST9999 v4\.0 is not in psp"):
-        call_command("export_standard", "ST9999", "4.0")
+    with pytest.raises(CommandError, match=r"ST9990 v1\.0 has no EPA plan to export"):
+        call_command("export_standard", "ST9990", "1.0", "--format", "epa-plan")
+    with pytest.raises(CommandError, match=r"ST9990 v4\.0 is not in psp"):
+        call_command("export_standard", "ST9990", "4.0")
 
 
 def test_the_schema_documents_every_key_the_exporter_writes(db):

@@ -80,13 +80,13 @@ def test_upload_keeps_the_payload_for_preview_and_writes_nothing_else(admin_clie
     assert response.status_code == 302
     assert response["Location"] == standard_import.get_absolute_url()
     assert standard_import.is_pending
-    assert (standard_import.reference, standard_import.version) == ("ST9999", "1.0")
+    assert (standard_import.reference, standard_import.version) == ("ST9990", "1.0")
     assert standard_import.sha256 == payload_sha256(official_json())
     assert not StandardVersion.objects.exists()
 
 
 def test_upload_of_invalid_json_lists_the_problem_and_saves_nothing(admin_client):
-    response = upload(admin_client, b'{"referenceNumber": "ST9999",')
+    response = upload(admin_client, b'{"referenceNumber": "ST9990",')
 
     page = response.content.decode()
     assert response.status_code == 400
@@ -112,11 +112,11 @@ def test_upload_lists_every_validation_problem_with_its_path(admin_client):
 def test_upload_of_the_api_array_picks_the_reference_asked_for(admin_client):
     array = [official_json(reference="ST9998"), official_json(), official_json(version="1.1")]
 
-    response = upload(admin_client, array, reference="ST9999")
+    response = upload(admin_client, array, reference="ST9990")
 
     assert StandardImport.objects.get().version == "1.1"
     preview = admin_client.get(response["Location"]).content.decode()
-    assert "Took ST9999 v1.1 from the 3 versions in the file" in preview
+    assert "Took ST9990 v1.1 from the 3 versions in the file" in preview
 
 
 def test_upload_of_the_api_array_without_a_reference_imports_every_version_in_the_worker(
@@ -176,11 +176,11 @@ def test_confirm_applies_exactly_the_previewed_upload(admin_client):
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("standards:version_detail", args=["ST9999", "1.0"])
+    assert response["Location"] == reverse("standards:version_detail", args=["ST9990", "1.0"])
     standard_import.refresh_from_db()
     assert standard_import.status == StandardImport.Status.APPLIED
     assert standard_import.decided_by.role == Role.ADMIN
-    assert "new version ST9999 v1.0" in standard_import.result
+    assert "new version ST9990 v1.0" in standard_import.result
     assert StandardVersion.objects.get().ksbs.count() == 7
     done = admin_client.get(location).content.decode()
     assert "Confirm and import" not in done

@@ -41,7 +41,7 @@ def test_importing_a_new_version_numbers_ksbs_by_position_and_keeps_official_gui
     result = do_import(official_json())
 
     assert result.created
-    version = StandardVersion.objects.get(standard__reference="ST9999", version="1.0")
+    version = StandardVersion.objects.get(standard__reference="ST9990", version="1.0")
     assert version.ksbs_imported
     assert version.duties_imported
     assert [k.code for k in version.ksbs.in_standard_order()] == [
@@ -61,7 +61,7 @@ def test_importing_a_new_version_numbers_ksbs_by_position_and_keeps_official_gui
 def test_importing_maps_official_fields_onto_the_version(db):
     do_import(official_json())
 
-    version = StandardVersion.objects.get(standard__reference="ST9999")
+    version = StandardVersion.objects.get(standard__reference="ST9990")
     assert version.status == StandardVersion.Status.APPROVED
     assert version.lars_code == "9999"
     assert version.typical_duration_months == 12
@@ -83,7 +83,7 @@ def test_older_official_field_names_are_read(db):
         payload[old] = payload.pop(new)
     do_import(payload)
 
-    version = StandardVersion.objects.get(standard__reference="ST9999")
+    version = StandardVersion.objects.get(standard__reference="ST9990")
     assert (version.typical_duration_months, version.max_funding) == (12, 4000)
     assert str(version.earliest_start_date) == "2030-01-01"
 
@@ -359,7 +359,7 @@ def test_reading_the_api_array_picks_the_latest_version_of_the_reference():
     ]
     counts = []
     selection = read_official(
-        io.BytesIO(json.dumps(array).encode()), reference="ST9999", progress=counts.append
+        io.BytesIO(json.dumps(array).encode()), reference="ST9990", progress=counts.append
     )
 
     assert selection.payload["title"] == "Latest"
@@ -369,7 +369,7 @@ def test_reading_the_api_array_picks_the_latest_version_of_the_reference():
 
 def test_invalid_json_is_one_clear_problem():
     with pytest.raises(InvalidImport) as raised:
-        read_official(io.BytesIO(b'{"referenceNumber": "ST9999", '))
+        read_official(io.BytesIO(b'{"referenceNumber": "ST9990", '))
     assert raised.value.problems[0].path == "$"
     assert "not valid JSON" in raised.value.problems[0].message
 
@@ -380,8 +380,8 @@ def test_invalid_json_is_one_clear_problem():
 def test_command_imports_a_file(db, tmp_path):
     out, _ = run("import_standard", write_json(tmp_path, official_json()))
 
-    assert "ST9999 v1.0 changed: new standard ST9999" in out
-    assert StandardVersion.objects.filter(standard__reference="ST9999").exists()
+    assert "ST9990 v1.0 changed: new standard ST9990" in out
+    assert StandardVersion.objects.filter(standard__reference="ST9990").exists()
 
 
 def test_command_reads_standard_input(db, monkeypatch):
@@ -390,13 +390,13 @@ def test_command_reads_standard_input(db, monkeypatch):
 
     run("import_standard", "-")
 
-    assert StandardVersion.objects.filter(standard__reference="ST9999").exists()
+    assert StandardVersion.objects.filter(standard__reference="ST9990").exists()
 
 
 def test_command_dry_run_writes_nothing(db, tmp_path):
     out, _ = run("import_standard", write_json(tmp_path, official_json()), "--dry-run")
 
-    assert "Dry run: ST9999 v1.0 would change" in out
+    assert "Dry run: ST9990 v1.0 would change" in out
     assert not Standard.objects.exists()
 
 
@@ -413,9 +413,9 @@ def test_command_takes_a_version_from_the_api_array_by_reference(db, tmp_path):
     array = [official_json(reference="ST9998"), official_json(), official_json(version="1.1")]
     path = write_json(tmp_path, array)
 
-    out, _ = run("import_standard", path, "--reference", "ST9999", "--version", "1.0")
+    out, _ = run("import_standard", path, "--reference", "ST9990", "--version", "1.0")
 
-    assert "Took ST9999 v1.0 from the 3 versions in the file" in out
+    assert "Took ST9990 v1.0 from the 3 versions in the file" in out
     assert list(StandardVersion.objects.values_list("version", flat=True)) == ["1.0"]
 
 
@@ -423,7 +423,7 @@ def test_command_shows_progress_while_reading_a_long_array(db, tmp_path):
     array = [official_json(reference=f"ST{n:04d}") for n in range(1000, 1250)]
     path = write_json(tmp_path, [*array, official_json()])
 
-    _, err = run("import_standard", path, "--reference", "ST9999")
+    _, err = run("import_standard", path, "--reference", "ST9990")
 
     assert "Reading standard versions: 200" in err
     assert "Reading standard versions: 251, 100% of the file" in err
@@ -449,7 +449,7 @@ def test_command_lists_every_problem_and_exits_non_zero(db, tmp_path):
 
 def test_command_exits_non_zero_on_invalid_json(db, tmp_path):
     path = tmp_path / "broken.json"
-    path.write_text('{"referenceNumber": "ST9999", "level": }', encoding="utf-8")
+    path.write_text('{"referenceNumber": "ST9990", "level": }', encoding="utf-8")
     err = io.StringIO()
 
     with pytest.raises(CommandError):
@@ -466,7 +466,7 @@ def test_command_applies_a_correction_and_says_what_it_changed(db, tmp_path):
 
     call_command("import_standard", write_json(tmp_path, payload), stdout=out)
 
-    assert "ST9999 v1.0 changed: S2 reworded." in out.getvalue()
+    assert "ST9990 v1.0 changed: S2 reworded." in out.getvalue()
     assert VersionRevision.objects.get().source.endswith("standard.json")
 
 

@@ -176,7 +176,7 @@ def test_a_draft_record_never_corrects_a_published_version(db):
 
     assert result.refused == [
         (
-            "ST9999 v1",
+            "ST9990 v1",
             "not a correction psp can apply to the version it holds: $.status: is in "
             "development, and psp holds this version as approved for delivery: a draft never "
             "corrects it",

@@ -15,7 +15,7 @@ from tests.standards.samples import epa_plan_json, official_json
 @pytest.fixture
 def widget_version(db):
     import_standard(parse_official(official_json()))
-    return StandardVersion.objects.get(standard__reference="ST9999", version="1.0")
+    return StandardVersion.objects.get(standard__reference="ST9990", version="1.0")
 
 
 def do_import(payload, **options):
@@ -148,7 +148,7 @@ def test_a_changed_plan_for_a_version_apprentices_are_on_is_refused(widget_versi
 
     problems = problems_of(epa_plan_json(epaPeriodMonths=4))
 
-    assert problems["$.version"].startswith("1 apprentice is on ST9999 v1.0")
+    assert problems["$.version"].startswith("1 apprentice is on ST9990 v1.0")
     assert problems["$.epaPeriodMonths"] == "differs from psp, which has 3"
 
 
@@ -186,7 +186,7 @@ def _without(key):
         (_set("format", "epa"), "$.format", "does not look like a psp EPA plan"),
         (_set("formatVersion", 2), "$.formatVersion", "must be 1"),
         (_without("provenance"), "$.provenance", "missing"),
-        (_set("version", "7.0"), "$.version", "ST9999 v7.0 is not in psp"),
+        (_set("version", "7.0"), "$.version", "ST9990 v7.0 is not in psp"),
         (_set("version", "seven"), "$.version", "not a version number"),
         (_set("gatewayRequirement", []), "$.gatewayRequirement", "not part of the format"),
         (_set("epaPeriodMonths", "four"), "$.epaPeriodMonths", "whole number"),
@@ -203,7 +203,7 @@ def _without(key):
             "$.assessmentMethods[0].durationIsMinimum",
             "true",
         ),
-        (_method(0, "ksbs", ["K9"]), "$.assessmentMethods[0].ksbs[0]", "K9 is not a KSB of ST9999"),
+        (_method(0, "ksbs", ["K9"]), "$.assessmentMethods[0].ksbs[0]", "K9 is not a KSB of ST9990"),
         (_method(0, "ksbs", ["Q1"]), "$.assessmentMethods[0].ksbs[0]", "not a KSB code"),
         (_method(1, "grades", []), "$.assessmentMethods[1].grades", "each method lists its grades"),
         (_criterion(0, "method", 3), "$.gradingCriteria[0].method", "there is no method 3"),
@@ -305,10 +305,10 @@ def test_command_imports_a_plan_and_checks_the_version_asked_for(widget_version,
     assert "$.version: is 1.0, but you asked to import into version 1.1" in err.getvalue()
 
     call_command("import_epa_plan", str(path), "--dry-run", stdout=out)
-    assert "Dry run: ST9999 v1.0 would change: new EPA plan" in out.getvalue()
+    assert "Dry run: ST9990 v1.0 would change: new EPA plan" in out.getvalue()
     assert not EpaPlan.objects.exists()
 
-    call_command("import_epa_plan", str(path), "--reference", "ST9999", "--version", "1.0")
+    call_command("import_epa_plan", str(path), "--reference", "ST9990", "--version", "1.0")
     assert EpaPlan.objects.get().grading_imported
 
 

@@ -101,7 +101,7 @@ def test_compare_marks_reworded_added_and_removed_ksbs(apprentice_client, db):
         title="Imaginary widget inspector (revised)",
     )
     response = apprentice_client.get(
-        reverse("standards:version_compare", args=["ST9999"]), {"old": "1.0", "new": "1.1"}
+        reverse("standards:version_compare", args=["ST9990"]), {"old": "1.0", "new": "1.1"}
     )
     comparison = response.context["comparison"]
     ksb_rows = {row.label: row for row in comparison.sections[2].rows}
@@ -131,7 +131,7 @@ def test_compare_with_a_version_whose_ksbs_are_not_imported_says_so(apprentice_c
     make_version(version="1.0", ksbs={"K": ["Knows widgets"]})
     make_version(version="1.1")
     response = apprentice_client.get(
-        reverse("standards:version_compare", args=["ST9999"]), {"old": "1.0", "new": "1.1"}
+        reverse("standards:version_compare", args=["ST9990"]), {"old": "1.0", "new": "1.1"}
     )
     ksbs = response.context["comparison"].sections[2]
     assert not ksbs.new_imported
@@ -146,7 +146,7 @@ def test_compare_shows_epa_plan_differences(apprentice_client, db):
     make_epa_plan(version=old, methods=[method])
     make_epa_plan(version=new, methods=[{**method, "minimum_questions": 5}])
     response = apprentice_client.get(
-        reverse("standards:version_compare", args=["ST9999"]), {"old": "1.0", "new": "2.0"}
+        reverse("standards:version_compare", args=["ST9990"]), {"old": "1.0", "new": "2.0"}
     )
     plan_rows = {row.label: row for row in response.context["comparison"].sections[3].rows}
     assert plan_rows["Method 1"].change == "changed"
