@@ -163,6 +163,9 @@ POLICY: dict[str, Rule] = {
     "standards:import_list": _no_object({"admin"}),
     "standards:import_upload": _no_object({"admin"}),
     "standards:import_preview": Rule(skip="needs an upload; covered in test_import_views"),
+    "standards:bulk_import_detail": Rule(
+        skip="needs an upload; covered in test_bulk_import_views (administrators only)"
+    ),
     "standards:import_confirm": Rule(skip="POST; covered in test_import_views"),
     "standards:import_discard": Rule(skip="POST; covered in test_import_views"),
     "standards:crosswalk": Rule(skip="needs two versions; covered in test_crosswalk"),

@@ -975,6 +975,10 @@ OTHER_PAGES: dict[str, Visit] = {
     "403.html": Visit("apprentice", url("apprentices:review_queue"), status=403),
     "400.html": Visit(None, lambda w: "render:400.html"),
     "500.html": Visit(None, lambda w: "render:500.html"),
+    # psp.middleware refuses an address with a NUL character in words, not with a 500.
+    "psp/request_refused.html": Visit("provider", lambda w: "/apprentices/?q=a%00b", status=400),
+    # A download while the file store cannot be reached (psp.downloads): rendered in place.
+    "psp/storage_unavailable.html": Visit(None, lambda w: "render:psp/storage_unavailable.html"),
 }
 
 
@@ -1130,6 +1134,38 @@ def _token_revoke(world: World) -> str:
 
 def _create_token(page: Any, world: World) -> None:
     fill_and_submit({"Name": f"MIS {secrets.token_hex(3)}"}, "Create token")(page, world)
+
+
+def _bulk_import(world: World, *, status: str) -> str:
+    """A whole-download import of the admin's: waiting, finished with refusals, or stopped."""
+    from django.utils import timezone
+
+    from standards.models import BulkImport
+
+    finished = status in ("done", "failed")
+    bulk = BulkImport.objects.create(
+        filename="apprenticeshipstandards.json.gz",
+        sha256="b" * 64,
+        status=status,
+        uploaded_by=world.users["admin"],
+        finished_at=timezone.now() if finished else None,
+        read=1926 if finished else 0,
+        imported=1862 if status == "done" else 0,
+        refusals=[["ST0780 0.0", "level 0 is not a level of apprenticeship"]] if finished else [],
+        error="The file is not valid JSON after version 412" if status == "failed" else "",
+    )
+    return reverse("standards:bulk_import_detail", args=[bulk.pk])
+
+
+PAGES.update(
+    {
+        "standards:bulk_import_detail": {
+            "empty": [Visit("admin", lambda w: _bulk_import(w, status="queued"))],
+            "error": [Visit("admin", lambda w: _bulk_import(w, status="failed"))],
+            "populated": [Visit("admin", lambda w: _bulk_import(w, status="done"))],
+        },
+    }
+)
 
 
 PAGES.update(
