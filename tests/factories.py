@@ -296,3 +296,43 @@ def make_api_token(organisation: Organisation, *, can_write: bool = False, name:
     staff = make_staff(role=role, organisation=organisation)
     token, text = tokens.create_token(organisation, name=name, can_write=can_write, by=staff)
     return token, {"HTTP_AUTHORIZATION": f"Bearer {text}"}
+
+
+def make_apprentice_in_learning(*, version: Any, provider: Any, name: str, **fields: Any):  # type: ignore[no-untyped-def]
+    """An apprentice of the provider 40 weeks into 78 weeks to gateway, called "<name> Tester":
+    with nothing else, behind on reviews, off-the-job hours and coverage."""
+    from django.utils import timezone
+
+    start = timezone.localdate() - datetime.timedelta(weeks=40)
+    return make_apprentice(
+        version=version,
+        training_provider=provider,
+        start_date=start,
+        planned_gateway_date=start + datetime.timedelta(weeks=78),
+        user=make_user(role=Role.APPRENTICE, first_name=name, last_name="Tester"),
+        **fields,
+    )
+
+
+def make_apprentice_keeping_up(*, version: Any, provider: Any):  # type: ignore[no-untyped-def]
+    """An apprentice in learning and on track: a review due in 60 days, 600 hours approved,
+    every KSB of the version accepted."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    apprentice = make_apprentice_in_learning(
+        version=version, provider=provider, name="Keeping", contracted_hours_per_week=Decimal("30")
+    )
+    make_progress_review(
+        apprentice=apprentice, due_on=timezone.localdate() + datetime.timedelta(days=60)
+    )
+    for n in range(30):
+        make_otj_entry(
+            apprentice=apprentice,
+            status="approved",
+            hours=Decimal("20"),
+            date=apprentice.start_date + datetime.timedelta(days=n),
+        )
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
+    return apprentice

@@ -2,7 +2,6 @@
 raise on every write they are worked out from (apprentices.progress)."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -16,13 +15,12 @@ from psp.models import Organisation
 from psp.roles import Role
 from standards.models import KSB
 from tests.factories import (
-    make_apprentice,
+    make_apprentice_in_learning,
+    make_apprentice_keeping_up,
     make_evidence,
     make_organisation,
-    make_otj_entry,
     make_progress_review,
     make_staff,
-    make_user,
     make_version,
 )
 
@@ -53,38 +51,14 @@ def provider_client(client, staff):
     return client
 
 
-def in_learning(version, provider, name, **fields):
-    start = timezone.localdate() - datetime.timedelta(weeks=40)
-    return make_apprentice(
-        version=version,
-        training_provider=provider,
-        start_date=start,
-        planned_gateway_date=start + datetime.timedelta(weeks=78),
-        user=make_user(role=Role.APPRENTICE, first_name=name, last_name="Tester"),
-        **fields,
-    )
-
-
 @pytest.fixture
 def behind(version, provider):
-    return in_learning(version, provider, "Behind")
+    return make_apprentice_in_learning(version=version, provider=provider, name="Behind")
 
 
 @pytest.fixture
 def keeping_up(version, provider):
-    apprentice = in_learning(version, provider, "Keeping", contracted_hours_per_week=Decimal("30"))
-    make_progress_review(
-        apprentice=apprentice, due_on=timezone.localdate() + datetime.timedelta(days=60)
-    )
-    for n in range(30):
-        make_otj_entry(
-            apprentice=apprentice,
-            status="approved",
-            hours=Decimal("20"),
-            date=apprentice.start_date + datetime.timedelta(days=n),
-        )
-    make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
-    return apprentice
+    return make_apprentice_keeping_up(version=version, provider=provider)
 
 
 def shown(rows):
@@ -243,7 +217,7 @@ def test_the_flags_follow_the_date(provider_client, behind, monkeypatch):
 
 def test_another_provider_gets_its_own_flags(client, behind, version):
     other = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
-    in_learning(version, other, "Elsewhere")
+    make_apprentice_in_learning(version=version, provider=other, name="Elsewhere")
     client.force_login(make_staff(role=Role.PROVIDER, organisation=behind.training_provider))
     assert [row[0] for row in page(client)] == ["Behind Tester"]
     client.force_login(make_staff(role=Role.PROVIDER, organisation=other))

@@ -4,19 +4,18 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from apprentices import progress
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import (
-    make_apprentice,
+    make_apprentice_in_learning,
+    make_apprentice_keeping_up,
     make_evidence,
     make_organisation,
     make_otj_entry,
     make_progress_review,
     make_staff,
-    make_user,
     make_version,
 )
 
@@ -33,40 +32,15 @@ def version(db):
     )
 
 
-def in_learning(version, provider, name, **fields):
-    today = timezone.localdate()
-    start = today - datetime.timedelta(weeks=40)
-    return make_apprentice(
-        version=version,
-        training_provider=provider,
-        start_date=start,
-        planned_gateway_date=start + datetime.timedelta(weeks=78),
-        user=make_user(role=Role.APPRENTICE, first_name=name, last_name="Tester"),
-        **fields,
-    )
-
-
 @pytest.fixture
 def behind(version, provider):
     """No review for 40 weeks, no contracted hours, no evidence."""
-    return in_learning(version, provider, "Behind")
+    return make_apprentice_in_learning(version=version, provider=provider, name="Behind")
 
 
 @pytest.fixture
 def keeping_up(version, provider):
-    apprentice = in_learning(version, provider, "Keeping", contracted_hours_per_week=Decimal("30"))
-    make_progress_review(
-        apprentice=apprentice, due_on=timezone.localdate() + datetime.timedelta(days=60)
-    )
-    for n in range(30):
-        make_otj_entry(
-            apprentice=apprentice,
-            status="approved",
-            hours=Decimal("20"),
-            date=apprentice.start_date + datetime.timedelta(days=n),
-        )
-    make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
-    return apprentice
+    return make_apprentice_keeping_up(version=version, provider=provider)
 
 
 @pytest.fixture
@@ -111,7 +85,11 @@ def test_progress_flags_can_be_filtered(provider_client, behind, keeping_up, que
 
 
 def test_other_providers_apprentices_are_not_on_the_dashboard(provider_client, behind, version):
-    in_learning(version, make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER), "Other")
+    make_apprentice_in_learning(
+        version=version,
+        provider=make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER),
+        name="Other",
+    )
     assert set(flags(provider_client.get(reverse("home")))) == {"Behind"}
 
 
@@ -120,8 +98,11 @@ def test_provider_dashboard_uses_a_fixed_number_of_queries(
     provider_client, version, provider, count, django_assert_num_queries
 ):
     for n in range(count):
-        apprentice = in_learning(
-            version, provider, f"A{n}", contracted_hours_per_week=Decimal("30")
+        apprentice = make_apprentice_in_learning(
+            version=version,
+            provider=provider,
+            name=f"A{n}",
+            contracted_hours_per_week=Decimal("30"),
         )
         make_otj_entry(apprentice=apprentice, status="approved")
         make_progress_review(apprentice=apprentice)
