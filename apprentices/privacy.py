@@ -50,12 +50,6 @@ from apprentices.models import (
     EvidenceEvent,
     EvidenceFile,
     EvidenceKSB,
-    OffTheJobEntry,
-    ProgressReview,
-    ReviewKsbComment,
-    ReviewSignature,
-    ReviewSigningLink,
-    ReviewTarget,
     VersionMove,
 )
 from epa.models import (
@@ -72,6 +66,14 @@ from epa.models import (
     MethodSubmission,
     Question,
     Report,
+)
+from progress.models import (
+    OffTheJobEntry,
+    ProgressReview,
+    ReviewKsbComment,
+    ReviewSignature,
+    ReviewSigningLink,
+    ReviewTarget,
 )
 from psp import audit
 from psp.models import (

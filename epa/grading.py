@@ -14,7 +14,6 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from apprentices.models import Apprentice
-from apprentices.training import long_date
 from apprentices.uploads import CheckedUpload
 from epa.gateway import add_months, add_to_supplement
 from epa.models import (
@@ -30,6 +29,7 @@ from epa.models import (
     MethodSubmission,
     Question,
 )
+from progress.training import long_date
 from psp import notifications
 from psp.roles import Role
 from standards.models import AssessmentMethod, EpaPlan, GradingCriterion

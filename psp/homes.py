@@ -14,13 +14,14 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices import progress
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
-from apprentices.models import Apprentice, EmployerMove, Evidence, OffTheJobEntry
-from apprentices.reviews import ReviewState, review_states
+from apprentices.models import Apprentice, EmployerMove, Evidence
 from apprentices.scanning import configured_clamd
-from apprentices.training import Working, workings_for
 from epa.models import Epa, GatewayAttempt, GatewayItem
+from progress import revision
+from progress.models import OffTheJobEntry
+from progress.reviews import ReviewState, review_states
+from progress.training import Working, workings_for
 from psp.roles import Role
 from standards.models import StandardVersion
 
@@ -135,11 +136,11 @@ class ProgressRow:
 
     @property
     def reviews_url(self) -> str:
-        return apprentice_address("apprentices:progress_review_list", self.apprentice.pk)
+        return apprentice_address("progress:progress_review_list", self.apprentice.pk)
 
     @property
     def off_the_job_url(self) -> str:
-        return apprentice_address("apprentices:off_the_job_log", self.apprentice.pk)
+        return apprentice_address("progress:off_the_job_log", self.apprentice.pk)
 
     @property
     def coverage_url(self) -> str:
@@ -219,11 +220,11 @@ class ProviderOverview:
 def provider_overview(user: Any) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
-    they are worked out from: apprentices.progress), the date and what the user can see: one
+    they are worked out from: progress.revision), the date and what the user can see: one
     query when cached."""
     today = timezone.localdate()
     key = (
-        f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
+        f"psp:progress:{user.role}:{user.organisation_id}:{revision.current()}:{today.isoformat()}"
     )
     found: ProviderOverview | None = cache.get(key)
     if found is None:
