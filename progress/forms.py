@@ -6,7 +6,8 @@ import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from crispy_forms_gds.layout import HTML, Field, Size
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Layout, Size
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
@@ -18,6 +19,7 @@ from apprentices.models import Apprentice
 from progress.models import OffTheJobEntry, ProgressReview, ReviewTarget
 from progress.reviews import Record
 from psp.forms import limited_text, name_required_errors
+from standards.models import KSB
 
 
 @limited_text
@@ -266,12 +268,137 @@ class ReviewScheduleForm(forms.Form):
 
 NEW_TARGET_ROWS = 3
 NEW_COMMENT_ROWS = 3
+MAX_ROWS = 100  # of each kind; a longer review is a tampered form
+
+
+def _row_helper(*fields: Any) -> FormHelper:
+    """Fields only: the review's form and each of its rows go inside one <form> and button."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.disable_csrf = True
+    helper.label_size = Size.SMALL
+    helper.legend_size = Size.SMALL
+    helper.layout = Layout(*fields)
+    return helper
+
+
+class RowFormSet(forms.BaseFormSet):
+    """Numbers its rows from 1 for their labels and error messages ("Target 2 date")."""
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "number": (index or 0) + 1}
+
+
+@limited_text
+class TargetProgressForm(forms.Form):
+    """Progress against one of the targets set in the last review."""
+
+    progress = forms.ChoiceField(choices=ReviewTarget.Progress.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label="Comment", required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, target: ReviewTarget, number: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.target = target
+        self.fields["progress"].label = f"Progress against: {target.text}"
+        self.fields["progress"].error_messages["required"] = (
+            f"Record progress against: {target.text}"
+        )
+        self.helper = _row_helper(
+            Field.radios("progress", inline=True), Field.textarea("note", rows=2)
+        )
+
+
+class BaseTargetProgressFormSet(RowFormSet):
+    def __init__(self, data: Any = None, *, targets: list[ReviewTarget]) -> None:
+        self.targets = targets
+        initial = [{"progress": t.progress or None, "note": t.progress_note} for t in targets]
+        super().__init__(data, initial=initial, prefix="progress")
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "target": self.targets[index or 0]}
+
+    def total_form_count(self) -> int:
+        return len(self.targets)  # one row for each target, whatever the form says
+
+
+@limited_text
+class NewTargetForm(forms.Form):
+    text = forms.CharField(required=False, widget=forms.Textarea)
+    due_on = date_field("Target date", required=False)
+
+    def __init__(self, *args: Any, number: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.number = number
+        self.fields["text"].label = f"Target {number}"
+        self.fields["due_on"].label = f"Target {number} date"
+        self.fields["due_on"].error_messages["incomplete"] = (
+            f"Enter the target {number} date in full"
+        )
+        self.helper = _row_helper(Field.textarea("text", rows=2), Field("due_on"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("due_on") and not cleaned.get("text", "").strip():
+            self.add_error("text", f"Describe target {self.number}, or remove its date")
+        return cleaned
+
+
+@limited_text
+class KsbCommentForm(forms.Form):
+    ksb = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    comment = forms.CharField(required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, number: int, ksbs: list[KSB], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.number = number
+        ksb = cast(forms.TypedChoiceField, self.fields["ksb"])
+        ksb.label = f"KSB {number}"
+        ksb.choices = [("", "Choose a KSB")] + [(k.pk, f"{k.code}: {k.text[:90]}") for k in ksbs]
+        self.fields["comment"].label = f"Comment on KSB {number}"
+        self.helper = _row_helper(Field.select("ksb"), Field.textarea("comment", rows=2))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        ksb, comment = cleaned.get("ksb"), cleaned.get("comment", "").strip()
+        if comment and not ksb:
+            self.add_error("ksb", f"Choose the KSB comment {self.number} is about")
+        if ksb and not comment:
+            self.add_error("comment", f"Write the comment on KSB {self.number}")
+        return cleaned
+
+
+class BaseKsbCommentFormSet(RowFormSet):
+    def clean(self) -> None:
+        seen: set[int] = set()
+        for form in self.forms:
+            ksb = form.cleaned_data.get("ksb") if hasattr(form, "cleaned_data") else None
+            if ksb and ksb in seen:
+                form.add_error("ksb", "Write one comment for each KSB")
+            if ksb:
+                seen.add(ksb)
+
+
+NewTargetFormSet = forms.formset_factory(
+    NewTargetForm, formset=RowFormSet, extra=NEW_TARGET_ROWS, max_num=MAX_ROWS, validate_max=True
+)
+KsbCommentFormSet = forms.formset_factory(
+    KsbCommentForm,
+    formset=BaseKsbCommentFormSet,
+    extra=NEW_COMMENT_ROWS,
+    max_num=MAX_ROWS,
+    validate_max=True,
+)
+TargetProgressFormSet = cast(
+    type[BaseTargetProgressFormSet],
+    forms.formset_factory(TargetProgressForm, formset=BaseTargetProgressFormSet, extra=0),
+)
 
 
 @limited_text
 class ReviewRecordForm(forms.Form):
-    """The reviewer's record: progress against last time's targets, new targets and
-    KSB-specific comments. Blank rows are ignored; saving again adds more rows."""
+    """The reviewer's record: the date and summary here, and three formsets of rows:
+    progress against last time's targets, new targets and KSB-specific comments. Blank
+    rows are ignored; saving again adds more rows. Valid when all four are."""
 
     held_on = date_field("Date the review was held", help_text="For example, 5 3 2026")
     summary = forms.CharField(
@@ -282,99 +409,58 @@ class ReviewRecordForm(forms.Form):
 
     def __init__(
         self,
-        *args: Any,
+        data: Any = None,
+        *,
         review: ProgressReview,
         previous_targets: list[ReviewTarget],
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
-        self.previous_targets = previous_targets
+        super().__init__(data)
         self.ksbs = list(review.apprentice.standard_version.ksbs.in_standard_order())
         self.initial.setdefault("held_on", review.held_on or timezone.localdate())
         self.initial.setdefault("summary", review.summary)
-        layout: list[Any] = [Field("held_on"), Field.textarea("summary", rows=6)]
-        for target in previous_targets:
-            self.fields[f"progress_{target.pk}"] = forms.ChoiceField(
-                label=f"Progress against: {target.text}",
-                choices=ReviewTarget.Progress.choices,
-                widget=forms.RadioSelect,
-                initial=target.progress or None,
-                error_messages={"required": f"Record progress against: {target.text}"},
-            )
-            self.fields[f"progress_note_{target.pk}"] = forms.CharField(
-                label="Comment",
-                required=False,
-                initial=target.progress_note,
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
-            layout += [
-                Field.radios(f"progress_{target.pk}", inline=True),
-                Field.textarea(f"progress_note_{target.pk}", rows=2),
-            ]
-        if previous_targets:
-            layout.insert(2, HTML('<h2 class="govuk-heading-m">Targets set last time</h2>'))
-        targets = [(t.text, t.due_on) for t in review.targets.all()]
-        layout.append(HTML('<h2 class="govuk-heading-m">New targets</h2>'))
-        for n in range(1, len(targets) + NEW_TARGET_ROWS + 1):
-            text, due_on = targets[n - 1] if n <= len(targets) else ("", None)
-            self.fields[f"target_{n}"] = forms.CharField(
-                label=f"Target {n}",
-                required=False,
-                initial=text,
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
-            self.fields[f"target_due_{n}"] = date_field(f"Target {n} date", required=False)
-            self.initial.setdefault(f"target_due_{n}", due_on)
-            layout += [Field.textarea(f"target_{n}", rows=2), Field(f"target_due_{n}")]
-        self.target_rows = len(targets) + NEW_TARGET_ROWS
-        comments = [(c.ksb_id, c.comment) for c in review.ksb_comments.all()]
-        choices = [("", "Choose a KSB")] + [(k.pk, f"{k.code}: {k.text[:90]}") for k in self.ksbs]
-        if self.ksbs:
-            layout.append(HTML('<h2 class="govuk-heading-m">Comments on KSBs</h2>'))
-        for n in range(1, (len(comments) + NEW_COMMENT_ROWS + 1) if self.ksbs else 1):
-            ksb_id, comment = comments[n - 1] if n <= len(comments) else ("", "")
-            self.fields[f"ksb_{n}"] = forms.TypedChoiceField(
-                label=f"KSB {n}",
-                required=False,
-                choices=choices,
-                coerce=int,
-                empty_value=None,
-                initial=ksb_id,
-            )
-            self.fields[f"ksb_comment_{n}"] = forms.CharField(
-                label=f"Comment on KSB {n}",
-                required=False,
-                initial=comment,
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
-            layout += [Field.select(f"ksb_{n}"), Field.textarea(f"ksb_comment_{n}", rows=2)]
-        self.comment_rows = len(comments) + NEW_COMMENT_ROWS if self.ksbs else 0
-        self.helper = _helper("Save and ask for signatures", *layout)
+        self.helper = _row_helper(Field("held_on"), Field.textarea("summary", rows=6))
+        self.progress = TargetProgressFormSet(data, targets=previous_targets)
+        self.targets = NewTargetFormSet(
+            data,
+            prefix="targets",
+            initial=[{"text": t.text, "due_on": t.due_on} for t in review.targets.all()],
+        )
+        self.comments = KsbCommentFormSet(
+            data,
+            prefix="comments",
+            initial=[{"ksb": c.ksb_id, "comment": c.comment} for c in review.ksb_comments.all()],
+            form_kwargs={"ksbs": self.ksbs},
+        )
+        self.formsets = [self.progress, self.targets] + ([self.comments] if self.ksbs else [])
+
+    def is_valid(self) -> bool:
+        valid = [super().is_valid()] + [formset.is_valid() for formset in self.formsets]
+        return all(valid)
+
+    @property
+    def all_forms(self) -> list[forms.Form]:
+        """This form and every row, for the error summary."""
+        return [self] + [form for formset in self.formsets for form in formset]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(form.errors for form in self.all_forms) or any(
+            formset.non_form_errors() for formset in self.formsets
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         held_on = cleaned.get("held_on")
         if held_on and held_on > timezone.localdate():
             self.add_error("held_on", "The date the review was held must be today or in the past")
-        for n in range(1, self.target_rows + 1):
-            if cleaned.get(f"target_due_{n}") and not cleaned.get(f"target_{n}", "").strip():
-                self.add_error(f"target_{n}", f"Describe target {n}, or remove its date")
-        seen: set[int] = set()
-        for n in range(1, self.comment_rows + 1):
-            ksb, comment = cleaned.get(f"ksb_{n}"), cleaned.get(f"ksb_comment_{n}", "").strip()
-            if comment and not ksb:
-                self.add_error(f"ksb_{n}", f"Choose the KSB comment {n} is about")
-            if ksb and not comment:
-                self.add_error(f"ksb_comment_{n}", f"Write the comment on KSB {n}")
-            if ksb and ksb in seen:
-                self.add_error(f"ksb_{n}", "Write one comment for each KSB")
-            if ksb:
-                seen.add(ksb)
         texts = [cleaned.get("summary", "")] + [
-            cleaned.get(name, "")
-            for name in self.fields
-            if name.startswith(("target_", "ksb_comment_", "progress_note_"))
-            and isinstance(cleaned.get(name), str)
+            row.cleaned_data.get(name, "")
+            for formset in self.formsets
+            if formset.is_bound
+            for row in formset
+            if row.is_valid()
+            for name in ("note", "text", "comment")
+            if isinstance(row.cleaned_data.get(name), str)
         ]
         # A review names the apprentice's colleagues (Mr Patel, their manager) as a matter of
         # course, and has no box to confirm a finding, so names are not looked for here.
@@ -383,25 +469,24 @@ class ReviewRecordForm(forms.Form):
             self.add_error("summary", f"This may identify someone: {describe(findings)}. Remove it")
         return cleaned
 
-    def record(self) -> Any:
+    def record(self) -> Record:
         data = self.cleaned_data
         by_id = {ksb.pk: ksb for ksb in self.ksbs}
+        rows = [row.cleaned_data for row in self.comments] if self.ksbs else []
         return Record(
             held_on=data["held_on"],
             summary=data["summary"],
             progress={
-                t.pk: (data[f"progress_{t.pk}"], data.get(f"progress_note_{t.pk}", ""))
-                for t in self.previous_targets
+                row.target.pk: (row.cleaned_data["progress"], row.cleaned_data.get("note", ""))
+                for row in self.progress
             },
             targets=[
-                (data[f"target_{n}"].strip(), data.get(f"target_due_{n}"))
-                for n in range(1, self.target_rows + 1)
-                if data.get(f"target_{n}", "").strip()
+                (row.cleaned_data["text"].strip(), row.cleaned_data.get("due_on"))
+                for row in self.targets
+                if row.cleaned_data.get("text", "").strip()
             ],
             comments={
-                by_id[data[f"ksb_{n}"]]: data[f"ksb_comment_{n}"].strip()
-                for n in range(1, self.comment_rows + 1)
-                if data.get(f"ksb_{n}") in by_id
+                by_id[row["ksb"]]: row["comment"].strip() for row in rows if row.get("ksb") in by_id
             },
         )
 

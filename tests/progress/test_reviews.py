@@ -241,6 +241,15 @@ def test_review_page_is_404_for_another_provider_and_record_is_403_for_the_emplo
     )
 
 
+def management(**rows: int) -> dict[str, str]:
+    """The formsets' management data: how many rows each prefix sent, none from the database."""
+    return {
+        field: str(value)
+        for prefix, total in rows.items()
+        for field, value in ((f"{prefix}-TOTAL_FORMS", total), (f"{prefix}-INITIAL_FORMS", 0))
+    }
+
+
 def test_provider_records_a_review_on_its_page(client, apprentice, provider_user, version):
     review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
     client.force_login(provider_user)
@@ -254,12 +263,13 @@ def test_provider_records_a_review_on_its_page(client, apprentice, provider_user
             "held_on_1": "3",
             "held_on_2": "2025",
             "summary": "Settled in well",
-            "target_1": "Write a reflective account",
-            "target_due_1_0": "1",
-            "target_due_1_1": "6",
-            "target_due_1_2": "2025",
-            "ksb_1": str(k1.pk),
-            "ksb_comment_1": "Good grasp of widgets",
+            **management(progress=0, targets=3, comments=3),
+            "targets-0-text": "Write a reflective account",
+            "targets-0-due_on_0": "1",
+            "targets-0-due_on_1": "6",
+            "targets-0-due_on_2": "2025",
+            "comments-0-ksb": str(k1.pk),
+            "comments-0-comment": "Good grasp of widgets",
         },
     )
     assert response.status_code == 302
@@ -267,6 +277,60 @@ def test_provider_records_a_review_on_its_page(client, apprentice, provider_user
     assert review.status == "awaiting_signatures"
     assert review.targets.get().due_on == datetime.date(2025, 6, 1)
     assert review.ksb_comments.get().ksb == k1
+
+
+def test_record_errors_keep_what_was_typed_and_link_to_the_rows(
+    client, apprentice, provider_user, version
+):
+    review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
+    client.force_login(provider_user)
+    url = reverse("progress:progress_review_record", args=[review.pk])
+    k1, k2 = version.ksbs.in_standard_order()[:2]
+    response = client.post(
+        url,
+        {
+            "held_on_0": "31",
+            "held_on_1": "3",
+            "held_on_2": "2025",
+            "summary": "Settled in well",
+            **management(progress=0, targets=3, comments=3),
+            "targets-1-due_on_0": "1",
+            "targets-1-due_on_1": "6",
+            "targets-1-due_on_2": "2025",
+            "comments-0-ksb": str(k1.pk),
+            "comments-0-comment": "Good grasp of widgets",
+            "comments-1-ksb": str(k1.pk),
+            "comments-1-comment": "Typed again, for the same KSB",
+            "comments-2-ksb": str(k2.pk),
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('class="govuk-error-summary"') == 1
+    for field_id, error in [
+        ("id_targets-1-text", "Describe target 2, or remove its date"),
+        ("id_comments-1-ksb", "Write one comment for each KSB"),
+        ("id_comments-2-comment", "Write the comment on KSB 3"),
+    ]:
+        assert f'<a href="#{field_id}">{error}</a>' in page
+        assert f'id="{field_id}"' in page
+    assert "Typed again, for the same KSB</textarea>" in page
+    assert "Settled in well</textarea>" in page
+    review.refresh_from_db()
+    assert review.status == "scheduled"
+    assert not review.targets.exists()
+
+
+def test_a_record_without_its_rows_management_data_is_refused(client, apprentice, provider_user):
+    review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
+    client.force_login(provider_user)
+    url = reverse("progress:progress_review_record", args=[review.pk])
+    data = {"held_on_0": "31", "held_on_1": "3", "held_on_2": "2025", "summary": "Fine"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    review.refresh_from_db()
+    assert review.status == "scheduled"
 
 
 def test_list_of_reviews_for_the_apprentice(client, recorded, apprentice):
