@@ -98,6 +98,7 @@ def _snapshot(database: Path) -> dict[str, Any]:
                     MOVED_MODELS,
                 ).fetchall()
             ),
+            "access_versions": dict(db.execute("SELECT id, access_version FROM psp_user")),
             "reviews": db.execute(
                 "SELECT id, apprentice_id, status, summary FROM apprentices_progressreview "
                 "ORDER BY id"
@@ -158,4 +159,9 @@ def test_the_demo_database_keeps_its_rows_grants_and_triggers_through_the_move(
     }
     assert set(after["grants"]) == moved
     assert any(app == "progress" for _, app, _ in after["grants"])
+    # Everyone's cached permissions (psp.access) are dropped: they named the old label.
+    assert all(
+        after["access_versions"][user] > version
+        for user, version in before["access_versions"].items()
+    )
     assert "after the move: ok" in _manage(Path(settings.BASE_DIR), database, "shell", "-c", AFTER)
