@@ -4,7 +4,7 @@ across the KSB crosswalk. What has no equivalent is left unmapped and flagged.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -18,6 +18,9 @@ from apprentices.models import (
 )
 from standards.crosswalk import crosswalk_for
 from standards.models import KSB, Option, StandardVersion
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 
 @dataclass
@@ -84,7 +87,7 @@ def move_apprentice(
     apprentice: Apprentice,
     to_version: StandardVersion,
     *,
-    by: Any,
+    by: User,
     reason: str,
     option: Option | None = None,
 ) -> VersionMove:

@@ -115,7 +115,7 @@ def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[s
 
 @transaction.atomic
 def request_report(
-    subject: Subject, *, requested_by: Any, version: StandardVersion | None = None
+    subject: Subject, *, requested_by: User, version: StandardVersion | None = None
 ) -> Report:
     """Queue a report on an apprentice's portfolio, a gateway pack, an EPA, a signed progress
     review, or the cohort of an organisation on a standard version. The build is sent to a

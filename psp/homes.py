@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -24,6 +24,9 @@ from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp.roles import Role
 from standards.models import StandardVersion
 
+if TYPE_CHECKING:
+    from psp.models import User
+
 
 @dataclass(frozen=True)
 class HomePage:
@@ -31,7 +34,7 @@ class HomePage:
     data: dict[str, Any]
 
 
-def home_context(user: Any, *, query: Any = None) -> HomePage:
+def home_context(user: User, *, query: Any = None) -> HomePage:
     """query: the page's GET parameters (filters of the provider's progress flags)."""
     role = user.role
     if role is None:
@@ -190,7 +193,7 @@ class ProgressQuery:
         return list(FLAG_AREAS.items())
 
 
-def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[ProgressRow]:
+def progress_rows(user: User, *, today: datetime.date | None = None) -> list[ProgressRow]:
     """Every apprentice in learning that the user can see, worst first."""
     today = today or timezone.localdate()
     apprentices = list(
@@ -216,7 +219,7 @@ class ProviderOverview:
     training_to_approve: int
 
 
-def provider_overview(user: Any) -> ProviderOverview:
+def provider_overview(user: User) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
     they are worked out from: apprentices.progress), the date and what the user can see: one

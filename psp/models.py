@@ -200,7 +200,7 @@ def browser_name(user_agent: str) -> str:
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
-    def visible_to(self, user: Any) -> NotificationQuerySet:
+    def visible_to(self, user: User) -> NotificationQuerySet:
         """A user's own notifications; nobody sees anyone else's (404)."""
         return self.filter(user=user) if user.is_authenticated else self.none()
 
