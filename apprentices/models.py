@@ -796,14 +796,6 @@ class BreakInLearning(models.Model):
         return f"Break from {dateformat.format(self.starts_on, 'j F Y')} to {end}"
 
 
-class OffTheJobRuleQuerySet(models.QuerySet["OffTheJobRule"]):
-    def for_start(self, day: datetime.date) -> OffTheJobRuleQuerySet:
-        """The rule in force for apprenticeships starting on this day."""
-        return self.filter(applies_to_starts_from__lte=day).filter(
-            Q(applies_to_starts_until__isnull=True) | Q(applies_to_starts_until__gte=day)
-        )
-
-
 class OffTheJobRule(models.Model):
     """One funding-rules regime for the minimum off-the-job training, by the apprenticeship's
     start date. Rules are data with their source, loaded by a migration, never code."""
@@ -839,8 +831,6 @@ class OffTheJobRule(models.Model):
         help_text="Statutory leave taken out of the planned weeks; empty if not deducted.",
     )
     source = models.TextField(help_text="Where the rule is published, and what it says.")
-
-    objects = OffTheJobRuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["applies_to_starts_from"]
@@ -1060,9 +1050,6 @@ class ProgressReview(models.Model):
     def is_locked(self) -> bool:
         """Signed by all three: nothing about it can change."""
         return self.status == self.Status.SIGNED
-
-    def is_overdue(self, today: datetime.date) -> bool:
-        return self.status == self.Status.SCHEDULED and self.due_on < today
 
     def can_be_recorded_by(self, user: User) -> bool:
         """The provider records (and may correct) a review until the first person signs it."""

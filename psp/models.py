@@ -117,9 +117,6 @@ class User(AbstractUser):
 
         return set(access_of(self).group_permissions)
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     # Django checks each request's session against this hash (django.contrib.auth.get_user),
     # so a session signed before the password or the epoch changed is signed out.
     def get_session_auth_hash(self) -> str:

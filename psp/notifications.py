@@ -37,7 +37,7 @@ from psp.roles import Role
 logger = logging.getLogger(__name__)
 
 Kind = Notification.Kind
-# For the reports pipeline: notify(user, REPORT_READY, subject=..., body=..., url=...).
+# Sent by the reports pipeline (epa.reports) when a report someone asked for is built.
 REPORT_READY = Kind.REPORT_READY
 Email = EmailOutbox.Email
 
