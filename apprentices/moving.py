@@ -4,12 +4,13 @@ across the KSB crosswalk. What has no equivalent is left unmapped and flagged.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from apprentices.models import (
     Apprentice,
+    Evidence,
     EvidenceEvent,
     EvidenceKSB,
     EvidenceStateError,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class EvidenceMove:
-    evidence: Any
+    evidence: Evidence
     carried: list[tuple[KSB, KSB]] = field(default_factory=list)
     unmapped: list[KSB] = field(default_factory=list)
 

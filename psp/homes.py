@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,7 +35,7 @@ class HomePage:
     data: dict[str, Any]
 
 
-def home_context(user: User, *, query: Any = None) -> HomePage:
+def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomePage:
     """query: the page's GET parameters (filters of the provider's progress flags)."""
     role = user.role
     if role is None:
@@ -96,7 +97,7 @@ def home_context(user: User, *, query: Any = None) -> HomePage:
     return HomePage(f"psp/home_{role.value}.html", data)
 
 
-def _counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:
+def _counts_by_status(apprentices: QuerySet[Apprentice]) -> list[tuple[str, str, int]]:
     counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
     return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]
 
@@ -168,7 +169,7 @@ class ProgressQuery:
     area: str = ""
 
     @classmethod
-    def from_query(cls, query: Any) -> ProgressQuery:
+    def from_query(cls, query: Mapping[str, str]) -> ProgressQuery:
         level, area = query.get("level", ""), query.get("area", "")
         return cls(
             level=level if level in FLAG_LEVELS else "", area=area if area in FLAG_AREAS else ""
