@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -56,7 +56,7 @@ from standards.models import ksb_kind_order
 PAGE_SIZE = 25
 
 
-def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
+def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     return get_object_or_404(
         Apprentice.objects.visible_to(request.user).select_related(
             "user",
@@ -71,7 +71,7 @@ def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
     )
 
 
-def _evidence(request: HttpRequest, pk: int) -> Evidence:
+def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.visible_to(request.user).select_related(
             "apprentice__user", "apprentice__standard_version__standard", "reviewed_by"
@@ -82,7 +82,7 @@ def _evidence(request: HttpRequest, pk: int) -> Evidence:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_list(request: HttpRequest) -> HttpResponse:
+def apprentice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ApprenticeListQuery.from_request(request)
     apprentices = query.apply(Apprentice.objects.visible_to(request.user))
     page = Paginator(apprentices, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -91,7 +91,7 @@ def apprentice_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_apprentice", raise_exception=True)
-def apprentice_create(request: HttpRequest) -> HttpResponse:
+def apprentice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
@@ -105,7 +105,7 @@ def apprentice_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -173,7 +173,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     query = EvidenceListQuery.from_request(request)
     evidence = query.apply(
@@ -200,7 +200,7 @@ def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) -> None:
+def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[CheckedUpload]) -> None:
     """Tell the apprentice what was done to their files and what was not checked."""
     names = [upload.name for upload in checked if upload.metadata_removed]
     if names:
@@ -220,7 +220,7 @@ def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) ->
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_evidence", raise_exception=True)
-def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if apprentice.is_closed and apprentice.user_id == request.user.pk:
         messages.error(
@@ -261,7 +261,7 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -298,7 +298,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -323,7 +323,7 @@ def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     context = {
         "evidence": evidence,
@@ -350,7 +350,7 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_submitted_by(request.user):
         raise PermissionDenied
@@ -365,7 +365,7 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_withdrawn_by(request.user):
         raise PermissionDenied
@@ -381,7 +381,7 @@ def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+def evidence_file_remove(request: AuthenticatedHttpRequest, pk: int, file_pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -393,7 +393,9 @@ def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
+def evidence_file_download(
+    request: AuthenticatedHttpRequest, pk: int, file_pk: int
+) -> HttpResponseBase:
     evidence = _evidence(request, pk)
     # A file removed under the retention schedule or by erasure has no content left.
     evidence_file = get_object_or_404(
@@ -419,7 +421,7 @@ def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpR
 
 @require_GET
 @permission_required("apprentices.review_evidence", raise_exception=True)
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ReviewQueueQuery.from_request(request)
     evidence = query.apply(
         Evidence.objects.visible_to(request.user)
@@ -437,7 +439,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.review_evidence", raise_exception=True)
-def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -472,7 +474,7 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     return render(
         request,
@@ -483,7 +485,7 @@ def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_cohort", raise_exception=True)
-def cohort(request: HttpRequest) -> HttpResponse:
+def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
     cohort = cohort_for(
@@ -503,7 +505,7 @@ def cohort(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose a version, see what happens to each mapping, then confirm with a reason."""
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
@@ -561,7 +563,7 @@ def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.delete_breakinlearning", raise_exception=True)
-def break_remove(request: HttpRequest, pk: int, break_pk: int) -> HttpResponse:
+def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -576,7 +578,7 @@ def break_remove(request: HttpRequest, pk: int, break_pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
         raise PermissionDenied
@@ -597,7 +599,7 @@ def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
@@ -622,7 +624,7 @@ def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("psp.change_user", raise_exception=True)
-def apprentice_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     problems = privacy.erasure_problems(apprentice)
     form = ErasureForm(request.POST if request.method == "POST" else None)

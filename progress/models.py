@@ -8,9 +8,6 @@ them lost no data (migrations 0001 here and apprentices 0014).
 
 from __future__ import annotations
 
-import datetime
-from typing import Any
-
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
@@ -18,19 +15,11 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from apprentices.models import Apprentice, Evidence
-from psp.models import EmailOutbox
+from psp.models import EmailOutbox, User
 from psp.roles import Role
 from standards.models import KSB
 
 # Off-the-job training: the dated funding rules, and the apprentice's log.
-
-
-class OffTheJobRuleQuerySet(models.QuerySet["OffTheJobRule"]):
-    def for_start(self, day: datetime.date) -> OffTheJobRuleQuerySet:
-        """The rule in force for apprenticeships starting on this day."""
-        return self.filter(applies_to_starts_from__lte=day).filter(
-            Q(applies_to_starts_until__isnull=True) | Q(applies_to_starts_until__gte=day)
-        )
 
 
 class OffTheJobRule(models.Model):
@@ -68,8 +57,6 @@ class OffTheJobRule(models.Model):
         help_text="Statutory leave taken out of the planned weeks; empty if not deducted.",
     )
     source = models.TextField(help_text="Where the rule is published, and what it says.")
-
-    objects = OffTheJobRuleQuerySet.as_manager()
 
     class Meta:
         db_table = "apprentices_offthejobrule"  # the table it had there
@@ -117,7 +104,7 @@ class OffTheJobStateError(Exception):
 
 
 class OffTheJobEntryQuerySet(models.QuerySet["OffTheJobEntry"]):
-    def visible_to(self, user: Any) -> OffTheJobEntryQuerySet:
+    def visible_to(self, user: User) -> OffTheJobEntryQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
     def awaiting_approval(self) -> OffTheJobEntryQuerySet:
@@ -191,14 +178,14 @@ class OffTheJobEntry(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("progress:off_the_job_log", args=[self.apprentice_id]) + f"#entry-{self.pk}"
 
-    def can_be_edited_by(self, user: Any) -> bool:
+    def can_be_edited_by(self, user: User) -> bool:
         return self.status != self.Status.APPROVED and self.apprentice.can_add_to_portfolio(user)
 
-    def can_be_reviewed_by(self, user: Any) -> bool:
+    def can_be_reviewed_by(self, user: User) -> bool:
         return self.status == self.Status.SUBMITTED and self.apprentice.is_trained_by(user)
 
     @transaction.atomic
-    def _decide(self, *, to: str, by: Any, query: str = "") -> None:
+    def _decide(self, *, to: str, by: User, query: str = "") -> None:
         current = OffTheJobEntry.objects.select_for_update().get(pk=self.pk)
         if current.status != self.Status.SUBMITTED:
             raise OffTheJobStateError(
@@ -208,10 +195,10 @@ class OffTheJobEntry(models.Model):
         self.reviewed_by, self.reviewed_at = by, timezone.now()
         self.save(update_fields=["status", "query", "reviewed_by", "reviewed_at", "updated_at"])
 
-    def approve(self, *, by: Any) -> None:
+    def approve(self, *, by: User) -> None:
         self._decide(to=self.Status.APPROVED, by=by)
 
-    def query_entry(self, *, by: Any, query: str) -> None:
+    def query_entry(self, *, by: User, query: str) -> None:
         if not query.strip():
             raise OffTheJobStateError("Say what the apprentice needs to clarify")
         self._decide(to=self.Status.QUERIED, by=by, query=query)
@@ -225,7 +212,7 @@ class ReviewStateError(Exception):
 
 
 class ProgressReviewQuerySet(models.QuerySet["ProgressReview"]):
-    def visible_to(self, user: Any) -> ProgressReviewQuerySet:
+    def visible_to(self, user: User) -> ProgressReviewQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
 
@@ -292,10 +279,7 @@ class ProgressReview(models.Model):
         """Signed by all three: nothing about it can change."""
         return self.status == self.Status.SIGNED
 
-    def is_overdue(self, today: datetime.date) -> bool:
-        return self.status == self.Status.SCHEDULED and self.due_on < today
-
-    def can_be_recorded_by(self, user: Any) -> bool:
+    def can_be_recorded_by(self, user: User) -> bool:
         """The provider records (and may correct) a review until the first person signs it."""
         return (
             self.status in (self.Status.SCHEDULED, self.Status.AWAITING_SIGNATURES)
@@ -303,7 +287,7 @@ class ProgressReview(models.Model):
             and not self.signatures.exists()
         )
 
-    def party_of(self, user: Any) -> str | None:
+    def party_of(self, user: User) -> str | None:
         """Which side the user would sign for, if any."""
         apprentice = self.apprentice
         if user.pk == apprentice.user_id:
@@ -314,7 +298,7 @@ class ProgressReview(models.Model):
             return ReviewSignature.Party.EMPLOYER
         return None
 
-    def can_be_signed_by(self, user: Any) -> bool:
+    def can_be_signed_by(self, user: User) -> bool:
         party = self.party_of(user)
         return (
             self.status == self.Status.AWAITING_SIGNATURES

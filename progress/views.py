@@ -34,12 +34,13 @@ from progress.models import (
     ReviewSignature,
     ReviewStateError,
 )
+from psp.http import AuthenticatedHttpRequest
 from standards.models import KSB, ksb_kind_order
 
 # Off-the-job training
 
 
-def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
+def _entry(request: AuthenticatedHttpRequest, pk: int) -> OffTheJobEntry:
     return get_object_or_404(
         OffTheJobEntry.objects.visible_to(request.user).select_related(
             "apprentice__user", "apprentice__standard_version"
@@ -50,7 +51,7 @@ def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
 
 @require_GET
 @permission_required("progress.view_offthejobentry", raise_exception=True)
-def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The working of the requirement, planned against actual, breaks and the entries."""
     apprentice = _apprentice(request, pk)
     # The working and its chart are cached under the progress revision and the date
@@ -85,7 +86,7 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.add_offthejobentry", raise_exception=True)
-def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if apprentice.is_closed and apprentice.user_id == request.user.pk:
         messages.error(
@@ -112,7 +113,7 @@ def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.change_offthejobentry", raise_exception=True)
-def off_the_job_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     if not entry.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -135,7 +136,7 @@ def off_the_job_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("progress.approve_offthejobentry", raise_exception=True)
-def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     if not entry.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -155,7 +156,7 @@ def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.approve_offthejobentry", raise_exception=True)
-def off_the_job_query(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_query(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     if not entry.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -173,7 +174,7 @@ def off_the_job_query(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("progress.approve_offthejobentry", raise_exception=True)
-def off_the_job_queue(request: HttpRequest) -> HttpResponse:
+def off_the_job_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     entries = (
         OffTheJobEntry.objects.visible_to(request.user)
         .awaiting_approval()
@@ -186,7 +187,7 @@ def off_the_job_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def off_the_job_plan(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -205,7 +206,7 @@ def off_the_job_plan(request: HttpRequest, pk: int) -> HttpResponse:
 # Progress reviews
 
 
-def _progress_review(request: HttpRequest, pk: int) -> ProgressReview:
+def _progress_review(request: AuthenticatedHttpRequest, pk: int) -> ProgressReview:
     return get_object_or_404(
         ProgressReview.objects.visible_to(request.user).select_related(
             "apprentice__user",
@@ -220,7 +221,7 @@ def _progress_review(request: HttpRequest, pk: int) -> ProgressReview:
 
 @require_GET
 @permission_required("progress.view_progressreview", raise_exception=True)
-def progress_review_list(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     progress_reviews = apprentice.progress_reviews.annotate(
         signature_count=Count("signatures")
@@ -240,7 +241,7 @@ def progress_review_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.schedule_progressreview", raise_exception=True)
-def progress_review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.is_trained_by(request.user):
         raise PermissionDenied
@@ -287,7 +288,7 @@ def _review_context(review: ProgressReview) -> dict[str, Any]:
 
 @require_GET
 @permission_required("progress.view_progressreview", raise_exception=True)
-def progress_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     user = request.user
     signatures = list(review.signatures.all())
@@ -320,7 +321,7 @@ def progress_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.schedule_progressreview", raise_exception=True)
-def progress_review_record(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.can_be_recorded_by(request.user):
         raise PermissionDenied
@@ -352,7 +353,7 @@ def progress_review_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("progress.sign_progressreview", raise_exception=True)
-def progress_review_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.can_be_signed_by(request.user):
         raise PermissionDenied
@@ -371,7 +372,7 @@ def progress_review_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("progress.schedule_progressreview", raise_exception=True)
-def progress_review_link(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.apprentice.is_trained_by(request.user):
         raise PermissionDenied
