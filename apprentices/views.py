@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,7 +50,6 @@ from apprentices.models import (
     EmployerMove,
     Evidence,
     EvidenceFile,
-    EvidenceKSB,
     EvidenceStateError,
     OffTheJobEntry,
     OffTheJobStateError,
@@ -190,12 +189,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     query = EvidenceListQuery.from_request(request)
-    evidence = query.apply(
-        apprentice.evidence.annotate(
-            file_count=Count("files", filter=Q(files__removed_at__isnull=True), distinct=True),
-            ksb_count=Count("mappings", distinct=True),
-        )
-    )
+    evidence = query.apply(apprentice.evidence.for_list())
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(apprentice.evidence.values_list("status").annotate(n=Count("id")).order_by())
     status_counts = [
@@ -439,10 +433,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         Evidence.objects.visible_to(request.user)
         .awaiting_review()
         .select_related("apprentice__user")
-        # The mappings of the page's items only: a COUNT annotation would join and group
-        # the mappings of the whole queue, in the paginator's count too.
-        .prefetch_related(
-            Prefetch("mappings", queryset=EvidenceKSB.objects.only("id", "evidence_id"))
+        .for_list(
+            "submitted_at",
+            "apprentice__user__username",
+            "apprentice__user__first_name",
+            "apprentice__user__last_name",
         )
     )
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
