@@ -14,11 +14,11 @@ from typing import Any
 
 from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apprentices.models import Apprentice, KsbTally
+from psp.addresses import address
 from standards.models import KSB, AssessmentMethod, Duty, StandardVersion
 
 
@@ -237,23 +237,27 @@ def cohort_for(
     # On a core-and-options version, the KSBs only in other options are not expected.
     elsewhere = _other_options_only([version.pk]) if version.core_and_options else _no_options
     anchors = [escape(ksb.code) for ksb in ksbs]
+    ksb_ids = [ksb.pk for ksb in ksbs]
     rows = []
     totals = [0] * len(ksbs)
+    nothing = (0, 0)
     for apprentice in apprentices.select_related("user", "employer").order_by():
+        apprentice_id = apprentice.pk
         row = CohortRow(
             apprentice,
-            coverage_url=escape(reverse("apprentices:apprentice_coverage", args=[apprentice.pk])),
+            coverage_url=escape(address("apprentices:apprentice_coverage", apprentice_id)),
             anchors=anchors,
         )
         skip = elsewhere(version.pk, apprentice.option_id)
         row.expected = len(ksbs) - len(skip)
-        for index, ksb in enumerate(ksbs):
-            if ksb.pk in skip:
-                row.cells.append(("other", 0, 0))
+        row_cells = row.cells
+        for index, ksb_id in enumerate(ksb_ids):
+            if ksb_id in skip:
+                row_cells.append(("other", 0, 0))
                 continue
-            accepted, total = cells.get((apprentice.pk, ksb.pk), (0, 0))
+            accepted, total = cells.get((apprentice_id, ksb_id), nothing)
             state = "accepted" if accepted else "pending" if total else "gap"
-            row.cells.append((state, accepted, total))
+            row_cells.append((state, accepted, total))
             row.accepted += bool(accepted)
             row.covered += bool(total)
             totals[index] += bool(accepted)
