@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apprentices import moving, portfolio, privacy, progress, reviews, training
-from apprentices.coverage import cohort_for, cohort_versions, coverage_for
+from apprentices.coverage import cached_cohort, cohort_for, cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
     BreakForm,
@@ -63,6 +63,7 @@ from psp.accounts import send_set_password_email
 from psp.downloads import attachment, private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
+from psp.roles import Role
 from psp.storage import StorageUnavailable
 from standards.models import KSB, ksb_kind_order
 
@@ -495,13 +496,24 @@ def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
 def cohort(request: HttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
-    cohort = cohort_for(
-        query.filter(visible),
-        query.version,
-        sort=query.sort_key,
-        descending=query.descending,
-        gaps_only=query.gaps_only,
-    )
+    chosen = query.filter(visible)
+    sort, descending, gaps_only = query.sort_key, query.descending, query.gaps_only
+    role = request.user.role
+    if role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
+        # Who sees which apprentices: columns of the apprentice's row (see cached_cohort).
+        chosen_by = f"{role}:{request.user.organisation_id}:{query.employer}:{query.status}"
+        cohort = cached_cohort(
+            chosen,
+            query.version,
+            chosen_by=chosen_by,
+            sort=sort,
+            descending=descending,
+            gaps_only=gaps_only,
+        )
+    else:
+        cohort = cohort_for(
+            chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only
+        )
     employers = Organisation.objects.filter(employed_apprentices__in=visible).distinct()
     return render(
         request,
