@@ -493,7 +493,7 @@ def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_cohort", raise_exception=True)
-def cohort(request: HttpRequest) -> HttpResponse:
+def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
     chosen = query.filter(visible)
