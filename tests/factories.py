@@ -93,11 +93,12 @@ def make_epa_plan(
 
 def valid_uln(seed: int) -> str:
     """A ULN with a correct check digit, different for each seed."""
+    from apprentices.models import complete_uln, uln_check_digit
+
     base = f"{100000000 + seed * 7:09d}"[:9]
-    while sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11 == 0:
+    while uln_check_digit(base) == 10:
         base = f"{int(base) + 1:09d}"
-    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
-    return f"{base}{10 - remainder}"
+    return complete_uln(base)
 
 
 def make_apprentice(*, version: StandardVersion | None = None, **fields: Any):  # type: ignore[no-untyped-def]
