@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any, cast
 
 from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
@@ -29,7 +28,7 @@ from apprentices.models import (
 )
 from apprentices.uploads import CheckedUpload, check_upload
 from psp import accounts
-from psp.forms import limited_text, name_required_errors
+from psp.forms import gds_helper, limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import Option, StandardVersion
@@ -76,18 +75,6 @@ def date_field(label: str, *, help_text: str = "", required: bool = True) -> Dat
         required=f"Enter the {label.lower()}", incomplete=f"Enter the {label.lower()} in full"
     )
     return field
-
-
-def _helper(button: str, *fields: Any) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.label_size = Size.SMALL
-    helper.legend_size = Size.SMALL
-    if fields:
-        helper.layout = Layout(*fields, Submit("submit", button))
-    else:
-        helper.add_input(Submit("submit", button))
-    return helper
 
 
 class OptionChoiceField(forms.ModelChoiceField):
@@ -174,7 +161,9 @@ class ApprenticeForm(forms.ModelForm):
             self.initial.update(
                 first_name=user.first_name, last_name=user.last_name, email=user.email
             )
-        self.helper = _helper("Save apprentice" if self.instance.pk else "Add apprentice")
+        self.helper = gds_helper(
+            "Save apprentice" if self.instance.pk else "Add apprentice", size=Size.SMALL
+        )
         self.helper.layout = Layout(
             Fieldset(
                 Field.text("first_name", field_width=20),
@@ -197,7 +186,7 @@ class ApprenticeForm(forms.ModelForm):
                 Field.select("epao"),
                 legend="Organisations",
             ),
-        )  # _helper() added the submit button
+        )  # gds_helper() added the submit button
         name_required_errors(self)
 
     def clean_email(self) -> str:
@@ -311,7 +300,7 @@ class EvidenceForm(forms.ModelForm):
         cast(forms.ChoiceField, self.fields["evidence_type"]).choices = Evidence.Type.choices
         self.findings: list[str] = []
         self.checked_files: list[CheckedUpload] = []
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save and continue",
             Field.text("title"),
             Field("activity_date"),
@@ -319,6 +308,7 @@ class EvidenceForm(forms.ModelForm):
             Field.textarea("reflection", rows=8),
             Field("uploads"),
             Field.checkbox("personal_data_removed"),
+            size=Size.SMALL,
         )
         if self.data.get("confirm_identifiers"):
             self.offer_confirmation()
@@ -467,11 +457,12 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save decision",
             Field.radios("decision", legend_size=Size.MEDIUM),
             Field.checkbox("personal_data"),
             Field.textarea("comment"),
+            size=Size.SMALL,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -493,7 +484,7 @@ class WithdrawForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Withdraw evidence", Field.textarea("reason"))
+        self.helper = gds_helper("Withdraw evidence", Field.textarea("reason"), size=Size.SMALL)
 
 
 @limited_text
@@ -511,7 +502,9 @@ class MoveVersionForm(forms.Form):
         field.queryset = StandardVersion.objects.filter(
             standard_id=apprentice.standard_version.standard_id
         ).exclude(pk=apprentice.standard_version_id)
-        self.helper = _helper("Show what would happen", Field.select("to_version"))
+        self.helper = gds_helper(
+            "Show what would happen", Field.select("to_version"), size=Size.SMALL
+        )
 
 
 @limited_text
@@ -539,10 +532,7 @@ class ConfirmMoveForm(forms.Form):
                 error_messages={"required": "Choose the apprentice's option in the new version"},
             )
             fields.append(Field.select("option"))
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.label_size = Size.SMALL
-        self.helper.layout = Layout(*fields, Field.textarea("reason"))
+        self.helper = gds_helper(None, *fields, Field.textarea("reason"), size=Size.SMALL)
 
 
 # Off-the-job training and progress reviews
@@ -594,7 +584,7 @@ class OffTheJobEntryForm(forms.ModelForm):
         fields["ksbs"].label_from_instance = lambda ksb: f"{ksb.code}: {ksb.text}"
         fields["description"].error_messages["required"] = "Say what you did and learned"
         fields["activity"].error_messages["required"] = "Choose the type of training"
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save training",
             Field("date"),
             Field.text("hours", field_width=5),
@@ -602,6 +592,7 @@ class OffTheJobEntryForm(forms.ModelForm):
             Field.textarea("description", rows=4),
             Field.select("evidence"),
             Field.checkboxes("ksbs", legend_size=Size.SMALL, small=True),
+            size=Size.SMALL,
         )
 
     def clean_date(self) -> datetime.date:
@@ -626,7 +617,9 @@ class OffTheJobQueryForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Query the entry", Field.textarea("query", rows=3))
+        self.helper = gds_helper(
+            "Query the entry", Field.textarea("query", rows=3), size=Size.SMALL
+        )
 
 
 def number_field(
@@ -754,13 +747,14 @@ class OffTheJobPlanForm(forms.ModelForm):
             ("hours", "Hours"),
             ("percent", "Percent of the requirement"),
         ]
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save",
             Field.text("contracted_hours_per_week", field_width=4),
             Field.text("practical_period_weeks", field_width=4),
             Field.text("prior_learning_reduction", field_width=5),
             Field.radios("prior_learning_unit", inline=True),
             Field.text("review_interval_weeks", field_width=3),
+            size=Size.SMALL,
         )
         name_required_errors(self)
 
@@ -798,8 +792,8 @@ class BreakForm(forms.ModelForm):
     def __init__(self, *args: Any, apprentice: Apprentice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.apprentice = apprentice
-        self.helper = _helper(
-            "Add break", Field("starts_on"), Field("ends_on"), Field.text("reason")
+        self.helper = gds_helper(
+            "Add break", Field("starts_on"), Field("ends_on"), Field.text("reason"), size=Size.SMALL
         )
 
     def clean(self) -> dict[str, Any]:
@@ -830,7 +824,7 @@ class ReviewScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Schedule review", Field("due_on"))
+        self.helper = gds_helper("Schedule review", Field("due_on"), size=Size.SMALL)
 
 
 NEW_TARGET_ROWS = 3
@@ -918,7 +912,7 @@ class ReviewRecordForm(forms.Form):
             )
             layout += [Field.select(f"ksb_{n}"), Field.textarea(f"ksb_comment_{n}", rows=2)]
         self.comment_rows = len(comments) + NEW_COMMENT_ROWS if self.ksbs else 0
-        self.helper = _helper("Save and ask for signatures", *layout)
+        self.helper = gds_helper("Save and ask for signatures", *layout, size=Size.SMALL)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -995,7 +989,7 @@ class ReviewSignForm(forms.Form):
             )
             fields.append(Field.text("name", field_width=20))
         fields.append(Field.checkbox("confirm"))
-        self.helper = _helper("Sign the review", *fields)
+        self.helper = gds_helper("Sign the review", *fields, size=Size.SMALL)
 
 
 @limited_text
@@ -1005,7 +999,7 @@ class SigningLinkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Email a signing link")
+        self.helper = gds_helper("Email a signing link", size=Size.SMALL)
         # Its page has another form whose button would have the same id.
         self.helper.inputs[-1].id = "submit-signing-link"
 
@@ -1024,9 +1018,8 @@ class ErasureForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
+            None,
             Field.checkbox("confirm"),
             Submit("submit", "Erase personal data", css_class="govuk-button--warning"),
         )
@@ -1051,6 +1044,9 @@ class EmployerMoveForm(forms.Form):
         field.queryset = Organisation.objects.filter(kind=Organisation.Kind.EMPLOYER).exclude(
             pk=apprentice.employer_id
         )
-        self.helper = _helper(
-            "Ask the new employer to accept", Field.select("to_employer"), Field.textarea("reason")
+        self.helper = gds_helper(
+            "Ask the new employer to accept",
+            Field.select("to_employer"),
+            Field.textarea("reason"),
+            size=Size.SMALL,
         )

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
+from crispy_forms_gds.layout import Size
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apprentices import onboarding
 from apprentices.models import OnboardingBatch
+from psp.forms import gds_helper
 from psp.http import AuthenticatedHttpRequest
 from psp.roles import Role
 
@@ -36,10 +36,7 @@ class OnboardingUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Upload and check"))
+        self.helper = gds_helper("Upload and check", size=Size.SMALL)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -17,18 +16,9 @@ from apprentices.models import Apprentice
 from apprentices.uploads import CheckedUpload, check_upload
 from epa.grading import Decision, method_grade_choices
 from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment, MethodSubmission
-from psp.forms import limited_text, name_required_errors
+from psp.forms import gds_helper, limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
-
-
-def _helper(button: str, *fields: Any) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.label_size = Size.SMALL
-    helper.legend_size = Size.SMALL
-    helper.layout = Layout(*fields, Submit("submit", button))
-    return helper
 
 
 @limited_text
@@ -48,8 +38,11 @@ class EnglishMathsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
-            "Confirm English and maths", Field.radios("english_maths"), Field.textarea("details")
+        self.helper = gds_helper(
+            "Confirm English and maths",
+            Field.radios("english_maths"),
+            Field.textarea("details"),
+            size=Size.SMALL,
         )
 
 
@@ -79,7 +72,7 @@ class GatewayDecisionForm(forms.Form):
                 Field.radios(f"decision_{item.pk}", legend_size=Size.SMALL, inline=True),
                 Field.textarea(f"reason_{item.pk}"),
             ]
-        self.helper = _helper("Save decisions", Field("gateway_date"), *layout)
+        self.helper = gds_helper("Save decisions", Field("gateway_date"), *layout, size=Size.SMALL)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -120,7 +113,7 @@ class AssignAssessorForm(forms.Form):
         field.queryset = User.objects.filter(
             groups__name=Role.ASSESSOR.label, organisation_id=epao_id or 0, is_active=True
         ).order_by("last_name", "first_name")
-        self.helper = _helper("Assign assessor", Field.select("assessor"))
+        self.helper = gds_helper("Assign assessor", Field.select("assessor"), size=Size.SMALL)
 
 
 @limited_text
@@ -142,12 +135,13 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save schedule",
             Field("date"),
             Field.text("time", field_width=5),
             Field.text("location"),
             Field.textarea("adjustments"),
+            size=Size.SMALL,
         )
         name_required_errors(self)
 
@@ -193,8 +187,7 @@ class AssessmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.assessment = assessment
         # For {% error_summary %}, as on every other form; the template lays out the fields.
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper = gds_helper()
         method = assessment.method
         plan = assessment.epa.plan
         self.minimum = method.minimum_questions or 0
@@ -340,8 +333,12 @@ class ModerationForm(forms.Form):
                 Field.textarea(f"why_{a.pk}"),
             ]
         self.order_fields([*(f for a in assessments for f in (f"agree_{a.pk}", f"why_{a.pk}"))])
-        self.helper = _helper(
-            "Save moderation", *layout, Field.radios("decision"), Field.textarea("comment")
+        self.helper = gds_helper(
+            "Save moderation",
+            *layout,
+            Field.radios("decision"),
+            Field.textarea("comment"),
+            size=Size.SMALL,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -397,8 +394,11 @@ class ResitForm(forms.Form):
         field = self.fields["methods"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(str(a.method_id), a.method.name) for a in failed]
-        self.helper = _helper(
-            "Record resit or retake", Field.radios("kind"), Field.checkboxes("methods")
+        self.helper = gds_helper(
+            "Record resit or retake",
+            Field.radios("kind"),
+            Field.checkboxes("methods"),
+            size=Size.SMALL,
         )
 
 
@@ -436,8 +436,12 @@ class AmendmentForm(forms.Form):
             error_messages={"required": "Choose the corrected overall grade"},
         )
         self.order_fields([*(f"method_{n}" for n, _, _ in methods), "overall_after", "reason"])
-        self.helper = _helper(
-            "Record amendment", *layout, Field.select("overall_after"), Field.textarea("reason")
+        self.helper = gds_helper(
+            "Record amendment",
+            *layout,
+            Field.select("overall_after"),
+            Field.textarea("reason"),
+            size=Size.SMALL,
         )
         name_required_errors(self)
 
@@ -482,7 +486,7 @@ class ConflictForm(forms.Form):
     def __init__(self, *args: Any, assessor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.assessor = assessor
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Declare conflict of interest",
             Field.radios("kind"),
             Field.select("organisation"),
@@ -490,6 +494,7 @@ class ConflictForm(forms.Form):
             Field("starts_on"),
             Field("ends_on"),
             Field.textarea("details"),
+            size=Size.SMALL,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -544,7 +549,7 @@ class SubmissionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Hand in", Field.radios("kind"), Field("upload"))
+        self.helper = gds_helper("Hand in", Field.radios("kind"), Field("upload"), size=Size.SMALL)
 
     def clean_upload(self) -> CheckedUpload:
         upload = self.cleaned_data["upload"]
@@ -561,7 +566,7 @@ class ConflictEndForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("End the conflict of interest", Field("ends_on"))
+        self.helper = gds_helper("End the conflict of interest", Field("ends_on"), size=Size.SMALL)
 
 
 @limited_text
@@ -576,4 +581,6 @@ class ConflictWithdrawForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Withdraw the declaration", Field.textarea("reason"))
+        self.helper = gds_helper(
+            "Withdraw the declaration", Field.textarea("reason"), size=Size.SMALL
+        )
