@@ -152,6 +152,61 @@ class ScheduleForm(forms.Form):
 
 
 @limited_text
+class QuestionForm(forms.Form):
+    """One row of the questions an assessor asked: the question, and notes on the answer."""
+
+    question = forms.CharField(required=False, max_length=2000)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BaseQuestionFormSet(forms.BaseFormSet):
+    """The rows of questions of an assessment: those recorded, then empty ones up to `rows`.
+    A row left empty is no question; the EPA plan sets how many there must be."""
+
+    def __init__(self, *args: Any, rows: int, minimum: int, method: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extra = max(rows - len(self.initial or []), 0)
+        self.minimum = minimum
+        self.method = method
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        number = (index or 0) + 1
+        form.fields["question"].label = f"Question {number}"
+        form.fields["notes"].label = f"Notes on the answer to question {number}"
+
+    def clean(self) -> None:
+        # What was typed counts, valid or not: a question refused for its own reason (too
+        # long) is not also "missing".
+        typed = [
+            form
+            for form in self.forms
+            if str(form.data.get(form.add_prefix("question"), "")).strip()
+        ]
+        if len(typed) < self.minimum:
+            message = (
+                f"The EPA plan needs at least {self.minimum} questions for {self.method}: "
+                f"you recorded {len(typed)}. Add the questions you asked"
+            )
+            # On the first empty question, which shows the error and takes the focus.
+            empty = next((form for form in self.forms if form not in typed), None)
+            if empty is None:  # the page sent no empty row
+                raise ValidationError(message)
+            empty.add_error("question", message)
+
+    def asked(self) -> list[tuple[str, str]]:
+        """The (question, notes) of each row with a question, in order."""
+        rows = [
+            (form.cleaned_data.get("question", "").strip(), form.cleaned_data.get("notes", ""))
+            for form in self.forms
+        ]
+        return [(question, notes.strip()) for question, notes in rows if question]
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, formset=BaseQuestionFormSet, extra=0)
+
+
+@limited_text
 class AssessmentForm(forms.Form):
     """The assessor's record of one method: questions, judgement and grade or criteria."""
 
@@ -183,24 +238,29 @@ class AssessmentForm(forms.Form):
         error_messages={"required": "Write your judgement"},
     )
 
-    def __init__(self, *args: Any, assessment: MethodAssessment, rows: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        assessment: MethodAssessment,
+        rows: int,
+        questions: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`questions`: the (question, notes) recorded so far, shown in the first rows."""
         super().__init__(*args, **kwargs)
         self.assessment = assessment
-        # For {% error_summary %}, as on every other form; the template lays out the fields.
-        self.helper = gds_helper()
+        self.helper = gds_helper()  # the template lays out the fields
         method = assessment.method
         plan = assessment.epa.plan
         self.minimum = method.minimum_questions or 0
-        self.rows = rows
-        for n in range(1, rows + 1):
-            self.fields[f"question_{n}"] = forms.CharField(
-                label=f"Question {n}", required=False, max_length=2000
-            )
-            self.fields[f"notes_{n}"] = forms.CharField(
-                label=f"Notes on the answer to question {n}",
-                required=False,
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
+        self.questions = QuestionFormSet(
+            self.data if self.is_bound else None,
+            prefix="questions",
+            initial=[{"question": q, "notes": notes} for q, notes in questions or []],
+            rows=rows,
+            minimum=self.minimum,
+            method=method.name,
+        )
         self.criteria = list(method.grading_criteria.all()) if plan.grading_imported else []
         for criterion in self.criteria:
             self.fields[f"pass_{criterion.pk}"] = forms.TypedChoiceField(
@@ -232,14 +292,23 @@ class AssessmentForm(forms.Form):
                 error_messages={"required": "Explain the grade"},
             )
         # In the order of the page, so that the error summary lists errors in that order.
-        self.order_fields(
-            ["assessed_on", "duration_minutes"]
-            + [f"{part}_{n}" for n in range(1, rows + 1) for part in ("question", "notes")]
-            + ["evidence_referred", "judgement"]
-        )
+        self.order_fields(["assessed_on", "duration_minutes", "evidence_referred", "judgement"])
 
-    def question_rows(self) -> list[tuple[Any, Any]]:
-        return [(self[f"question_{n}"], self[f"notes_{n}"]) for n in range(1, self.rows + 1)]
+    def is_valid(self) -> bool:
+        """Valid when its fields and every row of questions are (both checked, so both show
+        their errors)."""
+        return all([super().is_valid(), self.questions.is_valid()])
+
+    @property
+    def has_errors(self) -> bool:
+        return self.is_bound and not self.is_valid()
+
+    def fields_in_page_order(self) -> list[forms.BoundField]:
+        """Every field as the page shows them, the rows of questions after the duration
+        (for the error summary)."""
+        fields = self.visible_fields()
+        at = [field.name for field in fields].index("duration_minutes") + 1
+        return [*fields[:at], *(field for row in self.questions for field in row), *fields[at:]]
 
     def criterion_rows(self) -> list[tuple[Any, Any, Any]]:
         return [
@@ -253,27 +322,7 @@ class AssessmentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        questions = [
-            (cleaned.get(f"question_{n}", "").strip(), cleaned.get(f"notes_{n}", "").strip())
-            for n in range(1, self.rows + 1)
-        ]
-        cleaned["questions"] = [(q, notes) for q, notes in questions if q]
-        # What was typed counts, valid or not: a question refused for its own reason (too
-        # long) is not also "missing".
-        typed = [
-            n
-            for n in range(1, self.rows + 1)
-            if str(self.data.get(self.add_prefix(f"question_{n}"), "")).strip()
-        ]
-        if len(typed) < self.minimum:
-            # On the first empty question, which shows the error and takes the focus.
-            empty = next((n for n in range(1, self.rows + 1) if n not in typed), 1)
-            self.add_error(
-                f"question_{empty}",
-                f"The EPA plan needs at least {self.minimum} questions for "
-                f"{self.assessment.method.name}: you recorded {len(typed)}. "
-                "Add the questions you asked",
-            )
+        cleaned["questions"] = self.questions.asked() if self.questions.is_valid() else []
         date = cleaned.get("assessed_on")
         if date and date > timezone.localdate():
             self.add_error("assessed_on", "The date of the assessment cannot be in the future")
