@@ -11,9 +11,8 @@ The triggers run on insert and on changes of the version or the option only: an 
 added before their version's options were imported keeps working until someone changes
 their version or option, and must then choose one.
 
-Hand-written because no Django library installs row triggers on both SQLite and PostgreSQL.
-`install_triggers` runs after every `migrate` (SQLite drops a table's triggers when a
-migration rebuilds it).
+The triggers are installed after every `migrate` by standards.triggers (which says why they
+are hand-written).
 """
 
 from __future__ import annotations

@@ -85,6 +85,19 @@ def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
     )
 
 
+def _closed_to_its_apprentice(request: HttpRequest, apprentice: Apprentice) -> HttpResponse | None:
+    """Once their EPA result is final, an apprentice's portfolio and training log are closed to
+    them: they are told so, back on their page."""
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    return None
+
+
 def _evidence(request: HttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.visible_to(request.user).select_related(
@@ -236,13 +249,8 @@ def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) ->
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.is_closed and apprentice.user_id == request.user.pk:
-        messages.error(
-            request,
-            "Your end-point assessment result is final, so your portfolio and training log "
-            "are closed to changes.",
-        )
-        return redirect(apprentice)
+    if closed := _closed_to_its_apprentice(request, apprentice):
+        return closed
     if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = EvidenceForm(
@@ -603,13 +611,8 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.add_offthejobentry", raise_exception=True)
 def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.is_closed and apprentice.user_id == request.user.pk:
-        messages.error(
-            request,
-            "Your end-point assessment result is final, so your portfolio and training log "
-            "are closed to changes.",
-        )
-        return redirect(apprentice)
+    if closed := _closed_to_its_apprentice(request, apprentice):
+        return closed
     if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = OffTheJobEntryForm(

@@ -8,9 +8,8 @@ update, raw SQL or a bug. They guard the columns that make the result (grades, w
 sitting and method); the retention rules may still blank free text and round dates to the month
 (apprentices.privacy), which changes no grade.
 
-Hand-written because no Django library installs row triggers on both SQLite and PostgreSQL.
-`install_triggers` runs after every `migrate` (SQLite drops a table's triggers when a
-migration rebuilds it).
+The triggers are installed after every `migrate` by standards.triggers (which says why they
+are hand-written).
 """
 
 from __future__ import annotations

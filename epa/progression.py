@@ -13,8 +13,8 @@ A row that keeps its status is not checked again, so correcting a record behind 
 blanking text) never fails on the apprentice. Leaving those statuses (a rejected gateway back
 on programme, a withdrawal) is not refused here.
 
-Hand-written because no Django library installs row triggers on both SQLite and PostgreSQL
-(as `epa.finality`); `install_triggers` runs after every `migrate`.
+The triggers are installed after every `migrate` by standards.triggers (which says why they
+are hand-written).
 """
 
 from __future__ import annotations
