@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.layout import Field, Size
 from django import forms
@@ -203,7 +203,10 @@ class BaseQuestionFormSet(forms.BaseFormSet):
         return [(question, notes.strip()) for question, notes in rows if question]
 
 
-QuestionFormSet = forms.formset_factory(QuestionForm, formset=BaseQuestionFormSet, extra=0)
+QuestionFormSet = cast(
+    type[BaseQuestionFormSet],
+    forms.formset_factory(QuestionForm, formset=BaseQuestionFormSet, extra=0),
+)
 
 
 @limited_text
