@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 from crispy_forms_gds.layout import Field, Size
@@ -306,12 +307,22 @@ class AssessmentForm(forms.Form):
     def has_errors(self) -> bool:
         return self.is_bound and not self.is_valid()
 
-    def fields_in_page_order(self) -> list[forms.BoundField]:
-        """Every field as the page shows them, the rows of questions after the duration
-        (for the error summary)."""
+    def error_summary(self) -> SimpleNamespace:
+        """The form and its rows of questions as one form for the error summary
+        (gds/layout/error_summary.html): every field in the order of the page, the rows
+        after the duration."""
         fields = self.visible_fields()
         at = [field.name for field in fields].index("duration_minutes") + 1
-        return [*fields[:at], *(field for row in self.questions for field in row), *fields[at:]]
+        return SimpleNamespace(
+            helper=self.helper,
+            errors=self.has_errors,
+            non_field_errors=[*self.non_field_errors(), *self.questions.non_form_errors()],
+            visible_fields=[
+                *fields[:at],
+                *(field for row in self.questions for field in row),
+                *fields[at:],
+            ],
+        )
 
     def criterion_rows(self) -> list[tuple[Any, Any, Any]]:
         return [
