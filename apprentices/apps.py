@@ -7,26 +7,12 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import (  # noqa: F401  (tasks registers an outbox)
-            options,
-            progress,
-            reviews,
-            tallies,
-            tasks,
-        )
-        from psp.accounts import sign_in_changed_by_staff
-
-        sign_in_changed_by_staff.connect(
-            reviews.on_sign_in_changed_by_staff, dispatch_uid="apprentices_unsign_pending"
-        )
+        from apprentices import options, tallies, tasks  # noqa: F401  (tasks: its Celery tasks)
 
         post_migrate.connect(
             tallies.install_triggers, sender=self, dispatch_uid="apprentices_ksb_tallies"
         )
-        # After the tallies' own: they are rebuilt by their install.
-        post_migrate.connect(
-            progress.install_triggers, sender=self, dispatch_uid="apprentices_progress_revision"
-        )
+        # The progress revision's triggers (progress.revision) are installed after these.
         post_migrate.connect(
             options.install_triggers, sender=self, dispatch_uid="apprentices_chosen_option"
         )

@@ -1,23 +1,21 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import dateformat, timezone
-from django.utils.functional import SimpleLazyObject
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices import moving, portfolio, privacy, progress, reviews, training
+from apprentices import moving, portfolio, privacy
 from apprentices.coverage import cohort_for, cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
@@ -28,14 +26,7 @@ from apprentices.forms import (
     EvidenceForm,
     MappingForm,
     MoveVersionForm,
-    OffTheJobEntryForm,
-    OffTheJobPlanForm,
-    OffTheJobQueryForm,
     ReviewForm,
-    ReviewRecordForm,
-    ReviewScheduleForm,
-    ReviewSignForm,
-    SigningLinkForm,
     WithdrawForm,
 )
 from apprentices.listing import (
@@ -52,11 +43,6 @@ from apprentices.models import (
     EvidenceFile,
     EvidenceKSB,
     EvidenceStateError,
-    OffTheJobEntry,
-    OffTheJobStateError,
-    ProgressReview,
-    ReviewSignature,
-    ReviewStateError,
 )
 from apprentices.uploads import CheckedUpload
 from psp import audit
@@ -65,12 +51,12 @@ from psp.downloads import attachment, private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
 from psp.storage import StorageUnavailable
-from standards.models import KSB, ksb_kind_order
+from standards.models import ksb_kind_order
 
 PAGE_SIZE = 25
 
 
-def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
+def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     return get_object_or_404(
         Apprentice.objects.visible_to(request.user).select_related(
             "user",
@@ -85,7 +71,9 @@ def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
     )
 
 
-def _closed_to_its_apprentice(request: HttpRequest, apprentice: Apprentice) -> HttpResponse | None:
+def _closed_to_its_apprentice(
+    request: AuthenticatedHttpRequest, apprentice: Apprentice
+) -> HttpResponse | None:
     """Once their EPA result is final, an apprentice's portfolio and training log are closed to
     them: they are told so, back on their page."""
     if apprentice.is_closed and apprentice.user_id == request.user.pk:
@@ -98,7 +86,7 @@ def _closed_to_its_apprentice(request: HttpRequest, apprentice: Apprentice) -> H
     return None
 
 
-def _evidence(request: HttpRequest, pk: int) -> Evidence:
+def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.visible_to(request.user).select_related(
             "apprentice__user", "apprentice__standard_version__standard", "reviewed_by"
@@ -109,7 +97,7 @@ def _evidence(request: HttpRequest, pk: int) -> Evidence:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_list(request: HttpRequest) -> HttpResponse:
+def apprentice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ApprenticeListQuery.from_request(request)
     apprentices = query.apply(Apprentice.objects.visible_to(request.user))
     page = Paginator(apprentices, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -118,7 +106,7 @@ def apprentice_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_apprentice", raise_exception=True)
-def apprentice_create(request: HttpRequest) -> HttpResponse:
+def apprentice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
@@ -132,7 +120,7 @@ def apprentice_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -200,7 +188,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     query = EvidenceListQuery.from_request(request)
     evidence = query.apply(
@@ -227,7 +215,7 @@ def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) -> None:
+def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[CheckedUpload]) -> None:
     """Tell the apprentice what was done to their files and what was not checked."""
     names = [upload.name for upload in checked if upload.metadata_removed]
     if names:
@@ -247,7 +235,7 @@ def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) ->
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_evidence", raise_exception=True)
-def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if closed := _closed_to_its_apprentice(request, apprentice):
         return closed
@@ -283,7 +271,7 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -320,7 +308,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -345,7 +333,7 @@ def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     context = {
         "evidence": evidence,
@@ -372,7 +360,7 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_submitted_by(request.user):
         raise PermissionDenied
@@ -387,7 +375,7 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_withdrawn_by(request.user):
         raise PermissionDenied
@@ -403,7 +391,7 @@ def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+def evidence_file_remove(request: AuthenticatedHttpRequest, pk: int, file_pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -415,7 +403,9 @@ def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
+def evidence_file_download(
+    request: AuthenticatedHttpRequest, pk: int, file_pk: int
+) -> HttpResponseBase:
     evidence = _evidence(request, pk)
     # A file removed under the retention schedule or by erasure has no content left.
     evidence_file = get_object_or_404(
@@ -441,7 +431,7 @@ def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpR
 
 @require_GET
 @permission_required("apprentices.review_evidence", raise_exception=True)
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ReviewQueueQuery.from_request(request)
     evidence = query.apply(
         Evidence.objects.visible_to(request.user)
@@ -459,7 +449,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.review_evidence", raise_exception=True)
-def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -494,7 +484,7 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     return render(
         request,
@@ -505,7 +495,7 @@ def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_cohort", raise_exception=True)
-def cohort(request: HttpRequest) -> HttpResponse:
+def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
     cohort = cohort_for(
@@ -525,7 +515,7 @@ def cohort(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose a version, see what happens to each mapping, then confirm with a reason."""
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
@@ -560,165 +550,7 @@ def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# Off-the-job training
-
-
-def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
-    return get_object_or_404(
-        OffTheJobEntry.objects.visible_to(request.user).select_related(
-            "apprentice__user", "apprentice__standard_version"
-        ),
-        pk=pk,
-    )
-
-
-@require_GET
-@permission_required("apprentices.view_offthejobentry", raise_exception=True)
-def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
-    """The working of the requirement, planned against actual, breaks and the entries."""
-    apprentice = _apprentice(request, pk)
-    # The working and its chart are cached under the progress revision and the date
-    # ({% cache %} in the template): the log is worked out only when they are not.
-    today = timezone.localdate()
-    log = training.LazyLog(apprentice, today=today)
-    entries = apprentice.off_the_job.select_related("evidence", "reviewed_by").prefetch_related(
-        Prefetch("ksbs", queryset=KSB.objects.order_by(ksb_kind_order("kind"), "number"))
-    )
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    user = request.user
-    return render(
-        request,
-        "apprentices/off_the_job_log.html",
-        {
-            "apprentice": apprentice,
-            "progress_revision": progress.current(),
-            "today": today.isoformat(),
-            "working": SimpleLazyObject(lambda: log.log.working),
-            "chart": SimpleLazyObject(lambda: log.log.chart),
-            "months": SimpleLazyObject(lambda: log.log.months),
-            "page": page,
-            "breaks": SimpleLazyObject(lambda: log.breaks),
-            "is_apprentice": apprentice.user_id == user.pk,
-            "can_review": apprentice.is_trained_by(user)
-            and user.has_perm("apprentices.approve_offthejobentry"),
-            "can_plan": apprentice.can_be_edited_by(user)
-            and user.has_perm("apprentices.change_apprentice"),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("apprentices.add_offthejobentry", raise_exception=True)
-def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    if closed := _closed_to_its_apprentice(request, apprentice):
-        return closed
-    if not apprentice.can_add_to_portfolio(request.user):
-        raise PermissionDenied
-    form = OffTheJobEntryForm(
-        request.POST if request.method == "POST" else None,
-        instance=OffTheJobEntry(apprentice=apprentice),
-        apprentice=apprentice,
-    )
-    if request.method == "POST" and form.is_valid():
-        entry = form.save()
-        messages.success(request, f"{entry.hours} h of training logged for approval.")
-        return redirect("apprentices:off_the_job_log", pk=apprentice.pk)
-    return render(
-        request, "apprentices/off_the_job_form.html", {"form": form, "apprentice": apprentice}
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("apprentices.change_offthejobentry", raise_exception=True)
-def off_the_job_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _entry(request, pk)
-    if not entry.can_be_edited_by(request.user):
-        raise PermissionDenied
-    form = OffTheJobEntryForm(
-        request.POST if request.method == "POST" else None,
-        instance=entry,
-        apprentice=entry.apprentice,
-    )
-    if request.method == "POST" and form.is_valid():
-        form.instance.status = OffTheJobEntry.Status.SUBMITTED  # changed: approve it again
-        form.save()
-        messages.success(request, "Training entry saved and sent for approval again.")
-        return redirect(entry)
-    return render(
-        request,
-        "apprentices/off_the_job_form.html",
-        {"form": form, "apprentice": entry.apprentice, "entry": entry},
-    )
-
-
-@require_POST
-@permission_required("apprentices.approve_offthejobentry", raise_exception=True)
-def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _entry(request, pk)
-    if not entry.can_be_reviewed_by(request.user):
-        raise PermissionDenied
-    try:
-        entry.approve(by=request.user)
-    except OffTheJobStateError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            f"Approved {entry.hours} h of training on {dateformat.format(entry.date, 'j F Y')}.",
-        )
-    if request.POST.get("from") == "queue":
-        return redirect("apprentices:off_the_job_queue")
-    return redirect(entry)
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("apprentices.approve_offthejobentry", raise_exception=True)
-def off_the_job_query(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _entry(request, pk)
-    if not entry.can_be_reviewed_by(request.user):
-        raise PermissionDenied
-    form = OffTheJobQueryForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry.query_entry(by=request.user, query=form.cleaned_data["query"])
-        except OffTheJobStateError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, "Entry queried. The apprentice can edit it and resubmit.")
-        return redirect(entry)
-    return render(request, "apprentices/off_the_job_query.html", {"form": form, "entry": entry})
-
-
-@require_GET
-@permission_required("apprentices.approve_offthejobentry", raise_exception=True)
-def off_the_job_queue(request: HttpRequest) -> HttpResponse:
-    entries = (
-        OffTheJobEntry.objects.visible_to(request.user)
-        .awaiting_approval()
-        .select_related("apprentice__user")
-        .order_by("created_at", "id")
-    )
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "apprentices/off_the_job_queue.html", {"page": page})
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("apprentices.change_apprentice", raise_exception=True)
-def off_the_job_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
-        raise PermissionDenied
-    form = OffTheJobPlanForm(
-        request.POST if request.method == "POST" else None, instance=apprentice
-    )
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Off-the-job training details saved.")
-        return redirect("apprentices:off_the_job_log", pk=apprentice.pk)
-    return render(
-        request, "apprentices/off_the_job_plan.html", {"form": form, "apprentice": apprentice}
-    )
+# Breaks in learning (off-the-job training is in progress.views)
 
 
 @require_http_methods(["GET", "POST"])
@@ -735,246 +567,20 @@ def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Break in learning added.")
-        return redirect("apprentices:off_the_job_log", pk=apprentice.pk)
+        return redirect("progress:off_the_job_log", pk=apprentice.pk)
     return render(request, "apprentices/break_form.html", {"form": form, "apprentice": apprentice})
 
 
 @require_POST
 @permission_required("apprentices.delete_breakinlearning", raise_exception=True)
-def break_remove(request: HttpRequest, pk: int, break_pk: int) -> HttpResponse:
+def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
     pause = get_object_or_404(apprentice.breaks, pk=break_pk)
     pause.delete()
     messages.success(request, f"{pause} removed.")
-    return redirect("apprentices:off_the_job_log", pk=apprentice.pk)
-
-
-# Progress reviews
-
-
-def _progress_review(request: HttpRequest, pk: int) -> ProgressReview:
-    return get_object_or_404(
-        ProgressReview.objects.visible_to(request.user).select_related(
-            "apprentice__user",
-            "apprentice__standard_version__standard",
-            "apprentice__employer",
-            "apprentice__training_provider",
-            "recorded_by",
-        ),
-        pk=pk,
-    )
-
-
-@require_GET
-@permission_required("apprentices.view_progressreview", raise_exception=True)
-def progress_review_list(request: HttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    progress_reviews = apprentice.progress_reviews.annotate(
-        signature_count=Count("signatures")
-    ).order_by("-due_on", "-id")
-    return render(
-        request,
-        "apprentices/progress_review_list.html",
-        {
-            "apprentice": apprentice,
-            "progress_reviews": progress_reviews,
-            "state": reviews.review_states([apprentice])[apprentice.pk],
-            "can_schedule": apprentice.is_trained_by(request.user)
-            and request.user.has_perm("apprentices.schedule_progressreview"),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("apprentices.schedule_progressreview", raise_exception=True)
-def progress_review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    if not apprentice.is_trained_by(request.user):
-        raise PermissionDenied
-    form = ReviewScheduleForm(
-        request.POST if request.method == "POST" else None,
-        initial={"due_on": reviews.suggested_date(apprentice)},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            review = reviews.schedule_review(
-                apprentice, by=request.user, due_on=form.cleaned_data["due_on"]
-            )
-        except ReviewStateError as error:
-            messages.error(request, str(error))
-            return redirect("apprentices:progress_review_list", pk=apprentice.pk)
-        messages.success(request, "Review scheduled. The apprentice and employer have been told.")
-        return redirect(review)
-    return render(
-        request,
-        "apprentices/progress_review_schedule.html",
-        {"form": form, "apprentice": apprentice},
-    )
-
-
-def _review_context(review: ProgressReview) -> dict[str, Any]:
-    """What the review shows: recorded, or (while scheduled) what happened so far."""
-    if review.status == ProgressReview.Status.SCHEDULED:
-        prefill = reviews.prefill_for(review)
-        return {
-            "prefill": prefill.as_json(),
-            "period_start": prefill.period_start,
-            "period_end": prefill.period_end,
-            "previous_targets": prefill.previous_targets,
-        }
-    return {
-        "prefill": review.prefill,
-        "period_start": review.period_start,
-        "period_end": review.held_on,
-        "assessed_targets": review.assessed_targets.all(),
-        "targets": review.targets.all(),
-        "ksb_comments": review.ksb_comments.select_related("ksb"),
-    }
-
-
-@require_GET
-@permission_required("apprentices.view_progressreview", raise_exception=True)
-def progress_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _progress_review(request, pk)
-    user = request.user
-    signatures = list(review.signatures.all())
-    signed = {s.party for s in signatures}
-    can_sign = review.can_be_signed_by(user) and user.has_perm("apprentices.sign_progressreview")
-    return render(
-        request,
-        "apprentices/progress_review_detail.html",
-        {
-            "review": review,
-            "apprentice": review.apprentice,
-            **_review_context(review),
-            "signatures": signatures,
-            "unsigned": [
-                label for value, label in ReviewSignature.Party.choices if value not in signed
-            ],
-            "links": review.signing_links.all() if review.apprentice.is_trained_by(user) else [],
-            "can_record": review.can_be_recorded_by(user)
-            and user.has_perm("apprentices.schedule_progressreview"),
-            "sign_form": ReviewSignForm() if can_sign else None,
-            "signing_contact": reviews.signing_contact(review.apprentice),
-            "link_form": SigningLinkForm()
-            if review.status == ProgressReview.Status.AWAITING_SIGNATURES
-            and ReviewSignature.Party.EMPLOYER not in signed
-            and review.apprentice.is_trained_by(user)
-            else None,
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required("apprentices.schedule_progressreview", raise_exception=True)
-def progress_review_record(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _progress_review(request, pk)
-    if not review.can_be_recorded_by(request.user):
-        raise PermissionDenied
-    prefill = reviews.prefill_for(review)
-    form = ReviewRecordForm(
-        request.POST if request.method == "POST" else None,
-        review=review,
-        previous_targets=prefill.previous_targets,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            reviews.record_review(review, form.record(), by=request.user)
-        except ReviewStateError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, "Review saved. The apprentice and employer can now sign it.")
-            return redirect(review)
-    return render(
-        request,
-        "apprentices/progress_review_record.html",
-        {
-            "form": form,
-            "review": review,
-            "apprentice": review.apprentice,
-            "prefill": prefill.as_json(),
-        },
-    )
-
-
-@require_POST
-@permission_required("apprentices.sign_progressreview", raise_exception=True)
-def progress_review_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _progress_review(request, pk)
-    if not review.can_be_signed_by(request.user):
-        raise PermissionDenied
-    form = ReviewSignForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Tick the box to confirm you agree with the review, then sign.")
-        return redirect(review)
-    try:
-        reviews.sign_review(review, by=request.user)
-    except ReviewStateError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "You signed the review.")
-    return redirect(review)
-
-
-@require_POST
-@permission_required("apprentices.schedule_progressreview", raise_exception=True)
-def progress_review_link(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _progress_review(request, pk)
-    if not review.apprentice.is_trained_by(request.user):
-        raise PermissionDenied
-    try:
-        link = reviews.create_signing_link(review, by=request.user)
-    except ReviewStateError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request, f"We are emailing {link.name} ({link.email}) a link to sign the review."
-        )
-    return redirect(review)
-
-
-@login_not_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def progress_review_sign_link(request: HttpRequest, token: str) -> HttpResponse:
-    """An employer contact without an account reads and signs one review, once."""
-    try:
-        link = reviews.link_for_token(token)
-    except reviews.SigningLinkError as error:
-        return render(
-            request, "apprentices/progress_review_link_invalid.html", {"problem": error}, status=410
-        )
-    review = link.review
-    form = ReviewSignForm(
-        request.POST if request.method == "POST" else None,
-        ask_name=True,
-        initial={"name": link.name},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            reviews.sign_review(review, link=link, name=form.cleaned_data["name"])
-        except ReviewStateError as error:
-            return render(
-                request,
-                "apprentices/progress_review_link_invalid.html",
-                {"problem": error},
-                status=410,
-            )
-        return render(request, "apprentices/progress_review_link_signed.html", {"review": review})
-    return render(
-        request,
-        "apprentices/progress_review_sign_link.html",
-        {
-            "review": review,
-            "apprentice": review.apprentice,
-            **_review_context(review),
-            "signatures": review.signatures.all(),
-            "form": form,
-            "link": link,
-        },
-    )
+    return redirect("progress:off_the_job_log", pk=apprentice.pk)
 
 
 # Data protection (apprentices.privacy): a copy of everything held, and erasure.
@@ -982,7 +588,7 @@ def progress_review_sign_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
         raise PermissionDenied
@@ -1003,7 +609,7 @@ def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
@@ -1028,7 +634,7 @@ def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("psp.change_user", raise_exception=True)
-def apprentice_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     problems = privacy.erasure_problems(apprentice)
     form = ErasureForm(request.POST if request.method == "POST" else None)

@@ -514,7 +514,7 @@ def seed_demo_epa(users: list[User]) -> None:
         moderated(epa, 49)
 
 
-# Off-the-job training and progress reviews for the demo (apprentices.training, .reviews):
+# Off-the-job training and progress reviews for the demo (progress.training, .reviews):
 # (first, last, ULN base, version, start, planned gateway, contracted hours a week).
 # Hana started after 1 August 2025, when the per-standard minimum applies: 326 hours, the
 # minimum the official record of ST0494 v1.1 gives (minimumHoursForCompliance).
@@ -534,8 +534,9 @@ def seed_demo_progress(users: list[User]) -> None:
 
     from django.utils import timezone
 
-    from apprentices import reviews
-    from apprentices.models import Apprentice, BreakInLearning, OffTheJobEntry, complete_uln
+    from apprentices.models import Apprentice, BreakInLearning, complete_uln
+    from progress import reviews
+    from progress.models import OffTheJobEntry
     from standards.models import StandardVersion
 
     by_username = {user.username: user for user in users}

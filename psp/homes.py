@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices import progress
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
-from apprentices.models import Apprentice, EmployerMove, Evidence, OffTheJobEntry
-from apprentices.reviews import ReviewState, review_states
+from apprentices.models import Apprentice, EmployerMove, Evidence
 from apprentices.scanning import configured_clamd
-from apprentices.training import Working, workings_for
 from epa.models import Epa, GatewayAttempt, GatewayItem
+from progress import revision
+from progress.models import OffTheJobEntry
+from progress.reviews import ReviewState, review_states
+from progress.training import Working, workings_for
 from psp.roles import Role
 from standards.models import StandardVersion
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class HomePage:
     data: dict[str, Any]
 
 
-def home_context(user: Any, *, query: Any = None) -> HomePage:
+def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomePage:
     """query: the page's GET parameters (filters of the provider's progress flags)."""
     role = user.role
     if role is None:
@@ -93,7 +98,7 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
     return HomePage(f"psp/home_{role.value}.html", data)
 
 
-def _counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:
+def _counts_by_status(apprentices: QuerySet[Apprentice]) -> list[tuple[str, str, int]]:
     counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
     return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]
 
@@ -135,11 +140,11 @@ class ProgressRow:
 
     @property
     def reviews_url(self) -> str:
-        return apprentice_address("apprentices:progress_review_list", self.apprentice.pk)
+        return apprentice_address("progress:progress_review_list", self.apprentice.pk)
 
     @property
     def off_the_job_url(self) -> str:
-        return apprentice_address("apprentices:off_the_job_log", self.apprentice.pk)
+        return apprentice_address("progress:off_the_job_log", self.apprentice.pk)
 
     @property
     def coverage_url(self) -> str:
@@ -165,7 +170,7 @@ class ProgressQuery:
     area: str = ""
 
     @classmethod
-    def from_query(cls, query: Any) -> ProgressQuery:
+    def from_query(cls, query: Mapping[str, str]) -> ProgressQuery:
         level, area = query.get("level", ""), query.get("area", "")
         return cls(
             level=level if level in FLAG_LEVELS else "", area=area if area in FLAG_AREAS else ""
@@ -190,7 +195,7 @@ class ProgressQuery:
         return list(FLAG_AREAS.items())
 
 
-def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[ProgressRow]:
+def progress_rows(user: User, *, today: datetime.date | None = None) -> list[ProgressRow]:
     """Every apprentice in learning that the user can see, worst first."""
     today = today or timezone.localdate()
     apprentices = list(
@@ -216,14 +221,14 @@ class ProviderOverview:
     training_to_approve: int
 
 
-def provider_overview(user: Any) -> ProviderOverview:
+def provider_overview(user: User) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
-    they are worked out from: apprentices.progress), the date and what the user can see: one
+    they are worked out from: progress.revision), the date and what the user can see: one
     query when cached."""
     today = timezone.localdate()
     key = (
-        f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
+        f"psp:progress:{user.role}:{user.organisation_id}:{revision.current()}:{today.isoformat()}"
     )
     found: ProviderOverview | None = cache.get(key)
     if found is None:
