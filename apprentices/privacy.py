@@ -51,6 +51,7 @@ from apprentices.models import (
     EvidenceFile,
     EvidenceKSB,
     VersionMove,
+    uln_check_digit,
 )
 from epa.models import (
     Amendment,
@@ -372,8 +373,7 @@ def _next_month(day: datetime.date) -> datetime.date:
 def _placeholder_uln(apprentice: Apprentice) -> str:
     """Ten digits that are never a valid ULN (wrong check digit), so never a real one."""
     base = f"9{apprentice.pk % 10**8:08d}"
-    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
-    return f"{base}{(10 - remainder + 1) % 10}"
+    return f"{base}{(uln_check_digit(base) + 1) % 10}"
 
 
 def _special_changes(instance: models.Model) -> dict[str, Any]:

@@ -71,6 +71,21 @@ def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     )
 
 
+def _closed_to_its_apprentice(
+    request: AuthenticatedHttpRequest, apprentice: Apprentice
+) -> HttpResponse | None:
+    """Once their EPA result is final, an apprentice's portfolio and training log are closed to
+    them: they are told so, back on their page."""
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    return None
+
+
 def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.visible_to(request.user).select_related(
@@ -217,13 +232,8 @@ def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[Check
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.is_closed and apprentice.user_id == request.user.pk:
-        messages.error(
-            request,
-            "Your end-point assessment result is final, so your portfolio and training log "
-            "are closed to changes.",
-        )
-        return redirect(apprentice)
+    if closed := _closed_to_its_apprentice(request, apprentice):
+        return closed
     if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = EvidenceForm(

@@ -46,6 +46,7 @@ from apprentices.models import (  # noqa: E402
     EvidenceEvent,
     EvidenceFile,
     EvidenceKSB,
+    complete_uln,
 )
 from psp.demo import (  # noqa: E402
     DEMO_PDF,
@@ -53,7 +54,6 @@ from psp.demo import (  # noqa: E402
     seed_demo_epa,
     seed_demo_portfolios,
     seed_demo_progress,
-    uln_with_check_digit,
 )
 from psp.models import Organisation, User  # noqa: E402
 from psp.roles import Role  # noqa: E402
@@ -393,7 +393,7 @@ def _valid_ulns() -> list[str]:
     while len(ulns) < APPRENTICES:
         base += 1
         try:
-            ulns.append(uln_with_check_digit(str(base)))
+            ulns.append(complete_uln(str(base)))
         except ValueError:
             continue
     return ulns

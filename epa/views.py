@@ -512,10 +512,14 @@ def assessment_record(
         "judgement": assessment.judgement,
         "grade": assessment.grade,
         "grade_justification": assessment.grade_justification,
-        **{f"question_{q.number}": q.text for q in questions},
-        **{f"notes_{q.number}": q.notes for q in questions},
     }
-    form = AssessmentForm(_data(request), initial=initial, assessment=assessment, rows=rows)
+    form = AssessmentForm(
+        _data(request),
+        initial=initial,
+        assessment=assessment,
+        rows=rows,
+        questions=[(q.text, q.notes) for q in questions],
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         record = AssessmentRecord(

@@ -190,14 +190,6 @@ def _demo_pdf() -> bytes:
 DEMO_PDF = _demo_pdf()
 
 
-def uln_with_check_digit(base: str) -> str:
-    """A valid ULN from its first nine digits (see apprentices.models.validate_uln)."""
-    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
-    if remainder == 0:
-        raise ValueError(f"{base} cannot be completed into a valid ULN")
-    return f"{base}{10 - remainder}"
-
-
 @transaction.atomic
 def seed_demo_portfolios(users: list[User]) -> None:
     """Demo apprentices on ST0494 v1.0 and v1.1 with evidence at every stage (idempotent)."""
@@ -207,7 +199,7 @@ def seed_demo_portfolios(users: list[User]) -> None:
     from django.utils import timezone
 
     from apprentices import portfolio
-    from apprentices.models import Apprentice
+    from apprentices.models import Apprentice, complete_uln
     from apprentices.uploads import check_upload
     from standards.models import StandardVersion
 
@@ -246,7 +238,7 @@ def seed_demo_portfolios(users: list[User]) -> None:
         apprentice, _ = Apprentice.objects.get_or_create(
             user=user,
             defaults={
-                "uln": uln_with_check_digit(base),
+                "uln": complete_uln(base),
                 "standard_version": versions[version],
                 "start_date": datetime.date(*start),
                 "planned_gateway_date": datetime.date(*gateway),
@@ -542,7 +534,7 @@ def seed_demo_progress(users: list[User]) -> None:
 
     from django.utils import timezone
 
-    from apprentices.models import Apprentice, BreakInLearning
+    from apprentices.models import Apprentice, BreakInLearning, complete_uln
     from progress import reviews
     from progress.models import OffTheJobEntry
     from standards.models import StandardVersion
@@ -569,7 +561,7 @@ def seed_demo_progress(users: list[User]) -> None:
         Apprentice.objects.update_or_create(
             user=user,
             defaults={
-                "uln": uln_with_check_digit(base),
+                "uln": complete_uln(base),
                 "standard_version": versions[version],
                 "start_date": datetime.date(*start),
                 "planned_gateway_date": datetime.date(*gateway),
