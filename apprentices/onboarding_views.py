@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apprentices import onboarding
 from apprentices.models import OnboardingBatch
 from psp.http import AuthenticatedHttpRequest
-from psp.roles import Role
 
 PERMISSION = "apprentices.add_apprentice"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -51,7 +50,7 @@ class OnboardingUploadForm(forms.Form):
 
 
 def _provider_staff(request: HttpRequest) -> None:
-    if request.user.role != Role.PROVIDER or not request.user.organisation_id:  # type: ignore[union-attr]
+    if not request.user.has_perm("apprentices.add_apprentices_from_file"):
         raise PermissionDenied
 
 
