@@ -289,7 +289,7 @@ def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @permission_required("epa.view_epa", raise_exception=True)
 def epa_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = EpaListQuery.from_request(request)
-    epas = query.apply(Epa.objects.visible_to(request.user), user=request.user)
+    epas = query.apply(Epa.objects.visible_to(request.user))
     page = Paginator(epas, 25).get_page(request.GET.get("page"))
     return render(
         request, "epa/epa_list.html", {"page": page, "query": query, "today": timezone.localdate()}
