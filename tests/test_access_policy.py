@@ -815,9 +815,10 @@ OBJECT_POLICY: list[tuple[str, Callable[[Scenario], Any], set[str]]] = [
 
 def declared_object_permissions() -> set[str]:
     import rules
+    from django.apps import apps
 
-    apps = ("psp.", "standards.", "apprentices.", "epa.", "api.")
-    return {name for name in rules.permissions.permissions if name.startswith(apps)}
+    labels = tuple(f"{config.label}." for config in apps.get_app_configs())
+    return {name for name in rules.permissions.permissions if name.startswith(labels)}
 
 
 def test_every_declared_object_permission_has_a_policy():
