@@ -8,13 +8,14 @@ from __future__ import annotations
 import rules
 
 from apprentices.models import Apprentice, EmployerMove, Evidence
+from psp.models import User
 from psp.roles import Role
 from psp.rules import asks, granted, has_role
 
 
 @rules.predicate
-def has_an_organisation(user: object) -> bool:
-    return bool(getattr(user, "organisation_id", None))
+def has_an_organisation(user: User) -> bool:
+    return user.organisation_id is not None
 
 
 # Apprentices: their details, employer and version are their training provider's to change.

@@ -16,15 +16,16 @@ from epa.models import (
     GatewayItem,
     MethodAssessment,
 )
+from psp.models import User
 from psp.rules import asks, granted
 
 
-def _employs_or_trains(apprentice: Apprentice, user: object) -> bool:
+def _employs_or_trains(apprentice: Apprentice, user: User) -> bool:
     return apprentice.is_trained_by(user) or apprentice.is_employed_by(user)
 
 
-def _is_not_the_apprentice(epa: Epa, user: object) -> bool:
-    return getattr(user, "pk", None) != epa.apprentice.user_id
+def _is_not_the_apprentice(epa: Epa, user: User) -> bool:
+    return user.pk != epa.apprentice.user_id
 
 
 # Gateway: the training provider prepares and submits it; the provider and the employer

@@ -17,7 +17,7 @@ is looked up, and the view then asks about the row it found. Views, templates
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import rules
 from django.contrib.auth.backends import ModelBackend
@@ -25,6 +25,8 @@ from django.contrib.auth.backends import ModelBackend
 from psp.roles import Role
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from psp.models import User
 
 T = TypeVar("T")
@@ -53,8 +55,8 @@ def asks(model_predicate: Callable[[T, User], bool]) -> rules.Predicate:
 def has_role(*roles: Role) -> rules.Predicate:
     """The signed-in user's role is one of these (for what a role sees of any row it sees)."""
 
-    def check(user: Any) -> bool:
-        return bool(user.is_authenticated) and user.role in roles
+    def check(user: User | AnonymousUser) -> bool:
+        return user.is_authenticated and user.role in roles
 
     return rules.Predicate(check, name=f"has_role({', '.join(roles)})")
 
