@@ -245,6 +245,14 @@ class Apprentice(models.Model):
     def is_trained_by(self, user: User) -> bool:
         return user.role == Role.PROVIDER and user.organisation_id == self.training_provider_id
 
+    def is_employed_by(self, user: User) -> bool:
+        return user.role == Role.EMPLOYER and user.organisation_id == self.employer_id
+
+    def can_be_exported_by(self, user: User) -> bool:
+        """A copy of everything held (apprentices.privacy.export): the apprentice themselves,
+        or an administrator answering a request made another way."""
+        return user.pk == self.user_id or user.role == Role.ADMIN
+
 
 def option_problem(version: StandardVersion, option: Option | None) -> str:
     """Why `option` cannot be the chosen option of an apprentice on `version`, or "".
@@ -411,11 +419,7 @@ class Evidence(models.Model):
         return self.is_editable and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_reviewed_by(self, user: User) -> bool:
-        return (
-            self.status == self.Status.SUBMITTED
-            and user.role == Role.PROVIDER
-            and user.organisation_id == self.apprentice.training_provider_id
-        )
+        return self.status == self.Status.SUBMITTED and self.apprentice.is_trained_by(user)
 
     def can_be_withdrawn_by(self, user: User) -> bool:
         return self.status in (

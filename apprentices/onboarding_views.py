@@ -21,7 +21,6 @@ from apprentices.models import OnboardingBatch
 from psp.downloads import attachment
 from psp.forms import gds_helper
 from psp.http import AuthenticatedHttpRequest
-from psp.roles import Role
 
 PERMISSION = "apprentices.add_apprentice"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -51,7 +50,7 @@ class OnboardingUploadForm(forms.Form):
 
 
 def _provider_staff(request: AuthenticatedHttpRequest) -> None:
-    if request.user.role != Role.PROVIDER or not request.user.organisation_id:  # type: ignore[union-attr]
+    if not request.user.has_perm("apprentices.add_apprentices_from_file"):
         raise PermissionDenied
 
 

@@ -88,7 +88,6 @@ from psp.models import (
     User,
     UserSession,
 )
-from psp.roles import Role
 from standards.models import KSB, StandardVersion
 
 logger = logging.getLogger(__name__)
@@ -617,11 +616,6 @@ def erase(apprentice: Apprentice, *, by: User, dry_run: bool = False) -> Removal
 
 # The audit entry of a download of the copy (it says nothing about what is in it).
 SUBJECT_ACCESS_SUMMARY = "Subject access: a copy of all the personal data held (zip)"
-
-
-def can_export(apprentice: Apprentice, user: User) -> bool:
-    """The apprentice themselves, or an administrator answering a request made another way."""
-    return user.pk == apprentice.user_id or user.role == Role.ADMIN
 
 
 class _Names:

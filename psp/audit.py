@@ -44,7 +44,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from psp.models import AuditEntry, User
-from psp.roles import Role
 from standards import triggers
 
 logger = logging.getLogger(__name__)
@@ -88,8 +87,6 @@ AUDITED_TABLES = [
     "epa_report",
 ]
 SECRET_COLUMNS = {"password", "pack", "payload"}
-# Staff who may read an object's audit history on its page.
-HISTORY_ROLES = (Role.PROVIDER, Role.EPAO_ADMIN, Role.ADMIN)
 PAGE_SIZE = 50  # audit entries a page of history shows (audit_page=2 and on for older ones)
 _CHAIN_LOCK = 770_494
 
