@@ -71,7 +71,6 @@ from epa.models import (
     MethodModeration,
     MethodSubmission,
     Question,
-    Report,
 )
 from psp import audit
 from psp.models import (
@@ -86,6 +85,7 @@ from psp.models import (
     UserSession,
 )
 from psp.roles import Role
+from reports.models import Report  # the layers' registry replaces this import (#18)
 from standards.models import KSB, StandardVersion
 
 logger = logging.getLogger(__name__)

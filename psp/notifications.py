@@ -5,7 +5,7 @@ preference allows, marks its email pending and hands the email task to the broke
 transaction commits; a Celery task sends it with retries (psp.tasks). Nothing here ever
 raises into the action that called it, and a failure to send never undoes that action.
 
-The pending email is a transactional outbox, as for PDF reports (epa.reports): if the broker
+The pending email is a transactional outbox, as for PDF reports (reports.building): if the broker
 was down, the row stays pending and undispatched, and `dispatch_pending_emails` hands it to
 the broker later (every worker runs it every SWEEP_SECONDS, see psp.tasks.EmailSweep, and so
 does the `send_pending_emails` command). Sending is idempotent: the task claims the row

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "standards",
     "apprentices",
     "epa",
+    "reports",
     "api",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("standards/", include("standards.urls")),
     path("apprentices/", include("apprentices.urls")),
     path("epa/", include("epa.urls")),
+    path("epa/", include("reports.urls")),
     path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,7 +4,7 @@ Asking commits a Report row (queued) and returns at once. After the commit, `dis
 to hand the build task to the broker with a short timeout and records `dispatched_at`; if the
 broker is down the row simply stays undispatched (a transactional outbox). `dispatch_pending`
 sends such rows later, and again any whose message was lost or whose worker died: every
-worker runs it every SWEEP_SECONDS (see epa.tasks.ReportSweep), and so does the
+worker runs it every SWEEP_SECONDS (see reports.tasks.ReportSweep), and so does the
 `dispatch_reports` command. Building is idempotent: the row is claimed under a row lock, and
 the file, named from the report's id, is written through the storage API (folder or object
 store) by its one owner, under the row lock.
@@ -42,10 +42,11 @@ from apprentices.models import (
 )
 from epa import gateway as gateway_flow
 from epa import grading
-from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_path
+from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp.models import Organisation, User
 from psp.roles import Role
 from psp.storage import StorageUnavailable, storage_errors
+from reports.models import Report, report_file_path
 from standards.models import KSB, AssessmentMethod, StandardVersion, ksb_kind_order
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def dispatch(report_id: int) -> bool:
 
     Called after the Report row is committed; what it could not send, dispatch_pending sends.
     """
-    from epa.tasks import build_report
+    from reports.tasks import build_report
 
     app = build_report.app
     try:
@@ -323,7 +324,7 @@ def short_reason(error: BaseException, limit: int = 200) -> str:
 
 
 def render_pdf(report: Report) -> bytes:
-    from epa.pdf import html_to_pdf
+    from reports.pdf import html_to_pdf
 
     return html_to_pdf(render_html(report), base_url=Path(settings.BASE_DIR) / "static")
 

@@ -43,7 +43,6 @@ from epa.models import (
     MethodModeration,
     MethodSubmission,
     Question,
-    Report,
 )
 from psp.models import (
     Notification,
@@ -53,6 +52,7 @@ from psp.models import (
     TwoFactorDevice,
 )
 from psp.roles import Role
+from reports.models import Report
 from standards.models import (
     Duty,
     EpaPlanRevision,
@@ -74,7 +74,7 @@ from tests.factories import (
     make_version,
 )
 
-APPS = ("psp", "apprentices", "epa", "standards", "api")
+APPS = ("psp", "apprentices", "epa", "reports", "standards", "api")
 HEX = "a" * 64
 TODAY = datetime.date(2031, 1, 6)
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import epa.models
+import reports.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 (
                     "file",
                     models.FileField(
-                        blank=True, max_length=255, upload_to=epa.models.report_file_path
+                        blank=True, max_length=255, upload_to=reports.models.report_file_path
                     ),
                 ),
                 ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),

@@ -499,7 +499,8 @@ def _make_row(kind):
         ReviewSignature,
         ReviewSigningLink,
     )
-    from epa.models import EpaEvent, Report
+    from epa.models import EpaEvent
+    from reports.models import Report
 
     apprentice = make_apprentice()
     staff = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
