@@ -38,7 +38,7 @@ from apprentices.models import (
     ReviewTarget,
 )
 from apprentices.training import long_date
-from psp import notifications
+from psp import notifications, outbox
 from psp.roles import Role
 from standards.models import KSB, ksb_kind_order
 
@@ -451,9 +451,7 @@ def create_signing_link(review: ProgressReview, *, by: Any) -> ReviewSigningLink
         expires_at=timezone.now() + datetime.timedelta(days=SIGNING_LINK_DAYS),
         email_status=ReviewSigningLink.Email.QUEUED,
     )
-    transaction.on_commit(
-        partial(notifications.dispatch_email, link.pk, ReviewSigningLink), robust=True
-    )
+    outbox.dispatch_after_commit(link)
     return link
 
 

@@ -1,8 +1,9 @@
 """Background work of the apprentices app: emailing review signing links.
 
-Signing links are rows of the notifications' outbox (psp.notifications): send_signing_link
-is sent after the commit that made the link, or by the email sweep if the broker never got
-or lost the message; it claims the link's email, so however often it runs, one email goes.
+Signing links are rows of the outbox of emails (psp.outbox): send_signing_link is sent after
+the commit that made the link, or by the email sweep if the broker never got or lost the
+message; it claims the link's email, so however often it runs, one email goes. The
+onboarding tasks are queued by name (psp.outbox.queue_after_commit) by apprentices.onboarding.
 """
 
 from __future__ import annotations
@@ -12,50 +13,36 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 
-from apprentices import reviews
-from apprentices.models import ReviewSigningLink
-from psp import audit, notifications
-from psp.tasks import EMAIL_MAX_RETRIES, send_or_retry
+from apprentices import onboarding, reviews
+from apprentices.models import OnboardingBatch, ReviewSigningLink
+from psp import audit, outbox
+from psp.outbox import EMAIL_MAX_RETRIES
+
+
+def signing_link_message(link: ReviewSigningLink) -> tuple[str, str, str]:
+    context = {
+        "link": link,
+        "review": link.review,
+        "apprentice": link.review.apprentice,
+        "expires": timezone.localtime(link.expires_at),
+        "url": f"{settings.PSP_SITE_URL.rstrip('/')}{reviews.signing_path(link)}",
+    }
+    return (*outbox.render_email("signing_link", context), link.email)
 
 
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
 def send_signing_link(self: Any, link_id: int) -> None:
     """Email an employer contact their link to sign one review; retried with backoff."""
-    link = notifications.claim_email(link_id, ReviewSigningLink)
-    if link is None:
-        return
-    apprentice = link.review.apprentice
-    expires = timezone.localtime(link.expires_at)
-    body = (
-        f"Hello {link.name},\n\n"
-        f"{link.created_by} of {apprentice.training_provider} asks you to read and sign, for "
-        f"the employer, the progress review of {apprentice.name}, held on "
-        f"{link.review.held_on:%d/%m/%Y}.\n\n"
-        f"Open this link to read the review and sign it. It works once and expires on "
-        f"{expires:%d/%m/%Y at %H:%M}:\n\n"
-        f"{settings.PSP_SITE_URL.rstrip('/')}{reviews.signing_path(link)}\n\n"
-        "If you did not expect this email, you can ignore it.\n"
-    )
-    error = send_or_retry(
-        self,
-        lambda: send_mail(
-            f"Please sign the progress review of {apprentice.name}", body, None, [link.email]
-        ),
-        what=f"review signing link {link_id}",
-        before_retry=lambda countdown: notifications.release_email(
-            link_id, ReviewSigningLink, retry_in=countdown
-        ),
-    )
-    notifications.finish_email(link_id, ReviewSigningLink, error=error)
+    outbox.deliver_email(self, ReviewSigningLink, link_id, signing_link_message)
 
 
-notifications.register_outbox(
-    notifications.Outbox(
+outbox.register(
+    outbox.Outbox(
         ReviewSigningLink,
-        task=send_signing_link,
+        task=send_signing_link.name,
+        due=outbox.emails_due(ReviewSigningLink),
         wanted=reviews.link_wanted,
         related=(
             "review__apprentice__user",
@@ -69,9 +56,6 @@ notifications.register_outbox(
 @shared_task(acks_late=True, ignore_result=True)
 def check_onboarding(batch_id: int) -> None:
     """Check a large uploaded file of apprentices (apprentices.onboarding)."""
-    from apprentices import onboarding
-    from apprentices.models import OnboardingBatch
-
     batch = OnboardingBatch.objects.filter(pk=batch_id, status="checking").first()
     if batch is not None:
         onboarding.check_batch(batch)
@@ -80,9 +64,6 @@ def check_onboarding(batch_id: int) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def apply_onboarding(batch_id: int) -> None:
     """Apply a large confirmed file of apprentices in one transaction."""
-    from apprentices import onboarding
-    from apprentices.models import OnboardingBatch
-
     batch = OnboardingBatch.objects.filter(pk=batch_id, status="applying").first()
     if batch is None:
         return

@@ -1,13 +1,13 @@
 """PDF reports: asking for one, handing it to a worker, and building it.
 
-Asking commits a Report row (queued) and returns at once. After the commit, `dispatch` tries
-to hand the build task to the broker with a short timeout and records `dispatched_at`; if the
-broker is down the row simply stays undispatched (a transactional outbox). `dispatch_pending`
-sends such rows later, and again any whose message was lost or whose worker died: every
-worker runs it every SWEEP_SECONDS (see reports.tasks.ReportSweep), and so does the
-`dispatch_reports` command. Building is idempotent: the row is claimed under a row lock, and
-the file, named from the report's id, is written through the storage API (folder or object
-store) by its one owner, under the row lock.
+Asking commits a Report row (queued) and returns at once. Reports are an outbox (psp.outbox):
+after the commit the build task is handed to the broker with a short timeout and the row
+records `dispatched_at`; if the broker is down the row simply stays undispatched.
+`dispatch_pending` sends such rows later, and again any whose message was lost or whose
+worker died: every worker runs it every SWEEP_SECONDS (see reports.tasks.ReportSweep), and so
+does the `dispatch_reports` command. Building is idempotent: the row is claimed under a row
+lock, and the file, named from the report's id, is written through the storage API (folder or
+object store) by its one owner, under the row lock.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,28 +24,23 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 
-from apprentices.coverage import Coverage, cohort_for, coverage_for
 from apprentices.models import (
     Apprentice,
-    Evidence,
-    EvidenceFile,
-    EvidenceKSB,
     ProgressReview,
-    ReviewSignature,
 )
-from epa import gateway as gateway_flow
-from epa import grading
-from epa.models import Epa, GatewayAttempt, GatewayItem
+from epa.models import Epa, GatewayAttempt
+from psp import outbox
 from psp.models import Organisation, User
-from psp.roles import Role
 from psp.storage import StorageUnavailable, storage_errors
-from reports.models import Report, report_file_path
-from standards.models import KSB, AssessmentMethod, StandardVersion, ksb_kind_order
+from reports import contexts
+from reports.models import Report, ReportError, report_file_path
+from reports.pdf import html_to_pdf
+from standards.models import StandardVersion
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +63,6 @@ RUNNING_STALE_AFTER = datetime.timedelta(seconds=BUILD_TIME_LIMIT + 60)
 # in WeasyPrint than a table of the same content; bench/report_render.py measures both.
 EVIDENCE_LAYOUTS = ("blocks", "table")
 EVIDENCE_LAYOUT = "blocks"
-
-
-class ReportError(Exception):
-    """This report cannot be asked for; the message says why, in words for the user."""
 
 
 Subject = Apprentice | GatewayAttempt | Epa | ProgressReview | Organisation
@@ -116,7 +105,7 @@ def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[s
 
 @transaction.atomic
 def request_report(
-    subject: Subject, *, requested_by: Any, version: StandardVersion | None = None
+    subject: Subject, *, requested_by: User, version: StandardVersion | None = None
 ) -> Report:
     """Queue a report on an apprentice's portfolio, a gateway pack, an EPA, a signed progress
     review, or the cohort of an organisation on a standard version. The build is sent to a
@@ -130,53 +119,35 @@ def request_report(
         report = Report.objects.create(requested_by=requested_by, **fields)
     elif report.pk not in reports_to_dispatch(ids=[report.pk]):
         return report  # already with a worker
-    transaction.on_commit(partial(dispatch, report.pk), robust=True)
+    outbox.dispatch_after_commit(report)
     return report
 
 
 def dispatch(report_id: int) -> bool:
-    """Hand the build to the broker, giving up quickly if it is unreachable; never raises.
+    """Hand the build to the broker, giving up quickly if it is unreachable; never raises
+    (psp.outbox). What it could not send, dispatch_pending sends."""
+    return outbox.dispatch(Report, report_id)
 
-    Called after the Report row is committed; what it could not send, dispatch_pending sends.
-    """
-    from reports.tasks import build_report
 
-    app = build_report.app
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(
-                max_retries=1,
-                interval_start=0,
-                interval_step=0.2,
-                timeout=app.conf.broker_connection_timeout,
-            )
-            build_report.apply_async((report_id,), connection=connection, retry=False)
-    except Exception:
-        logger.warning(
-            "Report %s was not sent to the broker; it will be sent when the broker is back",
-            report_id,
-            exc_info=True,
-        )
-        return False
-    Report.objects.filter(pk=report_id).update(dispatched_at=timezone.now())
-    return True
+def due_reports(now: datetime.datetime) -> QuerySet[Report]:
+    """Reports never sent, sent long ago and still queued, or running past any time limit,
+    oldest first: the report outbox's rows to hand to the broker (again)."""
+    Status = Report.Status
+    return Report.objects.filter(
+        Q(status=Status.QUEUED, dispatched_at__isnull=True)
+        | Q(status=Status.QUEUED, dispatched_at__lt=now - REDISPATCH_AFTER)
+        | Q(status=Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER)
+    ).order_by("requested_at", "id")
 
 
 def reports_to_dispatch(
     *, now: datetime.datetime | None = None, ids: list[int] | None = None
 ) -> list[int]:
-    """Reports never sent, sent long ago and still queued, or running past any time limit
-    (of those ids, if given), oldest first."""
-    now = now or timezone.now()
-    Status = Report.Status
-    due = Report.objects.filter(
-        Q(status=Status.QUEUED, dispatched_at__isnull=True)
-        | Q(status=Status.QUEUED, dispatched_at__lt=now - REDISPATCH_AFTER)
-        | Q(status=Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER)
-    )
+    """The ids of the due reports (of those ids, if given), oldest first."""
+    due = due_reports(now or timezone.now())
     if ids is not None:
         due = due.filter(pk__in=ids)
-    return list(due.order_by("requested_at", "id").values_list("pk", flat=True)[:200])
+    return list(due.values_list("pk", flat=True)[: outbox.SWEEP_BATCH])
 
 
 def dispatch_pending(*, now: datetime.datetime | None = None) -> tuple[int, int]:
@@ -184,13 +155,7 @@ def dispatch_pending(*, now: datetime.datetime | None = None) -> tuple[int, int]
 
     Returns (sent, still waiting). Sending twice is harmless: a build claims its report.
     """
-    waiting = reports_to_dispatch(now=now)
-    sent = 0
-    for report_id in waiting:
-        if not dispatch(report_id):
-            break
-        sent += 1
-    return sent, len(waiting) - sent
+    return outbox.dispatch_pending([Report], now=now)
 
 
 @dataclass(frozen=True)
@@ -324,8 +289,6 @@ def short_reason(error: BaseException, limit: int = 200) -> str:
 
 
 def render_pdf(report: Report) -> bytes:
-    from reports.pdf import html_to_pdf
-
     return html_to_pdf(render_html(report), base_url=Path(settings.BASE_DIR) / "static")
 
 
@@ -339,7 +302,7 @@ def render_html(
     generated-at time, so the same data always gives the same hash."""
     if evidence_layout not in EVIDENCE_LAYOUTS:
         raise ValueError(f"evidence_layout must be one of {EVIDENCE_LAYOUTS}")
-    context = CONTEXTS[report.kind](report)
+    context = contexts.CONTEXTS[report.kind](report)
     context["evidence_layout"] = evidence_layout
     body = render_to_string(f"reports/pdf/{report.kind}.html", context)
     content_hash = hashlib.sha256(body.encode()).hexdigest()
@@ -372,221 +335,3 @@ def css_string(text: str) -> str:
     plain = " ,.:;()/·–-"
     escaped = "".join(c if c.isalnum() or c in plain else f"\\{ord(c):x} " for c in text)
     return f'"{escaped}"'
-
-
-def _subject_id(value: int | None) -> int:
-    if value is None:  # the report_has_its_subject constraint makes this impossible
-        raise ReportError("The report has no subject")
-    return value
-
-
-def _apprentice(pk: int) -> Apprentice:
-    return Apprentice.objects.select_related(
-        "user",
-        "standard_version__standard",
-        "standard_version__epa_plan",
-        "employer",
-        "training_provider",
-        "epao",
-    ).get(pk=pk)
-
-
-def _heading(version: StandardVersion) -> dict[str, Any]:
-    return {
-        "version": version,
-        "standard_name": f"{version.standard.reference} {version.title}, version {version.version}",
-    }
-
-
-@dataclass(frozen=True)
-class EvidenceEntry:
-    number: int
-    evidence: Evidence
-    codes: str
-    files: list[EvidenceFile]
-
-
-def _evidence_index(apprentice: Apprentice) -> list[EvidenceEntry]:
-    evidence = (
-        apprentice.evidence.current()
-        .order_by("activity_date", "id")
-        .prefetch_related(
-            Prefetch("files", queryset=EvidenceFile.objects.filter(removed_at__isnull=True)),
-            Prefetch(
-                "mappings",
-                queryset=EvidenceKSB.objects.select_related("ksb").order_by(
-                    ksb_kind_order("ksb__kind"), "ksb__number"
-                ),
-            ),
-        )
-    )
-    return [
-        EvidenceEntry(
-            number,
-            item,
-            ", ".join(mapping.ksb.code for mapping in item.mappings.all()),
-            list(item.files.all()),
-        )
-        for number, item in enumerate(evidence, start=1)
-    ]
-
-
-def _method_matrix(coverage: Coverage) -> list[tuple[Any, list[bool]]]:
-    """Each KSB's coverage with, for each assessment method, whether the method assesses it."""
-    methods = [m.method for m in coverage.methods]
-    assessed = set(
-        AssessmentMethod.ksbs.through.objects.filter(
-            assessmentmethod__in=[m.pk for m in methods]
-        ).values_list("assessmentmethod_id", "ksb_id")
-    )
-    return [
-        (row, [(method.pk, row.ksb.pk) in assessed for method in methods]) for row in coverage.rows
-    ]
-
-
-def portfolio_context(report: Report) -> dict[str, Any]:
-    apprentice = _apprentice(_subject_id(report.apprentice_id))
-    coverage = coverage_for(apprentice)
-    index = _evidence_index(apprentice)
-    return {
-        **_heading(apprentice.standard_version),
-        "subject_name": apprentice.name,
-        "apprentice": apprentice,
-        "coverage": coverage,
-        "matrix": _method_matrix(coverage),
-        "methods": [m.method for m in coverage.methods],
-        "evidence_index": index,
-        "file_count": sum(len(entry.files) for entry in index),
-        "withdrawn_count": apprentice.evidence.filter(status=Evidence.Status.WITHDRAWN).count(),
-    }
-
-
-def gateway_pack_context(report: Report) -> dict[str, Any]:
-    attempt = GatewayAttempt.objects.select_related("submitted_by", "decided_by").get(
-        pk=_subject_id(report.gateway_id)
-    )
-    apprentice = _apprentice(attempt.apprentice_id)
-    items = list(attempt.items.select_related("confirmed_by", "decided_by"))
-    declarations = (GatewayItem.Kind.EMPLOYER, GatewayItem.Kind.PROVIDER)
-    pack = attempt.pack or {"evidence": []}
-    pack_evidence = [
-        {
-            **item,
-            "activity_date": datetime.date.fromisoformat(item["activity_date"]),
-            "accepted_at": datetime.datetime.fromisoformat(item["accepted_at"])
-            if item.get("accepted_at")
-            else None,
-        }
-        for item in pack["evidence"]
-    ]
-    return {
-        **_heading(apprentice.standard_version),
-        "subject_name": apprentice.name,
-        "apprentice": apprentice,
-        "attempt": attempt,
-        "pack": pack,
-        "pack_evidence": pack_evidence,
-        "pack_verified": gateway_flow.pack_hash(pack) == attempt.pack_hash,
-        "supplement": gateway_flow.supplement(attempt),
-        "checklist": [item for item in items if item.kind not in declarations],
-        "declarations": [item for item in items if item.kind in declarations],
-        "file_count": sum(len(item["files"]) for item in pack["evidence"]),
-    }
-
-
-def epa_result_context(report: Report) -> dict[str, Any]:
-    epa = Epa.objects.select_related("assessor", "gateway").get(pk=_subject_id(report.epa_id))
-    apprentice = _apprentice(epa.apprentice_id)
-    epa.apprentice = apprentice
-    assessments = list(
-        epa.assessments.select_related("method", "recorded_by").prefetch_related(
-            "questions", "criterion_decisions__criterion", "moderations__moderator"
-        )
-    )
-    results = list(
-        epa.results.select_related("assessor", "moderator").prefetch_related("amendments__by")
-    )
-    # As on the EPA page: grades show once final, or to the EPAO's own people.
-    show_grades = epa.status == Epa.Status.FINAL or report.requested_by.role in (
-        Role.ASSESSOR,
-        Role.EPAO_ADMIN,
-    )
-    return {
-        **_heading(apprentice.standard_version),
-        "subject_name": apprentice.name,
-        "apprentice": apprentice,
-        "epa": epa,
-        "amendments": [(r, amendment) for r in results for amendment in r.amendments.all()],
-        "assessments": assessments,
-        "results": results,
-        "plan_revision": epa.plan.revision,
-        "show_grades": show_grades,
-        "provisional": grading.current_overall(epa)
-        if show_grades and epa.status != Epa.Status.FINAL
-        else None,
-    }
-
-
-def cohort_context(report: Report) -> dict[str, Any]:
-    organisation = report.organisation
-    version = StandardVersion.objects.select_related("standard").get(
-        pk=_subject_id(report.standard_version_id)
-    )
-    apprentices = Apprentice.objects.visible_to(report.requested_by).filter(
-        Q(employer=organisation) | Q(training_provider=organisation)
-    )
-    cohort = cohort_for(apprentices, version)
-    tables = []
-    for kind, label in KSB.Kind.choices:
-        columns = [i for i, ksb in enumerate(cohort.ksbs) if ksb.kind == kind]
-        if columns:
-            tables.append(
-                {
-                    "label": label,
-                    "ksbs": [cohort.ksbs[i] for i in columns],
-                    "totals": [cohort.ksb_totals[i] for i in columns],
-                    "rows": [(row, [row.cells[i] for i in columns]) for row in cohort.rows],
-                }
-            )
-    return {
-        **_heading(version),
-        "subject_name": str(organisation),
-        "organisation": organisation,
-        "cohort": cohort,
-        "summary": [(row, row.percent_accepted(), row.gaps) for row in cohort.rows],
-        "tables": tables,
-    }
-
-
-def review_context(report: Report) -> dict[str, Any]:
-    """The signed review as its page shows it, with the three signatures."""
-    review = ProgressReview.objects.select_related("recorded_by").get(
-        pk=_subject_id(report.review_id)
-    )
-    apprentice = _apprentice(review.apprentice_id)
-    review.apprentice = apprentice
-    signatures = {s.party: s for s in review.signatures.all()}
-    return {
-        **_heading(apprentice.standard_version),
-        "subject_name": apprentice.name,
-        "apprentice": apprentice,
-        "review": review,
-        "prefill": review.prefill,
-        "period_start": review.period_start,
-        "period_end": review.held_on,
-        "assessed_targets": list(review.assessed_targets.order_by("id")),
-        "targets": list(review.targets.order_by("id")),
-        "ksb_comments": list(review.ksb_comments.select_related("ksb").order_by("id")),
-        "signatures": [
-            (label, signatures.get(party)) for party, label in ReviewSignature.Party.choices
-        ],
-    }
-
-
-CONTEXTS: dict[str, Callable[[Report], dict[str, Any]]] = {
-    Report.Kind.PORTFOLIO: portfolio_context,
-    Report.Kind.GATEWAY_PACK: gateway_pack_context,
-    Report.Kind.EPA_RESULT: epa_result_context,
-    Report.Kind.COHORT: cohort_context,
-    Report.Kind.REVIEW: review_context,
-}

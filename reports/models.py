@@ -17,6 +17,10 @@ from epa.models import Epa, GatewayAttempt
 from psp.models import Organisation, User
 
 
+class ReportError(Exception):
+    """This report cannot be asked for; the message says why, in words for the user."""
+
+
 def report_file_path(instance: Report, filename: str) -> str:
     # One name per report, from its id: building it again overwrites the same file.
     return f"reports/report-{instance.pk}.pdf"

@@ -12,9 +12,11 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from psp import outbox
 from psp.storage import StorageUnavailable
 from psp.sweeping import WorkerSweep, register_sweep
 from reports import building
+from reports.models import Report
 
 logger = logging.getLogger(__name__)
 
@@ -69,4 +71,9 @@ class ReportSweep(WorkerSweep):
     label = "Report sweep"
 
 
+outbox.register(
+    outbox.Outbox(
+        Report, task=build_report.name, due=building.due_reports, dispatched="dispatched_at"
+    )
+)
 register_sweep(ReportSweep)
