@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from apprentices.models import Apprentice, OnboardingBatch
 from psp import accounts, outbox
+from psp.background import WorkStatus
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import Option, StandardVersion
@@ -625,6 +626,19 @@ def start_batch(
     else:
         outbox.queue_after_commit("apprentices.tasks.check_onboarding", batch.pk)
     return batch, []
+
+
+def status_of(batch: OnboardingBatch) -> WorkStatus:
+    """Where a batch is, for its page (templates/includes/work_pending.html while pending)."""
+    Status = OnboardingBatch.Status
+    doing = "Checked" if batch.status == Status.CHECKING else "Applying:"
+    return WorkStatus(
+        state=batch.status,
+        pending=batch.status in (Status.CHECKING, Status.APPLYING),
+        url=batch.get_absolute_url(),
+        message=f"{doing} {batch.rows_checked} of {batch.rows_total} rows. A large file is "
+        "handled in the background; you can leave this page and come back.",
+    )
 
 
 def check_batch(batch: OnboardingBatch, *, records: list[Record] | None = None) -> None:

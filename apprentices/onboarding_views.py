@@ -110,7 +110,13 @@ def onboarding_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "apprentices/onboarding_preview.html",
-        {"batch": batch, "plan": result, "rows": rows, "counts": result.counts},
+        {
+            "batch": batch,
+            "work": onboarding.status_of(batch),
+            "plan": result,
+            "rows": rows,
+            "counts": result.counts,
+        },
     )
 
 

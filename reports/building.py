@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q, QuerySet
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
@@ -35,6 +35,7 @@ from apprentices.models import (
 )
 from epa.models import Epa, GatewayAttempt
 from psp import outbox
+from psp.background import WorkStatus
 from psp.models import Organisation, User
 from psp.storage import StorageUnavailable, storage_errors
 from reports import contexts
@@ -158,25 +159,45 @@ def dispatch_pending(*, now: datetime.datetime | None = None) -> tuple[int, int]
     return outbox.dispatch_pending([Report], now=now)
 
 
-@dataclass(frozen=True)
-class Progress:
-    """Where a report is, for its status page."""
+def status_of(report: Report) -> WorkStatus:
+    """Where a report is, for its status page (templates/work_status_page.html)."""
+    announcements = {
+        Report.Status.READY: "Your PDF is ready to download",
+        Report.Status.FAILED: "The PDF could not be built",
+        Report.Status.RUNNING: "Building the PDF",
+    }
+    running = report.status == Report.Status.RUNNING
+    return WorkStatus(
+        state=report.status,
+        pending=report.is_pending,
+        url=report.get_absolute_url(),
+        announcement=announcements.get(report.status, ""),
+        tag=report.get_status_display(),
+        tag_class="govuk-tag--blue" if running else "govuk-tag--grey",
+        message=_waiting_message(report),
+        hint="Building a PDF usually takes less than a minute.",
+    )
 
-    queued_ahead: int  # reports asked for earlier and not yet started
-    waiting_for_broker: bool  # not yet handed to a worker: the broker was unreachable
 
-
-def progress(report: Report) -> Progress:
-    queued = report.status == Report.Status.QUEUED
+def _waiting_message(report: Report) -> str:
+    if report.status == Report.Status.RUNNING:
+        again = f" (try {report.attempts})" if report.attempts > 1 else ""
+        return f"Building the PDF{again}. Long portfolios take up to a minute."
+    late = timezone.now() - report.requested_at > datetime.timedelta(seconds=10)
+    if report.dispatched_at is None and late:
+        return (
+            "The background service that builds reports cannot be reached at the moment. "
+            "Your report is saved and will be built as soon as it is back: you can leave this "
+            "page and find it later in your reports."
+        )
     ahead = (
         Report.objects.filter(status=Report.Status.QUEUED, requested_at__lt=report.requested_at)
         .exclude(pk=report.pk)
         .count()
-        if queued
-        else 0
     )
-    late = timezone.now() - report.requested_at > datetime.timedelta(seconds=10)
-    return Progress(ahead, waiting_for_broker=queued and report.dispatched_at is None and late)
+    if ahead:
+        return f"Waiting for {ahead} report{pluralize(ahead)} ahead of it."
+    return "Waiting for the report builder to start."
 
 
 # Building

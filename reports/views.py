@@ -123,7 +123,7 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     retry_url, retry_fields = _report_retry(report)
     context = {
         "report": report,
-        "progress": building.progress(report),
+        "work": building.status_of(report),
         "retry_url": retry_url,
         "retry_fields": retry_fields,
     }

@@ -3,9 +3,9 @@ wrote as f-strings before."""
 
 import datetime
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from apprentices import reviews
 from apprentices.tasks import signing_link_message
@@ -54,7 +54,7 @@ def test_a_signing_link_email(site, monkeypatch):
     monkeypatch.setattr(reviews, "signing_path", lambda link: "/progress-reviews/sign/abc/")
     apprentice = SimpleNamespace(name="Sam O'Neil", training_provider="Acme Training & Co")
     review = SimpleNamespace(apprentice=apprentice, held_on=datetime.date(2025, 4, 7))
-    expires = timezone.make_aware(datetime.datetime(2025, 4, 21, 9, 5))
+    expires = datetime.datetime(2025, 4, 21, 9, 5, tzinfo=ZoneInfo("Europe/London"))
     link = SimpleNamespace(
         name="Robin", email="robin@example.org", created_by="Pat Provider", review=review
     )
