@@ -5,14 +5,15 @@ preference allows, marks its email pending and hands the email task to the broke
 transaction commits; a Celery task sends it with retries (psp.tasks). Nothing here ever
 raises into the action that called it, and a failure to send never undoes that action.
 
-The pending email is a transactional outbox, as for PDF reports (reports.building): if the broker
-was down, the row stays pending and undispatched, and `dispatch_pending_emails` hands it to
-the broker later (every worker runs it every SWEEP_SECONDS, see psp.tasks.EmailSweep, and so
-does the `send_pending_emails` command). Sending is idempotent: the task claims the row
-(pending → being sent) in one conditional UPDATE, so however often it is delivered, one
-delivery sends. Other tables that send one email per row (the review signing links of
-apprentices.reviews) inherit psp.models.EmailOutbox and register_outbox() with their task:
-they share this outbox, its sweep and its once-only sending.
+The pending email is a row of the transactional outbox (psp.outbox), as PDF reports are: if
+the broker was down, the row stays pending and undispatched, and `dispatch_pending_emails`
+hands it to the broker later (every worker runs it every SWEEP_SECONDS, see
+psp.tasks.EmailSweep, and so does the `send_pending_emails` command). Sending is idempotent:
+the task claims the row (pending → being sent) in one conditional UPDATE, so however often it
+is delivered, one delivery sends. Other tables that send one email per row (account emails,
+the review signing links) inherit psp.models.EmailOutbox and register their outbox the same
+way (psp.outbox.register, from their app's tasks module): they share its sweep and its
+once-only sending.
 
 The functions below `notify()` say what each event tells whom. Workflows in other apps call
 them once, through `transaction.on_commit`, so nothing is said about an action that rolled back.

@@ -161,7 +161,7 @@ def dispatch_pending(*, now: datetime.datetime | None = None) -> tuple[int, int]
 
 def status_of(report: Report) -> WorkStatus:
     """Where a report is, for its status page (templates/work_status_page.html)."""
-    announcements = {
+    announcements: dict[str, str] = {
         Report.Status.READY: "Your PDF is ready to download",
         Report.Status.FAILED: "The PDF could not be built",
         Report.Status.RUNNING: "Building the PDF",
