@@ -12,7 +12,6 @@ import contextlib
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from apprentices import onboarding, reviews
@@ -27,7 +26,7 @@ def signing_link_message(link: ReviewSigningLink) -> tuple[str, str, str]:
         "review": link.review,
         "apprentice": link.review.apprentice,
         "expires": timezone.localtime(link.expires_at),
-        "url": f"{settings.PSP_SITE_URL.rstrip('/')}{reviews.signing_path(link)}",
+        "url": outbox.site_url(reviews.signing_path(link)),
     }
     return (*outbox.render_email("signing_link", context), link.email)
 

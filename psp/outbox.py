@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import F, Q, QuerySet
@@ -238,6 +239,11 @@ def finish_email(row_id: int, model: type[EmailOutbox], *, error: str | None) ->
 def retry_delay(retries: int) -> int:
     """Seconds before the next try: 30 s, 1 min, 2 min, 4 min, 8 min."""
     return 30 * 2**retries
+
+
+def site_url(path: str) -> str:
+    """The full address of a path of this service, for links in emails."""
+    return f"{settings.PSP_SITE_URL.rstrip('/')}{path}"
 
 
 def render_email(name: str, context: dict[str, Any]) -> tuple[str, str]:

@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 
 from psp import accounts, checkpoints, notifications, outbox
 from psp.models import AccountEmail, Notification
@@ -25,12 +24,8 @@ from standards.tasks import import_standards_file
 logger = logging.getLogger(__name__)
 
 
-def site_url(path: str) -> str:
-    return f"{settings.PSP_SITE_URL.rstrip('/')}{path}"
-
-
 def notification_message(notification: Notification) -> tuple[str, str, str]:
-    link = site_url(notification.url) if notification.url else ""
+    link = outbox.site_url(notification.url) if notification.url else ""
     context = {"notification": notification, "user": notification.user, "link": link}
     return (*render_email("notification", context), notification.user.email)
 
