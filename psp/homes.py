@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +25,9 @@ from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp.roles import Role
 from standards.models import StandardVersion
 
+if TYPE_CHECKING:
+    from psp.models import User
+
 
 @dataclass(frozen=True)
 class HomePage:
@@ -31,7 +35,7 @@ class HomePage:
     data: dict[str, Any]
 
 
-def home_context(user: Any, *, query: Any = None) -> HomePage:
+def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomePage:
     """query: the page's GET parameters (filters of the provider's progress flags)."""
     role = user.role
     if role is None:
@@ -93,7 +97,7 @@ def home_context(user: Any, *, query: Any = None) -> HomePage:
     return HomePage(f"psp/home_{role.value}.html", data)
 
 
-def _counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:
+def _counts_by_status(apprentices: QuerySet[Apprentice]) -> list[tuple[str, str, int]]:
     counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
     return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]
 
@@ -165,7 +169,7 @@ class ProgressQuery:
     area: str = ""
 
     @classmethod
-    def from_query(cls, query: Any) -> ProgressQuery:
+    def from_query(cls, query: Mapping[str, str]) -> ProgressQuery:
         level, area = query.get("level", ""), query.get("area", "")
         return cls(
             level=level if level in FLAG_LEVELS else "", area=area if area in FLAG_AREAS else ""
@@ -190,7 +194,7 @@ class ProgressQuery:
         return list(FLAG_AREAS.items())
 
 
-def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[ProgressRow]:
+def progress_rows(user: User, *, today: datetime.date | None = None) -> list[ProgressRow]:
     """Every apprentice in learning that the user can see, worst first."""
     today = today or timezone.localdate()
     apprentices = list(
@@ -216,7 +220,7 @@ class ProviderOverview:
     training_to_approve: int
 
 
-def provider_overview(user: Any) -> ProviderOverview:
+def provider_overview(user: User) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
     they are worked out from: apprentices.progress), the date and what the user can see: one

@@ -34,7 +34,7 @@ from apprentices.models import (
     ProgressReview,
 )
 from epa.models import Epa, GatewayAttempt
-from psp import outbox
+from psp import notifications, outbox
 from psp.background import WorkStatus
 from psp.models import Organisation, User
 from psp.storage import StorageUnavailable, storage_errors
@@ -288,6 +288,14 @@ def _store(report: Report, content: bytes) -> Report:
         current.finished_at = timezone.now()
         current.save(
             update_fields=["file", "sha256", "size", "status", "failure_reason", "finished_at"]
+        )
+        # Once, with the row that says it is ready: the person who asked need not wait on it.
+        notifications.notify(
+            current.requested_by,
+            notifications.REPORT_READY,
+            subject=f"Your report is ready: {current.get_kind_display()}",
+            body=f"The PDF you asked for ({current.subject_name}) is ready to download.",
+            url=current.get_absolute_url(),
         )
         return current
 
