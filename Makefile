@@ -60,7 +60,7 @@ test: $(BIN)/.installed static/build/.built var/celery/queue
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa api
+	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa reports api
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

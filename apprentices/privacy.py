@@ -66,7 +66,6 @@ from epa.models import (
     MethodModeration,
     MethodSubmission,
     Question,
-    Report,
 )
 from progress.models import (
     OffTheJobEntry,
@@ -88,6 +87,7 @@ from psp.models import (
     User,
     UserSession,
 )
+from reports.models import Report  # the layers' registry replaces this import (#18)
 from standards.models import KSB, StandardVersion
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from standards.uploads import run_bulk_import
+
 # The API's whole download (about 2,000 versions) takes 1 to 2 minutes on a busy 2-core
 # machine (docs/performance.md): well beyond the default limit of a task.
 BULK_IMPORT_SOFT_LIMIT = 1800
@@ -17,6 +19,4 @@ BULK_IMPORT_SOFT_LIMIT = 1800
 )
 def import_standards_file(bulk_import_id: int) -> None:
     """Import every version of an uploaded list of standard versions (standards.uploads)."""
-    from standards.uploads import run_bulk_import
-
     run_bulk_import(bulk_import_id)
