@@ -73,6 +73,8 @@ from epa.models import (
     Question,
     Report,
 )
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from psp import audit
 from psp.models import (
     AccountEmail,
@@ -80,10 +82,7 @@ from psp.models import (
     Notification,
     NotificationPreference,
     Organisation,
-    RecoveryCode,
-    TwoFactorDevice,
     User,
-    UserSession,
 )
 from psp.roles import Role
 from standards.models import KSB, StandardVersion
@@ -233,8 +232,8 @@ HOLDINGS: list[Holding] = [
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
     Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
-    Holding(TwoFactorDevice, "user__apprentice", IDENTITY, delete=True, secret=("secret",)),
-    Holding(RecoveryCode, "user__apprentice", IDENTITY, delete=True, secret=("code_hash",)),
+    # Two-factor authentication and sessions (django-allauth's mfa and usersessions).
+    Holding(Authenticator, "user__apprentice", IDENTITY, delete=True, secret=("data",)),
     Holding(UserSession, "user__apprentice", IDENTITY, delete=True, secret=("session_key",)),
 ]
 
