@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
@@ -73,8 +75,6 @@ from epa.models import (
     Question,
     Report,
 )
-from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
 from psp import audit
 from psp.models import (
     AccountEmail,

@@ -2,9 +2,9 @@
 
 from typing import Any, TypeVar, cast
 
+from allauth.mfa.base.forms import AuthenticateForm
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
-from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.signals import user_login_failed
@@ -165,6 +165,7 @@ class TwoFactorCodeForm(AuthenticateForm):
             "spellcheck": "false",
             "autocapitalize": "none",
         }
+        self.helper = gds_helper("Continue")
 
     def clean_code(self) -> str:
         self.cleaned_data["code"] = "".join(self.cleaned_data["code"].split())
@@ -208,5 +209,3 @@ class NotificationPreferencesForm(forms.Form):
         cast(forms.MultipleChoiceField, self.fields["emailed"]).choices = kinds
         self.helper = gds_helper("Save settings")
         self.helper.layout = Layout(Field.checkboxes("emailed", legend_size=Size.MEDIUM))
-
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterator
 from functools import cached_property
@@ -17,7 +16,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from psp.encryption import TOKEN_PATTERN, EncryptedTextField
 from psp.roles import Role
 
 

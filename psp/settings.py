@@ -167,9 +167,7 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_RATE_LIMITS = {
     # Wrong two-factor codes, per account (allauth counts them as failed sign-ins).
-    "login_failed": (
-        f"20/m/ip,{TWO_FACTOR_FAILURE_LIMIT}/{TWO_FACTOR_COOLOFF_MINUTES * 60}s/key"
-    ),
+    "login_failed": (f"20/m/ip,{TWO_FACTOR_FAILURE_LIMIT}/{TWO_FACTOR_COOLOFF_MINUTES * 60}s/key"),
 }
 MFA_ADAPTER = "psp.twofactor.MFAAdapter"
 MFA_FORMS = {"authenticate": "psp.forms.TwoFactorCodeForm"}
@@ -177,6 +175,7 @@ USERSESSIONS_ADAPTER = "psp.sessions.UserSessionsAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_ALLOW_UNVERIFIED_EMAIL = True  # psp signs in by username; email addresses are not verified
 MFA_TOTP_ISSUER = "psp"
+MFA_TOTP_TOLERANCE = 1  # codes from one 30-second step either side, for clocks a little out
 MFA_RECOVERY_CODE_COUNT = 10
 MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is a second factor after the password
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.base import views as mfa_views
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +38,16 @@ FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 class MFAAdapter(DefaultMFAAdapter):
-    """allauth's secrets (TOTP secrets, recovery codes' seeds) encrypted with psp's keys."""
+    """allauth's secrets (TOTP secrets, recovery codes' seeds) encrypted with psp's keys,
+    and its messages in psp's words."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": "The code is not right. Enter the current code from your app, or "
+        "one of your recovery codes",
+        "cannot_delete_authenticator": "Your role needs two-factor authentication, so your "
+        "last authenticator cannot be removed",
+    }
 
     def encrypt(self, text: str) -> str:
         return encryption.encrypt(text)
@@ -88,7 +98,9 @@ _WORDS = {
 }
 
 
-def on_authenticator_added(sender: Any, request: Any, user: User, authenticator: Any, **_: Any) -> None:
+def on_authenticator_added(
+    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+) -> None:
     audit.log_event(
         "two_factor_added", user, by=user, summary=f"Added {_WORDS[authenticator.type]}"
     )
@@ -110,6 +122,16 @@ def on_authenticator_removed(
 def on_authenticator_reset(
     sender: Any, request: Any, user: User, authenticator: Any, **_: Any
 ) -> None:
-    audit.log_event(
-        "two_factor_reset", user, by=user, summary=f"New {_WORDS[authenticator.type]}"
-    )
+    audit.log_event("two_factor_reset", user, by=user, summary=f"New {_WORDS[authenticator.type]}")
+
+
+class IndexView(mfa_views.IndexView):
+    """allauth's two-factor page, saying whether the user's role needs it."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["psp_two_factor_required"] = is_required_for(self.request.user)  # type: ignore[arg-type]
+        return context
+
+
+index = IndexView.as_view()

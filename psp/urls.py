@@ -1,11 +1,10 @@
+from allauth.account import views as account_views
+from allauth.mfa.base import views as mfa_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from allauth.account import views as account_views
-from allauth.mfa.base import views as mfa_views
-
-from psp import forms, sessions, views
+from psp import forms, sessions, twofactor, views
 
 # The auth views with forms that render in the GOV.UK Design System.
 account_urls = [
@@ -39,7 +38,7 @@ urlpatterns = [
 # (psp.twofactor, psp.sessions), only those psp uses; "account_login" and
 # "account_reauthenticate" are the names allauth sends people to.
 mfa_urls = [
-    path("", mfa_views.index, name="mfa_index"),
+    path("", twofactor.index, name="mfa_index"),
     path("authenticate/", mfa_views.authenticate, name="mfa_authenticate"),
     path("reauthenticate/", mfa_views.reauthenticate, name="mfa_reauthenticate"),
     path("totp/", include("allauth.mfa.totp.urls")),
