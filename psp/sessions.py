@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.decorators import reauthentication_required
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.views import ListUserSessionsView
+
+from django.utils.decorators import method_decorator
 
 from psp import audit
 from psp.models import browser_name
@@ -29,8 +32,10 @@ class UserSessionsAdapter(DefaultUserSessionsAdapter):
         super().end_sessions(sessions)
 
 
+@method_decorator(reauthentication_required(allow_get=True), name="dispatch")
 class SessionListView(ListUserSessionsView):
-    """allauth's list of sessions, each with the browser's short name."""
+    """allauth's list of sessions, each with the browser's short name; signing out of the
+    others asks for the password again, as any change to signing in does."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
