@@ -12,7 +12,6 @@ from typing import Any
 from allauth.account.decorators import reauthentication_required
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.views import ListUserSessionsView
-
 from django.utils.decorators import method_decorator
 
 from psp import audit

@@ -20,14 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.usersessions.models import UserSession
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from psp import twofactor
-from psp.models import TwoFactorDevice, User, UserSession
+from psp import encryption
+from psp.models import User
 from tests.browser.world import World
 
 STATES = ("empty", "error", "populated")
@@ -79,7 +82,7 @@ def another_session(user: str) -> Action:
     def act(page: Any, world: World) -> None:
         UserSession.objects.create(
             user=world.users[user],
-            public_id=secrets.token_hex(16),
+            session_key=secrets.token_hex(16),
             ip="192.0.2.10",
             user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Firefox/128.0",
         )
@@ -130,8 +133,9 @@ def enter_current_code(user: str, button: str) -> Action:
     """Type the code the user's authenticator app shows now."""
 
     def act(page: Any, world: World) -> None:
-        device = TwoFactorDevice.objects.get(user=world.users[user])
-        code = twofactor.code_at(device.secret, twofactor.step_at(timezone.now()))
+        totp = Authenticator.objects.get(user=world.users[user], type="totp")
+        secret = encryption.decrypt(totp.data["secret"])
+        code = format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30))
         fill_and_submit({"Code from your authenticator app": code}, button)(page, world)
 
     return act

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,7 +28,7 @@ from apprentices.uploads import check_upload
 from epa import gateway, grading, reports
 from epa.grading import AssessmentRecord, Decision
 from epa.models import ConflictOfInterest, Report
-from psp import notifications, twofactor
+from psp import notifications
 from psp.demo import DEMO_PDF
 from psp.models import Notification, Organisation
 from psp.roles import Role
@@ -371,9 +372,7 @@ def populate_accounts(world: World) -> None:
     # signed in with a code, and one about to set it up.
     for key in ("two_factor", "two_factor_unverified"):
         user = make_user(role=Role.APPRENTICE, first_name="Tess", last_name=key.title())
-        device = twofactor.start_enrolment(user)
-        code = twofactor.code_at(device.secret, twofactor.step_at(timezone.now()))
-        twofactor.confirm_enrolment(device, code)
+        TOTP.activate(user, generate_totp_secret())
         world.users[key] = user
     world.verified.add("two_factor")
     world.users["enrolling"] = make_user(role=Role.APPRENTICE, first_name="Eve", last_name="New")

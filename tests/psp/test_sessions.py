@@ -4,11 +4,10 @@ ending the other sessions of a user (psp.models.User.end_sessions)."""
 import time
 
 import pytest
-from django.test import Client
-from django.urls import reverse
-
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.usersessions.models import UserSession
+from django.test import Client
+from django.urls import reverse
 
 from psp.middleware import SEEN_KEY, STARTED_KEY
 from psp.models import AuditEntry, User
@@ -144,9 +143,7 @@ def test_the_account_summary_links_to_the_list(client, db):
     assert f'href="{reverse("usersessions_list")}">See where you are signed in' in page
 
 
-def test_signing_out_of_the_other_sessions_needs_the_password_and_ends_them_at_once(
-    db, settings
-):
+def test_signing_out_of_the_other_sessions_needs_the_password_and_ends_them_at_once(db, settings):
     settings.AXES_ENABLED = False
     user = make_user(role=Role.PROVIDER)
     elsewhere = sign_in_with_browser(user, FIREFOX)
@@ -166,7 +163,9 @@ def test_signing_out_of_the_other_sessions_needs_the_password_and_ends_them_at_o
     assert entry.summary.startswith("Signed out of Firefox on Windows")
 
 
-def test_turning_off_two_factor_ends_the_other_sessions(db, settings, django_capture_on_commit_callbacks):
+def test_turning_off_two_factor_ends_the_other_sessions(
+    db, settings, django_capture_on_commit_callbacks
+):
     settings.AXES_ENABLED = False
     apprentice = make_apprentice()
     TOTP.activate(apprentice.user, generate_totp_secret())
