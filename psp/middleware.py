@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -93,9 +94,9 @@ class StaffTwoFactorMiddleware:
 
 class SessionTimeoutMiddleware:
     """Signs out a session that has been idle for PSP_SESSION_IDLE_MINUTES, that signed in
-    more than SESSION_COOKIE_AGE seconds ago, and says why on the sign-in page
-    it then leads to (LoginRequiredMiddleware). Place after AuthenticationMiddleware and
-    MessageMiddleware."""
+    more than SESSION_COOKIE_AGE seconds ago, and says why on the sign-in page it then
+    leads to (LoginRequiredMiddleware); once a minute it records the session's last use for
+    "Where you are signed in". Place after AuthenticationMiddleware and MessageMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -119,6 +120,8 @@ class SessionTimeoutMiddleware:
         else:
             if now - seen >= SEEN_RESOLUTION:
                 session[SEEN_KEY] = now
+                # The last use on "Where you are signed in" (allauth's usersessions).
+                UserSession.objects.create_from_request(request)
             return
         logout(request)
         messages.info(request, f"You have been signed out because {reason}. Sign in again.")

@@ -68,7 +68,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "psp.middleware.StaffTwoFactorMiddleware",
     "psp.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -179,6 +178,8 @@ MFA_TOTP_TOLERANCE = 1  # codes from one 30-second step either side, for clocks 
 MFA_RECOVERY_CODE_COUNT = 10
 MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is a second factor after the password
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+# A session's last use is written once a minute by psp.middleware.SessionTimeoutMiddleware
+# (allauth's own middleware would write it on every request).
 USERSESSIONS_TRACK_ACTIVITY = True
 # Keys for secrets kept encrypted in the database (psp.encryption: TOTP secrets and the
 # seeds of recovery codes, through psp.twofactor.MFAAdapter), comma

@@ -2,12 +2,14 @@
 ending the other sessions of a user (psp.models.User.end_sessions)."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.usersessions.models import UserSession
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from psp.middleware import SEEN_KEY, STARTED_KEY
 from psp.models import AuditEntry, User
@@ -63,6 +65,15 @@ def test_a_busy_session_still_ends_after_the_session_age(signed_in, settings):
     assert response.redirect_chain[-1][0].startswith(reverse("login"))
     assert "_auth_user_id" not in signed_in.session
     assert "you signed in more than 8 hours ago" in response.content.decode()
+
+
+def test_the_last_use_is_recorded_once_a_minute(signed_in):
+    row = UserSession.objects.get(session_key=signed_in.session.session_key)
+    UserSession.objects.filter(pk=row.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    set_times(signed_in, started_ago=600, seen_ago=61)
+    signed_in.get(reverse("home"), follow=True)
+    row.refresh_from_db()
+    assert timezone.now() - row.last_seen_at < timedelta(seconds=5)
 
 
 def test_the_session_is_written_at_most_once_a_minute_for_the_idle_check(signed_in):
