@@ -62,7 +62,7 @@ def test_staff_add_a_passkey_and_sign_in_with_it(new_page, live_server, settings
     # allauth asks for the password again before an authenticator is added.
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    page.get_by_role("button", name="Add").click()  # the browser makes the passkey
+    page.get_by_role("button", name="Add a passkey").click()  # the browser makes it
     page.wait_for_url(lambda url: "/webauthn/add/" not in url)
     passkey = Authenticator.objects.get(user=user, type=Authenticator.Type.WEBAUTHN)
 
