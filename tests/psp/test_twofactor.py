@@ -268,7 +268,8 @@ def test_only_administrators_may_reset_two_factor(client, db):
 # The migration from psp's own two-factor devices
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the tables are put back as they were for the tests after this one.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_existing_authenticator_apps_go_on_working_after_the_migration(client, settings):
     from django.db.migrations.executor import MigrationExecutor
 
