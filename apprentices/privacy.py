@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
@@ -82,10 +84,7 @@ from psp.models import (
     Notification,
     NotificationPreference,
     Organisation,
-    RecoveryCode,
-    TwoFactorDevice,
     User,
-    UserSession,
 )
 from reports.models import Report  # the layers' registry replaces this import (#18)
 from standards.models import KSB, StandardVersion
@@ -235,8 +234,8 @@ HOLDINGS: list[Holding] = [
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
     Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
-    Holding(TwoFactorDevice, "user__apprentice", IDENTITY, delete=True, secret=("secret",)),
-    Holding(RecoveryCode, "user__apprentice", IDENTITY, delete=True, secret=("code_hash",)),
+    # Two-factor authentication and sessions (django-allauth's mfa and usersessions).
+    Holding(Authenticator, "user__apprentice", IDENTITY, delete=True, secret=("data",)),
     Holding(UserSession, "user__apprentice", IDENTITY, delete=True, secret=("session_key",)),
 ]
 
