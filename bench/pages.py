@@ -19,7 +19,7 @@ from apprentices.models import Apprentice, EvidenceFile, OffTheJobEntry  # noqa:
 from bench.baseline import BIG_BASELINE, SMALL_BASELINE  # noqa: E402
 from bench.seed import real_file_bytes  # noqa: E402
 from epa.models import Epa, MethodAssessment, Report  # noqa: E402
-from psp.demo import DEMO_ACCOUNTS  # noqa: E402
+from psp.demo_accounts import DEMO_ACCOUNTS  # noqa: E402
 from psp.models import User  # noqa: E402
 
 PASSWORDS = {account.username: account.password for account in DEMO_ACCOUNTS}

@@ -72,8 +72,8 @@ def seed(folder: Path, items: int) -> int:
     from django.utils import timezone
 
     from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceKSB
+    from demo.seeding import uln_with_check_digit
     from epa.models import Report
-    from psp.demo import uln_with_check_digit
     from psp.models import Organisation, User
     from psp.roles import Role
     from standards.models import StandardVersion

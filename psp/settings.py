@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "apprentices",
     "epa",
     "api",
+    "demo",  # the seed_demo command (`make run`)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

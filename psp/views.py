@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from psp import accounts, notifications, sessions, twofactor
 from psp.audit import client_ip
-from psp.demo import DEMO_ACCOUNTS
+from psp.demo_accounts import DEMO_ACCOUNTS
 from psp.forms import (
     EndSessionsForm,
     NotificationPreferencesForm,
