@@ -8,13 +8,24 @@ class ApprenticesConfig(AppConfig):
 
     def ready(self) -> None:
         from apprentices import (  # noqa: F401  (tasks registers an outbox)
+            homes,
             options,
             progress,
             reviews,
             tallies,
             tasks,
         )
+        from psp import homepages
         from psp.accounts import sign_in_changed_by_staff
+        from psp.roles import Role
+
+        homepages.register_section([Role.APPRENTICE], homes.apprentice_home)
+        homepages.register_section(
+            [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN], homes.staff_home
+        )
+        homepages.register_section([Role.PROVIDER], homes.provider_home)
+        homepages.register_section([Role.EMPLOYER], homes.employer_home)
+        homepages.register_section([Role.ADMIN], homes.admin_home)
 
         sign_in_changed_by_staff.connect(
             reviews.on_sign_in_changed_by_staff, dispatch_uid="apprentices_unsign_pending"

@@ -1,8 +1,11 @@
-"""What each role sees on its home page after signing in."""
+"""What apprentices adds to each role's home page (psp.homepages): the apprentice's own
+record, counts of apprentices and evidence to review, employer moves, and the provider's
+progress flags over progress reviews, off-the-job training and KSB coverage."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -10,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,77 +23,57 @@ from apprentices.models import Apprentice, EmployerMove, Evidence, OffTheJobEntr
 from apprentices.reviews import ReviewState, review_states
 from apprentices.scanning import configured_clamd
 from apprentices.training import Working, workings_for
-from epa.models import Epa, GatewayAttempt, GatewayItem
+from psp.models import User
 from psp.roles import Role
-from standards.models import StandardVersion
+
+# The sections registered with psp.homepages (ApprenticesConfig.ready()): each returns what
+# the role's home page template shows.
 
 
-@dataclass(frozen=True)
-class HomePage:
-    template: str
-    data: dict[str, Any]
+def apprentice_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """The apprentice's own record: their home is their portfolio (psp.views.home)."""
+    return {"apprentice": Apprentice.objects.filter(user=user).first()}
 
 
-def home_context(user: Any, *, query: Any = None) -> HomePage:
-    """query: the page's GET parameters (filters of the provider's progress flags)."""
-    role = user.role
-    if role is None:
-        return HomePage("psp/home_no_role.html", {})
-    data: dict[str, Any] = {"role": role, "organisation": user.organisation}
-    if role == Role.APPRENTICE:
-        data["apprentice"] = Apprentice.objects.filter(user=user).first()
-    if role in (Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
-        visible = Apprentice.objects.visible_to(user)
-        if role != Role.PROVIDER:  # the provider's are in its cached overview
-            data["apprentice_counts"] = _counts_by_status(visible)
-        data["awaiting_review"] = (
-            Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
-        )
-    if role == Role.PROVIDER:
-        overview = provider_overview(user)
-        flags = ProgressQuery.from_query(query or {})
-        rows = overview.rows
-        data["apprentice_counts"] = overview.apprentice_counts
-        data["training_to_approve"] = overview.training_to_approve
-        data["progress_query"] = flags
-        data["progress_summary"] = flag_summary(rows)
-        data["progress_page"] = Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
-            (query or {}).get("page")
-        )
-    if role == Role.EMPLOYER:
-        data["incoming_moves"] = EmployerMove.objects.filter(
+def staff_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """Providers', employers' and EPAO administrators' apprentices and evidence to review."""
+    visible = Apprentice.objects.visible_to(user)
+    data: dict[str, Any] = {}
+    if user.role != Role.PROVIDER:  # the provider's are in its cached overview
+        data["apprentice_counts"] = _counts_by_status(visible)
+    data["awaiting_review"] = (
+        Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
+    )
+    return data
+
+
+def provider_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """The provider's progress flags (query: the page's GET parameters filter them)."""
+    overview = provider_overview(user)
+    flags = ProgressQuery.from_query(query)
+    rows = overview.rows
+    return {
+        "apprentice_counts": overview.apprentice_counts,
+        "training_to_approve": overview.training_to_approve,
+        "progress_query": flags,
+        "progress_summary": flag_summary(rows),
+        "progress_page": Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
+            query.get("page")
+        ),
+    }
+
+
+def employer_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """Apprentices moving to the employer, waiting for it to accept."""
+    return {
+        "incoming_moves": EmployerMove.objects.filter(
             status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
         ).select_related("apprentice__user", "from_employer")
-        data["gateway_confirmations"] = GatewayItem.objects.filter(
-            kind=GatewayItem.Kind.EMPLOYER,
-            confirmed_at__isnull=True,
-            attempt__status=GatewayAttempt.Status.PREPARING,
-            attempt__apprentice__employer_id=user.organisation_id or 0,
-        ).select_related("attempt__apprentice__user")
-    if role == Role.ASSESSOR:
-        data["assigned"] = (
-            Epa.objects.filter(assessor=user).exclude(status=Epa.Status.FINAL).count()
-        )
-    if role == Role.EPAO_ADMIN:
-        data |= Epa.objects.visible_to(user).aggregate(
-            awaiting_moderation=Count("id", filter=Q(status=Epa.Status.AWAITING_MODERATION)),
-            unassigned=Count("id", filter=Q(assessor__isnull=True)),
-        )
-        data["gateways_to_decide"] = (
-            GatewayAttempt.objects.visible_to(user)
-            .filter(status=GatewayAttempt.Status.SUBMITTED)
-            .select_related("apprentice__user")  # each is named by its apprentice
-        )
-    if role == Role.ADMIN:
-        data["versions"] = (
-            StandardVersion.objects.select_related("standard", "epa_plan")
-            .annotate(
-                ksb_count=Count("ksbs", distinct=True), duty_count=Count("duties", distinct=True)
-            )
-            .order_by("standard__reference", "version")
-        )
-        data["virus_scanning"] = configured_clamd() is not None
-    return HomePage(f"psp/home_{role.value}.html", data)
+    }
+
+
+def admin_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    return {"virus_scanning": configured_clamd() is not None}
 
 
 def _counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:

@@ -32,7 +32,7 @@ from psp.forms import (
     TwoFactorResetForm,
 )
 from psp.health import check_health, check_readiness
-from psp.homes import home_context
+from psp.homepages import home_context
 from psp.http import AuthenticatedHttpRequest
 from psp.middleware import is_verified, mark_verified
 from psp.models import Notification, UserSession
