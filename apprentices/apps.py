@@ -12,13 +12,33 @@ class ApprenticesConfig(AppConfig):
             options,
             progress,
             reviews,
+            scanning,
             tallies,
             tasks,
         )
-        from psp import homepages
+        from psp import audit, health, homepages
         from psp.accounts import sign_in_changed_by_staff
         from psp.roles import Role
 
+        audit.register_audited(
+            "apprentices_apprentice",
+            "apprentices_evidence",
+            "apprentices_evidenceksb",
+            "apprentices_evidencefile",
+            "apprentices_versionmove",
+            "apprentices_evidenceevent",
+            "apprentices_breakinlearning",
+            # Off-the-job training and progress reviews (the progress app's, tables kept).
+            "apprentices_offthejobrule",
+            "apprentices_offthejobminimum",
+            "apprentices_offthejobentry",
+            "apprentices_progressreview",
+            "apprentices_reviewtarget",
+            "apprentices_reviewksbcomment",
+            "apprentices_reviewsigninglink",
+            "apprentices_reviewsignature",
+        )
+        health.register_check("antivirus", scanning.clamd_status)
         homepages.register_section([Role.APPRENTICE], homes.apprentice_home)
         homepages.register_section(
             [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN], homes.staff_home

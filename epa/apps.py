@@ -7,10 +7,30 @@ class EpaConfig(AppConfig):
     verbose_name = "End-point assessment"
 
     def ready(self) -> None:
-        from epa import finality, homes, progression
-        from psp import homepages
+        from apprentices import privacy as apprentices_privacy
+        from epa import finality, homes, privacy, progression
+        from psp import audit, homepages
         from psp.roles import Role
 
+        audit.register_audited(
+            "epa_gatewayattempt",
+            "epa_gatewayitem",
+            "epa_epa",
+            "epa_methodassessment",
+            "epa_criteriondecision",
+            "epa_eparesult",
+            "epa_amendment",
+            "epa_conflictofinterest",
+            "epa_question",
+            "epa_epaevent",
+            "epa_report",  # the reports app's once it moves (table kept)
+        )
+        apprentices_privacy.register_holdings(
+            *privacy.HOLDINGS,
+            audit_links=privacy.AUDIT_LINKS,
+            last_changed=privacy.last_changed,
+        )
+        apprentices_privacy.register_result(kept=privacy.result_kept, final=privacy.result_final)
         homepages.register_section([Role.EMPLOYER], homes.employer_home)
         homepages.register_section([Role.ASSESSOR], homes.assessor_home)
         homepages.register_section([Role.EPAO_ADMIN], homes.epao_admin_home)
