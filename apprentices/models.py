@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from psp import notifications
+from apprentices import notices
 from psp.models import EmailOutbox, Organisation
 from psp.roles import Role
 from standards.models import KSB, Option, StandardVersion
@@ -457,7 +457,7 @@ class Evidence(models.Model):
             review_comment=comment,
             returned_for_personal_data=False,
         )
-        transaction.on_commit(lambda: notifications.evidence_reviewed(self), robust=True)
+        transaction.on_commit(lambda: notices.evidence_reviewed(self), robust=True)
 
     def request_changes(self, *, by: Any, comment: str, personal_data: bool = False) -> None:
         if not comment.strip():
@@ -473,7 +473,7 @@ class Evidence(models.Model):
             review_comment=comment,
             returned_for_personal_data=personal_data,
         )
-        transaction.on_commit(lambda: notifications.evidence_reviewed(self), robust=True)
+        transaction.on_commit(lambda: notices.evidence_reviewed(self), robust=True)
 
     def withdraw(self, *, by: Any, reason: str = "") -> None:
         self._move(

@@ -38,7 +38,7 @@ from psp.middleware import is_verified, mark_verified
 from psp.models import Notification, UserSession
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = home_context(request.user, query=request.GET)
     apprentice = context.data.get("apprentice")
     if apprentice is not None:
