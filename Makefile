@@ -61,7 +61,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/mypy psp standards apprentices epa api demo
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
