@@ -8,6 +8,7 @@ class ApprenticesConfig(AppConfig):
 
     def ready(self) -> None:
         from apprentices import (  # noqa: F401  (tasks registers an outbox)
+            flags,
             homes,
             options,
             progress,
@@ -43,7 +44,7 @@ class ApprenticesConfig(AppConfig):
         homepages.register_section(
             [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN], homes.staff_home
         )
-        homepages.register_section([Role.PROVIDER], homes.provider_home)
+        homepages.register_section([Role.PROVIDER], flags.provider_home)
         homepages.register_section([Role.EMPLOYER], homes.employer_home)
         homepages.register_section([Role.ADMIN], homes.admin_home)
 

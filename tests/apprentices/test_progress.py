@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apprentices import progress
-from apprentices.homes import progress_rows
+from apprentices.flags import progress_rows
 from apprentices.models import Apprentice, BreakInLearning, OffTheJobMinimum, OffTheJobRule
 from psp.models import Organisation
 from psp.roles import Role
@@ -210,7 +210,7 @@ def test_signing_in_and_unrelated_user_changes_keep_the_revision(behind, staff):
 def test_the_flags_follow_the_date(provider_client, behind, monkeypatch):
     before = page(provider_client)
     earlier = behind.start_date + datetime.timedelta(days=1)  # nothing due yet
-    monkeypatch.setattr("apprentices.homes.timezone.localdate", lambda: earlier)
+    monkeypatch.setattr("apprentices.flags.timezone.localdate", lambda: earlier)
     after = page(provider_client)
     assert after != before
 

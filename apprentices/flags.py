@@ -1,0 +1,196 @@
+"""The provider's progress flags: red, amber or green for each apprentice in learning, for
+progress reviews, off-the-job training and KSB coverage, on the provider's home page
+(registered with psp.homepages from ApprenticesConfig.ready()), kept in Django's cache
+under the progress revision."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils import timezone
+
+from apprentices import progress
+from apprentices.coverage import CoverageProgress, progress_by_apprentice
+from apprentices.homes import counts_by_status
+from apprentices.models import Apprentice, OffTheJobEntry
+from apprentices.reviews import ReviewState, review_states
+from apprentices.training import Working, workings_for
+from psp.models import User
+
+
+def provider_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """The provider's progress flags (query: the page's GET parameters filter them)."""
+    overview = provider_overview(user)
+    flags = ProgressQuery.from_query(query)
+    rows = overview.rows
+    return {
+        "apprentice_counts": overview.apprentice_counts,
+        "training_to_approve": overview.training_to_approve,
+        "progress_query": flags,
+        "progress_summary": flag_summary(rows),
+        "progress_page": Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
+            query.get("page")
+        ),
+    }
+
+
+# The provider's progress flags: red, amber or green for reviews, off-the-job training and
+# KSB coverage, each worked out in its own module with a fixed number of queries.
+
+FLAG_AREAS = {
+    "reviews": "Progress reviews",
+    "otj": "Off-the-job training",
+    "coverage": "KSB coverage",
+}
+FLAG_LEVELS = {"flagged": "Red or amber", "red": "Red", "amber": "Amber"}
+_RAG_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    apprentice: Apprentice
+    review: ReviewState
+    working: Working
+    coverage: CoverageProgress
+
+    def rag(self, area: str) -> str | None:
+        return {
+            "reviews": self.review.rag,
+            "otj": self.working.rag,
+            "coverage": self.coverage.rag,
+        }[area]
+
+    @property
+    def worst(self) -> str | None:
+        return min((self.rag(area) for area in FLAG_AREAS), key=_RAG_ORDER.__getitem__)
+
+    # The row's links, from addresses reversed once per process rather than once per cell.
+    @property
+    def url(self) -> str:
+        return apprentice_address("apprentices:apprentice_detail", self.apprentice.pk)
+
+    @property
+    def reviews_url(self) -> str:
+        return apprentice_address("apprentices:progress_review_list", self.apprentice.pk)
+
+    @property
+    def off_the_job_url(self) -> str:
+        return apprentice_address("apprentices:off_the_job_log", self.apprentice.pk)
+
+    @property
+    def coverage_url(self) -> str:
+        return apprentice_address("apprentices:apprentice_coverage", self.apprentice.pk)
+
+
+_PLACEHOLDER = 987654321
+
+
+@lru_cache(maxsize=32)
+def _address_pattern(name: str) -> str:
+    return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
+
+
+def apprentice_address(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for a URL whose only argument is the apprentice's id."""
+    return _address_pattern(name).format(pk)
+
+
+@dataclass(frozen=True)
+class ProgressQuery:
+    level: str = ""
+    area: str = ""
+
+    @classmethod
+    def from_query(cls, query: Any) -> ProgressQuery:
+        level, area = query.get("level", ""), query.get("area", "")
+        return cls(
+            level=level if level in FLAG_LEVELS else "", area=area if area in FLAG_AREAS else ""
+        )
+
+    def keeps(self, row: ProgressRow) -> bool:
+        if not self.level:
+            return True
+        rags = [row.rag(self.area)] if self.area else [row.rag(a) for a in FLAG_AREAS]
+        wanted = {"red", "amber"} if self.level == "flagged" else {self.level}
+        return any(rag in wanted for rag in rags)
+
+    def querystring(self) -> str:
+        return urlencode({k: v for k, v in (("level", self.level), ("area", self.area)) if v})
+
+    @property
+    def levels(self) -> list[tuple[str, str]]:
+        return list(FLAG_LEVELS.items())
+
+    @property
+    def areas(self) -> list[tuple[str, str]]:
+        return list(FLAG_AREAS.items())
+
+
+def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[ProgressRow]:
+    """Every apprentice in learning that the user can see, worst first."""
+    today = today or timezone.localdate()
+    apprentices = list(
+        Apprentice.objects.visible_to(user)
+        .filter(status__in=(Apprentice.Status.ON_PROGRAMME, Apprentice.Status.BREAK_IN_LEARNING))
+        .select_related("user", "standard_version__standard", "employer")
+    )
+    states = review_states(apprentices, today=today)
+    workings = workings_for(apprentices, today=today)
+    coverage = progress_by_apprentice(apprentices, today=today)
+    rows = [ProgressRow(a, states[a.pk], workings[a.pk], coverage[a.pk]) for a in apprentices]
+    rows.sort(key=lambda r: (_RAG_ORDER[r.worst], r.apprentice.user.last_name.lower()))
+    return rows
+
+
+PROGRESS_CACHE_SECONDS = 24 * 3600  # exact until the revision or the date changes
+
+
+@dataclass(frozen=True)
+class ProviderOverview:
+    rows: list[ProgressRow]
+    apprentice_counts: list[tuple[str, str, int]]
+    training_to_approve: int
+
+
+def provider_overview(user: Any) -> ProviderOverview:
+    """The provider's progress flags, apprentice counts and training awaiting approval, kept
+    in Django's cache under the progress revision (raised by database triggers on every write
+    they are worked out from: apprentices.progress), the date and what the user can see: one
+    query when cached."""
+    today = timezone.localdate()
+    key = (
+        f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
+    )
+    found: ProviderOverview | None = cache.get(key)
+    if found is None:
+        visible = Apprentice.objects.visible_to(user)
+        found = ProviderOverview(
+            rows=progress_rows(user, today=today),
+            apprentice_counts=counts_by_status(visible),
+            training_to_approve=(
+                OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
+            ),
+        )
+        cache.set(key, found, PROGRESS_CACHE_SECONDS)
+    return found
+
+
+def flag_summary(rows: list[ProgressRow]) -> list[tuple[str, str, int, int]]:
+    """For each area: (key, label, red count, amber count)."""
+    return [
+        (
+            area,
+            label,
+            sum(r.rag(area) == "red" for r in rows),
+            sum(r.rag(area) == "amber" for r in rows),
+        )
+        for area, label in FLAG_AREAS.items()
+    ]
