@@ -11,7 +11,9 @@ class ApprenticesConfig(AppConfig):
             flags,
             homes,
             options,
+            privacy,
             progress,
+            progress_privacy,
             reviews,
             scanning,
             tallies,
@@ -38,6 +40,11 @@ class ApprenticesConfig(AppConfig):
             "apprentices_reviewksbcomment",
             "apprentices_reviewsigninglink",
             "apprentices_reviewsignature",
+        )
+        privacy.register_holdings(
+            *progress_privacy.HOLDINGS,
+            audit_links=progress_privacy.AUDIT_LINKS,
+            last_changed=progress_privacy.last_changed,
         )
         health.register_check("antivirus", scanning.clamd_status)
         homepages.register_section([Role.APPRENTICE], homes.apprentice_home)

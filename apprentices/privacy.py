@@ -3,8 +3,9 @@ access), the retention schedule and erasure.
 
 HOLDINGS lists every table that holds an apprentice's personal data, how to find their rows
 and what in them is personal: this app's and psp's here, and each app above adds its own
-with register_holdings() from its AppConfig.ready() (epa.privacy), so this module imports no
-higher app. Removal happens in two stages:
+with register_holdings() from its AppConfig.ready() (epa.privacy; progress reviews and
+off-the-job training: apprentices.progress_privacy), so this module imports no higher app.
+Removal happens in two stages:
 
 - portfolio: evidence files and the text of the portfolio, reviews and gateway, removed
   RETENTION_EVIDENCE_YEARS after the apprenticeship ended;
@@ -52,12 +53,6 @@ from apprentices.models import (
     EvidenceEvent,
     EvidenceFile,
     EvidenceKSB,
-    OffTheJobEntry,
-    ProgressReview,
-    ReviewKsbComment,
-    ReviewSignature,
-    ReviewSigningLink,
-    ReviewTarget,
     VersionMove,
 )
 from psp import audit
@@ -130,8 +125,9 @@ class Holding:
 
 
 HOLDINGS: list[Holding] = [
-    # The portfolio: evidence and its files, mapping, history; off-the-job log; progress
-    # reviews (the gateway, its pack and built reports: epa.privacy).
+    # The portfolio: evidence and its files, mapping, history, moves, breaks (the off-the-job
+    # log and progress reviews: apprentices.progress_privacy; the gateway, its pack and
+    # built reports: epa.privacy).
     Holding(
         Evidence,
         "apprentice",
@@ -157,18 +153,6 @@ HOLDINGS: list[Holding] = [
     ),
     Holding(VersionMove, "apprentice", PORTFOLIO, text=("reason", "old_mappings")),
     Holding(BreakInLearning, "apprentice", PORTFOLIO, text=("reason",)),
-    Holding(
-        OffTheJobEntry,
-        "apprentice",
-        PORTFOLIO,
-        text=("description", "query"),
-        months=("date", "reviewed_at", "created_at"),
-    ),
-    Holding(ProgressReview, "apprentice", PORTFOLIO, text=("summary", "prefill")),
-    Holding(ReviewTarget, "review__apprentice", PORTFOLIO, text=("text", "progress_note")),
-    Holding(ReviewKsbComment, "review__apprentice", PORTFOLIO, text=("comment",)),
-    Holding(ReviewSigningLink, "review__apprentice", PORTFOLIO, text=("name",), empty=("email",)),
-    Holding(ReviewSignature, "review__apprentice", PORTFOLIO, text=("name",)),
     Holding(EmployerMove, "apprentice", PORTFOLIO, text=("reason",), months=("requested_at",)),
     # Who they are (the EPA record kept with the result: epa.privacy).
     Holding(
@@ -206,12 +190,6 @@ AUDIT_LINKS: dict[str, tuple[str, str]] = {
     "apprentices_versionmove": ("apprentice_id", "apprentices_apprentice"),
     "apprentices_evidenceevent": ("evidence_id", "apprentices_evidence"),
     "apprentices_breakinlearning": ("apprentice_id", "apprentices_apprentice"),
-    "apprentices_offthejobentry": ("apprentice_id", "apprentices_apprentice"),
-    "apprentices_progressreview": ("apprentice_id", "apprentices_apprentice"),
-    "apprentices_reviewtarget": ("review_id", "apprentices_progressreview"),
-    "apprentices_reviewksbcomment": ("review_id", "apprentices_progressreview"),
-    "apprentices_reviewsigninglink": ("review_id", "apprentices_progressreview"),
-    "apprentices_reviewsignature": ("review_id", "apprentices_progressreview"),
     "psp_user_groups": ("user_id", "psp_user"),
 }
 # Entries about the apprentice that say what was removed; they hold no personal data.
@@ -259,8 +237,6 @@ def ended_at(apprentice: Apprentice) -> datetime.datetime | None:
     moments = [
         apprentice.updated_at,
         EvidenceEvent.objects.filter(evidence__apprentice=apprentice).aggregate(m=Max("at"))["m"],
-        OffTheJobEntry.objects.filter(apprentice=apprentice).aggregate(m=Max("updated_at"))["m"],
-        ProgressReview.objects.filter(apprentice=apprentice).aggregate(m=Max("recorded_at"))["m"],
         *(last_changed(apprentice) for last_changed in _last_changes),
     ]
     return max(moment for moment in moments if moment is not None)
