@@ -124,6 +124,27 @@ class Holding:
         return str(self.model._meta.verbose_name_plural)
 
 
+def _apprentice_identity(apprentice: Apprentice) -> dict[str, Any]:
+    start = to_month(apprentice.start_date)
+    gateway = to_month(apprentice.planned_gateway_date)
+    if gateway <= start:
+        gateway = next_month(start)
+    return {
+        "uln": _placeholder_uln(apprentice),
+        "start_date": start,
+        "planned_gateway_date": gateway,
+    }
+
+
+def _user_identity(user: User) -> dict[str, Any]:
+    apprentice_id = Apprentice.objects.filter(user=user).values_list("pk", flat=True)[0]
+    return {
+        "username": f"erased-apprentice-{apprentice_id}",
+        "is_active": False,
+        "last_login": None,
+    }
+
+
 HOLDINGS: list[Holding] = [
     # The portfolio: evidence and its files, mapping, history, moves, breaks (the off-the-job
     # log and progress reviews: apprentices.progress_privacy; the gateway, its pack and
@@ -160,7 +181,7 @@ HOLDINGS: list[Holding] = [
         "pk",
         IDENTITY,
         months=("start_date", "planned_gateway_date"),
-        identity_changes=lambda apprentice: _apprentice_identity(apprentice),
+        identity_changes=_apprentice_identity,
     ),
     Holding(
         User,
@@ -169,7 +190,7 @@ HOLDINGS: list[Holding] = [
         empty=("first_name", "last_name", "email"),
         months=("date_joined",),
         secret=("password",),
-        identity_changes=lambda user: _user_identity(user),
+        identity_changes=_user_identity,
     ),
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
     Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
@@ -321,27 +342,6 @@ def _placeholder_uln(apprentice: Apprentice) -> str:
     base = f"9{apprentice.pk % 10**8:08d}"
     remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
     return f"{base}{(10 - remainder + 1) % 10}"
-
-
-def _apprentice_identity(apprentice: Apprentice) -> dict[str, Any]:
-    start = to_month(apprentice.start_date)
-    gateway = to_month(apprentice.planned_gateway_date)
-    if gateway <= start:
-        gateway = next_month(start)
-    return {
-        "uln": _placeholder_uln(apprentice),
-        "start_date": start,
-        "planned_gateway_date": gateway,
-    }
-
-
-def _user_identity(user: User) -> dict[str, Any]:
-    apprentice_id = Apprentice.objects.filter(user=user).values_list("pk", flat=True)[0]
-    return {
-        "username": f"erased-apprentice-{apprentice_id}",
-        "is_active": False,
-        "last_login": None,
-    }
 
 
 def _remove(apprentice: Apprentice, holding: Holding, removal: Removal, *, dry_run: bool) -> None:
