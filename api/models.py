@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from psp.models import Organisation
+from psp.models import Organisation, User
 from psp.roles import Role
 
 # Who may hold and manage tokens, and whose pages a token's calls are scoped as.
@@ -20,7 +18,7 @@ TOKEN_ROLES = {
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
-    def visible_to(self, user: Any) -> ApiTokenQuerySet:
+    def visible_to(self, user: User) -> ApiTokenQuerySet:
         """An organisation's tokens, to the people who manage them; nobody else's (404)."""
         if not user.is_authenticated or not user.organisation_id:
             return self.none()

@@ -109,7 +109,7 @@ class ProgressQuery:
     area: str = ""
 
     @classmethod
-    def from_query(cls, query: Any) -> ProgressQuery:
+    def from_query(cls, query: Mapping[str, str]) -> ProgressQuery:
         level, area = query.get("level", ""), query.get("area", "")
         return cls(
             level=level if level in FLAG_LEVELS else "", area=area if area in FLAG_AREAS else ""
@@ -134,7 +134,7 @@ class ProgressQuery:
         return list(FLAG_AREAS.items())
 
 
-def progress_rows(user: Any, *, today: datetime.date | None = None) -> list[ProgressRow]:
+def progress_rows(user: User, *, today: datetime.date | None = None) -> list[ProgressRow]:
     """Every apprentice in learning that the user can see, worst first."""
     today = today or timezone.localdate()
     apprentices = list(
@@ -160,7 +160,7 @@ class ProviderOverview:
     training_to_approve: int
 
 
-def provider_overview(user: Any) -> ProviderOverview:
+def provider_overview(user: User) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
     they are worked out from: apprentices.progress), the date and what the user can see: one

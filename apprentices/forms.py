@@ -135,7 +135,7 @@ class ApprenticeForm(forms.ModelForm):
         }
         field_classes = {"option": OptionChoiceField}
 
-    def __init__(self, *args: Any, by: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, by: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by = by
         choices = cast(dict[str, forms.ModelChoiceField], self.fields)
@@ -149,7 +149,7 @@ class ApprenticeForm(forms.ModelForm):
         providers = Organisation.objects.filter(kind=Organisation.Kind.TRAINING_PROVIDER)
         if by.role == Role.PROVIDER:
             # Provider staff add apprentices to their own organisation only.
-            providers = providers.filter(pk=by.organisation_id)
+            providers = providers.filter(staff=by)
             self.fields["training_provider"].initial = by.organisation_id
         choices["training_provider"].queryset = providers
         # "At gateway", "In EPA" and "Completed" are reached through gateway and the EPA only.

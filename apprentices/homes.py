@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from apprentices.models import Apprentice, EmployerMove, Evidence
 from apprentices.scanning import configured_clamd
@@ -48,6 +48,6 @@ def admin_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
     return {"virus_scanning": configured_clamd() is not None}
 
 
-def counts_by_status(apprentices: Any) -> list[tuple[str, str, int]]:
+def counts_by_status(apprentices: QuerySet[Apprentice]) -> list[tuple[str, str, int]]:
     counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
     return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]

@@ -249,10 +249,6 @@ def file_text(stream: IO[bytes], file_type: filetypes.FileType) -> FileText:
         stream.seek(0)
 
 
-def file_passages(stream: IO[bytes], file_type: filetypes.FileType) -> list[Passage]:
-    return list(file_text(stream, file_type).passages)
-
-
 def _capped(text: FileText) -> FileText:
     kept: list[Passage] = []
     total = 0

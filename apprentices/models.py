@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from apprentices import notices
-from psp.models import EmailOutbox, Organisation
-from psp.roles import Role
+from psp.models import EmailOutbox, Organisation, User
+from psp.roles import Role, Viewer
 from standards.models import KSB, Option, StandardVersion
 
 
@@ -44,7 +44,7 @@ def validate_uln(value: str) -> None:
 
 
 class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
-    def visible_to(self, user: Any) -> ApprenticeQuerySet:
+    def visible_to(self, user: Viewer) -> ApprenticeQuerySet:
         """The apprentices a user may see; everyone else's are simply not there (404)."""
         if not user.is_authenticated:
             return self.none()
@@ -216,10 +216,10 @@ class Apprentice(models.Model):
         """A final EPA result closes the portfolio and the training log to changes."""
         return self.status == self.Status.COMPLETED
 
-    def can_add_to_portfolio(self, user: Any) -> bool:
+    def can_add_to_portfolio(self, user: User) -> bool:
         return not self.is_closed and self.user_id == user.pk
 
-    def can_be_edited_by(self, user: Any) -> bool:
+    def can_be_edited_by(self, user: User) -> bool:
         return user.role in (Role.ADMIN, Role.PROVIDER) and (
             user.role == Role.ADMIN or user.organisation_id == self.training_provider_id
         )
@@ -231,7 +231,7 @@ class Apprentice(models.Model):
             return self.start_date + datetime.timedelta(weeks=self.practical_period_weeks)
         return self.planned_gateway_date
 
-    def is_trained_by(self, user: Any) -> bool:
+    def is_trained_by(self, user: User) -> bool:
         return user.role == Role.PROVIDER and user.organisation_id == self.training_provider_id
 
 
@@ -273,7 +273,7 @@ class EvidenceStateError(Exception):
 
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
-    def visible_to(self, user: Any) -> EvidenceQuerySet:
+    def visible_to(self, user: Viewer) -> EvidenceQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
     def awaiting_review(self) -> EvidenceQuerySet:
@@ -371,24 +371,24 @@ class Evidence(models.Model):
     def is_editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
 
-    def can_be_edited_by(self, user: Any) -> bool:
+    def can_be_edited_by(self, user: User) -> bool:
         return self.is_editable and self.apprentice.can_add_to_portfolio(user)
 
-    def can_be_reviewed_by(self, user: Any) -> bool:
+    def can_be_reviewed_by(self, user: User) -> bool:
         return (
             self.status == self.Status.SUBMITTED
             and user.role == Role.PROVIDER
             and user.organisation_id == self.apprentice.training_provider_id
         )
 
-    def can_be_withdrawn_by(self, user: Any) -> bool:
+    def can_be_withdrawn_by(self, user: User) -> bool:
         return self.status in (
             self.Status.DRAFT,
             self.Status.SUBMITTED,
             self.Status.CHANGES_REQUESTED,
         ) and self.apprentice.can_add_to_portfolio(user)
 
-    def can_be_submitted_by(self, user: Any) -> bool:
+    def can_be_submitted_by(self, user: User) -> bool:
         return self.can_be_edited_by(user)
 
     def submission_problems(self) -> list[str]:
@@ -408,7 +408,7 @@ class Evidence(models.Model):
         *,
         allowed: tuple[str, ...],
         to: str,
-        by: Any,
+        by: User,
         action: str,
         comment: str = "",
         **fields: Any,
@@ -432,7 +432,7 @@ class Evidence(models.Model):
             changes={"status": [before, to]},
         )
 
-    def submit(self, *, by: Any) -> None:
+    def submit(self, *, by: User) -> None:
         problems = self.submission_problems()
         if problems:
             raise EvidenceStateError(". ".join(problems))
@@ -445,7 +445,7 @@ class Evidence(models.Model):
             submitted_at=timezone.now(),
         )
 
-    def accept(self, *, by: Any, comment: str = "") -> None:
+    def accept(self, *, by: User, comment: str = "") -> None:
         self._move(
             allowed=(self.Status.SUBMITTED,),
             to=self.Status.ACCEPTED,
@@ -459,7 +459,7 @@ class Evidence(models.Model):
         )
         transaction.on_commit(lambda: notices.evidence_reviewed(self), robust=True)
 
-    def request_changes(self, *, by: Any, comment: str, personal_data: bool = False) -> None:
+    def request_changes(self, *, by: User, comment: str, personal_data: bool = False) -> None:
         if not comment.strip():
             raise EvidenceStateError("Say what the apprentice needs to change")
         self._move(
@@ -475,7 +475,7 @@ class Evidence(models.Model):
         )
         transaction.on_commit(lambda: notices.evidence_reviewed(self), robust=True)
 
-    def withdraw(self, *, by: Any, reason: str = "") -> None:
+    def withdraw(self, *, by: User, reason: str = "") -> None:
         self._move(
             allowed=(self.Status.DRAFT, self.Status.SUBMITTED, self.Status.CHANGES_REQUESTED),
             to=self.Status.WITHDRAWN,
@@ -743,7 +743,7 @@ class EmployerMove(models.Model):
     def __str__(self) -> str:
         return f"{self.apprentice} to {self.to_employer}"
 
-    def can_be_decided_by(self, user: Any) -> bool:
+    def can_be_decided_by(self, user: User) -> bool:
         return (
             self.status == self.Status.PENDING
             and user.role == Role.EMPLOYER
@@ -751,7 +751,7 @@ class EmployerMove(models.Model):
         )
 
     @transaction.atomic
-    def decide(self, *, accept: bool, by: Any) -> None:
+    def decide(self, *, accept: bool, by: User) -> None:
         """Accepted: the apprentice's employer becomes the new one (their old employer's
         staff no longer see them). Declined: nothing changes."""
         current = EmployerMove.objects.select_for_update().get(pk=self.pk)
@@ -796,14 +796,6 @@ class BreakInLearning(models.Model):
         return f"Break from {dateformat.format(self.starts_on, 'j F Y')} to {end}"
 
 
-class OffTheJobRuleQuerySet(models.QuerySet["OffTheJobRule"]):
-    def for_start(self, day: datetime.date) -> OffTheJobRuleQuerySet:
-        """The rule in force for apprenticeships starting on this day."""
-        return self.filter(applies_to_starts_from__lte=day).filter(
-            Q(applies_to_starts_until__isnull=True) | Q(applies_to_starts_until__gte=day)
-        )
-
-
 class OffTheJobRule(models.Model):
     """One funding-rules regime for the minimum off-the-job training, by the apprenticeship's
     start date. Rules are data with their source, loaded by a migration, never code."""
@@ -839,8 +831,6 @@ class OffTheJobRule(models.Model):
         help_text="Statutory leave taken out of the planned weeks; empty if not deducted.",
     )
     source = models.TextField(help_text="Where the rule is published, and what it says.")
-
-    objects = OffTheJobRuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["applies_to_starts_from"]
@@ -886,7 +876,7 @@ class OffTheJobStateError(Exception):
 
 
 class OffTheJobEntryQuerySet(models.QuerySet["OffTheJobEntry"]):
-    def visible_to(self, user: Any) -> OffTheJobEntryQuerySet:
+    def visible_to(self, user: User) -> OffTheJobEntryQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
     def awaiting_approval(self) -> OffTheJobEntryQuerySet:
@@ -961,14 +951,14 @@ class OffTheJobEntry(models.Model):
             reverse("apprentices:off_the_job_log", args=[self.apprentice_id]) + f"#entry-{self.pk}"
         )
 
-    def can_be_edited_by(self, user: Any) -> bool:
+    def can_be_edited_by(self, user: User) -> bool:
         return self.status != self.Status.APPROVED and self.apprentice.can_add_to_portfolio(user)
 
-    def can_be_reviewed_by(self, user: Any) -> bool:
+    def can_be_reviewed_by(self, user: User) -> bool:
         return self.status == self.Status.SUBMITTED and self.apprentice.is_trained_by(user)
 
     @transaction.atomic
-    def _decide(self, *, to: str, by: Any, query: str = "") -> None:
+    def _decide(self, *, to: str, by: User, query: str = "") -> None:
         current = OffTheJobEntry.objects.select_for_update().get(pk=self.pk)
         if current.status != self.Status.SUBMITTED:
             raise OffTheJobStateError(
@@ -978,10 +968,10 @@ class OffTheJobEntry(models.Model):
         self.reviewed_by, self.reviewed_at = by, timezone.now()
         self.save(update_fields=["status", "query", "reviewed_by", "reviewed_at", "updated_at"])
 
-    def approve(self, *, by: Any) -> None:
+    def approve(self, *, by: User) -> None:
         self._decide(to=self.Status.APPROVED, by=by)
 
-    def query_entry(self, *, by: Any, query: str) -> None:
+    def query_entry(self, *, by: User, query: str) -> None:
         if not query.strip():
             raise OffTheJobStateError("Say what the apprentice needs to clarify")
         self._decide(to=self.Status.QUERIED, by=by, query=query)
@@ -995,7 +985,7 @@ class ReviewStateError(Exception):
 
 
 class ProgressReviewQuerySet(models.QuerySet["ProgressReview"]):
-    def visible_to(self, user: Any) -> ProgressReviewQuerySet:
+    def visible_to(self, user: User) -> ProgressReviewQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
 
@@ -1061,10 +1051,7 @@ class ProgressReview(models.Model):
         """Signed by all three: nothing about it can change."""
         return self.status == self.Status.SIGNED
 
-    def is_overdue(self, today: datetime.date) -> bool:
-        return self.status == self.Status.SCHEDULED and self.due_on < today
-
-    def can_be_recorded_by(self, user: Any) -> bool:
+    def can_be_recorded_by(self, user: User) -> bool:
         """The provider records (and may correct) a review until the first person signs it."""
         return (
             self.status in (self.Status.SCHEDULED, self.Status.AWAITING_SIGNATURES)
@@ -1072,7 +1059,7 @@ class ProgressReview(models.Model):
             and not self.signatures.exists()
         )
 
-    def party_of(self, user: Any) -> str | None:
+    def party_of(self, user: User) -> str | None:
         """Which side the user would sign for, if any."""
         apprentice = self.apprentice
         if user.pk == apprentice.user_id:
@@ -1083,7 +1070,7 @@ class ProgressReview(models.Model):
             return ReviewSignature.Party.EMPLOYER
         return None
 
-    def can_be_signed_by(self, user: Any) -> bool:
+    def can_be_signed_by(self, user: User) -> bool:
         party = self.party_of(user)
         return (
             self.status == self.Status.AWAITING_SIGNATURES
@@ -1222,7 +1209,7 @@ class ReviewSignature(models.Model):
 
 
 class OnboardingBatchQuerySet(models.QuerySet["OnboardingBatch"]):
-    def visible_to(self, user: Any) -> OnboardingBatchQuerySet:
+    def visible_to(self, user: User) -> OnboardingBatchQuerySet:
         """A training provider's staff see their organisation's uploads; nobody else does."""
         if not user.is_authenticated or user.role != Role.PROVIDER or not user.organisation_id:
             return self.none()

@@ -4,12 +4,13 @@ across the KSB crosswalk. What has no equivalent is left unmapped and flagged.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from apprentices.models import (
     Apprentice,
+    Evidence,
     EvidenceEvent,
     EvidenceKSB,
     EvidenceStateError,
@@ -19,10 +20,13 @@ from apprentices.models import (
 from standards.crosswalk import crosswalk_for
 from standards.models import KSB, Option, StandardVersion
 
+if TYPE_CHECKING:
+    from psp.models import User
+
 
 @dataclass
 class EvidenceMove:
-    evidence: Any
+    evidence: Evidence
     carried: list[tuple[KSB, KSB]] = field(default_factory=list)
     unmapped: list[KSB] = field(default_factory=list)
 
@@ -84,7 +88,7 @@ def move_apprentice(
     apprentice: Apprentice,
     to_version: StandardVersion,
     *,
-    by: Any,
+    by: User,
     reason: str,
     option: Option | None = None,
 ) -> VersionMove:

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,12 +50,12 @@ class OnboardingUploadForm(forms.Form):
         return upload
 
 
-def _provider_staff(request: HttpRequest) -> None:
+def _provider_staff(request: AuthenticatedHttpRequest) -> None:
     if request.user.role != Role.PROVIDER or not request.user.organisation_id:  # type: ignore[union-attr]
         raise PermissionDenied
 
 
-def _batch(request: HttpRequest, pk: int) -> OnboardingBatch:
+def _batch(request: AuthenticatedHttpRequest, pk: int) -> OnboardingBatch:
     return get_object_or_404(
         OnboardingBatch.objects.visible_to(request.user).select_related(
             "provider", "uploaded_by", "applied_by"
@@ -92,7 +92,7 @@ def onboarding_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
-def onboarding_template(request: HttpRequest) -> HttpResponse:
+def onboarding_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     _provider_staff(request)
     response = HttpResponse(onboarding.template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="psp-apprentices-template.csv"'
@@ -101,7 +101,7 @@ def onboarding_template(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
-def onboarding_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def onboarding_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     result = onboarding.Plan.from_json(batch.preview)
     rows = sorted(
@@ -139,7 +139,7 @@ def onboarding_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
 @require_POST
 @permission_required(PERMISSION, raise_exception=True)
-def onboarding_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def onboarding_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     try:
         onboarding.discard_batch(batch)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +25,9 @@ from apprentices.uploads import CheckedUpload
 from psp.storage import StorageUnavailable, delete_quietly, storage_errors
 from standards.models import KSB
 
+if TYPE_CHECKING:
+    from psp.models import User
+
 EDITABLE_FIELDS = (
     "title",
     "activity_date",
@@ -39,7 +42,7 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
-def _store_files(evidence: Evidence, files: Sequence[CheckedUpload], *, by: Any) -> list[str]:
+def _store_files(evidence: Evidence, files: Sequence[CheckedUpload], *, by: User) -> list[str]:
     stored: list[str] = []
     try:
         for checked in files:
@@ -76,7 +79,7 @@ def _delete_stored(names: Iterable[str]) -> None:
 def create_evidence(
     apprentice: Apprentice,
     *,
-    by: Any,
+    by: User,
     files: Sequence[CheckedUpload],
     **fields: Any,
 ) -> Evidence:
@@ -102,7 +105,7 @@ def create_evidence(
 def update_evidence(
     evidence: Evidence,
     *,
-    by: Any,
+    by: User,
     files: Sequence[CheckedUpload] = (),
     **fields: Any,
 ) -> None:
@@ -134,7 +137,7 @@ def update_evidence(
 
 
 @transaction.atomic
-def remove_file(evidence_file: EvidenceFile, *, by: Any) -> None:
+def remove_file(evidence_file: EvidenceFile, *, by: User) -> None:
     """Take a file out of an editable item. The stored file and its record are kept."""
     evidence = Evidence.objects.select_for_update().get(pk=evidence_file.evidence_id)
     if not evidence.is_editable:
@@ -153,7 +156,7 @@ def remove_file(evidence_file: EvidenceFile, *, by: Any) -> None:
 
 
 @transaction.atomic
-def set_mappings(evidence: Evidence, mappings: dict[KSB, str], *, by: Any) -> None:
+def set_mappings(evidence: Evidence, mappings: dict[KSB, str], *, by: User) -> None:
     """Replace the item's KSB mapping (KSB → note). KSBs must be of the apprentice's version."""
     current = Evidence.objects.select_for_update().get(pk=evidence.pk)
     if not current.is_editable:

@@ -451,7 +451,7 @@ def _redact_audit_trail(
     stages: list[str],
     removal: Removal,
     *,
-    by: Any,
+    by: User | None,
     action: str,
     dry_run: bool,
 ) -> None:
@@ -466,7 +466,7 @@ def _redact_audit_trail(
 
 
 def _run(
-    apprentice: Apprentice, stages: list[str], *, by: Any, action: str, dry_run: bool
+    apprentice: Apprentice, stages: list[str], *, by: User | None, action: str, dry_run: bool
 ) -> Removal:
     removal = Removal(apprentice.pk, stages=stages)
     with transaction.atomic():
@@ -486,7 +486,7 @@ def _run(
     return removal
 
 
-def _record(apprentice: Apprentice, removal: Removal, *, by: Any, action: str) -> None:
+def _record(apprentice: Apprentice, removal: Removal, *, by: User | None, action: str) -> None:
     summary = f"{action.capitalize()} ({', '.join(removal.stages)}): removed {removal.describe()}"
     if removal.file_hashes:
         summary += f". Evidence files removed (SHA-256): {', '.join(removal.file_hashes)}"
@@ -548,7 +548,7 @@ def erasure_problems(apprentice: Apprentice, *, now: datetime.datetime | None = 
     return []
 
 
-def erase(apprentice: Apprentice, *, by: Any, dry_run: bool = False) -> Removal:
+def erase(apprentice: Apprentice, *, by: User, dry_run: bool = False) -> Removal:
     """Erase the apprentice's personal data now (both stages), leaving anonymous statistics.
     ErasureRefused says why not, when retention forbids it."""
     problems = erasure_problems(apprentice)
@@ -563,7 +563,7 @@ def erase(apprentice: Apprentice, *, by: Any, dry_run: bool = False) -> Removal:
 SUBJECT_ACCESS_SUMMARY = "Subject access: a copy of all the personal data held (zip)"
 
 
-def can_export(apprentice: Apprentice, user: Any) -> bool:
+def can_export(apprentice: Apprentice, user: User) -> bool:
     """The apprentice themselves, or an administrator answering a request made another way."""
     return user.pk == apprentice.user_id or user.role == Role.ADMIN
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core import signing
 from django.db import transaction
@@ -41,6 +41,9 @@ from apprentices.training import long_date
 from psp import notifications
 from psp.roles import Role
 from standards.models import KSB, ksb_kind_order
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 SIGNING_LINK_DAYS = 14
 DUE_SOON_DAYS = 14
@@ -78,7 +81,7 @@ def _parties(apprentice: Apprentice) -> list[Any]:
 
 
 @transaction.atomic
-def schedule_review(apprentice: Apprentice, *, by: Any, due_on: datetime.date) -> ProgressReview:
+def schedule_review(apprentice: Apprentice, *, by: User, due_on: datetime.date) -> ProgressReview:
     """Provider staff schedule the next review; the apprentice and employer are told."""
     Apprentice.objects.select_for_update().get(pk=apprentice.pk)
     if not apprentice.is_trained_by(by):
@@ -234,7 +237,7 @@ class Record:
 
 
 @transaction.atomic
-def record_review(review: ProgressReview, record: Record, *, by: Any) -> None:
+def record_review(review: ProgressReview, record: Record, *, by: User) -> None:
     """Save the review (again, until someone signs) and ask the others to sign it."""
     locked = ProgressReview.objects.select_for_update().get(pk=review.pk)
     if not locked.can_be_recorded_by(by):
@@ -313,7 +316,7 @@ def content_hash(review: ProgressReview) -> str:
 def sign_review(
     review: ProgressReview,
     *,
-    by: Any = None,
+    by: User | None = None,
     link: ReviewSigningLink | None = None,
     name: str = "",
 ) -> ReviewSignature:
@@ -339,7 +342,7 @@ def sign_review(
         # Where the link went and who sent it, kept with the signature.
         sent_to, sent_by_id = current.email, current.created_by_id
     else:
-        party = review.party_of(by)
+        party = review.party_of(by) if by is not None else None
         name = name.strip() or str(by)
         sent_to, sent_by_id = "", None
     if party is None:
@@ -408,7 +411,7 @@ def unsign_pending(apprentice: Apprentice) -> int:
     return count
 
 
-def on_sign_in_changed_by_staff(sender: Any, *, user: Any, **kwargs: Any) -> None:
+def on_sign_in_changed_by_staff(sender: Any, *, user: User, **kwargs: Any) -> None:
     """psp.accounts.sign_in_changed_by_staff: an apprentice's pending signatures go."""
     apprentice = Apprentice.objects.filter(user=user).first()
     if apprentice is not None:
@@ -425,7 +428,7 @@ def signing_contact(apprentice: Apprentice) -> tuple[str, str] | None:
 
 
 @transaction.atomic
-def create_signing_link(review: ProgressReview, *, by: Any) -> ReviewSigningLink:
+def create_signing_link(review: ProgressReview, *, by: User) -> ReviewSigningLink:
     """Email the employer's signing contact a link to read and sign this one review (once,
     for SIGNING_LINK_DAYS days). The email goes through the notifications' outbox: sent in
     the background after the commit, or by the sweep if the broker is down."""

@@ -70,7 +70,7 @@ from standards.models import KSB, ksb_kind_order
 PAGE_SIZE = 25
 
 
-def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
+def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     return get_object_or_404(
         Apprentice.objects.visible_to(request.user).select_related(
             "user",
@@ -85,7 +85,7 @@ def _apprentice(request: HttpRequest, pk: int) -> Apprentice:
     )
 
 
-def _evidence(request: HttpRequest, pk: int) -> Evidence:
+def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.visible_to(request.user).select_related(
             "apprentice__user", "apprentice__standard_version__standard", "reviewed_by"
@@ -96,7 +96,7 @@ def _evidence(request: HttpRequest, pk: int) -> Evidence:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_list(request: HttpRequest) -> HttpResponse:
+def apprentice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ApprenticeListQuery.from_request(request)
     apprentices = query.apply(Apprentice.objects.visible_to(request.user))
     page = Paginator(apprentices, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -105,7 +105,7 @@ def apprentice_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_apprentice", raise_exception=True)
-def apprentice_create(request: HttpRequest) -> HttpResponse:
+def apprentice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
@@ -119,7 +119,7 @@ def apprentice_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def apprentice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -187,7 +187,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     query = EvidenceListQuery.from_request(request)
     evidence = query.apply(
@@ -214,7 +214,7 @@ def apprentice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) -> None:
+def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[CheckedUpload]) -> None:
     """Tell the apprentice what was done to their files and what was not checked."""
     names = [upload.name for upload in checked if upload.metadata_removed]
     if names:
@@ -234,7 +234,7 @@ def _say_metadata_removed(request: HttpRequest, checked: list[CheckedUpload]) ->
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_evidence", raise_exception=True)
-def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if apprentice.is_closed and apprentice.user_id == request.user.pk:
         messages.error(
@@ -275,7 +275,7 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -312,7 +312,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -337,7 +337,7 @@ def evidence_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     context = {
         "evidence": evidence,
@@ -364,7 +364,7 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_submitted_by(request.user):
         raise PermissionDenied
@@ -379,7 +379,7 @@ def evidence_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_withdrawn_by(request.user):
         raise PermissionDenied
@@ -395,7 +395,7 @@ def evidence_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.change_evidence", raise_exception=True)
-def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+def evidence_file_remove(request: AuthenticatedHttpRequest, pk: int, file_pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -407,7 +407,9 @@ def evidence_file_remove(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
 
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
-def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
+def evidence_file_download(
+    request: AuthenticatedHttpRequest, pk: int, file_pk: int
+) -> HttpResponseBase:
     evidence = _evidence(request, pk)
     # A file removed under the retention schedule or by erasure has no content left.
     evidence_file = get_object_or_404(
@@ -433,7 +435,7 @@ def evidence_file_download(request: HttpRequest, pk: int, file_pk: int) -> HttpR
 
 @require_GET
 @permission_required("apprentices.review_evidence", raise_exception=True)
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ReviewQueueQuery.from_request(request)
     evidence = query.apply(
         Evidence.objects.visible_to(request.user)
@@ -451,7 +453,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.review_evidence", raise_exception=True)
-def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not evidence.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -486,7 +488,7 @@ def evidence_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     return render(
         request,
@@ -497,7 +499,7 @@ def apprentice_coverage(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_cohort", raise_exception=True)
-def cohort(request: HttpRequest) -> HttpResponse:
+def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
     cohort = cohort_for(
@@ -517,7 +519,7 @@ def cohort(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose a version, see what happens to each mapping, then confirm with a reason."""
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
@@ -555,7 +557,7 @@ def apprentice_move(request: HttpRequest, pk: int) -> HttpResponse:
 # Off-the-job training
 
 
-def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
+def _entry(request: AuthenticatedHttpRequest, pk: int) -> OffTheJobEntry:
     return get_object_or_404(
         OffTheJobEntry.objects.visible_to(request.user).select_related(
             "apprentice__user", "apprentice__standard_version"
@@ -566,7 +568,7 @@ def _entry(request: HttpRequest, pk: int) -> OffTheJobEntry:
 
 @require_GET
 @permission_required("apprentices.view_offthejobentry", raise_exception=True)
-def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The working of the requirement, planned against actual, breaks and the entries."""
     apprentice = _apprentice(request, pk)
     # The working and its chart are cached under the progress revision and the date
@@ -601,7 +603,7 @@ def off_the_job_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_offthejobentry", raise_exception=True)
-def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if apprentice.is_closed and apprentice.user_id == request.user.pk:
         messages.error(
@@ -628,7 +630,7 @@ def off_the_job_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_offthejobentry", raise_exception=True)
-def off_the_job_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     if not entry.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -651,7 +653,7 @@ def off_the_job_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.approve_offthejobentry", raise_exception=True)
-def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     if not entry.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -671,7 +673,7 @@ def off_the_job_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.approve_offthejobentry", raise_exception=True)
-def off_the_job_query(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_query(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
     if not entry.can_be_reviewed_by(request.user):
         raise PermissionDenied
@@ -689,7 +691,7 @@ def off_the_job_query(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.approve_offthejobentry", raise_exception=True)
-def off_the_job_queue(request: HttpRequest) -> HttpResponse:
+def off_the_job_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     entries = (
         OffTheJobEntry.objects.visible_to(request.user)
         .awaiting_approval()
@@ -702,7 +704,7 @@ def off_the_job_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
-def off_the_job_plan(request: HttpRequest, pk: int) -> HttpResponse:
+def off_the_job_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -738,7 +740,7 @@ def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.delete_breakinlearning", raise_exception=True)
-def break_remove(request: HttpRequest, pk: int, break_pk: int) -> HttpResponse:
+def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
@@ -751,7 +753,7 @@ def break_remove(request: HttpRequest, pk: int, break_pk: int) -> HttpResponse:
 # Progress reviews
 
 
-def _progress_review(request: HttpRequest, pk: int) -> ProgressReview:
+def _progress_review(request: AuthenticatedHttpRequest, pk: int) -> ProgressReview:
     return get_object_or_404(
         ProgressReview.objects.visible_to(request.user).select_related(
             "apprentice__user",
@@ -766,7 +768,7 @@ def _progress_review(request: HttpRequest, pk: int) -> ProgressReview:
 
 @require_GET
 @permission_required("apprentices.view_progressreview", raise_exception=True)
-def progress_review_list(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     progress_reviews = apprentice.progress_reviews.annotate(
         signature_count=Count("signatures")
@@ -786,7 +788,7 @@ def progress_review_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.schedule_progressreview", raise_exception=True)
-def progress_review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not apprentice.is_trained_by(request.user):
         raise PermissionDenied
@@ -833,7 +835,7 @@ def _review_context(review: ProgressReview) -> dict[str, Any]:
 
 @require_GET
 @permission_required("apprentices.view_progressreview", raise_exception=True)
-def progress_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     user = request.user
     signatures = list(review.signatures.all())
@@ -866,7 +868,7 @@ def progress_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.schedule_progressreview", raise_exception=True)
-def progress_review_record(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.can_be_recorded_by(request.user):
         raise PermissionDenied
@@ -898,7 +900,7 @@ def progress_review_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.sign_progressreview", raise_exception=True)
-def progress_review_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.can_be_signed_by(request.user):
         raise PermissionDenied
@@ -917,7 +919,7 @@ def progress_review_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("apprentices.schedule_progressreview", raise_exception=True)
-def progress_review_link(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_review_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
     if not review.apprentice.is_trained_by(request.user):
         raise PermissionDenied
@@ -979,7 +981,7 @@ def progress_review_sign_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
         raise PermissionDenied
@@ -1000,7 +1002,7 @@ def apprentice_data(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 @permission_required("apprentices.view_apprentice", raise_exception=True)
-def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
     apprentice = _apprentice(request, pk)
     if not privacy.can_export(apprentice, request.user):
@@ -1025,7 +1027,7 @@ def apprentice_data_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("psp.change_user", raise_exception=True)
-def apprentice_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def apprentice_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     problems = privacy.erasure_problems(apprentice)
     form = ErasureForm(request.POST if request.method == "POST" else None)

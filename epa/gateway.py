@@ -7,7 +7,7 @@ import datetime
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
@@ -26,6 +26,9 @@ from epa.models import (
     MethodSubmission,
 )
 from standards.models import GatewayRequirement
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 _REQUIREMENT_KINDS: dict[str, str] = {
     GatewayRequirement.Kind.ENGLISH_MATHS: GatewayItem.Kind.ENGLISH_MATHS,
@@ -61,12 +64,12 @@ def gateway_blockers(apprentice: Apprentice) -> list[str]:
     return problems
 
 
-def _event(apprentice: Apprentice, by: Any, title: str, description: str = "") -> None:
+def _event(apprentice: Apprentice, by: User, title: str, description: str = "") -> None:
     EpaEvent.objects.create(apprentice=apprentice, actor=by, title=title, description=description)
 
 
 @transaction.atomic
-def start_gateway(apprentice: Apprentice, *, by: Any) -> GatewayAttempt:
+def start_gateway(apprentice: Apprentice, *, by: User) -> GatewayAttempt:
     Apprentice.objects.select_for_update().get(pk=apprentice.pk)
     problems = gateway_blockers(apprentice)
     if problems:
@@ -95,7 +98,9 @@ def start_gateway(apprentice: Apprentice, *, by: Any) -> GatewayAttempt:
 
 
 @transaction.atomic
-def confirm_item(item: GatewayItem, *, by: Any, english_maths: str = "", details: str = "") -> None:
+def confirm_item(
+    item: GatewayItem, *, by: User, english_maths: str = "", details: str = ""
+) -> None:
     attempt = GatewayAttempt.objects.select_for_update().get(pk=item.attempt_id)
     if attempt.status != GatewayAttempt.Status.PREPARING:
         raise EpaStateError("This gateway has been submitted, so its checklist cannot change")
@@ -231,7 +236,7 @@ def submission_problems(attempt: GatewayAttempt) -> list[str]:
 
 
 @transaction.atomic
-def submit_gateway(attempt: GatewayAttempt, *, by: Any) -> None:
+def submit_gateway(attempt: GatewayAttempt, *, by: User) -> None:
     locked = GatewayAttempt.objects.select_for_update().get(pk=attempt.pk)
     if locked.status != GatewayAttempt.Status.PREPARING:
         raise EpaStateError("This gateway has already been submitted")
@@ -264,7 +269,7 @@ def decide_gateway(
     attempt: GatewayAttempt,
     decisions: dict[int, tuple[str, str]],
     *,
-    by: Any,
+    by: User,
     gateway_date: datetime.date | None = None,
 ) -> Epa | None:
     """Record the EPAO's decision on every item (id → (decision, reason)).

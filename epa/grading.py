@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -33,6 +33,9 @@ from epa.models import (
 )
 from psp.roles import Role
 from standards.models import AssessmentMethod, EpaPlan, GradingCriterion
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 FAIL, PASS, DISTINCTION = "fail", "pass", "distinction"
 
@@ -147,14 +150,14 @@ def failed_methods(epa: Epa) -> list[MethodAssessment]:
     ]
 
 
-def _event(epa: Epa, by: Any, title: str, description: str = "") -> None:
+def _event(epa: Epa, by: User, title: str, description: str = "") -> None:
     EpaEvent.objects.create(
         apprentice_id=epa.apprentice_id, actor=by, title=title, description=description
     )
 
 
 @transaction.atomic
-def assign_assessor(epa: Epa, assessor: Any, *, by: Any) -> None:
+def assign_assessor(epa: Epa, assessor: User, *, by: User) -> None:
     """Assign an independent assessor of the apprentice's EPAO."""
     apprentice = epa.apprentice
     if assessor.role != Role.ASSESSOR:
@@ -207,7 +210,7 @@ CONFLICT_WITH: dict[str, str] = {
 }
 
 
-def conflicts_with(epa: Epa, assessor: Any) -> list[ConflictOfInterest]:
+def conflicts_with(epa: Epa, assessor: User) -> list[ConflictOfInterest]:
     """The assessor's declarations that touch this apprentice: their employer or training
     provider during the apprenticeship (from its start to the end of the EPA period), or the
     apprentice themselves at any time. Withdrawn declarations do not count; one that ended
@@ -254,7 +257,7 @@ def schedule_problem(assessment: MethodAssessment, day: datetime.date) -> str:
 def schedule(
     assessment: MethodAssessment,
     *,
-    by: Any,
+    by: User,
     scheduled_for: datetime.datetime,
     location: str,
     adjustments: str,
@@ -287,7 +290,7 @@ def hand_in(
     upload: CheckedUpload,
     *,
     kind: str,
-    by: Any,
+    by: User,
     at: datetime.datetime | None = None,
 ) -> MethodSubmission:
     """The apprentice hands in material for a method. After the deadline it is still taken,
@@ -341,7 +344,7 @@ class AssessmentRecord:
 
 @transaction.atomic
 def record_assessment(
-    assessment: MethodAssessment, record: AssessmentRecord, *, by: Any, seen_version: int
+    assessment: MethodAssessment, record: AssessmentRecord, *, by: User, seen_version: int
 ) -> None:
     """Save the assessor's record and provisional grade.
 
@@ -453,7 +456,7 @@ def current_combination(epa: Epa) -> Overall:
 
 
 @transaction.atomic
-def submit_for_moderation(epa: Epa, *, by: Any) -> None:
+def submit_for_moderation(epa: Epa, *, by: User) -> None:
     locked = Epa.objects.select_for_update().get(pk=epa.pk)
     if not locked.can_be_graded_by(by):
         raise EpaStateError("This EPA is not open for grading by you")
@@ -475,7 +478,7 @@ def to_moderate(epa: Epa) -> list[MethodAssessment]:
 def moderate(
     epa: Epa,
     *,
-    by: Any,
+    by: User,
     confirm: bool,
     comment: str = "",
     methods: dict[int, tuple[bool, str]] | None = None,
@@ -607,7 +610,7 @@ def methods_to_take_again(epa: Epa) -> list[MethodAssessment]:
 
 
 @transaction.atomic
-def record_resit(epa: Epa, *, by: Any, kind: str, method_ids: Sequence[int]) -> None:
+def record_resit(epa: Epa, *, by: User, kind: str, method_ids: Sequence[int]) -> None:
     """After a fail, a resit or retake as the plan's rules allow; every attempt is kept."""
     locked = Epa.objects.select_for_update().get(pk=epa.pk)
     result = locked.latest_result
@@ -645,7 +648,7 @@ def record_resit(epa: Epa, *, by: Any, kind: str, method_ids: Sequence[int]) -> 
     _event(epa, by, f"{label} recorded", ", ".join(latest[m].method.name for m in sorted(chosen)))
 
 
-def can_amend(result: EpaResult, user: Any) -> bool:
+def can_amend(result: EpaResult, user: User) -> bool:
     """Someone of the apprentice's EPAO with the permission who neither assessed nor
     moderated the result: a correction is always a second person's."""
     return (
@@ -659,7 +662,7 @@ def can_amend(result: EpaResult, user: Any) -> bool:
 def amend_result(
     result: EpaResult,
     *,
-    by: Any,
+    by: User,
     method_grades: dict[int, str],
     overall_after: str,
     reason: str,

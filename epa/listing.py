@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -13,6 +13,9 @@ from django.utils import timezone
 
 from epa.models import Epa
 from psp.roles import Role
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class EpaListQuery:
             deadline=deadline if deadline in cls.DEADLINES else "",
         )
 
-    def apply(self, epas: QuerySet[Epa], *, user: Any) -> QuerySet[Epa]:
+    def apply(self, epas: QuerySet[Epa], *, user: User) -> QuerySet[Epa]:
         if user.role == Role.ASSESSOR:
             epas = epas.filter(assessor=user)
         if self.status:

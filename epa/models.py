@@ -4,7 +4,7 @@ assessment method's record and grade, moderation, the final result and amendment
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -14,8 +14,11 @@ from django.utils import timezone
 
 from apprentices.models import Apprentice, ProgressReview
 from apprentices.training import long_date
-from psp.roles import Role
+from psp.roles import Role, Viewer
 from standards.models import AssessmentMethod, GatewayRequirement, GradingCriterion
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 
 class EpaStateError(Exception):
@@ -23,7 +26,7 @@ class EpaStateError(Exception):
 
 
 class GatewayAttemptQuerySet(models.QuerySet["GatewayAttempt"]):
-    def visible_to(self, user: Any) -> GatewayAttemptQuerySet:
+    def visible_to(self, user: Viewer) -> GatewayAttemptQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
 
@@ -161,7 +164,7 @@ class GatewayItem(models.Model):
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
 
-    def can_be_confirmed_by(self, user: Any) -> bool:
+    def can_be_confirmed_by(self, user: User) -> bool:
         apprentice = self.attempt.apprentice
         if not self.attempt.is_open:
             return False
@@ -173,7 +176,7 @@ class GatewayItem(models.Model):
 
 
 class ConflictQuerySet(models.QuerySet["ConflictOfInterest"]):
-    def visible_to(self, user: Any) -> ConflictQuerySet:
+    def visible_to(self, user: User) -> ConflictQuerySet:
         """An assessor's own declarations; an EPAO administrator's assessors'."""
         if not user.is_authenticated:
             return self.none()
@@ -253,13 +256,13 @@ class ConflictOfInterest(models.Model):
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
-    def can_be_ended_by(self, user: Any) -> bool:
+    def can_be_ended_by(self, user: User) -> bool:
         return user.pk == self.assessor_id and not self.is_withdrawn and self.ends_on is None
 
-    def can_be_withdrawn_by(self, user: Any) -> bool:
+    def can_be_withdrawn_by(self, user: User) -> bool:
         return user.pk == self.assessor_id and not self.is_withdrawn
 
-    def end(self, *, on: datetime.date, by: Any) -> None:
+    def end(self, *, on: datetime.date, by: User) -> None:
         """The involvement ended on that day: the declaration stays, with its end date, and no
         longer stands in the way of apprenticeships that began after it."""
         with transaction.atomic():
@@ -274,7 +277,7 @@ class ConflictOfInterest(models.Model):
             self.ends_on = on
             self.save(update_fields=["ends_on"])
 
-    def withdraw(self, *, reason: str, by: Any) -> None:
+    def withdraw(self, *, reason: str, by: User) -> None:
         """The declaration was made in error: it stays on record, marked withdrawn, and no
         longer counts when an assessor is assigned."""
         if not reason.strip():
@@ -307,7 +310,7 @@ class ConflictOfInterest(models.Model):
 
 
 class EpaQuerySet(models.QuerySet["Epa"]):
-    def visible_to(self, user: Any) -> EpaQuerySet:
+    def visible_to(self, user: Viewer) -> EpaQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
 
@@ -374,13 +377,13 @@ class Epa(models.Model):
     def plan(self) -> Any:
         return self.apprentice.standard_version.epa_plan
 
-    def can_be_graded_by(self, user: Any) -> bool:
+    def can_be_graded_by(self, user: User) -> bool:
         return self.status == self.Status.IN_PROGRESS and user.pk == self.assessor_id
 
-    def can_be_managed_by(self, user: Any) -> bool:
+    def can_be_managed_by(self, user: User) -> bool:
         return user.role == Role.EPAO_ADMIN and user.organisation_id == self.apprentice.epao_id
 
-    def can_be_moderated_by(self, user: Any) -> bool:
+    def can_be_moderated_by(self, user: User) -> bool:
         return (
             self.status == self.Status.AWAITING_MODERATION
             and self.can_be_managed_by(user)
@@ -480,7 +483,7 @@ class MethodAssessment(models.Model):
             return "missing" if timezone.localdate() > deadline else "awaited"
         return "late" if any(s.is_late for s in handed_in) else "on time"
 
-    def can_receive_material_from(self, user: Any) -> bool:
+    def can_receive_material_from(self, user: User) -> bool:
         return (
             self.takes_submissions
             and self.epa.status == Epa.Status.IN_PROGRESS
@@ -499,7 +502,7 @@ class MethodAssessment(models.Model):
             "plan sets"
         )
 
-    def can_be_recorded_by(self, user: Any) -> bool:
+    def can_be_recorded_by(self, user: User) -> bool:
         """Only the assessor, only in the open sitting, and never once the result is final."""
         return (
             not self.is_final
@@ -745,7 +748,7 @@ def report_file_path(instance: Report, filename: str) -> str:
 
 
 class ReportQuerySet(models.QuerySet["Report"]):
-    def visible_to(self, user: Any) -> ReportQuerySet:
+    def visible_to(self, user: User) -> ReportQuerySet:
         """The user's own reports on subjects they can still see; everyone else's are 404."""
         if not user.is_authenticated:
             return self.none()

@@ -43,6 +43,7 @@ from apprentices.models import (
 from epa import gateway as gateway_flow
 from epa import grading
 from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_path
+from psp import notifications
 from psp.models import Organisation, User
 from psp.roles import Role
 from psp.storage import StorageUnavailable, storage_errors
@@ -115,7 +116,7 @@ def _subject_fields(subject: Subject, version: StandardVersion | None) -> dict[s
 
 @transaction.atomic
 def request_report(
-    subject: Subject, *, requested_by: Any, version: StandardVersion | None = None
+    subject: Subject, *, requested_by: User, version: StandardVersion | None = None
 ) -> Report:
     """Queue a report on an apprentice's portfolio, a gateway pack, an EPA, a signed progress
     review, or the cohort of an organisation on a standard version. The build is sent to a
@@ -301,6 +302,14 @@ def _store(report: Report, content: bytes) -> Report:
         current.finished_at = timezone.now()
         current.save(
             update_fields=["file", "sha256", "size", "status", "failure_reason", "finished_at"]
+        )
+        # Once, with the row that says it is ready: the person who asked need not wait on it.
+        notifications.notify(
+            current.requested_by,
+            notifications.REPORT_READY,
+            subject=f"Your report is ready: {current.get_kind_display()}",
+            body=f"The PDF you asked for ({current.subject_name}) is ready to download.",
+            url=current.get_absolute_url(),
         )
         return current
 

@@ -18,12 +18,15 @@ well-kept library versions permission caches by database triggers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 CACHE_SECONDS = 24 * 3600  # an entry is exact until the version changes; this only frees memory
 
@@ -35,11 +38,11 @@ class Access:
     group_permissions: frozenset[str]
 
 
-def cache_key(user: Any) -> str:
+def cache_key(user: User) -> str:
     return f"psp:access:{user.pk}:{user.access_version}:{int(user.is_superuser)}"
 
 
-def access_of(user: Any) -> Access:
+def access_of(user: User) -> Access:
     """The user's groups and permissions as of their access_version (3 queries when not yet
     cached, none after)."""
     key = cache_key(user)
@@ -50,7 +53,7 @@ def access_of(user: Any) -> Access:
     return found
 
 
-def _load(user: Any) -> Access:
+def _load(user: User) -> Access:
     def names(permissions: Any) -> frozenset[str]:
         rows = permissions.values_list("content_type__app_label", "codename").order_by()
         return frozenset(f"{app}.{codename}" for app, codename in rows)

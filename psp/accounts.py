@@ -14,7 +14,6 @@ import logging
 import math
 import time
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -102,16 +101,20 @@ def reset_wait_for_address(ip: str) -> int:
 sign_in_changed_by_staff = Signal()
 
 
-def changed_by_staff(user: User, *, by: Any, old_email: str = "", password: bool = False) -> None:
+def changed_by_staff(
+    user: User, *, by: User | None, old_email: str = "", password: bool = False
+) -> None:
     """Staff changed the account's email address (tell the old address) or its password
-    (tell the account's address), and pending signatures are dropped."""
+    (tell the account's address), and pending signatures are dropped. `by` is None where
+    who is not known (the admin site's password form): the email says "An administrator"."""
+    who = by or "An administrator"
     address = bool(old_email) and old_email.lower() != user.email.lower()
     if not (address or password):
         return
     if address:
-        queue(user, Kind.ADDRESS_CHANGED, to=old_email, detail=f"{by}|{user.email}")
+        queue(user, Kind.ADDRESS_CHANGED, to=old_email, detail=f"{who}|{user.email}")
     if password:
-        queue(user, Kind.PASSWORD_CHANGED, detail=f"{by}|")
+        queue(user, Kind.PASSWORD_CHANGED, detail=f"{who}|")
     sign_in_changed_by_staff.send(sender=User, user=user, by=by)
 
 

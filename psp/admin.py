@@ -14,7 +14,7 @@ class PasswordChangeByStaffForm(AdminPasswordChangeForm):
 
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit=commit)
-        accounts.changed_by_staff(user, by="An administrator", password=True)
+        accounts.changed_by_staff(user, by=None, password=True)
         return user
 
 

@@ -39,10 +39,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Model, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, NullIf
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from psp.models import AuditEntry
+from psp.models import AuditEntry, User
 from psp.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def current_context() -> dict[str, Any]:
 
 
 @contextmanager
-def acting_as(user: Any = None, *, ip: str = "", label: str = "") -> Iterator[None]:
+def acting_as(user: User | None = None, *, ip: str = "", label: str = "") -> Iterator[None]:
     """Attribute the database changes made inside the block to this user and address."""
     value = {
         "actor_id": getattr(user, "pk", None),
@@ -140,7 +141,9 @@ def postgres_context_wrapper(
     return execute(sql, params, many, context)
 
 
-def log_event(action: str, obj: Model, *, by: Any = None, summary: str = "", ip: str = "") -> None:
+def log_event(
+    action: str, obj: Model, *, by: User | None = None, summary: str = "", ip: str = ""
+) -> None:
     """Record an event that changes no row, such as a download."""
     context = current_context()
     AuditEntry.objects.create(
@@ -207,7 +210,7 @@ def _redacting(redaction_id: int) -> Iterator[None]:
 
 
 @transaction.atomic
-def redact(entries: QuerySet[AuditEntry], subject: Model, *, by: Any, reason: str) -> int:
+def redact(entries: QuerySet[AuditEntry], subject: Model, *, by: User | None, reason: str) -> int:
     """Remove the personal content of these entries: the actor's name and address, the
     summary, before and after. Their digests stay, so the chain still verifies, and so do
     when, who (by id), what and which row. The redaction is recorded as an entry about
@@ -713,7 +716,7 @@ class AuditContextMiddleware:
             return self.get_response(request)
 
 
-def client_ip(request: Any) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The client address, as axes sees it (honouring PROXY_COUNT)."""
     from axes.helpers import get_client_ip_address
 

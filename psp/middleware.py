@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,6 +31,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
 from psp import sessions, twofactor
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
+
+    from psp.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +51,16 @@ SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute fo
 OPEN_URL_NAMES = frozenset({"two_factor_setup", "two_factor_verify", "logout"})
 
 
-def mark_verified(session: Any, user: Any) -> None:
+def mark_verified(session: SessionBase, user: User) -> None:
     session[SESSION_KEY] = {"user": user.pk, "state": VERIFIED}
 
 
-def is_verified(session: Any, user: Any) -> bool:
+def is_verified(session: SessionBase, user: User) -> bool:
     state = session.get(SESSION_KEY) or {}
     return state.get("user") == user.pk and state.get("state") == VERIFIED
 
 
-def _is_cleared(session: Any, user: Any) -> bool:
+def _is_cleared(session: SessionBase, user: User) -> bool:
     state = session.get(SESSION_KEY) or {}
     if state.get("user") != user.pk:
         return False
@@ -65,7 +70,7 @@ def _is_cleared(session: Any, user: Any) -> bool:
     return state.get("state") == EXEMPT and not twofactor.is_required_for(user)
 
 
-def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def on_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     """user_logged_in receiver: a new sign-in is cleared only if it needs no code."""
     session = getattr(request, "session", None)
     if session is None:

@@ -117,9 +117,6 @@ class User(AbstractUser):
 
         return set(access_of(self).group_permissions)
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     # Django checks each request's session against this hash (django.contrib.auth.get_user),
     # so a session signed before the password or the epoch changed is signed out.
     def get_session_auth_hash(self) -> str:
@@ -200,7 +197,7 @@ def browser_name(user_agent: str) -> str:
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
-    def visible_to(self, user: Any) -> NotificationQuerySet:
+    def visible_to(self, user: User) -> NotificationQuerySet:
         """A user's own notifications; nobody sees anyone else's (404)."""
         return self.filter(user=user) if user.is_authenticated else self.none()
 

@@ -40,7 +40,7 @@ from psp.roles import Role
 logger = logging.getLogger(__name__)
 
 Kind = Notification.Kind
-# For the reports pipeline: notify(user, REPORT_READY, subject=..., body=..., url=...).
+# Sent by the reports pipeline (epa.reports) when a report someone asked for is built.
 REPORT_READY = Kind.REPORT_READY
 Email = EmailOutbox.Email
 
@@ -57,14 +57,14 @@ CLAIM_STALE_AFTER = datetime.timedelta(minutes=15)
 SWEEP_BATCH = 200
 
 
-def wants_email(user: Any, kind: str) -> bool:
+def wants_email(user: User, kind: str) -> bool:
     if not (user.is_active and user.email):
         return False
     return not NotificationPreference.objects.filter(user=user, kind=kind, email=False).exists()
 
 
 def notify(
-    user: Any, kind: str, *, subject: str, body: str = "", url: str = ""
+    user: User, kind: str, *, subject: str, body: str = "", url: str = ""
 ) -> Notification | None:
     """Tell one user: an in-app notification, and an email if they want one.
 
@@ -270,17 +270,17 @@ def staff_of(organisation_id: int | None, role: Role) -> QuerySet[User]:
     ).distinct()
 
 
-def unread_count(user: Any) -> int:
+def unread_count(user: User) -> int:
     """One COUNT on an index, for the header on every page."""
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def mark_all_read(user: Any) -> int:
+def mark_all_read(user: User) -> int:
     return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
 
 
 @transaction.atomic
-def set_preferences(user: Any, emailed_kinds: Iterable[str]) -> None:
+def set_preferences(user: User, emailed_kinds: Iterable[str]) -> None:
     """Email the kinds given and no others; the in-app list always has every notification."""
     wanted = set(emailed_kinds)
     for kind in Kind.values:
@@ -289,7 +289,7 @@ def set_preferences(user: Any, emailed_kinds: Iterable[str]) -> None:
         )
 
 
-def emailed_kinds(user: Any) -> set[str]:
+def emailed_kinds(user: User) -> set[str]:
     refused = set(
         NotificationPreference.objects.filter(user=user, email=False).values_list("kind", flat=True)
     )

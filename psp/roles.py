@@ -2,6 +2,8 @@
 the groups and their permissions are created by data migrations.
 """
 
+from typing import Protocol
+
 from django.db import models
 
 
@@ -59,3 +61,20 @@ def grant(apps, role_permissions: dict[Role, list[str]]) -> None:  # type: ignor
             group.permissions.add(
                 permission_model.objects.get(content_type__app_label=app_label, codename=codename)
             )
+
+
+class Viewer(Protocol):
+    """Whom rows are chosen for (`visible_to`): a signed-in psp.models.User, or an API
+    token's api.tokens.Principal, which stands in for its organisation's staff."""
+
+    @property
+    def pk(self) -> int | None: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    @property
+    def role(self) -> Role | None: ...
+
+    @property
+    def organisation_id(self) -> int | None: ...

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime
 import secrets
 from importlib import import_module
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from psp.audit import client_ip
@@ -23,7 +23,7 @@ from psp.models import User, UserSession
 SESSION_ID_KEY = "psp_session_id"
 
 
-def record_sign_in(request: Any, user: User) -> UserSession:
+def record_sign_in(request: HttpRequest, user: User) -> UserSession:
     """A new row for this sign-in; the user's ended and expired rows go."""
     now = timezone.now()
     expired = now - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
@@ -42,7 +42,7 @@ def record_sign_in(request: Any, user: User) -> UserSession:
     return row
 
 
-def still_open(request: Any) -> bool:
+def still_open(request: HttpRequest) -> bool:
     """Once a minute: False if the session was ended elsewhere; else it is marked as seen."""
     public_id = request.session.get(SESSION_ID_KEY)
     if public_id is None:
@@ -53,7 +53,7 @@ def still_open(request: Any) -> bool:
     return bool(updated)
 
 
-def keep(request: Any) -> None:
+def keep(request: HttpRequest) -> None:
     """After User.end_sessions(): this request's session is not among the ended."""
     public_id = request.session.get(SESSION_ID_KEY)
     if public_id is not None:

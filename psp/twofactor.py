@@ -21,14 +21,13 @@ import io
 import logging
 import secrets
 import struct
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from psp.models import RecoveryCode, TwoFactorDevice
+from psp.models import RecoveryCode, TwoFactorDevice, User
 from psp.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -166,27 +165,27 @@ def grouped(secret: str) -> str:
 # Who needs it
 
 
-def is_required_for(user: Any) -> bool:
+def is_required_for(user: User) -> bool:
     return bool(settings.PSP_REQUIRE_STAFF_2FA) and user.role in STAFF_ROLES
 
 
-def is_enabled_for(user: Any) -> bool:
+def is_enabled_for(user: User) -> bool:
     return TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
-def needs_verification(user: Any) -> bool:
+def needs_verification(user: User) -> bool:
     """Whether a new sign-in of this user must enter a code before using the service."""
     return is_required_for(user) or is_enabled_for(user)
 
 
-def remaining_recovery_codes(user: Any) -> int:
+def remaining_recovery_codes(user: User) -> int:
     return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
 
 
 # Workflows
 
 
-def start_enrolment(user: Any) -> TwoFactorDevice:
+def start_enrolment(user: User) -> TwoFactorDevice:
     """The user's device waiting to be confirmed, made with a new secret if there is none."""
     device, _ = TwoFactorDevice.objects.get_or_create(user=user, defaults={"secret": new_secret()})
     if device.confirmed_at is not None:
@@ -254,7 +253,7 @@ def confirm_enrolment(
 
 
 def verify(
-    user: Any, code: str, *, password: str | None = None, now: datetime.datetime | None = None
+    user: User, code: str, *, password: str | None = None, now: datetime.datetime | None = None
 ) -> str:
     """Check a sign-in code: the app's current code, or an unused recovery code (which is
     then used up). Returns "app" or "recovery"; TwoFactorError says why not.
@@ -301,7 +300,7 @@ def verify(
     raise error
 
 
-def _replace_recovery_codes(user: Any, *, now: datetime.datetime) -> list[str]:
+def _replace_recovery_codes(user: User, *, now: datetime.datetime) -> list[str]:
     """New recovery codes, when two-factor authentication is turned on or the codes are
     replaced: a changed factor ends every other session of the user (ASVS 7.5.2)."""
     user.end_sessions()
@@ -315,7 +314,7 @@ def _replace_recovery_codes(user: Any, *, now: datetime.datetime) -> list[str]:
 
 
 @transaction.atomic
-def regenerate_recovery_codes(user: Any) -> list[str]:
+def regenerate_recovery_codes(user: User) -> list[str]:
     """Ten new recovery codes; the old ones stop working."""
     if not is_enabled_for(user):
         raise TwoFactorError("Two-factor authentication is not set up for this account")
@@ -323,7 +322,7 @@ def regenerate_recovery_codes(user: Any) -> list[str]:
 
 
 @transaction.atomic
-def reset(user: Any, *, by: Any) -> None:
+def reset(user: User, *, by: User) -> None:
     """Remove the user's authenticator and recovery codes: an administrator's reset after
     a lost phone, or the user turning off two-factor authentication they chose to use.
     Someone who must use it sets it up again at their next sign-in."""

@@ -144,7 +144,9 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("home")
 
 
-def _recovery_codes_page(request: HttpRequest, codes: list[str], *, first: bool) -> HttpResponse:
+def _recovery_codes_page(
+    request: AuthenticatedHttpRequest, codes: list[str], *, first: bool
+) -> HttpResponse:
     return render(
         request,
         "registration/two_factor_recovery_codes.html",
@@ -181,7 +183,7 @@ def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     if is_verified(request.session, request.user) or not twofactor.is_enabled_for(request.user):
         return redirect(_next_url(request))
     form = TwoFactorCodeForm(request.POST or None, recovery=True)
@@ -248,7 +250,7 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
-def two_factor_manage(request: HttpRequest) -> HttpResponse:
+def two_factor_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "enabled": twofactor.is_enabled_for(request.user),
         "required": twofactor.is_required_for(request.user),
@@ -353,7 +355,7 @@ NOTIFICATIONS_PAGE_SIZE = 25
 
 @require_GET
 @permission_required("psp.view_notification", raise_exception=True)
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     notifications_ = Notification.objects.visible_to(request.user).only(
         "kind", "subject", "body", "url", "created_at", "read_at", "email_status"
     )
@@ -363,7 +365,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("psp.change_notification", raise_exception=True)
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
     notification.mark_read()
     if request.POST.get("open") and notification.url:
@@ -373,7 +375,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("psp.change_notification", raise_exception=True)
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = notifications.mark_all_read(request.user)
     messages.success(request, f"{count} notification{'s' * (count != 1)} marked as read.")
     return redirect("notification_list")
@@ -381,7 +383,7 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("psp.change_notificationpreference", raise_exception=True)
-def notification_preferences(request: HttpRequest) -> HttpResponse:
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = NotificationPreferencesForm(
         request.POST if request.method == "POST" else None,
         kinds=Notification.Kind.choices,

@@ -13,12 +13,15 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from standards.models import KSB, KsbCrosswalk, StandardVersion
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 SIMILARITY_THRESHOLD = 0.6
 
@@ -149,7 +152,7 @@ def confirm_crosswalk(
     new: StandardVersion,
     *,
     choices: Mapping[KSB, KSB | None],
-    by: Any,
+    by: User,
 ) -> list[KsbCrosswalk]:
     """Record an administrator's crosswalk from `old` to `new`: one row for each KSB of
     `old` in `choices`, replacing any confirmed before."""

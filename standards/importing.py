@@ -23,7 +23,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import ijson
 from django.db import models, transaction
@@ -40,6 +40,9 @@ from standards.validation import (
     Problem,
     type_name,
 )
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 STATUSES = {
     "approved for delivery": StandardVersion.Status.APPROVED,
@@ -1148,7 +1151,7 @@ def check_standard(data: StandardData) -> list[str]:
 
 @transaction.atomic
 def import_standard(
-    data: StandardData, *, dry_run: bool = False, source: str = "", by: Any = None
+    data: StandardData, *, dry_run: bool = False, source: str = "", by: User | None = None
 ) -> ImportResult:
     """Import a version, or apply a file's changes to the version psp holds as a recorded
     revision (VersionRevision) that says what it changed and keeps what it replaced.

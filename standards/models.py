@@ -6,7 +6,7 @@ flags), never guessed: an admin adds it by importing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -14,6 +14,9 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 
 class StandardManager(models.Manager["Standard"]):
@@ -45,7 +48,7 @@ class Standard(models.Model):
 
 
 class StandardVersionQuerySet(models.QuerySet["StandardVersion"]):
-    def visible_to(self, user: Any) -> StandardVersionQuerySet:
+    def visible_to(self, user: User) -> StandardVersionQuerySet:
         # Published reference data: every signed-in user may read every version.
         return self if user.is_authenticated else self.none()
 

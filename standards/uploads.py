@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import json
 import logging
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.core.files import File
 from django.db import transaction
@@ -27,6 +27,9 @@ from standards.models import BulkImport, StandardImport
 from standards.plan_importing import check_epa_plan, import_epa_plan, parse_epa_plan
 from standards.validation import InvalidImport, Problem
 
+if TYPE_CHECKING:
+    from psp.models import User
+
 
 def payload_sha256(payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -38,7 +41,7 @@ def stage_import(
     *,
     kind: str,
     filename: str,
-    by: Any,
+    by: User,
     reference: str | None = None,
     version: str | None = None,
 ) -> tuple[StandardImport, str]:
@@ -69,7 +72,7 @@ def stage_import(
 
 
 def apply_payload(
-    kind: str, payload: Any, *, dry_run: bool = False, source: str = "", by: Any = None
+    kind: str, payload: Any, *, dry_run: bool = False, source: str = "", by: User | None = None
 ) -> ImportResult:
     if kind == StandardImport.Kind.STANDARD:
         return import_standard(parse_official(payload), dry_run=dry_run, source=source, by=by)
@@ -77,7 +80,7 @@ def apply_payload(
 
 
 @transaction.atomic
-def apply_import(standard_import: StandardImport, *, by: Any) -> ImportResult:
+def apply_import(standard_import: StandardImport, *, by: User) -> ImportResult:
     """Import exactly the payload that was previewed, and record who did it and what
     changed. Checked again first: psp may have changed since the preview."""
     staged = StandardImport.objects.select_for_update().get(pk=standard_import.pk)
@@ -97,7 +100,7 @@ def apply_import(standard_import: StandardImport, *, by: Any) -> ImportResult:
     return result
 
 
-def discard_import(standard_import: StandardImport, *, by: Any) -> None:
+def discard_import(standard_import: StandardImport, *, by: User) -> None:
     updated = (
         StandardImport.objects.pending()
         .filter(pk=standard_import.pk)
@@ -138,7 +141,7 @@ def holds_a_list(stream: IO[bytes]) -> bool:
 
 
 @transaction.atomic
-def start_bulk_import(upload: IO[bytes], *, filename: str, by: Any) -> BulkImport:
+def start_bulk_import(upload: IO[bytes], *, filename: str, by: User) -> BulkImport:
     """Keep the uploaded list and have the worker import every version in it (as
     `import_standard FILE --all` does). Nothing is imported here."""
     from standards.tasks import import_standards_file

@@ -1,8 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -29,6 +33,9 @@ from standards.uploads import (
 )
 from standards.validation import InvalidImport
 
+if TYPE_CHECKING:
+    from psp.http import AuthenticatedHttpRequest
+
 VIEW_PERMISSION = "standards.view_standardversion"
 # Only administrators hold these: they import versions and confirm crosswalks.
 IMPORT_PERMISSION = "standards.add_standardversion"
@@ -37,7 +44,7 @@ CROSSWALK_PERMISSION = "standards.change_standardversion"
 
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def standard_list(request: HttpRequest) -> HttpResponse:
+def standard_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     standards = Standard.objects.prefetch_related(
         Prefetch(
             "versions",
@@ -51,7 +58,7 @@ def standard_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def standard_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def standard_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     standard = get_object_or_404(Standard, reference=reference)
     versions = list(
         StandardVersion.objects.visible_to(request.user)
@@ -69,7 +76,7 @@ def standard_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def version_detail(request: HttpRequest, reference: str, version: str) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, reference: str, version: str) -> HttpResponse:
     standard_version = get_object_or_404(
         StandardVersion.objects.visible_to(request.user).select_related("standard"),
         standard__reference=reference,
@@ -126,7 +133,7 @@ def _ksb_groups(version: StandardVersion) -> list[tuple[str, list[KSB]]]:
 
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
-def version_compare(request: HttpRequest, reference: str) -> HttpResponse:
+def version_compare(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     standard = get_object_or_404(Standard, reference=reference)
     versions = list(StandardVersion.objects.visible_to(request.user).filter(standard=standard))
     # Opened directly (no choice made yet): the empty form, not errors.
@@ -145,7 +152,7 @@ def version_compare(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_GET
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     imports = StandardImport.objects.select_related("uploaded_by", "decided_by")
     page = Paginator(imports, 25).get_page(request.GET.get("page"))
     bulk_imports = BulkImport.objects.select_related("uploaded_by")[:10]
@@ -155,7 +162,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -185,7 +192,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
-def bulk_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def bulk_import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """How far the worker got with an uploaded list, and what it did."""
     bulk = get_object_or_404(BulkImport.objects.select_related("uploaded_by"), pk=pk)
     return render(request, "standards/bulk_import_detail.html", {"bulk": bulk})
@@ -193,7 +200,7 @@ def bulk_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
-def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     standard_import = get_object_or_404(
         StandardImport.objects.select_related("uploaded_by", "decided_by"), pk=pk
     )
@@ -210,7 +217,7 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def import_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     standard_import = get_object_or_404(StandardImport, pk=pk)
     form = ConfirmImportForm(request.POST)
     if not form.is_valid() or form.cleaned_data["sha256"] != standard_import.sha256:
@@ -227,7 +234,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required(IMPORT_PERMISSION, raise_exception=True)
-def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def import_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     standard_import = get_object_or_404(StandardImport.objects.pending(), pk=pk)
     discard_import(standard_import, by=request.user)
     messages.success(request, f"{standard_import.filename} discarded: nothing was imported.")
@@ -235,7 +242,9 @@ def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required(CROSSWALK_PERMISSION, raise_exception=True)
-def crosswalk(request: HttpRequest, reference: str, old: str, new: str) -> HttpResponse:
+def crosswalk(
+    request: AuthenticatedHttpRequest, reference: str, old: str, new: str
+) -> HttpResponse:
     old_version, new_version = _version_pair(request, reference, old, new)
     ready = old_version.ksbs_imported and new_version.ksbs_imported
     proposals = propose_crosswalk(old_version, new_version) if ready else []
@@ -258,7 +267,7 @@ def crosswalk(request: HttpRequest, reference: str, old: str, new: str) -> HttpR
 
 
 def _version_pair(
-    request: HttpRequest, reference: str, old: str, new: str
+    request: AuthenticatedHttpRequest, reference: str, old: str, new: str
 ) -> tuple[StandardVersion, StandardVersion]:
     if old == new:
         raise Http404("A crosswalk joins two different versions.")

@@ -6,7 +6,6 @@ from apprentices import filetypes
 from apprentices.identifiers import (
     Finding,
     describe,
-    file_passages,
     file_text,
     find_identifiers,
     find_in_passages,
@@ -91,12 +90,12 @@ def test_findings_say_where_they_are():
 
 
 def passages(data: bytes, file_type):
-    return [(p.where, p.text) for p in file_passages(io.BytesIO(data), file_type)]
+    return [(p.where, p.text) for p in file_text(io.BytesIO(data), file_type).passages]
 
 
 def test_text_of_each_pdf_page_is_read():
     data = samples.pdf("A fictional account.", "I met Mr Smith at 14 Acacia Avenue.")
-    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.PDF))
+    found = find_in_passages(file_text(io.BytesIO(data), filetypes.PDF).passages)
     assert {(f.kind, f.text, f.where) for f in found} == {
         ("a person's name", "Mr Smith", "page 2"),
         ("a street address", "14 Acacia Avenue", "page 2"),
@@ -105,19 +104,19 @@ def test_text_of_each_pdf_page_is_read():
 
 def test_paragraphs_of_a_word_document_are_read():
     data = samples.docx("A fictional reflection.", "The victim, Jane Doe, was present.")
-    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.DOCX))
+    found = find_in_passages(file_text(io.BytesIO(data), filetypes.DOCX).passages)
     assert found == [Finding("a person's name", "Jane Doe", "paragraph 2")]
 
 
 def test_paragraphs_of_an_opendocument_text_are_read():
     data = samples.odt("Fictional.", "Call 07700 900123.")
-    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.ODT))
+    found = find_in_passages(file_text(io.BytesIO(data), filetypes.ODT).passages)
     assert found == [Finding("a phone number", "07700 900123", "paragraph 2")]
 
 
 def test_lines_of_a_text_file_are_read():
     data = b"Notes\n\nPrison number A1234BC\n"
-    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.TEXT))
+    found = find_in_passages(file_text(io.BytesIO(data), filetypes.TEXT).passages)
     assert found == [Finding("a prison (NOMIS) number", "A1234BC", "line 3")]
 
 
@@ -149,14 +148,14 @@ def test_reading_a_pdf_stops_at_its_time_limit_and_says_what_was_not_read(monkey
 def test_cells_of_a_spreadsheet_are_read():
     data = samples.xlsx("Session notes", "Offender: Mark Bloggs")
     assert kind_of(data) is filetypes.XLSX
-    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.XLSX))
+    found = find_in_passages(file_text(io.BytesIO(data), filetypes.XLSX).passages)
     assert found == [Finding("a person's name", "Mark Bloggs", "sheet 1, cell A2")]
 
 
 def test_slides_of_a_presentation_are_read():
     data = samples.pptx("Case study", "Met Ms Okafor at 3 Mill Lane")
     assert kind_of(data) is filetypes.PPTX
-    found = find_in_passages(file_passages(io.BytesIO(data), filetypes.PPTX))
+    found = find_in_passages(file_text(io.BytesIO(data), filetypes.PPTX).passages)
     assert found == [
         Finding("a person's name", "Ms Okafor", "slide 2"),
         Finding("a street address", "3 Mill Lane", "slide 2"),

@@ -522,3 +522,43 @@ def test_a_result_keeps_the_plan_revision_it_was_graded_under(epa, epao_admin, c
         )
     result.refresh_from_db()
     assert (result.overall_grade, result.plan_revision) == ("merit", 1)
+
+
+def test_the_result_page_marks_a_fail_earlier_sittings_and_an_amended_grade(
+    epa, epao_admin, apprentice, client
+):
+    grade_all(epa, first=(True, True), second=(False, False))
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    grading.moderate(epa, by=epao_admin, confirm=True)
+    client.force_login(epao_admin)
+    page = client.get(epa.get_absolute_url()).content.decode()
+    assert "Overall grade: Fail" in page
+    assert "govuk-panel psp-result--fail psp-result" in page  # not the green confirmation
+    assert "govuk-panel--confirmation" not in page
+    assert "Earlier sittings" not in page
+
+    two = epa.assessments.get(method__number=2)
+    grading.record_resit(epa, by=epao_admin, kind="resit", method_ids=[two.method_id])
+    resit = epa.assessments.get(attempt=2)
+    grading.record_assessment(resit, record(resit), by=epa.assessor, seen_version=resit.version)
+    grading.submit_for_moderation(epa, by=epa.assessor)
+    epa.refresh_from_db()
+    result = grading.moderate(epa, by=epao_admin, confirm=True)
+    page = client.get(epa.get_absolute_url()).content.decode()
+    assert "govuk-panel govuk-panel--confirmation psp-result" in page
+    assert "Overall grade: Pass" in page
+    assert "(sitting 2)" in page
+    assert "<li>Sitting 1: Fail, confirmed" in page
+
+    second = make_staff(role=Role.EPAO_ADMIN, organisation=apprentice.epao)
+    grading.amend_result(
+        result,
+        by=second,
+        method_grades={1: "pass", 2: "pass"},
+        overall_after="pass",
+        reason="Clerical error",
+    )
+    page = client.get(epa.get_absolute_url()).content.decode()
+    assert "How the grade was first worked out: The EPA plan&#x27;s combination table" in page
+    assert "to pass for method 1 pass, method 2 pass, which the EPA plan" in page

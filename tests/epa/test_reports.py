@@ -18,7 +18,7 @@ from epa.models import Report
 from epa.pdf import PdfError, html_to_pdf
 from epa.tasks import ReportSweep, build_report
 from psp.celery import app
-from psp.models import Organisation
+from psp.models import Notification, Organisation
 from psp.roles import Role
 from tests.epa.test_grading import grade_all
 from tests.factories import make_apprentice, make_evidence, make_organisation, make_staff, make_user
@@ -217,6 +217,24 @@ def test_a_rebuild_replaces_the_file_in_place(portfolio_report, settings, quick_
     assert [f.name for f in report_files(settings)] == [f"report-{portfolio_report.pk}.pdf"]
     with rebuilt.file.open("rb") as stored:
         assert hashlib.sha256(stored.read()).hexdigest() == rebuilt.sha256
+
+
+def test_the_person_who_asked_is_told_once_when_the_report_is_ready(
+    portfolio_report, provider_user, quick_pdf
+):
+    reports.build(portfolio_report.pk)
+    assert reports.build(portfolio_report.pk) is None  # already built: nothing more to say
+    told = Notification.objects.get(kind=Notification.Kind.REPORT_READY)
+    assert told.user == provider_user
+    assert told.subject == "Your report is ready: Portfolio and KSB coverage"
+    assert portfolio_report.apprentice.name in told.body
+    assert told.url == reverse("epa:report_detail", args=[portfolio_report.pk])
+
+
+def test_a_report_that_failed_tells_no_one(portfolio_report, monkeypatch):
+    monkeypatch.setattr(reports, "render_pdf", lambda report: 1 / 0)
+    assert reports.build(portfolio_report.pk).status == "failed"
+    assert not Notification.objects.filter(kind=Notification.Kind.REPORT_READY).exists()
 
 
 def test_a_report_another_worker_is_building_is_left_alone(portfolio_report, settings):
