@@ -8,10 +8,7 @@ class PspConfig(AppConfig):
     verbose_name = "People and organisations"
 
     def ready(self) -> None:
-        from psp import access, audit, homepages, tasks  # noqa: F401  (tasks registers the notifications' outbox)
-        from psp.roles import Role
-
-        homepages.register_section([Role.ADMIN], homepages.standard_versions)
+        from psp import access, audit, tasks  # noqa: F401  (tasks registers the notifications' outbox)
 
         connection_created.connect(audit.prepare_connection, dispatch_uid="psp_audit_fn")
         post_migrate.connect(audit.install_triggers, sender=self, dispatch_uid="psp_audit_triggers")

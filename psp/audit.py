@@ -48,17 +48,14 @@ from psp.roles import Role
 
 logger = logging.getLogger(__name__)
 
-# Tables whose every change is recorded: psp's and the standards' here, each higher app's
-# added by register_audited() from its AppConfig.ready(), before any migrate installs the
-# triggers (install_triggers, after every migrate).
+# Tables whose every change is recorded: psp's here, each other app's added by
+# register_audited() from its AppConfig.ready(), before any migrate installs the triggers
+# (install_triggers, after every migrate).
 AUDITED_TABLES = [
     "psp_user",
     "psp_user_groups",
     "psp_organisation",
     "auth_group_permissions",
-    "standards_standardversion",
-    "standards_standardimport",
-    "standards_ksbcrosswalk",
 ]
 # Columns never copied into the trail.
 SECRET_COLUMNS = {"password", "pack", "payload"}

@@ -1,8 +1,8 @@
 """What each role sees on its home page after signing in.
 
 psp chooses the template (templates/psp/home_<role>.html); each app adds what it owns to
-the page by registering a section from its AppConfig.ready() (apprentices.homes,
-epa.homes), so psp imports none of the apps above it. A section is a function
+the page by registering a section from its AppConfig.ready() (standards.homes,
+apprentices.homes, epa.homes), so psp imports none of the apps above it. A section is a function
 (user, query) -> the template's variables, where query is the page's GET parameters.
 """
 
@@ -12,11 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
-
 from psp.models import User
 from psp.roles import Role
-from standards.models import StandardVersion
 
 Section = Callable[[User, Mapping[str, str]], dict[str, Any]]
 
@@ -44,16 +41,3 @@ def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomeP
         if role in roles:
             data |= section(user, query or {})
     return HomePage(f"psp/home_{role.value}.html", data)
-
-
-def standard_versions(user: User, query: Mapping[str, str]) -> dict[str, Any]:
-    """The administrator's list of standard versions and what of each is imported."""
-    return {
-        "versions": (
-            StandardVersion.objects.select_related("standard", "epa_plan")
-            .annotate(
-                ksb_count=Count("ksbs", distinct=True), duty_count=Count("duties", distinct=True)
-            )
-            .order_by("standard__reference", "version")
-        )
-    }

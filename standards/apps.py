@@ -7,7 +7,14 @@ class StandardsConfig(AppConfig):
     verbose_name = "Standards"
 
     def ready(self) -> None:
-        from standards import revision
+        from psp import audit, homepages
+        from psp.roles import Role
+        from standards import homes, revision
+
+        audit.register_audited(
+            "standards_standardversion", "standards_standardimport", "standards_ksbcrosswalk"
+        )
+        homepages.register_section([Role.ADMIN], homes.standard_versions)
 
         post_migrate.connect(
             revision.install_triggers, sender=self, dispatch_uid="psp_standards_revision"
