@@ -31,8 +31,8 @@ from api.tokens import Principal
 from apprentices import onboarding
 from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice, Evidence, EvidenceFile
-from apprentices.training import hours, working_for
 from epa.models import Epa, EpaResult, GatewayAttempt
+from progress.training import hours, working_for
 from psp.models import Organisation
 from psp.roles import Role
 

@@ -1,6 +1,6 @@
 """What apprentices adds to each role's home page (psp.homepages): the apprentice's own
 record, counts of apprentices and evidence to review, employer moves, whether uploads are
-scanned. The provider's progress flags are apprentices.flags'."""
+scanned. The provider's progress flags are progress.flags'."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ access), the retention schedule and erasure.
 
 HOLDINGS lists every table that holds an apprentice's personal data, how to find their rows
 and what in them is personal: this app's and psp's here, and each app above adds its own
-with register_holdings() from its AppConfig.ready() (epa.privacy; progress reviews and
-off-the-job training: apprentices.progress_privacy), so this module imports no higher app.
+with register_holdings() from its AppConfig.ready() (progress.privacy, epa.privacy), so
+this module imports no higher app.
 Removal happens in two stages:
 
 - portfolio: evidence files and the text of the portfolio, reviews and gateway, removed
@@ -147,8 +147,8 @@ def _user_identity(user: User) -> dict[str, Any]:
 
 HOLDINGS: list[Holding] = [
     # The portfolio: evidence and its files, mapping, history, moves, breaks (the off-the-job
-    # log and progress reviews: apprentices.progress_privacy; the gateway, its pack and
-    # built reports: epa.privacy).
+    # log and progress reviews: progress.privacy; the gateway, its pack and built reports:
+    # epa.privacy).
     Holding(
         Evidence,
         "apprentice",

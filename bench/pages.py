@@ -15,10 +15,11 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from apprentices.models import Apprentice, EvidenceFile, OffTheJobEntry  # noqa: E402
+from apprentices.models import Apprentice, EvidenceFile  # noqa: E402
 from bench.baseline import BIG_BASELINE, SMALL_BASELINE  # noqa: E402
 from bench.seed import real_file_bytes  # noqa: E402
 from epa.models import Epa, MethodAssessment, Report  # noqa: E402
+from progress.models import OffTheJobEntry  # noqa: E402
 from psp.demo_accounts import DEMO_ACCOUNTS  # noqa: E402
 from psp.models import User  # noqa: E402
 

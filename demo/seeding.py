@@ -22,13 +22,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apprentices import portfolio, reviews
+from apprentices import portfolio
 from apprentices.models import (
     Apprentice,
     BreakInLearning,
     Evidence,
     EvidenceEvent,
-    OffTheJobEntry,
 )
 from apprentices.uploads import check_upload
 from epa import gateway, grading
@@ -44,6 +43,8 @@ from epa.models import (
     MethodAssessment,
     MethodModeration,
 )
+from progress import reviews
+from progress.models import OffTheJobEntry
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.importing import import_standard, parse_official
@@ -454,7 +455,7 @@ def seed_demo_epa(users: list[User]) -> None:
         moderated(epa, 49)
 
 
-# Off-the-job training and progress reviews for the demo (apprentices.training, .reviews):
+# Off-the-job training and progress reviews for the demo (progress.training, .reviews):
 # (first, last, ULN base, version, start, planned gateway, contracted hours a week).
 # Hana started after 1 August 2025, when the per-standard minimum applies: 326 hours, the
 # minimum the official record of ST0494 v1.1 gives (minimumHoursForCompliance).

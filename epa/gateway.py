@@ -14,7 +14,6 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from apprentices.models import Apprentice, Evidence, EvidenceFile
-from apprentices.training import long_date
 from epa import notices
 from epa.models import (
     Epa,
@@ -25,6 +24,7 @@ from epa.models import (
     MethodAssessment,
     MethodSubmission,
 )
+from progress.training import long_date
 from standards.models import GatewayRequirement
 
 if TYPE_CHECKING:

@@ -14,7 +14,6 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from apprentices.models import Apprentice
-from apprentices.training import long_date
 from apprentices.uploads import CheckedUpload
 from epa import notices
 from epa.gateway import add_months, add_to_supplement
@@ -31,6 +30,7 @@ from epa.models import (
     MethodSubmission,
     Question,
 )
+from progress.training import long_date
 from psp.roles import Role
 from standards.models import AssessmentMethod, EpaPlan, GradingCriterion
 

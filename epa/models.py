@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices.models import Apprentice, ProgressReview
-from apprentices.training import long_date
+from apprentices.models import Apprentice
+from progress.models import ProgressReview
+from progress.training import long_date
 from psp.roles import Role, Viewer
 from standards.models import AssessmentMethod, GatewayRequirement, GradingCriterion
 
@@ -756,7 +757,7 @@ class ReportQuerySet(models.QuerySet["Report"]):
 
         apprentices = Apprentice.objects.visible_to(user)
         subjects = Q(apprentice__in=apprentices)
-        if not user.has_perm("apprentices.view_progressreview"):
+        if not user.has_perm("progress.view_progressreview"):
             # As the review itself: only those who may see progress reviews.
             subjects &= ~Q(kind=Report.Kind.REVIEW)
         if user.has_perm("apprentices.view_cohort"):

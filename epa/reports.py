@@ -32,17 +32,11 @@ from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 
 from apprentices.coverage import Coverage, cohort_for, coverage_for
-from apprentices.models import (
-    Apprentice,
-    Evidence,
-    EvidenceFile,
-    EvidenceKSB,
-    ProgressReview,
-    ReviewSignature,
-)
+from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceKSB
 from epa import gateway as gateway_flow
 from epa import grading
 from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_path
+from progress.models import ProgressReview, ReviewSignature
 from psp import notifications
 from psp.models import Organisation, User
 from psp.roles import Role

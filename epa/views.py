@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apprentices.coverage import cohort_versions, coverage_for
-from apprentices.models import Apprentice, ProgressReview
+from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
 from epa import grading, reports
 from epa.forms import (
@@ -42,6 +42,7 @@ from epa.models import (
     MethodSubmission,
     Report,
 )
+from progress.models import ProgressReview
 from psp import audit
 from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
@@ -709,9 +710,7 @@ def report_request_epa(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
 
 @require_POST
-@permission_required(
-    ["epa.request_report", "apprentices.view_progressreview"], raise_exception=True
-)
+@permission_required(["epa.request_report", "progress.view_progressreview"], raise_exception=True)
 def report_request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = get_object_or_404(ProgressReview.objects.visible_to(request.user), pk=pk)
     try:

@@ -11,7 +11,7 @@ the broker later (every worker runs it every SWEEP_SECONDS, see psp.tasks.EmailS
 does the `send_pending_emails` command). Sending is idempotent: the task claims the row
 (pending → being sent) in one conditional UPDATE, so however often it is delivered, one
 delivery sends. Other tables that send one email per row (the review signing links of
-apprentices.reviews) inherit psp.models.EmailOutbox and register_outbox() with their task:
+progress.reviews) inherit psp.models.EmailOutbox and register_outbox() with their task:
 they share this outbox, its sweep and its once-only sending.
 
 What each event says, and to whom, is the app's that owns the event (apprentices.notices,

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "psp",
     "standards",
     "apprentices",
+    "progress",
     "epa",
     "api",
     "demo",  # the seed_demo command (`make run`)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("standards/", include("standards.urls")),
     path("apprentices/", include("apprentices.urls")),
+    path("apprentices/", include("progress.urls")),  # off-the-job training, progress reviews
     path("epa/", include("epa.urls")),
     path("", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -56,7 +56,7 @@ def send_emails_inline(monkeypatch):
     """Run the email tasks in the process when they are queued (after commit), retries
     included, without Celery's eager mode (which would leave a producer pool bound to the
     settings' broker for later tests)."""
-    from apprentices.tasks import send_signing_link
+    from progress.tasks import send_signing_link
     from psp.tasks import send_account_email, send_notification_email
 
     for task in (send_notification_email, send_signing_link, send_account_email):

@@ -261,7 +261,7 @@ def make_otj_entry(*, apprentice: Any, status: str = "submitted", **fields: Any)
     """An off-the-job training entry, written directly."""
     from decimal import Decimal
 
-    from apprentices.models import OffTheJobEntry
+    from progress.models import OffTheJobEntry
 
     fields.setdefault("date", apprentice.start_date + datetime.timedelta(days=7))
     fields.setdefault("hours", Decimal("6"))
@@ -275,8 +275,8 @@ def make_otj_entry(*, apprentice: Any, status: str = "submitted", **fields: Any)
 
 
 def make_progress_review(*, apprentice: Any, scheduled_by: Any = None, **fields: Any):  # type: ignore[no-untyped-def]
-    """A scheduled progress review, written directly (workflow tests use apprentices.reviews)."""
-    from apprentices.models import ProgressReview
+    """A scheduled progress review, written directly (workflow tests use progress.reviews)."""
+    from progress.models import ProgressReview
 
     fields.setdefault("due_on", apprentice.start_date + datetime.timedelta(weeks=12))
     return ProgressReview.objects.create(

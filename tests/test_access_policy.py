@@ -29,10 +29,10 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from apprentices import reviews
 from epa import gateway, grading
 from epa.models import ConflictOfInterest
 from epa.reports import request_report
+from progress import reviews
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import (
@@ -257,38 +257,38 @@ POLICY: dict[str, Rule] = {
         forbidden=CAN_SEE_A,
     ),
     # Off-the-job training and progress reviews (rows of their own: see their tests).
-    "apprentices:off_the_job_log": _apprentice(
+    "progress:off_the_job_log": _apprentice(
         {"apprentice_own", "provider_own", "employer_own", "admin"},
         forbidden=set(),
-        perm="apprentices.view_offthejobentry",
+        perm="progress.view_offthejobentry",
     ),
-    "apprentices:off_the_job_create": _apprentice(
-        {"apprentice_own"}, perm="apprentices.add_offthejobentry"
+    "progress:off_the_job_create": _apprentice(
+        {"apprentice_own"}, perm="progress.add_offthejobentry"
     ),
-    "apprentices:off_the_job_plan": _apprentice(
+    "progress:off_the_job_plan": _apprentice(
         {"provider_own", "admin"}, perm="apprentices.change_apprentice"
     ),
-    "apprentices:off_the_job_queue": _no_object({"provider_own", "provider_other"}),
-    "apprentices:off_the_job_edit": Rule(skip="needs an entry; covered in test_training"),
-    "apprentices:off_the_job_approve": Rule(skip="needs an entry; covered in test_training"),
-    "apprentices:off_the_job_query": Rule(skip="needs an entry; covered in test_training"),
+    "progress:off_the_job_queue": _no_object({"provider_own", "provider_other"}),
+    "progress:off_the_job_edit": Rule(skip="needs an entry; covered in test_training"),
+    "progress:off_the_job_approve": Rule(skip="needs an entry; covered in test_training"),
+    "progress:off_the_job_query": Rule(skip="needs an entry; covered in test_training"),
     "apprentices:break_create": _apprentice(
         {"provider_own"}, perm="apprentices.add_breakinlearning"
     ),
     "apprentices:break_remove": Rule(skip="needs a break; covered in test_training"),
-    "apprentices:progress_review_list": _apprentice(
+    "progress:progress_review_list": _apprentice(
         {"apprentice_own", "provider_own", "employer_own", "admin"},
         forbidden=set(),
-        perm="apprentices.view_progressreview",
+        perm="progress.view_progressreview",
     ),
-    "apprentices:progress_review_schedule": _apprentice(
-        {"provider_own"}, perm="apprentices.schedule_progressreview"
+    "progress:progress_review_schedule": _apprentice(
+        {"provider_own"}, perm="progress.schedule_progressreview"
     ),
-    "apprentices:progress_review_detail": Rule(skip="needs a review; covered in test_reviews"),
-    "apprentices:progress_review_record": Rule(skip="needs a review; covered in test_reviews"),
-    "apprentices:progress_review_sign": Rule(skip="needs a review; covered in test_reviews"),
-    "apprentices:progress_review_link": Rule(skip="needs a review; covered in test_reviews"),
-    "apprentices:progress_review_sign_link": Rule(
+    "progress:progress_review_detail": Rule(skip="needs a review; covered in test_reviews"),
+    "progress:progress_review_record": Rule(skip="needs a review; covered in test_reviews"),
+    "progress:progress_review_sign": Rule(skip="needs a review; covered in test_reviews"),
+    "progress:progress_review_link": Rule(skip="needs a review; covered in test_reviews"),
+    "progress:progress_review_sign_link": Rule(
         public=True, skip="public, by signed token (410 when not valid); covered in test_reviews"
     ),
     # Notifications: every role has its own.
@@ -360,7 +360,7 @@ POLICY: dict[str, Rule] = {
     ),
     # A signed progress review: as the review itself (not the EPAO's people).
     "epa:report_request_review": Rule(
-        perm="apprentices.view_progressreview",
+        perm="progress.view_progressreview",
         kwargs=lambda s: {"pk": s.review.pk},
         method="POST",
         ok={"apprentice_own", "provider_own", "employer_own", "admin"},

@@ -21,14 +21,6 @@ from apprentices.models import (
     EvidenceFile,
     EvidenceKSB,
     KsbTally,
-    OffTheJobEntry,
-    OffTheJobMinimum,
-    OffTheJobRule,
-    ProgressReview,
-    ProgressRevision,
-    ReviewKsbComment,
-    ReviewSignature,
-    ReviewSigningLink,
     VersionMove,
 )
 from epa.models import (
@@ -44,6 +36,16 @@ from epa.models import (
     MethodSubmission,
     Question,
     Report,
+)
+from progress.models import (
+    OffTheJobEntry,
+    OffTheJobMinimum,
+    OffTheJobRule,
+    ProgressReview,
+    ProgressRevision,
+    ReviewKsbComment,
+    ReviewSignature,
+    ReviewSigningLink,
 )
 from psp.models import (
     Notification,
@@ -74,7 +76,7 @@ from tests.factories import (
     make_version,
 )
 
-APPS = ("psp", "apprentices", "epa", "standards", "api")
+APPS = ("psp", "apprentices", "progress", "epa", "standards", "api")
 HEX = "a" * 64
 TODAY = datetime.date(2031, 1, 6)
 

@@ -87,7 +87,7 @@ def test_provider_lists_make_a_fixed_number_of_queries(
     [
         ("apprentices:apprentice_detail", 8),
         ("apprentices:apprentice_coverage", 5),
-        ("apprentices:off_the_job_log", 9),
+        ("progress:off_the_job_log", 9),
     ],
 )
 def test_an_apprentices_lists_make_a_fixed_number_of_queries(

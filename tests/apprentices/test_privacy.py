@@ -24,14 +24,12 @@ from apprentices.models import (
     EvidenceFile,
     EvidenceKSB,
     KsbTally,
-    OffTheJobEntry,
-    ProgressReview,
-    ReviewTarget,
 )
 from apprentices.portfolio import create_evidence, set_mappings
 from apprentices.uploads import check_upload
 from epa import gateway, grading
 from epa.models import Epa, EpaResult, MethodAssessment
+from progress.models import OffTheJobEntry, ProgressReview, ReviewTarget
 from psp import audit
 from psp.models import AuditEntry, Notification, Organisation, TwoFactorDevice, User
 from psp.roles import Role
@@ -182,7 +180,7 @@ def personal_data_left(needles: list[str] = NEEDLES) -> list[str]:
 # from the evidence (which is in the map), so erasing the evidence's text leaves them as
 # they are and they need no copy in a subject access export.
 NO_PERSONAL_DATA: set[type[models.Model]] = {KsbTally}
-OUR_APPS = ("psp", "apprentices", "epa", "standards")
+OUR_APPS = ("psp", "apprentices", "progress", "epa", "standards")
 
 
 def _reaches(model: type[models.Model], target: type[models.Model], depth: int = 4) -> bool:

@@ -799,64 +799,62 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         "populated": [Visit("provider", url("notification_preferences"))],
     },
     # Off-the-job training and breaks in learning
-    "apprentices:off_the_job_log": {
-        "empty": [Visit("provider", url("apprentices:off_the_job_log", pk("blank_apprentice")))],
+    "progress:off_the_job_log": {
+        "empty": [Visit("provider", url("progress:off_the_job_log", pk("blank_apprentice")))],
         "error": NO_FORM,
         "populated": [
-            Visit("apprentice", url("apprentices:off_the_job_log", pk("apprentice"))),
-            Visit("provider", url("apprentices:off_the_job_log", pk("apprentice"))),
+            Visit("apprentice", url("progress:off_the_job_log", pk("apprentice"))),
+            Visit("provider", url("progress:off_the_job_log", pk("apprentice"))),
         ],
     },
-    "apprentices:off_the_job_create": {
-        "empty": [Visit("apprentice", url("apprentices:off_the_job_create", pk("apprentice")))],
+    "progress:off_the_job_create": {
+        "empty": [Visit("apprentice", url("progress:off_the_job_create", pk("apprentice")))],
         "error": [
             Visit(
                 "apprentice",
-                url("apprentices:off_the_job_create", pk("apprentice")),
+                url("progress:off_the_job_create", pk("apprentice")),
                 then=submit("Save training"),
             )
         ],
         "populated": NEW_RECORD,
     },
-    "apprentices:off_the_job_edit": {
+    "progress:off_the_job_edit": {
         "empty": NotApplicable("edits a record that always has values"),
         "error": [
             Visit(
                 "apprentice",
-                url("apprentices:off_the_job_edit", pk("queried_entry")),
+                url("progress:off_the_job_edit", pk("queried_entry")),
                 then=clear_and_submit("What you did and learned", "Save training"),
             )
         ],
-        "populated": [
-            Visit("apprentice", url("apprentices:off_the_job_edit", pk("queried_entry")))
-        ],
+        "populated": [Visit("apprentice", url("progress:off_the_job_edit", pk("queried_entry")))],
     },
-    "apprentices:off_the_job_query": {
-        "empty": [Visit("provider", url("apprentices:off_the_job_query", pk("submitted_entry")))],
+    "progress:off_the_job_query": {
+        "empty": [Visit("provider", url("progress:off_the_job_query", pk("submitted_entry")))],
         "error": [
             Visit(
                 "provider",
-                url("apprentices:off_the_job_query", pk("submitted_entry")),
+                url("progress:off_the_job_query", pk("submitted_entry")),
                 then=submit("Query the entry"),
             )
         ],
         "populated": NEW_RECORD,
     },
-    "apprentices:off_the_job_queue": {
-        "empty": [Visit("new_provider", url("apprentices:off_the_job_queue"), bare=True)],
+    "progress:off_the_job_queue": {
+        "empty": [Visit("new_provider", url("progress:off_the_job_queue"), bare=True)],
         "error": NO_FORM,
-        "populated": [Visit("provider", url("apprentices:off_the_job_queue"))],
+        "populated": [Visit("provider", url("progress:off_the_job_queue"))],
     },
-    "apprentices:off_the_job_plan": {
-        "empty": [Visit("provider", url("apprentices:off_the_job_plan", pk("blank_apprentice")))],
+    "progress:off_the_job_plan": {
+        "empty": [Visit("provider", url("progress:off_the_job_plan", pk("blank_apprentice")))],
         "error": [
             Visit(
                 "provider",
-                url("apprentices:off_the_job_plan", pk("apprentice")),
+                url("progress:off_the_job_plan", pk("apprentice")),
                 then=percentage_over_100,
             )
         ],
-        "populated": [Visit("provider", url("apprentices:off_the_job_plan", pk("apprentice")))],
+        "populated": [Visit("provider", url("progress:off_the_job_plan", pk("apprentice")))],
     },
     "apprentices:break_create": {
         "empty": [Visit("provider", url("apprentices:break_create", pk("apprentice")))],
@@ -870,60 +868,58 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         "populated": NEW_RECORD,
     },
     # Progress reviews
-    "apprentices:progress_review_list": {
-        "empty": [
-            Visit("provider", url("apprentices:progress_review_list", pk("blank_apprentice")))
-        ],
+    "progress:progress_review_list": {
+        "empty": [Visit("provider", url("progress:progress_review_list", pk("blank_apprentice")))],
         "error": NO_FORM,
         "populated": [
-            Visit("provider", url("apprentices:progress_review_list", pk("apprentice"))),
-            Visit("employer", url("apprentices:progress_review_list", pk("apprentice"))),
+            Visit("provider", url("progress:progress_review_list", pk("apprentice"))),
+            Visit("employer", url("progress:progress_review_list", pk("apprentice"))),
         ],
     },
-    "apprentices:progress_review_schedule": {
+    "progress:progress_review_schedule": {
         "empty": [
-            Visit("provider", url("apprentices:progress_review_schedule", pk("blank_apprentice")))
+            Visit("provider", url("progress:progress_review_schedule", pk("blank_apprentice")))
         ],
         "error": [
             Visit(
                 "provider",
-                url("apprentices:progress_review_schedule", pk("blank_apprentice")),
+                url("progress:progress_review_schedule", pk("blank_apprentice")),
                 then=fill_and_submit({"Day": ""}, "Schedule review"),
             )
         ],
         "populated": NEW_RECORD,
     },
-    "apprentices:progress_review_detail": {
+    "progress:progress_review_detail": {
         "empty": [
-            Visit("provider", review_url("apprentices:progress_review_detail", "scheduled_review"))
+            Visit("provider", review_url("progress:progress_review_detail", "scheduled_review"))
         ],
         "error": NotApplicable("refusals of its actions are shown on the page they came from"),
         "populated": [
-            Visit("provider", review_url("apprentices:progress_review_detail", "recorded_review")),
-            Visit("employer", review_url("apprentices:progress_review_detail", "recorded_review")),
+            Visit("provider", review_url("progress:progress_review_detail", "recorded_review")),
+            Visit("employer", review_url("progress:progress_review_detail", "recorded_review")),
         ],
     },
-    "apprentices:progress_review_record": {
+    "progress:progress_review_record": {
         "empty": [
-            Visit("provider", review_url("apprentices:progress_review_record", "scheduled_review"))
+            Visit("provider", review_url("progress:progress_review_record", "scheduled_review"))
         ],
         "error": [
             Visit(
                 "provider",
-                review_url("apprentices:progress_review_record", "scheduled_review"),
+                review_url("progress:progress_review_record", "scheduled_review"),
                 then=submit("Save and ask for signatures"),
             )
         ],
         "populated": [
-            Visit("provider", review_url("apprentices:progress_review_record", "unsigned_review"))
+            Visit("provider", review_url("progress:progress_review_record", "unsigned_review"))
         ],
     },
-    "apprentices:progress_review_sign_link": {
+    "progress:progress_review_sign_link": {
         "empty": NotApplicable("a link is only sent for a recorded review"),
         "error": [
             Visit(
                 None,
-                lambda w: reverse("apprentices:progress_review_sign_link", args=["not-a-token"]),
+                lambda w: reverse("progress:progress_review_sign_link", args=["not-a-token"]),
                 status=410,
             ),
             Visit(None, lambda w: w.signing_path, then=submit("Sign the review")),
@@ -996,7 +992,7 @@ DEMO_PAGES: dict[str, Visit] = {
         "demo_apprentice", url("apprentices:apprentice_coverage", pk("demo_apprentice"))
     ),
     "apprentice off-the-job log": Visit(
-        "demo_apprentice", url("apprentices:off_the_job_log", pk("demo_apprentice"))
+        "demo_apprentice", url("progress:off_the_job_log", pk("demo_apprentice"))
     ),
     "new evidence, refused": Visit(
         "demo_apprentice",
@@ -1005,9 +1001,9 @@ DEMO_PAGES: dict[str, Visit] = {
     ),
     "provider home": home("demo_provider"),
     "apprentice list": Visit("demo_provider", url("apprentices:apprentice_list")),
-    "off-the-job queue": Visit("demo_provider", url("apprentices:off_the_job_queue")),
+    "off-the-job queue": Visit("demo_provider", url("progress:off_the_job_queue")),
     "off-the-job log": Visit(
-        "demo_provider", url("apprentices:off_the_job_log", pk("demo_apprentice"))
+        "demo_provider", url("progress:off_the_job_log", pk("demo_apprentice"))
     ),
     "heatmap": Visit("demo_provider", url("apprentices:cohort")),
     "review queue": Visit("demo_provider", url("apprentices:review_queue")),
@@ -1049,10 +1045,10 @@ EXCLUDED: dict[str, str] = {
     "standards:import_discard": POST_ONLY,
     "notification_read": POST_ONLY,
     "notification_read_all": POST_ONLY,
-    "apprentices:off_the_job_approve": POST_ONLY,
+    "progress:off_the_job_approve": POST_ONLY,
     "apprentices:break_remove": POST_ONLY,
-    "apprentices:progress_review_sign": POST_ONLY,
-    "apprentices:progress_review_link": POST_ONLY,
+    "progress:progress_review_sign": POST_ONLY,
+    "progress:progress_review_link": POST_ONLY,
     "apprentices:apprentice_data_download": "a file download (a zip, as an attachment)",
     "epa:report_download": "a file download (the PDF, as an attachment)",
     "epa:submission_download": "a file download (the material handed in, as an attachment)",

@@ -21,13 +21,15 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from apprentices import portfolio, reviews
-from apprentices.models import BreakInLearning, Evidence, OffTheJobEntry
+from apprentices import portfolio
+from apprentices.models import BreakInLearning, Evidence
 from apprentices.uploads import check_upload
 from demo.seeding import DEMO_PDF
 from epa import gateway, grading, reports
 from epa.grading import AssessmentRecord, Decision
 from epa.models import ConflictOfInterest, Report
+from progress import reviews
+from progress.models import OffTheJobEntry
 from psp import notifications, twofactor
 from psp.models import Notification, Organisation
 from psp.roles import Role

@@ -8,9 +8,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from apprentices import reviews
 from epa import reports
 from epa.models import Report
+from progress import reviews
 from psp.roles import Role
 from tests.epa.test_reports import memory_broker, pdf_text  # noqa: F401 (autouse fixture)
 from tests.factories import make_organisation, make_staff, make_user, put_in_status

@@ -67,7 +67,7 @@ def test_a_final_result_closes_the_portfolio_and_the_training_log(client, epa, e
     page = client.get(apprentice.get_absolute_url()).content.decode()
     assert "closed to changes" in page
     assert reverse("apprentices:evidence_create", args=[apprentice.pk]) not in page
-    for name in ("apprentices:evidence_create", "apprentices:off_the_job_create"):
+    for name in ("apprentices:evidence_create", "progress:off_the_job_create"):
         response = client.post(reverse(name, args=[apprentice.pk]), {}, follow=True)
         assert "portfolio and training log are closed to changes" in response.content.decode()
     assert client.get(reverse("apprentices:evidence_edit", args=[draft.pk])).status_code == 403

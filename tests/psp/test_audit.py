@@ -492,14 +492,9 @@ def _make_row(kind):
 
     from django.utils import timezone
 
-    from apprentices.models import (
-        EvidenceEvent,
-        OffTheJobEntry,
-        ProgressReview,
-        ReviewSignature,
-        ReviewSigningLink,
-    )
+    from apprentices.models import EvidenceEvent
     from epa.models import EpaEvent, Report
+    from progress.models import OffTheJobEntry, ProgressReview, ReviewSignature, ReviewSigningLink
 
     apprentice = make_apprentice()
     staff = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from apprentices import progress
+from progress import revision
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import (
@@ -109,7 +109,7 @@ def test_provider_dashboard_uses_a_fixed_number_of_queries(
         make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
     provider_client.get(reverse("home"))  # the user's role and permissions, now cached
     with connection.cursor() as cursor:
-        cursor.execute(progress.BUMP)  # the progress flags are worked out again
+        cursor.execute(revision.BUMP)  # the progress flags are worked out again
     with django_assert_num_queries(16):
         response = provider_client.get(reverse("home"))
     assert response.context["progress_page"].paginator.count == count
@@ -122,8 +122,8 @@ def test_progress_rows_link_to_each_apprentices_pages(provider_client, behind):
     html = provider_client.get(reverse("home")).content.decode()
     for name in (
         "apprentices:apprentice_detail",
-        "apprentices:progress_review_list",
-        "apprentices:off_the_job_log",
+        "progress:progress_review_list",
+        "progress:off_the_job_log",
         "apprentices:apprentice_coverage",
     ):
         assert f'href="{reverse(name, args=[behind.pk])}"' in html

@@ -470,9 +470,9 @@ def test_demo_epa_history_is_spread_over_past_working_days_not_the_seeding_time(
 def test_demo_v1_1_apprentices_map_evidence_have_coverage_and_the_326_hour_minimum(st0494):
     from django.core.management import call_command
 
-    from apprentices import training
     from apprentices.coverage import coverage_for
     from apprentices.models import Apprentice, EvidenceKSB
+    from progress import training
 
     call_command("seed_demo", stdout=io.StringIO())
     eli = Apprentice.objects.get(user__first_name="Eli")

@@ -1,6 +1,6 @@
 """The provider's progress flags: red, amber or green for each apprentice in learning, for
 progress reviews, off-the-job training and KSB coverage, on the provider's home page
-(registered with psp.homepages from ApprenticesConfig.ready()), kept in Django's cache
+(registered with psp.homepages from ProgressConfig.ready()), kept in Django's cache
 under the progress revision."""
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices import progress
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
 from apprentices.homes import counts_by_status
-from apprentices.models import Apprentice, OffTheJobEntry
-from apprentices.reviews import ReviewState, review_states
-from apprentices.training import Working, workings_for
+from apprentices.models import Apprentice
+from progress import revision
+from progress.models import OffTheJobEntry
+from progress.reviews import ReviewState, review_states
+from progress.training import Working, workings_for
 from psp.models import User
 
 
@@ -79,11 +80,11 @@ class ProgressRow:
 
     @property
     def reviews_url(self) -> str:
-        return apprentice_address("apprentices:progress_review_list", self.apprentice.pk)
+        return apprentice_address("progress:progress_review_list", self.apprentice.pk)
 
     @property
     def off_the_job_url(self) -> str:
-        return apprentice_address("apprentices:off_the_job_log", self.apprentice.pk)
+        return apprentice_address("progress:off_the_job_log", self.apprentice.pk)
 
     @property
     def coverage_url(self) -> str:
@@ -163,11 +164,11 @@ class ProviderOverview:
 def provider_overview(user: User) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
-    they are worked out from: apprentices.progress), the date and what the user can see: one
+    they are worked out from: progress.revision), the date and what the user can see: one
     query when cached."""
     today = timezone.localdate()
     key = (
-        f"psp:progress:{user.role}:{user.organisation_id}:{progress.current()}:{today.isoformat()}"
+        f"psp:progress:{user.role}:{user.organisation_id}:{revision.current()}:{today.isoformat()}"
     )
     found: ProviderOverview | None = cache.get(key)
     if found is None:

@@ -1,5 +1,5 @@
 """The provider's progress flags, cached under the progress revision that database triggers
-raise on every write they are worked out from (apprentices.progress)."""
+raise on every write they are worked out from (progress.revision)."""
 
 import datetime
 
@@ -8,9 +8,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices import progress
-from apprentices.flags import progress_rows
-from apprentices.models import Apprentice, BreakInLearning, OffTheJobMinimum, OffTheJobRule
+from apprentices.models import Apprentice, BreakInLearning
+from progress import revision
+from progress.flags import progress_rows
+from progress.models import OffTheJobMinimum, OffTheJobRule
 from psp.models import Organisation
 from psp.roles import Role
 from standards.models import KSB
@@ -122,7 +123,7 @@ def test_a_write_in_raw_sql_changes_the_flags_on_the_next_request(
     spare = KSB.objects.create(version=version, kind="S", number=1, text="Spare")
     before = page(provider_client)
     assert page(provider_client) == before  # from the cache
-    revision = progress.current()
+    number = revision.current()
     run(
         sql,
         {
@@ -135,7 +136,7 @@ def test_a_write_in_raw_sql_changes_the_flags_on_the_next_request(
             "spare_ksb": spare.pk,
         },
     )
-    assert progress.current() > revision
+    assert revision.current() > number
     after = page(provider_client)
     assert after == shown(progress_rows(staff))
     assert after != before
@@ -163,9 +164,9 @@ def test_every_other_source_of_the_flags_raises_the_revision(
         rule=OffTheJobRule.objects.first(), standard=version.standard, hours=100, source="Test"
     )
     page(provider_client)
-    revision = progress.current()
+    number = revision.current()
     run(sql, {})
-    assert progress.current() > revision
+    assert revision.current() > number
     assert page(provider_client) == shown(progress_rows(staff))
 
 
@@ -198,19 +199,19 @@ def test_the_counts_beside_the_flags_follow_raw_sql(provider_client, behind, kee
 
 
 def test_signing_in_and_unrelated_user_changes_keep_the_revision(behind, staff):
-    revision = progress.current()
+    number = revision.current()
     run(
         "UPDATE psp_user SET last_login = %(now)s, access_version = access_version + 1",
         {"now": timezone.now()},
     )
     run("UPDATE psp_user SET last_name = last_name", {})  # the same value
-    assert progress.current() == revision
+    assert revision.current() == number
 
 
 def test_the_flags_follow_the_date(provider_client, behind, monkeypatch):
     before = page(provider_client)
     earlier = behind.start_date + datetime.timedelta(days=1)  # nothing due yet
-    monkeypatch.setattr("apprentices.flags.timezone.localdate", lambda: earlier)
+    monkeypatch.setattr("progress.flags.timezone.localdate", lambda: earlier)
     after = page(provider_client)
     assert after != before
 
@@ -235,7 +236,7 @@ def test_a_cached_home_costs_one_query_for_the_flags_and_counts(
 
 
 def test_the_revision_row_comes_back_if_the_table_is_emptied(behind):
-    run(f"DELETE FROM {progress.TABLE}", {})
-    assert progress.current() == 0
+    run(f"DELETE FROM {revision.TABLE}", {})
+    assert revision.current() == 0
     run("UPDATE apprentices_apprentice SET uln = uln", {})
-    assert progress.current() >= 1
+    assert revision.current() >= 1

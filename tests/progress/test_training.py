@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from apprentices import progress, training
-from apprentices.models import BreakInLearning, OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
+from apprentices.models import BreakInLearning
+from progress import revision, training
+from progress.models import OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
 from psp.roles import Role
 from standards.models import StandardVersion
 from tests.factories import (
@@ -141,7 +142,7 @@ def test_st0494_v1_1_apprentice_under_the_per_standard_rule_needs_its_published_
         "record of ST0494 v1.1, Skills England apprenticeship-standards API)"
     )
     client.force_login(apprentice.user)
-    html = client.get(reverse("apprentices:off_the_job_log", args=[apprentice.pk])).content
+    html = client.get(reverse("progress:off_the_job_log", args=[apprentice.pk])).content
     assert b"326.0 h" in html
     assert b"minimumHoursForCompliance in the official record of ST0494 v1.1" in html
     assert b"326 hours for ST0494 v1.1" in html  # the rule's source, in "Where the rule comes"
@@ -287,7 +288,7 @@ def provider_user(apprentice):
 
 
 def test_anonymous_user_is_sent_to_sign_in_from_the_training_log(client, apprentice):
-    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
     assert client.get(url)["Location"].startswith(reverse("login"))
 
 
@@ -296,7 +297,7 @@ def test_training_log_shows_the_working_and_a_chart_without_inline_styles_or_scr
 ):
     make_otj_entry(apprentice=apprentice, status="approved")
     client.force_login(apprentice.user)
-    page = client.get(reverse("apprentices:off_the_job_log", args=[apprentice.pk]))
+    page = client.get(reverse("progress:off_the_job_log", args=[apprentice.pk]))
     html = page.content.decode()
     assert page.status_code == 200
     assert "Required 278.4 h (6 hours a week" in html
@@ -332,7 +333,7 @@ def test_the_cached_working_and_chart_follow_any_write_in_raw_sql(
     )
     make_otj_entry(apprentice=apprentice, status="submitted", date=apprentice.start_date)
     client.force_login(provider_user)
-    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
     before = _working_and_chart(client.get(url).content.decode())
     assert _working_and_chart(client.get(url).content.decode()) == before  # cached
     with connection.cursor() as cursor:
@@ -344,7 +345,7 @@ def test_the_cached_working_and_chart_follow_any_write_in_raw_sql(
 def test_the_cached_working_follows_the_date(client, apprentice, monkeypatch):
     make_otj_entry(apprentice=apprentice, status="approved")
     client.force_login(apprentice.user)
-    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
     monkeypatch.setattr(
         "apprentices.views.timezone.localdate",
         lambda: apprentice.start_date + datetime.timedelta(days=100),
@@ -362,10 +363,10 @@ def test_the_training_log_makes_fewer_queries_when_its_working_is_cached(
 ):
     make_otj_entry(apprentice=apprentice, status="submitted")
     client.force_login(provider_user)
-    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
     client.get(url)  # the user's role and permissions, now cached
     with connection.cursor() as cursor:
-        cursor.execute(progress.BUMP)
+        cursor.execute(revision.BUMP)
     with django_assert_num_queries(12):  # with the revision
         client.get(url)
     with django_assert_num_queries(9):  # the rules, minimums and hours by day are not read
@@ -374,7 +375,7 @@ def test_the_training_log_makes_fewer_queries_when_its_working_is_cached(
 
 def test_training_log_is_404_for_another_apprentice_and_403_for_an_assessor(client, apprentice):
     client.force_login(make_apprentice().user)
-    url = reverse("apprentices:off_the_job_log", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
     assert client.get(url).status_code == 404
     client.force_login(make_user(role=Role.ASSESSOR))
     assert client.get(url).status_code == 403
@@ -383,7 +384,7 @@ def test_training_log_is_404_for_another_apprentice_and_403_for_an_assessor(clie
 def test_apprentice_logs_training_and_their_provider_approves_it(client, apprentice, provider_user):
     client.force_login(apprentice.user)
     response = client.post(
-        reverse("apprentices:off_the_job_create", args=[apprentice.pk]),
+        reverse("progress:off_the_job_create", args=[apprentice.pk]),
         {
             "date_0": "10",
             "date_1": "8",
@@ -397,7 +398,7 @@ def test_apprentice_logs_training_and_their_provider_approves_it(client, apprent
     assert response.status_code == 302
     entry = OffTheJobEntry.objects.get()
     assert (entry.status, entry.hours, entry.ksbs.count()) == ("submitted", D("3.5"), 1)
-    approve = reverse("apprentices:off_the_job_approve", args=[entry.pk])
+    approve = reverse("progress:off_the_job_approve", args=[entry.pk])
     assert client.post(approve).status_code == 403  # the apprentice cannot approve
     client.force_login(provider_user)
     client.post(approve)
@@ -408,9 +409,7 @@ def test_apprentice_logs_training_and_their_provider_approves_it(client, apprent
 def test_another_providers_staff_get_404_for_the_entry(client, apprentice):
     entry = make_otj_entry(apprentice=apprentice)
     client.force_login(make_staff(role=Role.PROVIDER, organisation=make_organisation()))
-    assert (
-        client.post(reverse("apprentices:off_the_job_approve", args=[entry.pk])).status_code == 404
-    )
+    assert client.post(reverse("progress:off_the_job_approve", args=[entry.pk])).status_code == 404
 
 
 def test_provider_queries_an_entry_and_the_apprentice_edits_it_back_for_approval(
@@ -418,14 +417,14 @@ def test_provider_queries_an_entry_and_the_apprentice_edits_it_back_for_approval
 ):
     entry = make_otj_entry(apprentice=apprentice)
     client.force_login(provider_user)
-    url = reverse("apprentices:off_the_job_query", args=[entry.pk])
+    url = reverse("progress:off_the_job_query", args=[entry.pk])
     assert "Say what the apprentice needs to clarify" in client.post(url, {}).content.decode()
     client.post(url, {"query": "Which KSBs did it cover?"})
     entry.refresh_from_db()
     assert (entry.status, entry.query) == ("queried", "Which KSBs did it cover?")
     client.force_login(apprentice.user)
     client.post(
-        reverse("apprentices:off_the_job_edit", args=[entry.pk]),
+        reverse("progress:off_the_job_edit", args=[entry.pk]),
         {
             "date_0": "8",
             "date_1": "8",
@@ -442,12 +441,12 @@ def test_provider_queries_an_entry_and_the_apprentice_edits_it_back_for_approval
 def test_an_approved_entry_can_no_longer_be_edited(client, apprentice):
     entry = make_otj_entry(apprentice=apprentice, status="approved")
     client.force_login(apprentice.user)
-    assert client.get(reverse("apprentices:off_the_job_edit", args=[entry.pk])).status_code == 403
+    assert client.get(reverse("progress:off_the_job_edit", args=[entry.pk])).status_code == 403
 
 
 def test_training_in_the_future_or_before_the_start_is_refused(client, apprentice):
     client.force_login(apprentice.user)
-    url = reverse("apprentices:off_the_job_create", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_create", args=[apprentice.pk])
     data = {"hours": "2", "activity": "other", "description": "Reading"}
     future = client.post(url, {**data, "date_0": "1", "date_1": "1", "date_2": "2099"})
     before = client.post(url, {**data, "date_0": "1", "date_1": "1", "date_2": "2022"})
@@ -458,7 +457,7 @@ def test_training_in_the_future_or_before_the_start_is_refused(client, apprentic
 
 def test_hours_out_of_range_are_explained_in_plain_words_on_a_styled_text_box(client, apprentice):
     client.force_login(apprentice.user)
-    url = reverse("apprentices:off_the_job_create", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_create", args=[apprentice.pk])
     data = {"date_0": "10", "date_1": "8", "date_2": "2022", "activity": "other"}
     page = client.post(url, {**data, "hours": "25", "description": "Reading"}).content.decode()
     assert "The hours must be 24 or fewer" in page
@@ -471,7 +470,7 @@ def test_hours_out_of_range_are_explained_in_plain_words_on_a_styled_text_box(cl
 def test_provider_sets_hours_and_adds_and_removes_breaks(client, apprentice, provider_user):
     client.force_login(provider_user)
     client.post(
-        reverse("apprentices:off_the_job_plan", args=[apprentice.pk]),
+        reverse("progress:off_the_job_plan", args=[apprentice.pk]),
         {
             "contracted_hours_per_week": "20",
             "practical_period_weeks": "",
@@ -528,7 +527,7 @@ def test_plan_number_fields_are_govuk_inputs_with_plain_limits(
         "review_interval_weeks": "8",
         field: typed,
     }
-    url = reverse("apprentices:off_the_job_plan", args=[apprentice.pk])
+    url = reverse("progress:off_the_job_plan", args=[apprentice.pk])
     page = client.post(url, data).content.decode()
     assert message in page
     assert "Ensure this value" not in page
@@ -544,12 +543,8 @@ def test_plan_number_fields_are_govuk_inputs_with_plain_limits(
 
 def test_employer_can_read_but_not_change_the_plan(client, apprentice):
     client.force_login(make_staff(role=Role.EMPLOYER, organisation=apprentice.employer))
-    assert (
-        client.get(reverse("apprentices:off_the_job_log", args=[apprentice.pk])).status_code == 200
-    )
-    assert (
-        client.get(reverse("apprentices:off_the_job_plan", args=[apprentice.pk])).status_code == 403
-    )
+    assert client.get(reverse("progress:off_the_job_log", args=[apprentice.pk])).status_code == 200
+    assert client.get(reverse("progress:off_the_job_plan", args=[apprentice.pk])).status_code == 403
 
 
 def test_approval_queue_uses_a_fixed_number_of_queries(
@@ -559,5 +554,5 @@ def test_approval_queue_uses_a_fixed_number_of_queries(
         make_otj_entry(apprentice=apprentice)
     client.force_login(provider_user)
     with django_assert_max_num_queries(10):
-        page = client.get(reverse("apprentices:off_the_job_queue"))
+        page = client.get(reverse("progress:off_the_job_queue"))
     assert page.context["page"].paginator.count == 30

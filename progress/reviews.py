@@ -24,11 +24,9 @@ from django.db.models import Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices import training
-from apprentices.models import (
-    Apprentice,
-    EvidenceEvent,
-    EvidenceKSB,
+from apprentices.models import Apprentice, EvidenceEvent, EvidenceKSB
+from progress import training
+from progress.models import (
     OffTheJobEntry,
     ProgressReview,
     ReviewKsbComment,
@@ -37,7 +35,7 @@ from apprentices.models import (
     ReviewStateError,
     ReviewTarget,
 )
-from apprentices.training import long_date
+from progress.training import long_date
 from psp import notifications
 from psp.roles import Role
 from standards.models import KSB, ksb_kind_order
@@ -47,6 +45,7 @@ if TYPE_CHECKING:
 
 SIGNING_LINK_DAYS = 14
 DUE_SOON_DAYS = 14
+# The salt it had in apprentices.reviews: links already emailed still work.
 LINK_SALT = "apprentices.reviews.signing-link"
 Status = ProgressReview.Status
 Party = ReviewSignature.Party
@@ -472,7 +471,7 @@ def link_wanted(link: ReviewSigningLink) -> bool:
 def signing_path(link: ReviewSigningLink) -> str:
     """The link's address in this service. The token is signed over the link's id."""
     token = signing.TimestampSigner(salt=LINK_SALT).sign(str(link.pk))
-    return reverse("apprentices:progress_review_sign_link", args=[token])
+    return reverse("progress:progress_review_sign_link", args=[token])
 
 
 def link_for_token(token: str) -> ReviewSigningLink:

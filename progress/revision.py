@@ -1,5 +1,5 @@
 """The revision of apprentices' progress: one number, raised by database triggers on every
-write to what the provider's progress flags (apprentices.flags.progress_rows) are worked out
+write to what the provider's progress flags (progress.flags.progress_rows) are worked out
 from, however it is made (the workflow, the admin, fixtures, raw SQL):
 
 - apprentices, progress reviews, off-the-job entries, breaks in learning, off-the-job rules

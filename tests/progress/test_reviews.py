@@ -8,13 +8,9 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from apprentices import reviews
-from apprentices.models import (
-    EvidenceEvent,
-    ProgressReview,
-    ReviewSigningLink,
-    ReviewStateError,
-)
+from apprentices.models import EvidenceEvent
+from progress import reviews
+from progress.models import ProgressReview, ReviewSigningLink, ReviewStateError
 from psp.models import Notification
 from psp.roles import Role
 from tests.factories import (
@@ -117,7 +113,7 @@ def test_the_interval_between_reviews_is_configurable(apprentice, recorded):
 
 
 def test_only_the_apprentices_provider_schedules_reviews(client, apprentice, employer_user):
-    url = reverse("apprentices:progress_review_schedule", args=[apprentice.pk])
+    url = reverse("progress:progress_review_schedule", args=[apprentice.pk])
     client.force_login(employer_user)
     assert client.get(url).status_code == 403
     client.force_login(make_staff(role=Role.PROVIDER, organisation=make_organisation()))
@@ -221,9 +217,9 @@ def test_someone_unrelated_cannot_sign(recorded):
 
 def test_apprentice_signs_on_the_review_page_after_confirming(client, recorded, apprentice):
     client.force_login(apprentice.user)
-    page = client.get(reverse("apprentices:progress_review_detail", args=[recorded.pk]))
+    page = client.get(reverse("progress:progress_review_detail", args=[recorded.pk]))
     assert "Sign the review" in page.content.decode()
-    url = reverse("apprentices:progress_review_sign", args=[recorded.pk])
+    url = reverse("progress:progress_review_sign", args=[recorded.pk])
     client.post(url, {})
     assert not recorded.signatures.exists()
     client.post(url, {"confirm": "on"})
@@ -235,20 +231,29 @@ def test_review_page_is_404_for_another_provider_and_record_is_403_for_the_emplo
 ):
     client.force_login(make_staff(role=Role.PROVIDER, organisation=make_organisation()))
     assert (
-        client.get(reverse("apprentices:progress_review_detail", args=[recorded.pk])).status_code
+        client.get(reverse("progress:progress_review_detail", args=[recorded.pk])).status_code
         == 404
     )
     client.force_login(employer_user)
     assert (
-        client.get(reverse("apprentices:progress_review_record", args=[recorded.pk])).status_code
+        client.get(reverse("progress:progress_review_record", args=[recorded.pk])).status_code
         == 403
     )
+
+
+def management(**rows: int) -> dict[str, str]:
+    """The formsets' management data: how many rows each prefix sent, none from the database."""
+    return {
+        field: str(value)
+        for prefix, total in rows.items()
+        for field, value in ((f"{prefix}-TOTAL_FORMS", total), (f"{prefix}-INITIAL_FORMS", 0))
+    }
 
 
 def test_provider_records_a_review_on_its_page(client, apprentice, provider_user, version):
     review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
     client.force_login(provider_user)
-    url = reverse("apprentices:progress_review_record", args=[review.pk])
+    url = reverse("progress:progress_review_record", args=[review.pk])
     assert "What happened since the last review" in client.get(url).content.decode()
     k1 = version.ksbs.in_standard_order().first()
     response = client.post(
@@ -258,12 +263,13 @@ def test_provider_records_a_review_on_its_page(client, apprentice, provider_user
             "held_on_1": "3",
             "held_on_2": "2025",
             "summary": "Settled in well",
-            "target_1": "Write a reflective account",
-            "target_due_1_0": "1",
-            "target_due_1_1": "6",
-            "target_due_1_2": "2025",
-            "ksb_1": str(k1.pk),
-            "ksb_comment_1": "Good grasp of widgets",
+            **management(progress=0, targets=3, comments=3),
+            "targets-0-text": "Write a reflective account",
+            "targets-0-due_on_0": "1",
+            "targets-0-due_on_1": "6",
+            "targets-0-due_on_2": "2025",
+            "comments-0-ksb": str(k1.pk),
+            "comments-0-comment": "Good grasp of widgets",
         },
     )
     assert response.status_code == 302
@@ -273,13 +279,67 @@ def test_provider_records_a_review_on_its_page(client, apprentice, provider_user
     assert review.ksb_comments.get().ksb == k1
 
 
+def test_record_errors_keep_what_was_typed_and_link_to_the_rows(
+    client, apprentice, provider_user, version
+):
+    review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
+    client.force_login(provider_user)
+    url = reverse("progress:progress_review_record", args=[review.pk])
+    k1, k2 = version.ksbs.in_standard_order()[:2]
+    response = client.post(
+        url,
+        {
+            "held_on_0": "31",
+            "held_on_1": "3",
+            "held_on_2": "2025",
+            "summary": "Settled in well",
+            **management(progress=0, targets=3, comments=3),
+            "targets-1-due_on_0": "1",
+            "targets-1-due_on_1": "6",
+            "targets-1-due_on_2": "2025",
+            "comments-0-ksb": str(k1.pk),
+            "comments-0-comment": "Good grasp of widgets",
+            "comments-1-ksb": str(k1.pk),
+            "comments-1-comment": "Typed again, for the same KSB",
+            "comments-2-ksb": str(k2.pk),
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('class="govuk-error-summary"') == 1
+    for field_id, error in [
+        ("id_targets-1-text", "Describe target 2, or remove its date"),
+        ("id_comments-1-ksb", "Write one comment for each KSB"),
+        ("id_comments-2-comment", "Write the comment on KSB 3"),
+    ]:
+        assert f'<a href="#{field_id}">{error}</a>' in page
+        assert f'id="{field_id}"' in page
+    assert "Typed again, for the same KSB</textarea>" in page
+    assert "Settled in well</textarea>" in page
+    review.refresh_from_db()
+    assert review.status == "scheduled"
+    assert not review.targets.exists()
+
+
+def test_a_record_without_its_rows_management_data_is_refused(client, apprentice, provider_user):
+    review = make_progress_review(apprentice=apprentice, scheduled_by=provider_user)
+    client.force_login(provider_user)
+    url = reverse("progress:progress_review_record", args=[review.pk])
+    data = {"held_on_0": "31", "held_on_1": "3", "held_on_2": "2025", "summary": "Fine"}
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    review.refresh_from_db()
+    assert review.status == "scheduled"
+
+
 def test_list_of_reviews_for_the_apprentice(client, recorded, apprentice):
     client.force_login(apprentice.user)
-    page = client.get(reverse("apprentices:progress_review_list", args=[apprentice.pk]))
+    page = client.get(reverse("progress:progress_review_list", args=[apprentice.pk]))
     assert "Waiting for signatures" in page.content.decode()
     client.force_login(make_apprentice().user)
     assert (
-        client.get(reverse("apprentices:progress_review_list", args=[apprentice.pk])).status_code
+        client.get(reverse("progress:progress_review_list", args=[apprentice.pk])).status_code
         == 404
     )
 
@@ -291,7 +351,7 @@ def send_link(client, review, provider_user, mailoutbox, django_capture_on_commi
     client.force_login(provider_user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("apprentices:progress_review_link", args=[review.pk]),
+            reverse("progress:progress_review_link", args=[review.pk]),
         )
     client.logout()
     assert mailoutbox[-1].to == ["robin@example.org"]
@@ -350,7 +410,7 @@ def test_a_token_signed_too_long_ago_has_expired(client, recorded, provider_user
             return signing.b62_encode(int(time.time()) - 15 * 24 * 3600)
 
     token = LongAgo(salt=reviews.LINK_SALT).sign(str(link.pk))
-    page = client.get(reverse("apprentices:progress_review_sign_link", args=[token]))
+    page = client.get(reverse("progress:progress_review_sign_link", args=[token]))
     assert page.status_code == 410
     assert "This link has expired" in page.content.decode()
 
@@ -360,7 +420,7 @@ def test_a_token_signed_too_long_ago_has_expired(client, recorded, provider_user
     ["nonsense", "1:1abcde:forged-signature", "999999:1tAbCd:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],
 )
 def test_wrong_or_tampered_token_gets_a_clear_page_not_an_error(client, recorded, token):
-    page = client.get(reverse("apprentices:progress_review_sign_link", args=[token]))
+    page = client.get(reverse("progress:progress_review_sign_link", args=[token]))
     assert page.status_code == 410
     assert "This link is not valid" in page.content.decode()
 
@@ -370,7 +430,7 @@ def test_a_link_for_one_review_cannot_be_moved_to_another(client, recorded, prov
     token = reviews.signing_path(link).rstrip("/").rsplit("/", 1)[1]
     _link_id, rest = token.split(":", 1)
     forged = f"{link.pk + 1}:{rest}"
-    page = client.get(reverse("apprentices:progress_review_sign_link", args=[forged]))
+    page = client.get(reverse("progress:progress_review_sign_link", args=[forged]))
     assert page.status_code == 410
 
 
@@ -444,7 +504,7 @@ def test_a_signing_link_goes_to_the_employers_contact_whatever_the_sender_types(
     client.force_login(provider_user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("apprentices:progress_review_link", args=[recorded.pk]),
+            reverse("progress:progress_review_link", args=[recorded.pk]),
             {"name": "Me Myself", "email": "attacker@example.net"},
         )
     assert [m.to for m in mailoutbox] == [["robin@example.org"]]
@@ -495,7 +555,7 @@ def test_the_database_refuses_a_link_signature_without_its_address_and_sender(
 def test_a_signing_link_asked_for_while_the_broker_is_down_is_sent_by_the_sweep_once(
     recorded, provider_user, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from apprentices.tasks import send_signing_link
+    from progress.tasks import send_signing_link
     from psp import notifications
 
     queue, up = [], {"broker": False}

@@ -1,7 +1,6 @@
 """The personal data of off-the-job training and progress reviews, for apprentices.privacy
-(registered from ApprenticesConfig.ready()): all of it with the portfolio. It is the
-progress app's (progress/privacy.py, registered from its own ready()) once that app holds
-these models. See apprentices.privacy for the stages and what each field of a Holding means."""
+(registered from ProgressConfig.ready()): all of it with the portfolio. See
+apprentices.privacy for the stages and what each field of a Holding means."""
 
 from __future__ import annotations
 
@@ -9,8 +8,9 @@ import datetime
 
 from django.db.models import Max
 
-from apprentices.models import (
-    Apprentice,
+from apprentices.models import Apprentice
+from apprentices.privacy import PORTFOLIO, Holding
+from progress.models import (
     OffTheJobEntry,
     ProgressReview,
     ReviewKsbComment,
@@ -18,7 +18,6 @@ from apprentices.models import (
     ReviewSigningLink,
     ReviewTarget,
 )
-from apprentices.privacy import PORTFOLIO, Holding
 
 HOLDINGS = [
     Holding(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apprentices import reviews
+from progress import reviews
 
 
 class Command(BaseCommand):

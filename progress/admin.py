@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apprentices.models import OffTheJobMinimum, OffTheJobRule
+from progress.models import OffTheJobMinimum, OffTheJobRule
 
 
 @admin.register(OffTheJobRule)

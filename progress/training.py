@@ -19,13 +19,8 @@ from typing import Any
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from apprentices.models import (
-    Apprentice,
-    BreakInLearning,
-    OffTheJobEntry,
-    OffTheJobMinimum,
-    OffTheJobRule,
-)
+from apprentices.models import Apprentice, BreakInLearning
+from progress.models import OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
 
 ZERO = Decimal(0)
 WEEK = Decimal(7)
