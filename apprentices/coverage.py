@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apprentices.models import Apprentice, KsbTally
+from psp.addresses import address
 from standards.models import KSB, AssessmentMethod, Duty, StandardVersion
 
 
@@ -161,7 +163,7 @@ class CohortRow:
     def gaps(self) -> int:
         return self.expected - self.covered
 
-    @property
+    @cached_property
     def cells_html(self) -> SafeString:
         """The row's cells as table cells: what cohort.html's loop over `cells` prints, in
         about 1% of the time (the template engine spends 50-100 µs a cell, 0.5 s for 200
@@ -237,23 +239,27 @@ def cohort_for(
     # On a core-and-options version, the KSBs only in other options are not expected.
     elsewhere = _other_options_only([version.pk]) if version.core_and_options else _no_options
     anchors = [escape(ksb.code) for ksb in ksbs]
+    ksb_ids = [ksb.pk for ksb in ksbs]
     rows = []
     totals = [0] * len(ksbs)
+    nothing = (0, 0)
     for apprentice in apprentices.select_related("user", "employer").order_by():
+        apprentice_id = apprentice.pk
         row = CohortRow(
             apprentice,
-            coverage_url=escape(reverse("apprentices:apprentice_coverage", args=[apprentice.pk])),
+            coverage_url=escape(address("apprentices:apprentice_coverage", apprentice_id)),
             anchors=anchors,
         )
         skip = elsewhere(version.pk, apprentice.option_id)
         row.expected = len(ksbs) - len(skip)
-        for index, ksb in enumerate(ksbs):
-            if ksb.pk in skip:
-                row.cells.append(("other", 0, 0))
+        row_cells = row.cells
+        for index, ksb_id in enumerate(ksb_ids):
+            if ksb_id in skip:
+                row_cells.append(("other", 0, 0))
                 continue
-            accepted, total = cells.get((apprentice.pk, ksb.pk), (0, 0))
+            accepted, total = cells.get((apprentice_id, ksb_id), nothing)
             state = "accepted" if accepted else "pending" if total else "gap"
-            row.cells.append((state, accepted, total))
+            row_cells.append((state, accepted, total))
             row.accepted += bool(accepted)
             row.covered += bool(total)
             totals[index] += bool(accepted)
@@ -262,6 +268,53 @@ def cohort_for(
         rows = [row for row in rows if row.covered < row.expected]
     rows.sort(key=COHORT_SORTS.get(sort, COHORT_SORTS["name"]), reverse=descending)
     return Cohort(version, ksbs, rows, totals)
+
+
+COHORT_CACHE_SECONDS = 24 * 3600  # exact until a revision changes; this only frees memory
+# The revisions the cohort cache is kept under besides the reference data's, registered by
+# the apps that keep them (ProgressConfig.ready(): progress.revision.current).
+_revisions: list[Callable[[], int]] = []
+
+
+def register_revision(current: Callable[[], int]) -> None:
+    _revisions.append(current)
+
+
+def cached_cohort(
+    apprentices: QuerySet[Apprentice],
+    version: StandardVersion | None,
+    *,
+    chosen_by: str,
+    sort: str = "name",
+    descending: bool = False,
+    gaps_only: bool = False,
+) -> Cohort:
+    """cohort_for, with its rows and their cells' HTML kept in Django's cache under the
+    progress revision (progress.revision: raised by the KSB tallies, the apprentices'
+    rows, their users' names and their organisations' names) and the reference data's
+    (standards.revision: KSBs, duties and options). `chosen_by` names the apprentices given
+    (the viewer's organisation and the filters): they must be chosen by columns of the
+    apprentice's own row, which the progress revision covers, so a change of who is in the
+    set raises it too. Two queries for the revisions instead of the tallies and the rows.
+    The progress revision is the progress app's: it registers it (register_revision)."""
+    from standards import revision
+
+    if version is None:
+        return cohort_for(apprentices, version)
+    progress = ":".join(str(current()) for current in _revisions)
+    key = (
+        f"psp:cohort:{chosen_by}:{version.pk}:{progress}:{revision.current()}:"
+        f"{sort}:{int(descending)}:{int(gaps_only)}"
+    )
+    found: Cohort | None = cache.get(key)
+    if found is None:
+        found = cohort_for(
+            apprentices, version, sort=sort, descending=descending, gaps_only=gaps_only
+        )
+        for row in found.rows:
+            row.cells_html  # noqa: B018  (worked out once, kept with the row)
+        cache.set(key, found, COHORT_CACHE_SECONDS)
+    return found
 
 
 def _other_options_only(version_ids: Iterable[int]) -> Callable[[int, int | None], frozenset[int]]:

@@ -25,6 +25,18 @@ class ApprenticeListQuery:
         "gateway": ("planned_gateway_date", "id"),
         "-gateway": ("-planned_gateway_date", "-id"),
     }
+    COLUMNS = (
+        "uln",
+        "start_date",
+        "planned_gateway_date",
+        "status",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "standard_version__version",
+        "standard_version__standard__reference",
+        "employer__name",
+    )
     q: str = ""
     status: str = ""
     sort: str = "name"
@@ -49,9 +61,12 @@ class ApprenticeListQuery:
             )
         if self.status:
             apprentices = apprentices.filter(status=self.status)
-        return apprentices.select_related(
-            "user", "standard_version__standard", "employer", "training_provider"
-        ).order_by(*self.SORTS[self.sort])
+        # Only the columns the list shows: each row is five model instances.
+        return (
+            apprentices.select_related("user", "standard_version__standard", "employer")
+            .only(*self.COLUMNS)
+            .order_by(*self.SORTS[self.sort])
+        )
 
     def querystring(self, **changes: str) -> str:
         values = {"q": self.q, "status": self.status, "sort": self.sort, **changes}

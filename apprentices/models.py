@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from apprentices import notices
+from psp.addresses import address
 from psp.models import Organisation, User
 from psp.roles import Role, Viewer
 from standards.models import KSB, Option, StandardVersion
@@ -183,7 +185,7 @@ class Apprentice(models.Model):
         return f"{self.user.get_full_name() or self.user.username} ({self.uln})"
 
     def get_absolute_url(self) -> str:
-        return reverse("apprentices:apprentice_detail", args=[self.pk])
+        return address("apprentices:apprentice_detail", self.pk)
 
     @property
     def name(self) -> str:
@@ -282,6 +284,31 @@ class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def current(self) -> EvidenceQuerySet:
         return self.exclude(status=Evidence.Status.WITHDRAWN)
 
+    def for_list(self, *also: str) -> EvidenceQuerySet:
+        """The columns a list of items shows (and the fields `also` names, e.g. of a
+        select_related), with `file_count` (files not removed) and `ksb_count`. The counts
+        are subqueries, worked out for the rows of the page only (PostgreSQL evaluates them
+        after the sort and limit) and left out of a paginator's COUNT; a join with GROUP BY
+        aggregated every item of the portfolio, twice."""
+
+        def count(model: type[models.Model], **filters: Any) -> Coalesce:
+            rows = model._default_manager.filter(evidence=models.OuterRef("pk"), **filters)
+            counted = rows.order_by().values("evidence").annotate(n=models.Count("*"))
+            return Coalesce(models.Subquery(counted.values("n")), 0)
+
+        return self.only(
+            "apprentice_id",
+            "title",
+            "activity_date",
+            "evidence_type",
+            "status",
+            "submission_count",
+            *also,
+        ).annotate(
+            file_count=count(EvidenceFile, removed_at__isnull=True),
+            ksb_count=count(EvidenceKSB),
+        )
+
 
 class Evidence(models.Model):
     class Type(models.TextChoices):
@@ -357,7 +384,7 @@ class Evidence(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("apprentices:evidence_detail", args=[self.pk])
+        return address("apprentices:evidence_detail", self.pk)
 
     @property
     def is_resubmission(self) -> bool:

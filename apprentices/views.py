@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apprentices import moving, portfolio, privacy
-from apprentices.coverage import cohort_for, cohort_versions, coverage_for
+from apprentices.coverage import cached_cohort, cohort_for, cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
     BreakForm,
@@ -41,7 +41,6 @@ from apprentices.models import (
     EmployerMove,
     Evidence,
     EvidenceFile,
-    EvidenceKSB,
     EvidenceStateError,
 )
 from apprentices.uploads import CheckedUpload
@@ -50,6 +49,7 @@ from psp.accounts import send_set_password_email
 from psp.downloads import attachment, private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
+from psp.roles import Role
 from psp.storage import StorageUnavailable
 from standards.models import ksb_kind_order
 
@@ -176,12 +176,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     query = EvidenceListQuery.from_request(request)
-    evidence = query.apply(
-        apprentice.evidence.annotate(
-            file_count=Count("files", filter=Q(files__removed_at__isnull=True), distinct=True),
-            ksb_count=Count("mappings", distinct=True),
-        )
-    )
+    evidence = query.apply(apprentice.evidence.for_list())
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(apprentice.evidence.values_list("status").annotate(n=Count("id")).order_by())
     status_counts = [
@@ -427,10 +422,11 @@ def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         Evidence.objects.visible_to(request.user)
         .awaiting_review()
         .select_related("apprentice__user")
-        # The mappings of the page's items only: a COUNT annotation would join and group
-        # the mappings of the whole queue, in the paginator's count too.
-        .prefetch_related(
-            Prefetch("mappings", queryset=EvidenceKSB.objects.only("id", "evidence_id"))
+        .for_list(
+            "submitted_at",
+            "apprentice__user__username",
+            "apprentice__user__first_name",
+            "apprentice__user__last_name",
         )
     )
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -488,13 +484,24 @@ def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
-    cohort = cohort_for(
-        query.filter(visible),
-        query.version,
-        sort=query.sort_key,
-        descending=query.descending,
-        gaps_only=query.gaps_only,
-    )
+    chosen = query.filter(visible)
+    sort, descending, gaps_only = query.sort_key, query.descending, query.gaps_only
+    role = request.user.role
+    if role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
+        # Who sees which apprentices: columns of the apprentice's row (see cached_cohort).
+        chosen_by = f"{role}:{request.user.organisation_id}:{query.employer}:{query.status}"
+        cohort = cached_cohort(
+            chosen,
+            query.version,
+            chosen_by=chosen_by,
+            sort=sort,
+            descending=descending,
+            gaps_only=gaps_only,
+        )
+    else:
+        cohort = cohort_for(
+            chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only
+        )
     employers = Organisation.objects.filter(employed_apprentices__in=visible).distinct()
     return render(
         request,

@@ -49,6 +49,11 @@ def database_url() -> str:
     return _with_database(server, pg_database_name()) if server else f"sqlite:///{SQLITE_PATH}"
 
 
+def cache_url() -> str:
+    """BENCH_CACHE_URL (e.g. redis://127.0.0.1:6379/8), or "" for a per-process cache."""
+    return os.environ.get("BENCH_CACHE_URL", "").strip()
+
+
 def bench_environment() -> dict[str, str]:
     """Production-shaped settings over plain HTTP on 127.0.0.1, with the bench database."""
     return {
@@ -58,6 +63,10 @@ def bench_environment() -> dict[str, str]:
         "PSP_VAR_DIR": str(BENCH_DIR),
         "MEDIA_ROOT": str(MEDIA_DIR),
         "STATIC_ROOT": str(STATIC_DIR),  # empty: no page measured here needs static files
+        # Django's cache, as production has it (a Redis database all workers share, which
+        # also holds the sessions: psp.settings); without BENCH_CACHE_URL each worker has its
+        # own in memory and sessions are read from the database.
+        "CACHE_URL": cache_url(),
         "DEBUG": "0",
         "HTTPS_ONLY": "0",
         "PSP_STATIC_MANIFEST": "0",

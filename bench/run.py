@@ -233,6 +233,11 @@ def main() -> int:
     if busy > 0.5 * (machine["cores"] or 1):
         print(f"The machine is busy (load {busy} on {machine['cores']} cores): expect slower")
     seeded = seed.seed(reseed=args.reseed)
+    if config.cache_url():
+        # A reseed starts the revisions that name cached entries again from 1.
+        from django.core.cache import cache
+
+        cache.clear()
     site = pages.main_pages()
     if args.pages:
         chosen = tuple(args.pages.split(","))
@@ -288,6 +293,7 @@ def main() -> int:
                     "load_seconds": args.load_seconds,
                     "rounds": args.rounds,
                     "load_client": baseline.load_client(),
+                    "cache": "redis" if config.cache_url() else "per process",
                 },
                 "pages": results,
                 "upload": upload,

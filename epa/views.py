@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,27 +84,27 @@ def _epa(request: AuthenticatedHttpRequest, pk: int) -> Epa:
     )
 
 
+_ATTEMPT_ITEMS = Prefetch(
+    "items", queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
+)
+
+
 def _current_attempt(apprentice: Apprentice) -> GatewayAttempt | None:
-    return (
-        apprentice.gateway_attempts.prefetch_related(
-            Prefetch(
-                "items", queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
-            )
-        )
-        .order_by("-number")
-        .first()
-    )
+    return apprentice.gateway_attempts.prefetch_related(_ATTEMPT_ITEMS).order_by("-number").first()
 
 
 @require_GET
 @permission_required("epa.view_gatewayattempt", raise_exception=True)
 def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    attempt = _current_attempt(apprentice)
+    # Every attempt in one query (the page lists the earlier ones), the current one's items.
+    attempts = list(apprentice.gateway_attempts.select_related("epa").order_by("-number"))
+    attempt = attempts[0] if attempts else None
+    prefetch_related_objects(attempts[:1], _ATTEMPT_ITEMS)
     context = {
         "apprentice": apprentice,
         "attempt": attempt,
-        "attempts": apprentice.gateway_attempts.order_by("-number"),
+        "attempts": attempts,
         "blockers": gateway_flow.gateway_blockers(apprentice),
         "problems": gateway_flow.submission_problems(attempt)
         if attempt and attempt.is_open

@@ -7,6 +7,7 @@ class ProgressConfig(AppConfig):
     verbose_name = "Off-the-job training and progress reviews"
 
     def ready(self) -> None:
+        from apprentices import coverage
         from apprentices import privacy as apprentices_privacy
         from progress import (  # noqa: F401  (tasks registers an outbox)
             flags,
@@ -35,6 +36,7 @@ class ProgressConfig(AppConfig):
             last_changed=privacy.last_changed,
         )
         homepages.register_section([Role.PROVIDER], flags.provider_home)
+        coverage.register_revision(revision.current)
 
         sign_in_changed_by_staff.connect(
             reviews.on_sign_in_changed_by_staff, dispatch_uid="apprentices_unsign_pending"

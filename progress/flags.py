@@ -8,13 +8,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.urls import reverse
 from django.utils import timezone
 
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
@@ -24,6 +22,7 @@ from progress import revision
 from progress.models import OffTheJobEntry
 from progress.reviews import ReviewState, review_states
 from progress.training import Working, workings_for
+from psp.addresses import address
 from psp.models import User
 
 
@@ -76,32 +75,22 @@ class ProgressRow:
     # The row's links, from addresses reversed once per process rather than once per cell.
     @property
     def url(self) -> str:
-        return apprentice_address("apprentices:apprentice_detail", self.apprentice.pk)
+        return address("apprentices:apprentice_detail", self.apprentice.pk)
 
     @property
     def reviews_url(self) -> str:
-        return apprentice_address("progress:progress_review_list", self.apprentice.pk)
+        return address("progress:progress_review_list", self.apprentice.pk)
 
     @property
     def off_the_job_url(self) -> str:
-        return apprentice_address("progress:off_the_job_log", self.apprentice.pk)
+        return address("progress:off_the_job_log", self.apprentice.pk)
 
     @property
     def coverage_url(self) -> str:
-        return apprentice_address("apprentices:apprentice_coverage", self.apprentice.pk)
+        return address("apprentices:apprentice_coverage", self.apprentice.pk)
 
 
 _PLACEHOLDER = 987654321
-
-
-@lru_cache(maxsize=32)
-def _address_pattern(name: str) -> str:
-    return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{}")
-
-
-def apprentice_address(name: str, pk: int) -> str:
-    """reverse(name, args=[pk]) for a URL whose only argument is the apprentice's id."""
-    return _address_pattern(name).format(pk)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,13 @@ def refresh_version(sender: Any, instance: Any, action: str, **kwargs: Any) -> N
 
     if isinstance(instance, User) and action in ("post_add", "post_remove", "post_clear"):
         instance.refresh_from_db(fields=["access_version"])
-        for attribute in ("role", "_user_perm_cache", "_group_perm_cache", "_perm_cache"):
+        for attribute in (
+            "_access",
+            "role",
+            "_user_perm_cache",
+            "_group_perm_cache",
+            "_perm_cache",
+        ):
             instance.__dict__.pop(attribute, None)
 
 

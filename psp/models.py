@@ -6,7 +6,7 @@ import datetime
 import json
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
@@ -19,6 +19,9 @@ from django.utils.crypto import salted_hmac
 
 from psp.encryption import TOKEN_PATTERN, EncryptedTextField
 from psp.roles import Role
+
+if TYPE_CHECKING:
+    from psp.access import Access
 
 
 class Organisation(models.Model):
@@ -93,13 +96,18 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     @cached_property
+    def _access(self) -> Access:
+        """Groups and permissions from psp.access: one cache read for the object's life."""
+        from psp.access import access_of
+
+        return access_of(self)
+
+    @cached_property
     def role(self) -> Role | None:
         """The user's role: the first of their groups that names a role, in Role order."""
         if self.is_superuser:
             return Role.ADMIN
-        from psp.access import access_of
-
-        names = access_of(self).group_names
+        names = self._access.group_names
         return next((role for role in Role if role.label in names), None)
 
     # django.contrib.auth's ModelBackend keeps a user's permissions in these two attributes
@@ -107,15 +115,11 @@ class User(AbstractUser):
     # here they come from psp.access, kept across requests.
     @cached_property
     def _user_perm_cache(self) -> set[str]:
-        from psp.access import access_of
-
-        return set(access_of(self).user_permissions)
+        return set(self._access.user_permissions)
 
     @cached_property
     def _group_perm_cache(self) -> set[str]:
-        from psp.access import access_of
-
-        return set(access_of(self).group_permissions)
+        return set(self._access.group_permissions)
 
     # Django checks each request's session against this hash (django.contrib.auth.get_user),
     # so a session signed before the password or the epoch changed is signed out.

@@ -340,6 +340,14 @@ if CACHE_URL:
             "KEY_PREFIX": "psp",
         }
     }
+# Sessions: with a cache all processes share, read from it and written through to the
+# database (`cached_db`), which saves every request its session query. Ending a session
+# deletes it from both (psp.sessions goes through the session store), and a user's sessions
+# all end when their epoch or password changes (the user row is read on every request).
+# Without CACHE_URL each process has its own cache, where a session ended in one process
+# would live on in the others: the database alone then.
+if CACHE_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # REST API (api.v1): calls allowed per token, counted in Django's cache (above).
 PSP_API_RATE = env_str("PSP_API_RATE", "600/min")
 # Bulk onboarding (apprentices.onboarding): larger files are checked and applied in the worker.

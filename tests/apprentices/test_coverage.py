@@ -85,6 +85,9 @@ def test_coverage_page_uses_a_fixed_number_of_queries(
         assert client.get(url).status_code == 200
 
 
+CACHED_COHORT_QUERIES = 7
+
+
 @pytest.mark.parametrize("items", [10, 500])
 def test_cohort_page_uses_a_fixed_number_of_queries(
     client, version, items, django_assert_num_queries
@@ -101,11 +104,17 @@ def test_cohort_page_uses_a_fixed_number_of_queries(
             ksbs=ksbs[i % 4 : i % 4 + 2],
         )
     client.force_login(make_staff(role=Role.PROVIDER, organisation=provider))
-    # 11 with the header's unread-notifications COUNT.
-    with django_assert_num_queries(11):
+    # 13 with the header's unread-notifications COUNT and the two revisions the cohort is
+    # cached under (apprentices.coverage.cached_cohort); fewer once cached.
+    with django_assert_num_queries(13):
         response = client.get(reverse("apprentices:cohort"))
     assert response.status_code == 200
     assert len(response.context["cohort"].rows) == 5
+    with django_assert_num_queries(CACHED_COHORT_QUERIES):
+        again = client.get(reverse("apprentices:cohort"))
+    assert [str(row.cells_html) for row in again.context["cohort"].rows] == [
+        str(row.cells_html) for row in response.context["cohort"].rows
+    ]
 
 
 def test_cohort_shows_only_the_providers_apprentices_and_filters_gaps(client, version):
@@ -185,3 +194,66 @@ def test_cohort_page_links_each_evidence_cell_to_the_ksb_on_the_coverage_page(cl
     assert page.count('tabindex="-1"') == 1
     coverage = client.get(coverage_url).content.decode()
     assert f'id="{ksbs[0].code}"' in coverage
+
+
+# The cohort of the staff who see apprentices by a column of the apprentice's row is kept in
+# the cache under the progress and reference data revisions (apprentices.coverage.
+# cached_cohort): every write below, in raw SQL, shows on the next request.
+def _run(sql, params):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _cells(client):
+    cohort = client.get(reverse("apprentices:cohort")).context["cohort"]
+    return {
+        row.apprentice.pk: (row.accepted, row.covered, str(row.cells_html)) for row in cohort.rows
+    }
+
+
+def test_a_cached_cohort_follows_raw_sql_writes(client, version):
+    from apprentices.coverage import cohort_for
+    from apprentices.models import Apprentice
+
+    apprentice = make_apprentice(version=version)
+    other = make_apprentice(version=version, training_provider=apprentice.training_provider)
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all())[:2])
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider))
+    first = _cells(client)
+    assert first == _cells(client)  # from the cache
+    fresh = cohort_for(
+        Apprentice.objects.filter(training_provider=apprentice.training_provider), version
+    )
+    assert first == {
+        row.apprentice.pk: (row.accepted, row.covered, str(row.cells_html)) for row in fresh.rows
+    }
+    assert first[apprentice.pk][:2] == (2, 2)
+
+    # A tally (kept by the evidence's triggers) changes.
+    _run(
+        "UPDATE apprentices_evidence SET status = 'draft' WHERE apprentice_id = %s", [apprentice.pk]
+    )
+    assert _cells(client)[apprentice.pk][:2] == (0, 2)
+    # An apprentice leaves the provider: no longer in its cohort.
+    provider_id = apprentice.training_provider_id
+    elsewhere = make_apprentice(version=version).training_provider_id
+    _run(
+        "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+        [elsewhere, other.pk],
+    )
+    assert set(_cells(client)) == {apprentice.pk}
+    _run(
+        "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+        [provider_id, other.pk],
+    )
+    assert set(_cells(client)) == {apprentice.pk, other.pk}
+    # A KSB's code (reference data) changes the cells' anchors.
+    ksb = version.ksbs.order_by("pk").first()
+    _run("UPDATE standards_ksb SET number = 99 WHERE id = %s", [ksb.pk])
+    cohort = client.get(reverse("apprentices:cohort")).context["cohort"]
+    code = next(k.code for k in cohort.ksbs if k.pk == ksb.pk)
+    assert code.endswith("99")
+    # The apprentice's cells with evidence link to each KSB's row: the new code.
+    assert f"#{code}" in _cells(client)[apprentice.pk][2]

@@ -169,3 +169,18 @@ def test_schedule_shows_on_the_timeline(client, epa, epao_admin):
     page = client.get(epa.get_absolute_url()).content.decode()
     assert "20 March 2031, 09:30, Online: video link" in page
     assert "Imaginary interview scheduled" in page
+
+
+def test_gateway_page_reads_the_attempts_once(
+    client, apprentice, provider_user, django_assert_num_queries
+):
+    """The current attempt and the earlier ones come from one query, with the attempt's
+    EPA: session, user, apprentice, attempts, items, unread count, and while the pack is
+    prepared whether it has accepted evidence and its coverage (KSBs, methods, their KSBs)."""
+    client.force_login(provider_user)
+    client.post(reverse("epa:gateway_start", args=[apprentice.pk]))
+    url = reverse("epa:gateway", args=[apprentice.pk])
+    client.get(url)
+    with django_assert_num_queries(10):
+        page = client.get(url).content.decode()
+    assert "Attempt 1" in page
