@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,6 +45,16 @@ class Principal:
     def __str__(self) -> str:
         # ninja's AuthRateThrottle keys its counts on this.
         return f"api-token-{self.token_id}"
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        """What the organisation's staff may do, as their pages ask it: a permission of the
+        role's group. A token has no object permissions; its rows come from visible_to."""
+        app_label, _, codename = perm.partition(".")
+        return obj is None and (
+            Permission.objects.filter(
+                group__name=self.role.label, content_type__app_label=app_label, codename=codename
+            ).exists()
+        )
 
 
 def _hash(token: str) -> str:

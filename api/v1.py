@@ -34,7 +34,6 @@ from apprentices.models import Apprentice, Evidence, EvidenceFile
 from epa.models import Epa, EpaResult, GatewayAttempt
 from progress.training import hours, working_for
 from psp.models import Organisation
-from psp.roles import Role
 
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -447,7 +446,7 @@ def create_apprentice(request: HttpRequest, data: ApprenticeIn) -> Any:
     """Add an apprentice, or update the one with this ULN: the same checks as the CSV
     upload. 201 when added, 200 when updated or already as given, 422 with every problem."""
     principal = _principal(request)
-    if principal.role != Role.PROVIDER:
+    if not principal.has_perm("apprentices.add_apprentice"):
         return Status(403, {"detail": "Only a training provider's token may add apprentices"})
     if not principal.can_write:
         return Status(403, {"detail": "This token may only read: make a token with write access"})
@@ -554,7 +553,7 @@ def list_evidence(request: HttpRequest, id: Id, paging: Query[Paging]) -> Any:
 def get_off_the_job(request: HttpRequest, id: Id) -> Any:
     """Off-the-job training hours: required, logged, approved, and whether on track."""
     apprentice = _apprentice(request, id)
-    if _principal(request).role != Role.PROVIDER:
+    if not _principal(request).has_perm("apprentices.view_offthejobentry"):
         raise Http404  # as the pages: the EPAO does not see the off-the-job log
     working = working_for(apprentice)
 

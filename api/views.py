@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from api import tokens
 from api.models import TOKEN_ROLES, ApiToken
 from psp import audit
+from psp.forms import gds_helper
 from psp.http import AuthenticatedHttpRequest
 
 SHOWN_ONCE = "api_token_shown_once"
@@ -43,14 +43,11 @@ class TokenForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.label_size = Size.SMALL
-        self.helper.legend_size = Size.SMALL
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
+            "Create token",
             Field.text("name", field_width=30),
             Field.radios("scope"),
-            Submit("submit", "Create token"),
+            size=Size.SMALL,
         )
 
 

@@ -6,7 +6,6 @@ import datetime
 from typing import Any, cast
 
 from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Fieldset, Layout, Size, Submit
 from crispy_forms_gds.widgets import DateInputWidget
 from django import forms
@@ -20,7 +19,7 @@ from apprentices.identifiers import describe, find_identifiers, find_in_passages
 from apprentices.models import Apprentice, BreakInLearning, Evidence
 from apprentices.uploads import CheckedUpload, check_upload
 from psp import accounts
-from psp.forms import limited_text, name_required_errors
+from psp.forms import gds_helper, limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import Option, StandardVersion
@@ -67,18 +66,6 @@ def date_field(label: str, *, help_text: str = "", required: bool = True) -> Dat
         required=f"Enter the {label.lower()}", incomplete=f"Enter the {label.lower()} in full"
     )
     return field
-
-
-def _helper(button: str, *fields: Any) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.label_size = Size.SMALL
-    helper.legend_size = Size.SMALL
-    if fields:
-        helper.layout = Layout(*fields, Submit("submit", button))
-    else:
-        helper.add_input(Submit("submit", button))
-    return helper
 
 
 class OptionChoiceField(forms.ModelChoiceField):
@@ -165,7 +152,9 @@ class ApprenticeForm(forms.ModelForm):
             self.initial.update(
                 first_name=user.first_name, last_name=user.last_name, email=user.email
             )
-        self.helper = _helper("Save apprentice" if self.instance.pk else "Add apprentice")
+        self.helper = gds_helper(
+            "Save apprentice" if self.instance.pk else "Add apprentice", size=Size.SMALL
+        )
         self.helper.layout = Layout(
             Fieldset(
                 Field.text("first_name", field_width=20),
@@ -188,7 +177,7 @@ class ApprenticeForm(forms.ModelForm):
                 Field.select("epao"),
                 legend="Organisations",
             ),
-        )  # _helper() added the submit button
+        )  # gds_helper() added the submit button
         name_required_errors(self)
 
     def clean_email(self) -> str:
@@ -302,7 +291,7 @@ class EvidenceForm(forms.ModelForm):
         cast(forms.ChoiceField, self.fields["evidence_type"]).choices = Evidence.Type.choices
         self.findings: list[str] = []
         self.checked_files: list[CheckedUpload] = []
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save and continue",
             Field.text("title"),
             Field("activity_date"),
@@ -310,6 +299,7 @@ class EvidenceForm(forms.ModelForm):
             Field.textarea("reflection", rows=8),
             Field("uploads"),
             Field.checkbox("personal_data_removed"),
+            size=Size.SMALL,
         )
         if self.data.get("confirm_identifiers"):
             self.offer_confirmation()
@@ -458,11 +448,12 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save decision",
             Field.radios("decision", legend_size=Size.MEDIUM),
             Field.checkbox("personal_data"),
             Field.textarea("comment"),
+            size=Size.SMALL,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -484,7 +475,7 @@ class WithdrawForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Withdraw evidence", Field.textarea("reason"))
+        self.helper = gds_helper("Withdraw evidence", Field.textarea("reason"), size=Size.SMALL)
 
 
 @limited_text
@@ -502,7 +493,9 @@ class MoveVersionForm(forms.Form):
         field.queryset = StandardVersion.objects.filter(
             standard_id=apprentice.standard_version.standard_id
         ).exclude(pk=apprentice.standard_version_id)
-        self.helper = _helper("Show what would happen", Field.select("to_version"))
+        self.helper = gds_helper(
+            "Show what would happen", Field.select("to_version"), size=Size.SMALL
+        )
 
 
 @limited_text
@@ -530,10 +523,7 @@ class ConfirmMoveForm(forms.Form):
                 error_messages={"required": "Choose the apprentice's option in the new version"},
             )
             fields.append(Field.select("option"))
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.label_size = Size.SMALL
-        self.helper.layout = Layout(*fields, Field.textarea("reason"))
+        self.helper = gds_helper(None, *fields, Field.textarea("reason"), size=Size.SMALL)
 
 
 @limited_text
@@ -551,8 +541,8 @@ class BreakForm(forms.ModelForm):
     def __init__(self, *args: Any, apprentice: Apprentice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.apprentice = apprentice
-        self.helper = _helper(
-            "Add break", Field("starts_on"), Field("ends_on"), Field.text("reason")
+        self.helper = gds_helper(
+            "Add break", Field("starts_on"), Field("ends_on"), Field.text("reason"), size=Size.SMALL
         )
 
     def clean(self) -> dict[str, Any]:
@@ -591,9 +581,8 @@ class ErasureForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
+        self.helper = gds_helper(
+            None,
             Field.checkbox("confirm"),
             Submit("submit", "Erase personal data", css_class="govuk-button--warning"),
         )
@@ -618,6 +607,9 @@ class EmployerMoveForm(forms.Form):
         field.queryset = Organisation.objects.filter(kind=Organisation.Kind.EMPLOYER).exclude(
             pk=apprentice.employer_id
         )
-        self.helper = _helper(
-            "Ask the new employer to accept", Field.select("to_employer"), Field.textarea("reason")
+        self.helper = gds_helper(
+            "Ask the new employer to accept",
+            Field.select("to_employer"),
+            Field.textarea("reason"),
+            size=Size.SMALL,
         )

@@ -20,12 +20,24 @@ from psp.roles import Role, Viewer
 from standards.models import KSB, Option, StandardVersion
 
 
-def validate_uln(value: str) -> None:
-    """A Unique Learner Number: 10 digits, not starting with 0, with a valid check digit.
+def uln_check_digit(first_nine: str) -> int:
+    """The check digit, the 10th digit of a Unique Learner Number: 10 - (the sum of the first
+    nine digits weighted 10..2) mod 11. 10 means no digit completes them: they begin no valid
+    ULN (Learning Records Service rule)."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    return 10 - total % 11
 
-    The check digit (the 10th) is 10 - (sum of the first nine digits weighted 10..2) mod 11;
-    a remainder giving 10 means the number is invalid (Learning Records Service rule).
-    """
+
+def complete_uln(first_nine: str) -> str:
+    """A valid ULN from its first nine digits (the demo's and the tests' apprentices)."""
+    digit = uln_check_digit(first_nine)
+    if digit == 10:
+        raise ValueError(f"{first_nine} cannot be completed into a valid ULN")
+    return f"{first_nine}{digit}"
+
+
+def validate_uln(value: str) -> None:
+    """A Unique Learner Number: 10 digits, not starting with 0, with a valid check digit."""
     if not value.isdigit() or len(value) != 10:
         raise ValidationError(
             "Enter a ULN of exactly 10 digits, like 1234567899 (you entered %(count)s characters)",
@@ -34,10 +46,7 @@ def validate_uln(value: str) -> None:
         )
     if value[0] == "0":
         raise ValidationError("A ULN cannot start with 0", code="uln_leading_zero")
-    total = sum(
-        int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True)
-    )
-    expected = 10 - total % 11
+    expected = uln_check_digit(value[:9])
     if expected == 10 or int(value[9]) != expected:
         raise ValidationError(
             "This ULN's last digit does not match the rest: check it for a typing mistake",
@@ -236,6 +245,14 @@ class Apprentice(models.Model):
     def is_trained_by(self, user: User) -> bool:
         return user.role == Role.PROVIDER and user.organisation_id == self.training_provider_id
 
+    def is_employed_by(self, user: User) -> bool:
+        return user.role == Role.EMPLOYER and user.organisation_id == self.employer_id
+
+    def can_be_exported_by(self, user: User) -> bool:
+        """A copy of everything held (apprentices.privacy.export): the apprentice themselves,
+        or an administrator answering a request made another way."""
+        return user.pk == self.user_id or user.role == Role.ADMIN
+
 
 def option_problem(version: StandardVersion, option: Option | None) -> str:
     """Why `option` cannot be the chosen option of an apprentice on `version`, or "".
@@ -402,11 +419,7 @@ class Evidence(models.Model):
         return self.is_editable and self.apprentice.can_add_to_portfolio(user)
 
     def can_be_reviewed_by(self, user: User) -> bool:
-        return (
-            self.status == self.Status.SUBMITTED
-            and user.role == Role.PROVIDER
-            and user.organisation_id == self.apprentice.training_provider_id
-        )
+        return self.status == self.Status.SUBMITTED and self.apprentice.is_trained_by(user)
 
     def can_be_withdrawn_by(self, user: User) -> bool:
         return self.status in (

@@ -3,22 +3,24 @@ confirm it once. Training provider staff only, for their own organisation."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
+from crispy_forms_gds.layout import Size
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apprentices import onboarding
 from apprentices.models import OnboardingBatch
+from psp.downloads import attachment
+from psp.forms import gds_helper
 from psp.http import AuthenticatedHttpRequest
-from psp.roles import Role
 
 PERMISSION = "apprentices.add_apprentice"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -36,10 +38,7 @@ class OnboardingUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Upload and check"))
+        self.helper = gds_helper("Upload and check", size=Size.SMALL)
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -51,7 +50,7 @@ class OnboardingUploadForm(forms.Form):
 
 
 def _provider_staff(request: AuthenticatedHttpRequest) -> None:
-    if request.user.role != Role.PROVIDER or not request.user.organisation_id:  # type: ignore[union-attr]
+    if not request.user.has_perm("apprentices.add_apprentices_from_file"):
         raise PermissionDenied
 
 
@@ -92,11 +91,13 @@ def onboarding_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required(PERMISSION, raise_exception=True)
-def onboarding_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+def onboarding_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     _provider_staff(request)
-    response = HttpResponse(onboarding.template_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="psp-apprentices-template.csv"'
-    return response
+    return attachment(
+        io.BytesIO(onboarding.template_csv().encode()),
+        filename="psp-apprentices-template.csv",
+        content_type="text/csv; charset=utf-8",
+    )
 
 
 @require_GET

@@ -11,16 +11,15 @@ The triggers run on insert and on changes of the version or the option only: an 
 added before their version's options were imported keeps working until someone changes
 their version or option, and must then choose one.
 
-Hand-written because no Django library installs row triggers on both SQLite and PostgreSQL.
-`install_triggers` runs after every `migrate` (SQLite drops a table's triggers when a
-migration rebuilds it).
+The triggers are installed after every `migrate` by standards.triggers (which says why they
+are hand-written).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, transaction
+from standards import triggers
 
 APPRENTICE = "apprentices_apprentice"
 OPTION = "standards_option"
@@ -75,22 +74,11 @@ def _postgres_statements() -> list[str]:
 
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
-    """(Re)create the triggers; connected to post_migrate."""
-    connection = connections[using]
-    if not {APPRENTICE, OPTION} <= set(connection.introspection.table_names()):
-        return
-    with connection.cursor() as cursor:
-        columns = {
-            c.name for c in connection.introspection.get_table_description(cursor, APPRENTICE)
-        }
-    if "option_id" not in columns:  # migrated back before the chosen option
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            statements = _postgres_statements()
-        elif connection.vendor == "sqlite":
-            statements = _sqlite_statements()
-        else:  # pragma: no cover - psp runs on SQLite and PostgreSQL only
-            raise NotImplementedError(connection.vendor)
-        for statement in statements:
-            cursor.execute(statement)
+    """(Re)create the triggers; connected to post_migrate. Not on a database migrated back
+    before the chosen option."""
+    triggers.install(
+        using,
+        {"postgresql": _postgres_statements, "sqlite": _sqlite_statements},
+        needs=[APPRENTICE, OPTION],
+        column=(APPRENTICE, "option_id"),
+    )

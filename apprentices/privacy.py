@@ -54,6 +54,7 @@ from apprentices.models import (
     EvidenceFile,
     EvidenceKSB,
     VersionMove,
+    uln_check_digit,
 )
 from psp import audit
 from psp.models import (
@@ -67,7 +68,6 @@ from psp.models import (
     User,
     UserSession,
 )
-from psp.roles import Role
 from standards.models import KSB, StandardVersion
 
 logger = logging.getLogger(__name__)
@@ -340,8 +340,7 @@ def next_month(day: datetime.date) -> datetime.date:
 def _placeholder_uln(apprentice: Apprentice) -> str:
     """Ten digits that are never a valid ULN (wrong check digit), so never a real one."""
     base = f"9{apprentice.pk % 10**8:08d}"
-    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
-    return f"{base}{(10 - remainder + 1) % 10}"
+    return f"{base}{(uln_check_digit(base) + 1) % 10}"
 
 
 def _remove(apprentice: Apprentice, holding: Holding, removal: Removal, *, dry_run: bool) -> None:
@@ -561,11 +560,6 @@ def erase(apprentice: Apprentice, *, by: User, dry_run: bool = False) -> Removal
 
 # The audit entry of a download of the copy (it says nothing about what is in it).
 SUBJECT_ACCESS_SUMMARY = "Subject access: a copy of all the personal data held (zip)"
-
-
-def can_export(apprentice: Apprentice, user: User) -> bool:
-    """The apprentice themselves, or an administrator answering a request made another way."""
-    return user.pk == apprentice.user_id or user.role == Role.ADMIN
 
 
 class _Names:

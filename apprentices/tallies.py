@@ -30,6 +30,8 @@ from typing import Any
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from standards import triggers
+
 TALLY = "apprentices_ksbtally"
 EVIDENCE = "apprentices_evidence"
 MAPPING = "apprentices_evidenceksb"
@@ -91,22 +93,15 @@ def rebuild(using: str = "default") -> int:
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
     """(Re)create the triggers and rebuild the tallies; connected to post_migrate."""
-    connection = connections[using]
-    tables = set(connection.introspection.table_names())
-    if TALLY not in tables:
-        if {EVIDENCE, MAPPING} <= tables:  # migrated back before the tallies
-            drop_triggers(connection)
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for statement in _postgres_statements():
-                cursor.execute(statement)
-        elif connection.vendor == "sqlite":
-            for statement in _sqlite_statements():
-                cursor.execute(statement)
-        else:  # pragma: no cover - psp runs on SQLite and PostgreSQL only
-            raise NotImplementedError(connection.vendor)
-    rebuild(using)
+    installed = triggers.install(
+        using,
+        {"postgresql": _postgres_statements, "sqlite": _sqlite_statements},
+        needs=[TALLY],
+    )
+    if installed:
+        rebuild(using)
+    elif {EVIDENCE, MAPPING} <= triggers.tables(using):  # migrated back before the tallies
+        drop_triggers(connections[using])
 
 
 def drop_triggers(connection: BaseDatabaseWrapper) -> None:

@@ -71,6 +71,21 @@ def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     )
 
 
+def _closed_to_its_apprentice(
+    request: AuthenticatedHttpRequest, apprentice: Apprentice
+) -> HttpResponse | None:
+    """Once their EPA result is final, an apprentice's portfolio and training log are closed to
+    them: they are told so, back on their page."""
+    if apprentice.is_closed and apprentice.user_id == request.user.pk:
+        messages.error(
+            request,
+            "Your end-point assessment result is final, so your portfolio and training log "
+            "are closed to changes.",
+        )
+        return redirect(apprentice)
+    return None
+
+
 def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.visible_to(request.user).select_related(
@@ -107,7 +122,7 @@ def apprentice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     form = ApprenticeForm(
         request.POST if request.method == "POST" else None, instance=apprentice, by=request.user
@@ -125,7 +140,7 @@ def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def employer_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     pending = apprentice.employer_moves.filter(status=EmployerMove.Status.PENDING).first()
     form = EmployerMoveForm(
@@ -160,7 +175,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
         pk=pk,
         to_employer_id=request.user.organisation_id or 0,
     )
-    if not move.can_be_decided_by(request.user):
+    if not request.user.has_perm("apprentices.decide_employermove", move):
         raise PermissionDenied
     accept = request.POST.get("decision") == "accept"
     move.decide(accept=accept, by=request.user)
@@ -217,14 +232,9 @@ def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[Check
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.is_closed and apprentice.user_id == request.user.pk:
-        messages.error(
-            request,
-            "Your end-point assessment result is final, so your portfolio and training log "
-            "are closed to changes.",
-        )
-        return redirect(apprentice)
-    if not apprentice.can_add_to_portfolio(request.user):
+    if closed := _closed_to_its_apprentice(request, apprentice):
+        return closed
+    if not request.user.has_perm("apprentices.add_evidence", apprentice):
         raise PermissionDenied
     form = EvidenceForm(
         request.POST if request.method == "POST" else None,
@@ -258,7 +268,7 @@ def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.change_evidence", raise_exception=True)
 def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    if not evidence.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_evidence", evidence):
         raise PermissionDenied
     form = EvidenceForm(
         request.POST if request.method == "POST" else None,
@@ -295,7 +305,7 @@ def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.change_evidence", raise_exception=True)
 def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    if not evidence.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_evidence", evidence):
         raise PermissionDenied
     ksbs = list(evidence.apprentice.standard_version.ksbs.in_standard_order())
     current = dict(evidence.mappings.values_list("ksb_id", "note"))
@@ -320,6 +330,7 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.view_evidence", raise_exception=True)
 def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
+    user = request.user
     context = {
         "evidence": evidence,
         "files": evidence.files.select_related("uploaded_by", "removed_by"),
@@ -328,16 +339,16 @@ def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         .order_by("kind_order", "ksb__number"),
         "events": evidence.events.select_related("actor").order_by("-at", "-id"),
         "problems": evidence.submission_problems() if evidence.is_editable else [],
-        "can_edit": evidence.can_be_edited_by(request.user),
-        "can_review": evidence.can_be_reviewed_by(request.user),
-        "can_withdraw": evidence.can_be_withdrawn_by(request.user),
+        "can_edit": user.has_perm("apprentices.change_evidence", evidence),
+        "can_review": user.has_perm("apprentices.review_evidence", evidence),
+        "can_withdraw": user.has_perm("apprentices.withdraw_evidence", evidence),
         "audit_entries": Paginator(
             audit.history_for(
                 evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
             ),
             audit.PAGE_SIZE,
         ).get_page(request.GET.get("audit_page"))
-        if getattr(request.user, "role", None) in audit.HISTORY_ROLES
+        if user.has_perm("psp.view_audit_history", evidence)
         else None,
     }
     return render(request, "apprentices/evidence_detail.html", context)
@@ -347,7 +358,7 @@ def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.change_evidence", raise_exception=True)
 def evidence_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    if not evidence.can_be_submitted_by(request.user):
+    if not request.user.has_perm("apprentices.submit_evidence", evidence):
         raise PermissionDenied
     try:
         evidence.submit(by=request.user)
@@ -362,7 +373,7 @@ def evidence_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.change_evidence", raise_exception=True)
 def evidence_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    if not evidence.can_be_withdrawn_by(request.user):
+    if not request.user.has_perm("apprentices.withdraw_evidence", evidence):
         raise PermissionDenied
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -378,7 +389,7 @@ def evidence_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @permission_required("apprentices.change_evidence", raise_exception=True)
 def evidence_file_remove(request: AuthenticatedHttpRequest, pk: int, file_pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    if not evidence.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_evidence", evidence):
         raise PermissionDenied
     evidence_file = get_object_or_404(evidence.files, pk=file_pk)
     portfolio.remove_file(evidence_file, by=request.user)
@@ -437,7 +448,7 @@ def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("apprentices.review_evidence", raise_exception=True)
 def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    if not evidence.can_be_reviewed_by(request.user):
+    if not request.user.has_perm("apprentices.review_evidence", evidence):
         raise PermissionDenied
     form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -515,7 +526,7 @@ def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
 def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose a version, see what happens to each mapping, then confirm with a reason."""
     apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     choose = MoveVersionForm(request.GET or None, apprentice=apprentice)
     plan = confirm = None
@@ -587,7 +598,7 @@ def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> H
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not privacy.can_export(apprentice, request.user):
+    if not request.user.has_perm("apprentices.export_apprentice", apprentice):
         raise PermissionDenied
     return render(
         request,
@@ -609,7 +620,7 @@ def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
     apprentice = _apprentice(request, pk)
-    if not privacy.can_export(apprentice, request.user):
+    if not request.user.has_perm("apprentices.export_apprentice", apprentice):
         raise PermissionDenied
     archive = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
     try:

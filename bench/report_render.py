@@ -71,8 +71,7 @@ def seed(folder: Path, items: int) -> int:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceKSB
-    from demo.seeding import uln_with_check_digit
+    from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceKSB, complete_uln
     from epa.models import Report
     from psp.models import Organisation, User
     from psp.roles import Role
@@ -90,7 +89,7 @@ def seed(folder: Path, items: int) -> int:
     user = User.objects.create(username="bench", first_name="Bench", last_name="Apprentice")
     apprentice = Apprentice.objects.create(
         user=user,
-        uln=uln_with_check_digit("100000004"),
+        uln=complete_uln("100000004"),
         standard_version=version,
         start_date=datetime.date(2023, 9, 4),
         planned_gateway_date=datetime.date(2025, 3, 3),

@@ -46,13 +46,13 @@ from apprentices.models import (  # noqa: E402
     EvidenceEvent,
     EvidenceFile,
     EvidenceKSB,
+    complete_uln,
 )
 from demo.seeding import (  # noqa: E402
     DEMO_PDF,
     seed_demo_epa,
     seed_demo_portfolios,
     seed_demo_progress,
-    uln_with_check_digit,
 )
 from psp.demo_accounts import seed_demo  # noqa: E402
 from psp.models import Organisation, User  # noqa: E402
@@ -393,7 +393,7 @@ def _valid_ulns() -> list[str]:
     while len(ulns) < APPRENTICES:
         base += 1
         try:
-            ulns.append(uln_with_check_digit(str(base)))
+            ulns.append(complete_uln(str(base)))
         except ValueError:
             continue
     return ulns

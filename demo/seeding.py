@@ -28,6 +28,7 @@ from apprentices.models import (
     BreakInLearning,
     Evidence,
     EvidenceEvent,
+    complete_uln,
 )
 from apprentices.uploads import check_upload
 from epa import gateway, grading
@@ -161,14 +162,6 @@ def _demo_pdf() -> bytes:
 DEMO_PDF = _demo_pdf()
 
 
-def uln_with_check_digit(base: str) -> str:
-    """A valid ULN from its first nine digits (see apprentices.models.validate_uln)."""
-    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
-    if remainder == 0:
-        raise ValueError(f"{base} cannot be completed into a valid ULN")
-    return f"{base}{10 - remainder}"
-
-
 @transaction.atomic
 def seed_demo_portfolios(users: list[User]) -> None:
     """Demo apprentices on ST0494 v1.0 and v1.1 with evidence at every stage (idempotent)."""
@@ -208,7 +201,7 @@ def seed_demo_portfolios(users: list[User]) -> None:
         apprentice, _ = Apprentice.objects.get_or_create(
             user=user,
             defaults={
-                "uln": uln_with_check_digit(base),
+                "uln": complete_uln(base),
                 "standard_version": versions[version],
                 "start_date": datetime.date(*start),
                 "planned_gateway_date": datetime.date(*gateway_on),
@@ -493,7 +486,7 @@ def seed_demo_progress(users: list[User]) -> None:
         Apprentice.objects.update_or_create(
             user=user,
             defaults={
-                "uln": uln_with_check_digit(base),
+                "uln": complete_uln(base),
                 "standard_version": versions[version],
                 "start_date": datetime.date(*start),
                 "planned_gateway_date": datetime.date(*gateway_on),

@@ -8,16 +8,15 @@ update, raw SQL or a bug. They guard the columns that make the result (grades, w
 sitting and method); the retention rules may still blank free text and round dates to the month
 (apprentices.privacy), which changes no grade.
 
-Hand-written because no Django library installs row triggers on both SQLite and PostgreSQL.
-`install_triggers` runs after every `migrate` (SQLite drops a table's triggers when a
-migration rebuilds it).
+The triggers are installed after every `migrate` by standards.triggers (which says why they
+are hand-written).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, transaction
+from standards import triggers
 
 ASSESSMENT = "epa_methodassessment"
 DECISION = "epa_criteriondecision"
@@ -125,21 +124,11 @@ def _postgres_statements() -> list[str]:
 
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
-    """(Re)create the triggers; connected to post_migrate."""
-    connection = connections[using]
-    tables = set(connection.introspection.table_names())
-    if not set(LOCKED) <= tables:
-        return
-    with connection.cursor() as cursor:
-        columns = {c.name for c in connection.introspection.get_table_description(cursor, RESULT)}
-    if "plan_revision" not in columns:  # migrated back before the columns the triggers name
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            statements = _postgres_statements()
-        elif connection.vendor == "sqlite":
-            statements = _sqlite_statements()
-        else:  # pragma: no cover - psp runs on SQLite and PostgreSQL only
-            raise NotImplementedError(connection.vendor)
-        for statement in statements:
-            cursor.execute(statement)
+    """(Re)create the triggers; connected to post_migrate. Not on a database migrated back
+    before the columns the triggers name."""
+    triggers.install(
+        using,
+        {"postgresql": _postgres_statements, "sqlite": _sqlite_statements},
+        needs=LOCKED,
+        column=(RESULT, "plan_revision"),
+    )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -17,18 +17,9 @@ from apprentices.models import Apprentice
 from apprentices.uploads import CheckedUpload, check_upload
 from epa.grading import Decision, method_grade_choices
 from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment, MethodSubmission
-from psp.forms import limited_text, name_required_errors
+from psp.forms import gds_helper, limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
-
-
-def _helper(button: str, *fields: Any) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = False
-    helper.label_size = Size.SMALL
-    helper.legend_size = Size.SMALL
-    helper.layout = Layout(*fields, Submit("submit", button))
-    return helper
 
 
 @limited_text
@@ -48,8 +39,11 @@ class EnglishMathsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
-            "Confirm English and maths", Field.radios("english_maths"), Field.textarea("details")
+        self.helper = gds_helper(
+            "Confirm English and maths",
+            Field.radios("english_maths"),
+            Field.textarea("details"),
+            size=Size.SMALL,
         )
 
 
@@ -79,7 +73,7 @@ class GatewayDecisionForm(forms.Form):
                 Field.radios(f"decision_{item.pk}", legend_size=Size.SMALL, inline=True),
                 Field.textarea(f"reason_{item.pk}"),
             ]
-        self.helper = _helper("Save decisions", Field("gateway_date"), *layout)
+        self.helper = gds_helper("Save decisions", Field("gateway_date"), *layout, size=Size.SMALL)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -120,7 +114,7 @@ class AssignAssessorForm(forms.Form):
         field.queryset = User.objects.filter(
             groups__name=Role.ASSESSOR.label, organisation_id=epao_id or 0, is_active=True
         ).order_by("last_name", "first_name")
-        self.helper = _helper("Assign assessor", Field.select("assessor"))
+        self.helper = gds_helper("Assign assessor", Field.select("assessor"), size=Size.SMALL)
 
 
 @limited_text
@@ -142,12 +136,13 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save schedule",
             Field("date"),
             Field.text("time", field_width=5),
             Field.text("location"),
             Field.textarea("adjustments"),
+            size=Size.SMALL,
         )
         name_required_errors(self)
 
@@ -155,6 +150,64 @@ class ScheduleForm(forms.Form):
         return timezone.make_aware(
             datetime.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
         )
+
+
+@limited_text
+class QuestionForm(forms.Form):
+    """One row of the questions an assessor asked: the question, and notes on the answer."""
+
+    question = forms.CharField(required=False, max_length=2000)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BaseQuestionFormSet(forms.BaseFormSet):
+    """The rows of questions of an assessment: those recorded, then empty ones up to `rows`.
+    A row left empty is no question; the EPA plan sets how many there must be."""
+
+    def __init__(self, *args: Any, rows: int, minimum: int, method: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extra = max(rows - len(self.initial or []), 0)
+        self.minimum = minimum
+        self.method = method
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        number = (index or 0) + 1
+        form.fields["question"].label = f"Question {number}"
+        form.fields["notes"].label = f"Notes on the answer to question {number}"
+
+    def clean(self) -> None:
+        # What was typed counts, valid or not: a question refused for its own reason (too
+        # long) is not also "missing".
+        typed = [
+            form
+            for form in self.forms
+            if str(form.data.get(form.add_prefix("question"), "")).strip()
+        ]
+        if len(typed) < self.minimum:
+            message = (
+                f"The EPA plan needs at least {self.minimum} questions for {self.method}: "
+                f"you recorded {len(typed)}. Add the questions you asked"
+            )
+            # On the first empty question, which shows the error and takes the focus.
+            empty = next((form for form in self.forms if form not in typed), None)
+            if empty is None:  # the page sent no empty row
+                raise ValidationError(message)
+            empty.add_error("question", message)
+
+    def asked(self) -> list[tuple[str, str]]:
+        """The (question, notes) of each row with a question, in order."""
+        rows = [
+            (form.cleaned_data.get("question", "").strip(), form.cleaned_data.get("notes", ""))
+            for form in self.forms
+        ]
+        return [(question, notes.strip()) for question, notes in rows if question]
+
+
+QuestionFormSet = cast(
+    type[BaseQuestionFormSet],
+    forms.formset_factory(QuestionForm, formset=BaseQuestionFormSet, extra=0),
+)
 
 
 @limited_text
@@ -189,25 +242,29 @@ class AssessmentForm(forms.Form):
         error_messages={"required": "Write your judgement"},
     )
 
-    def __init__(self, *args: Any, assessment: MethodAssessment, rows: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        assessment: MethodAssessment,
+        rows: int,
+        questions: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`questions`: the (question, notes) recorded so far, shown in the first rows."""
         super().__init__(*args, **kwargs)
         self.assessment = assessment
-        # For {% error_summary %}, as on every other form; the template lays out the fields.
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper = gds_helper()  # the template lays out the fields
         method = assessment.method
         plan = assessment.epa.plan
         self.minimum = method.minimum_questions or 0
-        self.rows = rows
-        for n in range(1, rows + 1):
-            self.fields[f"question_{n}"] = forms.CharField(
-                label=f"Question {n}", required=False, max_length=2000
-            )
-            self.fields[f"notes_{n}"] = forms.CharField(
-                label=f"Notes on the answer to question {n}",
-                required=False,
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
+        self.questions = QuestionFormSet(
+            self.data if self.is_bound else None,
+            prefix="questions",
+            initial=[{"question": q, "notes": notes} for q, notes in questions or []],
+            rows=rows,
+            minimum=self.minimum,
+            method=method.name,
+        )
         self.criteria = list(method.grading_criteria.all()) if plan.grading_imported else []
         for criterion in self.criteria:
             self.fields[f"pass_{criterion.pk}"] = forms.TypedChoiceField(
@@ -239,14 +296,33 @@ class AssessmentForm(forms.Form):
                 error_messages={"required": "Explain the grade"},
             )
         # In the order of the page, so that the error summary lists errors in that order.
-        self.order_fields(
-            ["assessed_on", "duration_minutes"]
-            + [f"{part}_{n}" for n in range(1, rows + 1) for part in ("question", "notes")]
-            + ["evidence_referred", "judgement"]
-        )
+        self.order_fields(["assessed_on", "duration_minutes", "evidence_referred", "judgement"])
 
-    def question_rows(self) -> list[tuple[Any, Any]]:
-        return [(self[f"question_{n}"], self[f"notes_{n}"]) for n in range(1, self.rows + 1)]
+    def is_valid(self) -> bool:
+        """Valid when its fields and every row of questions are (both checked, so both show
+        their errors)."""
+        return all([super().is_valid(), self.questions.is_valid()])
+
+    @property
+    def has_errors(self) -> bool:
+        return self.is_bound and not self.is_valid()
+
+    def error_summary(self) -> SimpleNamespace:
+        """The form and its rows of questions as one form for the error summary
+        (gds/layout/error_summary.html): every field in the order of the page, the rows
+        after the duration."""
+        fields = self.visible_fields()
+        at = [field.name for field in fields].index("duration_minutes") + 1
+        return SimpleNamespace(
+            helper=self.helper,
+            errors=self.has_errors,
+            non_field_errors=[*self.non_field_errors(), *self.questions.non_form_errors()],
+            visible_fields=[
+                *fields[:at],
+                *(field for row in self.questions for field in row),
+                *fields[at:],
+            ],
+        )
 
     def criterion_rows(self) -> list[tuple[Any, Any, Any]]:
         return [
@@ -260,27 +336,7 @@ class AssessmentForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        questions = [
-            (cleaned.get(f"question_{n}", "").strip(), cleaned.get(f"notes_{n}", "").strip())
-            for n in range(1, self.rows + 1)
-        ]
-        cleaned["questions"] = [(q, notes) for q, notes in questions if q]
-        # What was typed counts, valid or not: a question refused for its own reason (too
-        # long) is not also "missing".
-        typed = [
-            n
-            for n in range(1, self.rows + 1)
-            if str(self.data.get(self.add_prefix(f"question_{n}"), "")).strip()
-        ]
-        if len(typed) < self.minimum:
-            # On the first empty question, which shows the error and takes the focus.
-            empty = next((n for n in range(1, self.rows + 1) if n not in typed), 1)
-            self.add_error(
-                f"question_{empty}",
-                f"The EPA plan needs at least {self.minimum} questions for "
-                f"{self.assessment.method.name}: you recorded {len(typed)}. "
-                "Add the questions you asked",
-            )
+        cleaned["questions"] = self.questions.asked() if self.questions.is_valid() else []
         date = cleaned.get("assessed_on")
         if date and date > timezone.localdate():
             self.add_error("assessed_on", "The date of the assessment cannot be in the future")
@@ -340,8 +396,12 @@ class ModerationForm(forms.Form):
                 Field.textarea(f"why_{a.pk}"),
             ]
         self.order_fields([*(f for a in assessments for f in (f"agree_{a.pk}", f"why_{a.pk}"))])
-        self.helper = _helper(
-            "Save moderation", *layout, Field.radios("decision"), Field.textarea("comment")
+        self.helper = gds_helper(
+            "Save moderation",
+            *layout,
+            Field.radios("decision"),
+            Field.textarea("comment"),
+            size=Size.SMALL,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -397,8 +457,11 @@ class ResitForm(forms.Form):
         field = self.fields["methods"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(str(a.method_id), a.method.name) for a in failed]
-        self.helper = _helper(
-            "Record resit or retake", Field.radios("kind"), Field.checkboxes("methods")
+        self.helper = gds_helper(
+            "Record resit or retake",
+            Field.radios("kind"),
+            Field.checkboxes("methods"),
+            size=Size.SMALL,
         )
 
 
@@ -436,8 +499,12 @@ class AmendmentForm(forms.Form):
             error_messages={"required": "Choose the corrected overall grade"},
         )
         self.order_fields([*(f"method_{n}" for n, _, _ in methods), "overall_after", "reason"])
-        self.helper = _helper(
-            "Record amendment", *layout, Field.select("overall_after"), Field.textarea("reason")
+        self.helper = gds_helper(
+            "Record amendment",
+            *layout,
+            Field.select("overall_after"),
+            Field.textarea("reason"),
+            size=Size.SMALL,
         )
         name_required_errors(self)
 
@@ -482,7 +549,7 @@ class ConflictForm(forms.Form):
     def __init__(self, *args: Any, assessor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.assessor = assessor
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Declare conflict of interest",
             Field.radios("kind"),
             Field.select("organisation"),
@@ -490,6 +557,7 @@ class ConflictForm(forms.Form):
             Field("starts_on"),
             Field("ends_on"),
             Field.textarea("details"),
+            size=Size.SMALL,
         )
 
     def clean(self) -> dict[str, Any]:
@@ -544,7 +612,7 @@ class SubmissionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Hand in", Field.radios("kind"), Field("upload"))
+        self.helper = gds_helper("Hand in", Field.radios("kind"), Field("upload"), size=Size.SMALL)
 
     def clean_upload(self) -> CheckedUpload:
         upload = self.cleaned_data["upload"]
@@ -561,7 +629,7 @@ class ConflictEndForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("End the conflict of interest", Field("ends_on"))
+        self.helper = gds_helper("End the conflict of interest", Field("ends_on"), size=Size.SMALL)
 
 
 @limited_text
@@ -576,4 +644,6 @@ class ConflictWithdrawForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Withdraw the declaration", Field.textarea("reason"))
+        self.helper = gds_helper(
+            "Withdraw the declaration", Field.textarea("reason"), size=Size.SMALL
+        )

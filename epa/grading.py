@@ -648,16 +648,6 @@ def record_resit(epa: Epa, *, by: User, kind: str, method_ids: Sequence[int]) ->
     _event(epa, by, f"{label} recorded", ", ".join(latest[m].method.name for m in sorted(chosen)))
 
 
-def can_amend(result: EpaResult, user: User) -> bool:
-    """Someone of the apprentice's EPAO with the permission who neither assessed nor
-    moderated the result: a correction is always a second person's."""
-    return (
-        user.has_perm("epa.amend_result")
-        and result.epa.can_be_managed_by(user)
-        and user.pk not in (result.assessor_id, result.moderator_id)
-    )
-
-
 @transaction.atomic
 def amend_result(
     result: EpaResult,
@@ -672,7 +662,7 @@ def amend_result(
     The corrected method grades must give the corrected overall grade by the version's
     combination rule (with the resit cap of the sitting), or nothing is recorded."""
     EpaResult.objects.select_for_update().get(pk=result.pk)
-    if not can_amend(result, by):
+    if not by.has_perm("epa.amend_result", result):
         raise EpaStateError(
             "An amendment needs a second person: someone of the EPAO with permission to amend "
             "who neither assessed nor moderated this result"

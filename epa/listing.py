@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
@@ -12,10 +11,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from epa.models import Epa
-from psp.roles import Role
-
-if TYPE_CHECKING:
-    from psp.models import User
 
 
 @dataclass(frozen=True)
@@ -33,9 +28,9 @@ class EpaListQuery:
             deadline=deadline if deadline in cls.DEADLINES else "",
         )
 
-    def apply(self, epas: QuerySet[Epa], *, user: User) -> QuerySet[Epa]:
-        if user.role == Role.ASSESSOR:
-            epas = epas.filter(assessor=user)
+    def apply(self, epas: QuerySet[Epa]) -> QuerySet[Epa]:
+        """The filters on EPAs already scoped by Epa.objects.visible_to (an assessor's are the
+        ones assigned to them)."""
         if self.status:
             epas = epas.filter(status=self.status)
         today = timezone.localdate()

@@ -98,6 +98,14 @@ class GatewayAttempt(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.PREPARING
 
+    def can_be_decided_by(self, user: User) -> bool:
+        """Submitted, and the user is an administrator of the apprentice's EPAO."""
+        return (
+            self.status == self.Status.SUBMITTED
+            and user.role == Role.EPAO_ADMIN
+            and user.organisation_id == self.apprentice.epao_id
+        )
+
     def item(self, kind: str) -> GatewayItem | None:
         return next((item for item in self.items.all() if item.kind == kind), None)
 
@@ -170,10 +178,8 @@ class GatewayItem(models.Model):
         if not self.attempt.is_open:
             return False
         if self.kind == self.Kind.EMPLOYER:
-            return user.role == Role.EMPLOYER and user.organisation_id == apprentice.employer_id
-        return (
-            user.role == Role.PROVIDER and user.organisation_id == apprentice.training_provider_id
-        )
+            return apprentice.is_employed_by(user)
+        return apprentice.is_trained_by(user)
 
 
 class ConflictQuerySet(models.QuerySet["ConflictOfInterest"]):
@@ -389,6 +395,15 @@ class Epa(models.Model):
             self.status == self.Status.AWAITING_MODERATION
             and self.can_be_managed_by(user)
             and user.pk != self.assessor_id
+        )
+
+    def shows_grades_to(self, user: User) -> bool:
+        """Grades show once final; before that, to its assessor and its EPAO's
+        administrators only."""
+        return (
+            self.status == self.Status.FINAL
+            or user.pk == self.assessor_id
+            or self.can_be_managed_by(user)
         )
 
 
@@ -683,6 +698,14 @@ class EpaResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.epa}: {self.overall_grade}"
+
+    def can_be_amended_by(self, user: User) -> bool:
+        """Someone of the apprentice's EPAO who neither assessed nor moderated the result: a
+        correction is always a second person's."""
+        return self.epa.can_be_managed_by(user) and user.pk not in (
+            self.assessor_id,
+            self.moderator_id,
+        )
 
     @property
     def latest_amendment(self) -> Amendment | None:

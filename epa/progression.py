@@ -13,18 +13,17 @@ A row that keeps its status is not checked again, so correcting a record behind 
 blanking text) never fails on the apprentice. Leaving those statuses (a rejected gateway back
 on programme, a withdrawal) is not refused here.
 
-Hand-written because no Django library installs row triggers on both SQLite and PostgreSQL
-(as `epa.finality`); `install_triggers` runs after every `migrate`.
+The triggers are installed after every `migrate` by standards.triggers (which says why they
+are hand-written).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, transaction
-
 from apprentices.models import Apprentice
 from epa.grading import FAIL
+from standards import triggers
 
 APPRENTICE = "apprentices_apprentice"
 MESSAGE = "an apprentice reaches At gateway, In EPA or Completed only through gateway and the EPA"
@@ -84,15 +83,8 @@ def _postgres_statements() -> list[str]:
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
     """(Re)create the triggers; connected to post_migrate."""
-    connection = connections[using]
-    if not _TABLES.issubset(connection.introspection.table_names()):
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            statements = _postgres_statements()
-        elif connection.vendor == "sqlite":
-            statements = _sqlite_statements()
-        else:  # pragma: no cover - psp runs on SQLite and PostgreSQL only
-            raise NotImplementedError(connection.vendor)
-        for statement in statements:
-            cursor.execute(statement)
+    triggers.install(
+        using,
+        {"postgresql": _postgres_statements, "sqlite": _sqlite_statements},
+        needs=_TABLES,
+    )

@@ -39,7 +39,6 @@ from epa.models import Epa, GatewayAttempt, GatewayItem, Report, report_file_pat
 from progress.models import ProgressReview, ReviewSignature
 from psp import notifications
 from psp.models import Organisation, User
-from psp.roles import Role
 from psp.storage import StorageUnavailable, storage_errors
 from standards.models import KSB, AssessmentMethod, StandardVersion, ksb_kind_order
 
@@ -509,10 +508,7 @@ def epa_result_context(report: Report) -> dict[str, Any]:
         epa.results.select_related("assessor", "moderator").prefetch_related("amendments__by")
     )
     # As on the EPA page: grades show once final, or to the EPAO's own people.
-    show_grades = epa.status == Epa.Status.FINAL or report.requested_by.role in (
-        Role.ASSESSOR,
-        Role.EPAO_ADMIN,
-    )
+    show_grades = report.requested_by.has_perm("epa.view_grades", epa)
     return {
         **_heading(apprentice.standard_version),
         "subject_name": apprentice.name,

@@ -47,7 +47,6 @@ from psp import audit
 from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
-from psp.roles import Role
 
 
 def _data(request: AuthenticatedHttpRequest) -> object:
@@ -109,20 +108,17 @@ def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "problems": gateway_flow.submission_problems(attempt)
         if attempt and attempt.is_open
         else [],
-        "can_prepare": request.user.has_perm("epa.prepare_gateway")
-        and request.user.organisation_id == apprentice.training_provider_id,
-        "can_decide": request.user.has_perm("epa.decide_gateway")
-        and attempt is not None
-        and attempt.status == GatewayAttempt.Status.SUBMITTED,
+        "can_prepare": request.user.has_perm("epa.prepare_gateway", apprentice),
+        "can_decide": attempt is not None and request.user.has_perm("epa.decide_gateway", attempt),
         "confirmable": {
             item.pk
             for item in (attempt.items.all() if attempt else [])
-            if item.can_be_confirmed_by(request.user)
+            if request.user.has_perm("epa.confirm_gateway", item)
         },
         # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
         "coverage": coverage_for(apprentice)
-        if request.user.role in (Role.PROVIDER, Role.EMPLOYER)
-        and (attempt is None or attempt.status in ("preparing", "rejected"))
+        if (attempt is None or attempt.status in ("preparing", "rejected"))
+        and request.user.has_perm("epa.view_gateway_coverage", apprentice)
         else None,
     }
     return render(request, "epa/gateway.html", context)
@@ -132,7 +128,7 @@ def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("epa.prepare_gateway", raise_exception=True)
 def gateway_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if request.user.organisation_id != apprentice.training_provider_id:
+    if not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
     try:
         gateway_flow.start_gateway(apprentice, by=request.user)
@@ -148,7 +144,7 @@ def gateway_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def gateway_item_confirm(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     item = get_object_or_404(GatewayItem, pk=item_pk, attempt__apprentice=apprentice)
-    if not item.can_be_confirmed_by(request.user):
+    if not request.user.has_perm("epa.confirm_gateway", item):
         raise PermissionDenied
     form = EnglishMathsForm(_data(request)) if item.kind == GatewayItem.Kind.ENGLISH_MATHS else None
     if request.method == "POST" and (form is None or form.is_valid()):
@@ -168,7 +164,7 @@ def gateway_item_confirm(request: AuthenticatedHttpRequest, pk: int, item_pk: in
 def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     attempt = _current_attempt(apprentice)
-    if attempt is None or request.user.organisation_id != apprentice.training_provider_id:
+    if attempt is None or not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
     try:
         gateway_flow.submit_gateway(attempt, by=request.user)
@@ -184,7 +180,7 @@ def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     attempt = _current_attempt(apprentice)
-    if attempt is None or attempt.status != GatewayAttempt.Status.SUBMITTED:
+    if attempt is None or not request.user.has_perm("epa.decide_gateway", attempt):
         raise PermissionDenied
     form = GatewayDecisionForm(_data(request), items=list(attempt.items.all()))
     if request.method == "POST" and form.is_valid():
@@ -245,7 +241,7 @@ def _own_conflict(request: AuthenticatedHttpRequest, pk: int) -> ConflictOfInter
 @permission_required("epa.declare_conflict", raise_exception=True)
 def conflict_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     conflict = _own_conflict(request, pk)
-    if not conflict.can_be_ended_by(request.user):
+    if not request.user.has_perm("epa.end_conflict", conflict):
         raise PermissionDenied
     form = ConflictEndForm(_data(request))
     if request.method == "POST" and form.is_valid():
@@ -272,7 +268,7 @@ def conflict_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("epa.declare_conflict", raise_exception=True)
 def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     conflict = _own_conflict(request, pk)
-    if not conflict.can_be_withdrawn_by(request.user):
+    if not request.user.has_perm("epa.withdraw_conflict", conflict):
         raise PermissionDenied
     form = ConflictWithdrawForm(_data(request))
     if request.method == "POST" and form.is_valid():
@@ -294,7 +290,7 @@ def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @permission_required("epa.view_epa", raise_exception=True)
 def epa_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = EpaListQuery.from_request(request)
-    epas = query.apply(Epa.objects.visible_to(request.user), user=request.user)
+    epas = query.apply(Epa.objects.visible_to(request.user))
     page = Paginator(epas, 25).get_page(request.GET.get("page"))
     return render(
         request, "epa/epa_list.html", {"page": page, "query": query, "today": timezone.localdate()}
@@ -313,6 +309,8 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     results = list(
         epa.results.select_related("assessor", "moderator").prefetch_related("amendments__by")
     )
+    user = request.user
+    can_grade = user.has_perm("epa.grade_epa", epa)
     context = {
         "epa": epa,
         "apprentice": epa.apprentice,
@@ -320,13 +318,13 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "results": results,
         "events": epa.apprentice.epa_events.select_related("actor"),
         "provisional": grading.current_overall(epa) if epa.status != Epa.Status.FINAL else None,
-        "problems": grading.moderation_problems(epa) if epa.can_be_graded_by(request.user) else [],
-        "can_grade": epa.can_be_graded_by(request.user),
-        "can_manage": epa.can_be_managed_by(request.user),
-        "can_moderate": epa.can_be_moderated_by(request.user),
-        "can_amend": bool(results) and grading.can_amend(results[-1], request.user),
+        "problems": grading.moderation_problems(epa) if can_grade else [],
+        "can_grade": can_grade,
+        "can_manage": user.has_perm("epa.manage_epa", epa),
+        "can_moderate": user.has_perm("epa.moderate_epa", epa),
+        "can_amend": bool(results) and user.has_perm("epa.amend_result", results[-1]),
         "resits": grading.resit_status(epa),
-        "hand_in": {a.pk for a in assessments if a.can_receive_material_from(request.user)},
+        "hand_in": {a.pk for a in assessments if user.has_perm("epa.submit_material", a)},
         "audit_entries": Paginator(
             audit.history_for(
                 epa,
@@ -336,10 +334,9 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ),
             audit.PAGE_SIZE,
         ).get_page(request.GET.get("audit_page"))
-        if request.user.role in audit.HISTORY_ROLES
+        if user.has_perm("psp.view_audit_history", epa)
         else None,
-        "show_grades": epa.status == Epa.Status.FINAL
-        or request.user.role in (Role.ASSESSOR, Role.EPAO_ADMIN),
+        "show_grades": user.has_perm("epa.view_grades", epa),
     }
     return render(request, "epa/epa_detail.html", context)
 
@@ -348,7 +345,7 @@ def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("epa.manage_epa", raise_exception=True)
 def epa_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
-    if not epa.can_be_managed_by(request.user):
+    if not request.user.has_perm("epa.manage_epa", epa):
         raise PermissionDenied
     form = AssignAssessorForm(_data(request), epao_id=epa.apprentice.epao_id)
     if request.method == "POST" and form.is_valid():
@@ -413,7 +410,7 @@ def assessment_schedule(
     request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
 ) -> HttpResponse:
     assessment = _assessment(request, pk, assessment_pk)
-    if not assessment.epa.can_be_managed_by(request.user):
+    if not request.user.has_perm("epa.manage_epa", assessment.epa):
         raise PermissionDenied
     initial = {}
     if assessment.scheduled_for:
@@ -450,7 +447,7 @@ def assessment_schedule(
 @permission_required("epa.submit_material", raise_exception=True)
 def submission_add(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     assessment = _assessment(request, pk, assessment_pk)
-    if not assessment.can_receive_material_from(request.user):
+    if not request.user.has_perm("epa.submit_material", assessment):
         raise PermissionDenied
     form = SubmissionForm(_data(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -500,7 +497,7 @@ def assessment_record(
     request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
 ) -> HttpResponse:
     assessment = _assessment(request, pk, assessment_pk)
-    if not assessment.can_be_recorded_by(request.user):
+    if not request.user.has_perm("epa.record_assessment", assessment):
         raise PermissionDenied
     questions = list(assessment.questions.all())
     rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
@@ -512,10 +509,14 @@ def assessment_record(
         "judgement": assessment.judgement,
         "grade": assessment.grade,
         "grade_justification": assessment.grade_justification,
-        **{f"question_{q.number}": q.text for q in questions},
-        **{f"notes_{q.number}": q.notes for q in questions},
     }
-    form = AssessmentForm(_data(request), initial=initial, assessment=assessment, rows=rows)
+    form = AssessmentForm(
+        _data(request),
+        initial=initial,
+        assessment=assessment,
+        rows=rows,
+        questions=[(q.text, q.notes) for q in questions],
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         record = AssessmentRecord(
@@ -566,7 +567,7 @@ def epa_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("epa.moderate_epa", raise_exception=True)
 def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
-    if not epa.can_be_moderated_by(request.user):
+    if not request.user.has_perm("epa.moderate_epa", epa):
         raise PermissionDenied
     moderated = grading.to_moderate(epa)
     form = ModerationForm(_data(request), assessments=moderated)
@@ -610,7 +611,7 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("epa.manage_epa", raise_exception=True)
 def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
-    if not epa.can_be_managed_by(request.user):
+    if not request.user.has_perm("epa.manage_epa", epa):
         raise PermissionDenied
     status = grading.resit_status(epa)
     if status.refusal:
@@ -642,9 +643,9 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     result = epa.latest_result
-    if result is None or not epa.can_be_managed_by(request.user):
+    if result is None or not request.user.has_perm("epa.manage_epa", epa):
         raise PermissionDenied
-    if not grading.can_amend(result, request.user):
+    if not request.user.has_perm("epa.amend_result", result):
         messages.error(
             request,
             "You assessed or moderated this result, so you cannot amend it: an amendment "

@@ -7,18 +7,18 @@ from decimal import Decimal
 from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.utils import dateformat, timezone
 
-from apprentices.forms import _helper, date_field
+from apprentices.forms import date_field
 from apprentices.identifiers import describe, find_identifiers
 from apprentices.models import Apprentice
 from progress.models import OffTheJobEntry, ProgressReview, ReviewTarget
 from progress.reviews import Record
-from psp.forms import limited_text, name_required_errors
+from psp.forms import gds_helper, limited_text, name_required_errors
 from standards.models import KSB
 
 
@@ -68,7 +68,7 @@ class OffTheJobEntryForm(forms.ModelForm):
         fields["ksbs"].label_from_instance = lambda ksb: f"{ksb.code}: {ksb.text}"
         fields["description"].error_messages["required"] = "Say what you did and learned"
         fields["activity"].error_messages["required"] = "Choose the type of training"
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save training",
             Field("date"),
             Field.text("hours", field_width=5),
@@ -76,6 +76,7 @@ class OffTheJobEntryForm(forms.ModelForm):
             Field.textarea("description", rows=4),
             Field.select("evidence"),
             Field.checkboxes("ksbs", legend_size=Size.SMALL, small=True),
+            size=Size.SMALL,
         )
 
     def clean_date(self) -> datetime.date:
@@ -100,7 +101,9 @@ class OffTheJobQueryForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Query the entry", Field.textarea("query", rows=3))
+        self.helper = gds_helper(
+            "Query the entry", Field.textarea("query", rows=3), size=Size.SMALL
+        )
 
 
 def number_field(
@@ -228,13 +231,14 @@ class OffTheJobPlanForm(forms.ModelForm):
             ("hours", "Hours"),
             ("percent", "Percent of the requirement"),
         ]
-        self.helper = _helper(
+        self.helper = gds_helper(
             "Save",
             Field.text("contracted_hours_per_week", field_width=4),
             Field.text("practical_period_weeks", field_width=4),
             Field.text("prior_learning_reduction", field_width=5),
             Field.radios("prior_learning_unit", inline=True),
             Field.text("review_interval_weeks", field_width=3),
+            size=Size.SMALL,
         )
         name_required_errors(self)
 
@@ -263,7 +267,7 @@ class ReviewScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Schedule review", Field("due_on"))
+        self.helper = gds_helper("Schedule review", Field("due_on"), size=Size.SMALL)
 
 
 NEW_TARGET_ROWS = 3
@@ -273,12 +277,8 @@ MAX_ROWS = 100  # of each kind; a longer review is a tampered form
 
 def _row_helper(*fields: Any) -> FormHelper:
     """Fields only: the review's form and each of its rows go inside one <form> and button."""
-    helper = FormHelper()
-    helper.form_tag = False
+    helper = gds_helper(None, *fields, size=Size.SMALL)
     helper.disable_csrf = True
-    helper.label_size = Size.SMALL
-    helper.legend_size = Size.SMALL
-    helper.layout = Layout(*fields)
     return helper
 
 
@@ -509,7 +509,7 @@ class ReviewSignForm(forms.Form):
             )
             fields.append(Field.text("name", field_width=20))
         fields.append(Field.checkbox("confirm"))
-        self.helper = _helper("Sign the review", *fields)
+        self.helper = gds_helper("Sign the review", *fields, size=Size.SMALL)
 
 
 @limited_text
@@ -519,6 +519,6 @@ class SigningLinkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Email a signing link")
+        self.helper = gds_helper("Email a signing link", size=Size.SMALL)
         # Its page has another form whose button would have the same id.
         self.helper.inputs[-1].id = "submit-signing-link"

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, transaction
+from standards import triggers
 
 TABLE = "apprentices_progressrevision"
-BUMP = (
-    f"INSERT INTO {TABLE} (id, number) VALUES (1, 1) "
-    f"ON CONFLICT (id) DO UPDATE SET number = {TABLE}.number + 1"
+REVISION = triggers.Revision(
+    TABLE, function="psp_progress_revision", trigger="psp_progress_revision"
 )
+BUMP = REVISION.bump
+current = REVISION.current
+
 # Every write to these tables raises the revision.
 WHOLE_TABLES = (
     "apprentices_apprentice",
@@ -48,61 +50,6 @@ COLUMNS = {
 }
 
 
-def current(using: str = "default") -> int:
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT number FROM {TABLE} WHERE id = 1")
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
-    """(Re)create the triggers and the row; connected to post_migrate (SQLite drops a
-    table's triggers when a migration rebuilds it)."""
-    connection = connections[using]
-    existing = set(connection.introspection.table_names())
-    if TABLE not in existing:
-        return
-    whole = [table for table in WHOLE_TABLES if table in existing]
-    columns = {table: names for table, names in COLUMNS.items() if table in existing}
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {TABLE} (id, number) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
-            )
-            cursor.execute(
-                "CREATE OR REPLACE FUNCTION psp_progress_revision() RETURNS trigger AS $$ "
-                f"BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql"
-            )
-            for table in whole:
-                cursor.execute(f"DROP TRIGGER IF EXISTS psp_progress_revision ON {table}")
-                cursor.execute(
-                    "CREATE TRIGGER psp_progress_revision AFTER INSERT OR UPDATE OR DELETE OR "
-                    f"TRUNCATE ON {table} FOR EACH STATEMENT "
-                    "EXECUTE FUNCTION psp_progress_revision()"
-                )
-            for table, names in columns.items():
-                changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in names)
-                cursor.execute(f"DROP TRIGGER IF EXISTS psp_progress_revision ON {table}")
-                cursor.execute(
-                    f"CREATE TRIGGER psp_progress_revision AFTER UPDATE ON {table} "
-                    f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION psp_progress_revision()"
-                )
-        elif connection.vendor == "sqlite":
-            cursor.execute(f"INSERT OR IGNORE INTO {TABLE} (id, number) VALUES (1, 0)")
-            for table in whole:
-                for event in ("INSERT", "UPDATE", "DELETE"):
-                    name = f"psp_progress_revision_{table}_{event.lower()}"
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-                    cursor.execute(
-                        f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP}; END"
-                    )
-            for table, names in columns.items():
-                changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in names)
-                name = f"psp_progress_revision_{table}_update"
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-                cursor.execute(
-                    f"CREATE TRIGGER {name} AFTER UPDATE ON {table} FOR EACH ROW "
-                    f"WHEN {changed} BEGIN {BUMP}; END"
-                )
-        else:  # pragma: no cover - psp runs on SQLite and PostgreSQL only
-            raise NotImplementedError(connection.vendor)
+    """(Re)create the triggers and the row; connected to post_migrate."""
+    REVISION.install(using, WHOLE_TABLES, COLUMNS)

@@ -16,7 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.views import PAGE_SIZE, _apprentice
+from apprentices.views import PAGE_SIZE, _apprentice, _closed_to_its_apprentice
 from progress import reviews, revision, training
 from progress.forms import (
     OffTheJobEntryForm,
@@ -88,13 +88,8 @@ def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("progress.add_offthejobentry", raise_exception=True)
 def off_the_job_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if apprentice.is_closed and apprentice.user_id == request.user.pk:
-        messages.error(
-            request,
-            "Your end-point assessment result is final, so your portfolio and training log "
-            "are closed to changes.",
-        )
-        return redirect(apprentice)
+    if closed := _closed_to_its_apprentice(request, apprentice):
+        return closed
     if not apprentice.can_add_to_portfolio(request.user):
         raise PermissionDenied
     form = OffTheJobEntryForm(

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+
+from standards import triggers
 
 if TYPE_CHECKING:
     from psp.models import User
@@ -103,28 +103,14 @@ _TRIGGERS = [
 
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
-    """(Re)create the triggers; connected to post_migrate (SQLite drops a table's triggers
-    when a migration rebuilds it)."""
-    connection = connections[using]
-    tables = set(connection.introspection.table_names())
-    if USER not in tables:
-        return
-    columns = {
-        c.name for c in connection.introspection.get_table_description(connection.cursor(), USER)
-    }
-    if "access_version" not in columns:  # migrated back before it
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        for statement in _statements(connection):
-            cursor.execute(statement)
-
-
-def _statements(connection: BaseDatabaseWrapper) -> list[str]:
-    if connection.vendor == "postgresql":
-        return _postgres_statements()
-    if connection.vendor == "sqlite":
-        return _sqlite_statements()
-    raise NotImplementedError(connection.vendor)  # pragma: no cover - SQLite and PostgreSQL
+    """(Re)create the triggers; connected to post_migrate. Not on a database migrated back
+    before the access version."""
+    triggers.install(
+        using,
+        {"postgresql": _postgres_statements, "sqlite": _sqlite_statements},
+        needs=[USER],
+        column=(USER, "access_version"),
+    )
 
 
 def _postgres_statements() -> list[str]:

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Model, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from psp.models import AuditEntry, User
-from psp.roles import Role
+from standards import triggers
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,6 @@ AUDITED_TABLES = [
 ]
 # Columns never copied into the trail.
 SECRET_COLUMNS = {"password", "pack", "payload"}
-# Staff who may read an object's audit history on its page.
-HISTORY_ROLES = (Role.PROVIDER, Role.EPAO_ADMIN, Role.ADMIN)
 PAGE_SIZE = 50  # audit entries a page of history shows (audit_page=2 and on for older ones)
 _CHAIN_LOCK = 770_494
 
@@ -372,27 +370,28 @@ def prepare_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs: A
     raw.create_function("psp_audit_redaction", 0, _redaction.get)
 
 
-def _columns(connection: BaseDatabaseWrapper, cursor: Any, table: str) -> list[str]:
-    return [
-        column.name
-        for column in connection.introspection.get_table_description(cursor, table)
-        if column.name not in SECRET_COLUMNS
-    ]
+def _columns(using: str, table: str) -> list[str]:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        description = connection.introspection.get_table_description(cursor, table)
+    return [column.name for column in description if column.name not in SECRET_COLUMNS]
 
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:
     """(Re)create the audit triggers; run after every migrate, so new columns are covered."""
-    from django.db import connections
 
-    connection = connections[using]
-    if "psp_auditentry" not in connection.introspection.table_names():
-        return
-    with connection.cursor() as cursor:
-        tables = set(connection.introspection.table_names(cursor))
-        if connection.vendor == "postgresql":
-            _install_postgres(cursor, [t for t in AUDITED_TABLES if t in tables])
-        elif connection.vendor == "sqlite":
-            _install_sqlite(connection, cursor, [t for t in AUDITED_TABLES if t in tables])
+    def audited() -> list[str]:
+        existing = triggers.tables(using)
+        return [table for table in AUDITED_TABLES if table in existing]
+
+    triggers.install(
+        using,
+        {
+            "postgresql": lambda: _postgres_statements(using, audited()),
+            "sqlite": lambda: _sqlite_statements(using, audited()),
+        },
+        needs=["psp_auditentry"],
+    )
 
 
 def _kept_unchanged(quote: Callable[[str], str] = str) -> list[str]:
@@ -547,29 +546,28 @@ END """,
     ]
 
 
-def _install_postgres(cursor: Any, tables: list[str]) -> None:
+def _postgres_statements(using: str, tables: list[str]) -> list[str]:
     """Create what is missing and replace what changed. Once the DDL guard is installed
     (by a superuser), changing the trail's functions or the triggers on its table is
     refused: a superuser disables the guard for that (docs/security.md)."""
-    cursor.execute(
-        "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'psp\\_audit\\_%%' "
-        "OR proname = 'psp_sha256'",
-        [],
-    )
-    installed = dict(cursor.fetchall())
-    for name, signature, body, language in _postgres_functions():
-        if installed.get(name) != body:
-            cursor.execute(
-                f"CREATE OR REPLACE FUNCTION {name}{signature} AS $$"
-                + body.replace("%", "%%")
-                + f"$$ LANGUAGE {language}",
-                [],
-            )
-    cursor.execute(
-        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE tgname LIKE 'psp\\_audit%%'",
-        [],
-    )
-    triggers = set(cursor.fetchall())
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'psp\\_audit\\_%%' "
+            "OR proname = 'psp_sha256'",
+            [],
+        )
+        installed = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+            "WHERE tgname LIKE 'psp\\_audit%%'",
+            [],
+        )
+        present = set(cursor.fetchall())
+    statements = [
+        f"CREATE OR REPLACE FUNCTION {name}{signature} AS $${body}$$ LANGUAGE {language}"
+        for name, signature, body, language in _postgres_functions()
+        if installed.get(name) != body
+    ]
     wanted = [
         ("psp_auditentry", "psp_audit_chain", "BEFORE INSERT", "ROW", "psp_audit_chain"),
         (
@@ -595,38 +593,43 @@ def _install_postgres(cursor: Any, tables: list[str]) -> None:
             for table in tables
         ),
     ]
-    for table, name, when, each, function in wanted:
-        if (table, name) not in triggers:
-            cursor.execute(
-                f"CREATE TRIGGER {name} {when} ON {table} "
-                f"FOR EACH {each} EXECUTE FUNCTION {function}()"
-            )
-    _install_ddl_guard(cursor)
+    statements += [
+        f"CREATE TRIGGER {name} {when} ON {table} FOR EACH {each} EXECUTE FUNCTION {function}()"
+        for table, name, when, each, function in wanted
+        if (table, name) not in present
+    ]
+    return statements + _ddl_guard_statements(using)
 
 
-def _install_ddl_guard(cursor: Any) -> None:
+def _ddl_guard_statements(using: str) -> list[str]:
     """Event triggers refusing DDL on the trail; only a superuser may create them."""
-    cursor.execute("SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'psp\\_audit%%'", [])
-    present = {row[0] for row in cursor.fetchall()}
     wanted = {
         "psp_audit_ddl_guard": ("ddl_command_end", "psp_audit_guard_ddl"),
         "psp_audit_drop_guard": ("sql_drop", "psp_audit_guard_drop"),
     }
-    if set(wanted) <= present:
-        return
-    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    if not cursor.fetchone()[0]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'psp\\_audit%%'", []
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        if set(wanted) <= present:
+            return []
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cursor.fetchone()[0]
+    if not superuser:
         logger.warning(
             "The audit trail's DDL guard is not installed: run `manage.py migrate` once as a "
             "superuser (docs/security.md, database roles)"
         )
-        return
-    for name, (event, function) in wanted.items():
-        if name not in present:
-            cursor.execute(f"CREATE EVENT TRIGGER {name} ON {event} EXECUTE FUNCTION {function}()")
+        return []
+    return [
+        f"CREATE EVENT TRIGGER {name} ON {event} EXECUTE FUNCTION {function}()"
+        for name, (event, function) in wanted.items()
+        if name not in present
+    ]
 
 
-def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[str]) -> None:
+def _sqlite_statements(using: str, tables: list[str]) -> list[str]:
     # In an UPDATE, every expression sees the row as it was, so each is written out whole.
     digest = "psp_sha256(" + " || ".join(f"psp_sha256(NEW.{f})" for f in CONTENT_FIELDS) + ")"
     payload = (
@@ -664,7 +667,7 @@ def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[s
             BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END""",
     ]
     for table in tables:
-        columns = _columns(connection, cursor, table)
+        columns = _columns(using, table)
 
         def row(alias: str, columns: list[str] = columns) -> str:
             return "json_object(" + ", ".join(f"'{c}', {alias}.\"{c}\"" for c in columns) + ")"
@@ -694,8 +697,7 @@ def _install_sqlite(connection: BaseDatabaseWrapper, cursor: Any, tables: list[s
                 + insert.format(op=op, id=f"CAST({ident} AS TEXT)", before=before, after=after)
                 + "; END",
             ]
-    for statement in statements:
-        cursor.execute(statement)
+    return statements
 
 
 class AuditContextMiddleware:

@@ -61,10 +61,21 @@ def name_required_errors(form: forms.BaseForm) -> None:
         field.error_messages["required"] = f"{verb} the {what}"
 
 
-def gds_helper(button: str) -> FormHelper:
+def gds_helper(button: str | None = None, *fields: Any, size: str | None = None) -> FormHelper:
+    """The crispy-forms helper of every psp form. The template writes the <form> (and its
+    action); the helper lays out `fields` (by default every field in order), then a submit
+    button saying `button`, if any. `size` is the size of labels and legends (GOV.UK `Size`)."""
     helper = FormHelper()
-    helper.form_tag = False  # templates write the <form> (and its action) themselves
-    helper.add_input(Submit("submit", button))
+    helper.form_tag = False
+    if size:
+        helper.label_size = size
+        helper.legend_size = size
+    submit = [Submit("submit", button)] if button else []
+    if fields:
+        helper.layout = Layout(*fields, *submit)
+    else:
+        for button_input in submit:
+            helper.add_input(button_input)
     return helper
 
 

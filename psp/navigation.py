@@ -1,4 +1,4 @@
-"""The header navigation each role sees."""
+"""The header navigation: what each user's permissions let them reach."""
 
 from dataclasses import dataclass
 from functools import lru_cache
@@ -7,7 +7,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from psp.notifications import unread_count
-from psp.roles import Role
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,13 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
     items = _items(
-        user.role,
         reviews=user.has_perm("apprentices.review_evidence"),
-        apprentices=user.role != Role.APPRENTICE and user.has_perm("apprentices.view_apprentice"),
+        apprentices=user.has_perm("apprentices.list_apprentices"),
         cohort=user.has_perm("apprentices.view_cohort"),
+        grading=user.has_perm("epa.grade_epa"),
+        managing=user.has_perm("epa.manage_epa"),
+        importing=user.has_perm("standards.add_standardversion"),
+        administering=user.has_perm("psp.change_user"),
     )
     notifications_url = items[-2][1]
     # The active item is the one whose address is the longest prefix of this page's.
@@ -42,10 +44,17 @@ def navigation_for(request: HttpRequest) -> list[NavItem]:
 
 @lru_cache(maxsize=64)
 def _items(
-    role: Role | None, *, reviews: bool, apprentices: bool, cohort: bool
+    *,
+    reviews: bool,
+    apprentices: bool,
+    cohort: bool,
+    grading: bool,
+    managing: bool,
+    importing: bool,
+    administering: bool,
 ) -> tuple[tuple[str, str], ...]:
-    """(label, address) of each item: the same for everyone with the same role and these
-    permissions, so reversed once per process."""
+    """(label, address) of each item: the same for everyone with the same permissions, so
+    reversed once per process."""
     items = [("Home", reverse("home"))]
     if reviews:
         items.append(("Reviews", reverse("apprentices:review_queue")))
@@ -53,12 +62,13 @@ def _items(
         items.append(("Apprentices", reverse("apprentices:apprentice_list")))
     if cohort:
         items.append(("Cohort", reverse("apprentices:cohort")))
-    if role in (Role.ASSESSOR, Role.EPAO_ADMIN):
-        label = "Your assessments" if role == Role.ASSESSOR else "End-point assessments"
+    if grading or managing:
+        label = "Your assessments" if grading else "End-point assessments"
         items.append((label, reverse("epa:epa_list")))
     items.append(("Standards", reverse("standards:standard_list")))
-    if role == Role.ADMIN:
+    if importing:
         items.append(("Import standards", reverse("standards:import_list")))
+    if administering:
         items.append(("Users and organisations", reverse("admin:index")))
     items.append(("Notifications", reverse("notification_list")))  # second to last
     items.append(("Your account", reverse("password_change")))

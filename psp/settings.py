@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "csp",
     "axes",
+    "rules.apps.AutodiscoverRulesConfig",  # each app's rules.py: its object permissions
     "ninja",  # the REST API (api.v1); its Swagger UI is served from its own static files
 ]
 
@@ -121,7 +122,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "psp.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Capabilities: a role's group permissions (psp.access keeps them cached).
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions, user.has_perm(perm, obj): the rules of each app's rules.py.
+    "rules.permissions.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -19,11 +19,33 @@ NOT_IMPORTED = None
 
 
 class Change(StrEnum):
+    """What became of a line from one version to another: the one vocabulary of the version
+    comparison and the import preview (standards.previewing)."""
+
     UNCHANGED = "unchanged"
     CHANGED = "changed"
     ADDED = "added"
     REMOVED = "removed"
     NOT_IMPORTED = "not imported"
+
+    @property
+    def colour(self) -> str:
+        """The colour of its GOV.UK tag."""
+        return {Change.ADDED: "green", Change.REMOVED: "red", Change.CHANGED: "blue"}.get(
+            self, "grey"
+        )
+
+
+def change_between(old: str | None, new: str | None) -> Change:
+    """What became of an item (a KSB, a duty, a line of a plan): a missing or empty side
+    means it was added or removed."""
+    if old == new:
+        return Change.UNCHANGED
+    if old is None or old == "":
+        return Change.ADDED
+    if new is None or new == "":
+        return Change.REMOVED
+    return Change.CHANGED
 
 
 @dataclass(frozen=True)
@@ -69,16 +91,10 @@ def _row(
     for attributes of the version (items=False) any difference is a change."""
     if not (old_ok and new_ok):
         change = Change.NOT_IMPORTED
-    elif old == new:
-        change = Change.UNCHANGED
-    elif not items:
-        change = Change.CHANGED
-    elif old is None or old == "":
-        change = Change.ADDED
-    elif new is None or new == "":
-        change = Change.REMOVED
+    elif items:
+        change = change_between(old, new)
     else:
-        change = Change.CHANGED
+        change = Change.UNCHANGED if old == new else Change.CHANGED
     return Row(label, old if old_ok else NOT_IMPORTED, new if new_ok else NOT_IMPORTED, change)
 
 

@@ -12,8 +12,9 @@ from typing import Any, cast
 
 from django.db import transaction
 
+from standards import plan_schema
 from standards.exporting import EPA_PLAN_FORMAT, EPA_PLAN_FORMAT_VERSION, export_epa_plan
-from standards.importing import SMALL_INTEGER_MAX, ImportResult, refusal
+from standards.importing import ImportResult, refusal
 from standards.models import (
     KSB,
     AssessmentMethod,
@@ -24,13 +25,13 @@ from standards.models import (
     GradingCriterion,
     StandardVersion,
 )
+from standards.plain_text import plain_text
 from standards.validation import (
     REFERENCE_PATTERN,
     VERSION_PATTERN,
     Checker,
     InvalidImport,
     Problem,
-    type_name,
 )
 
 PLAN_KEYS = (
@@ -91,29 +92,19 @@ def parse_epa_plan(
 ) -> dict[str, Any]:
     """Validate an EPA plan file and return it in canonical form (the form the exporter
     writes); raise InvalidImport listing every problem. `reference` and `version`, when
-    given, must be what the file says."""
-    check = Checker()
+    given, must be what the file says.
+
+    jsonschema checks the file against the format's schema (standards.plan_schema, which says
+    its errors in psp's words); the checks here are those a schema cannot express. Where both
+    find a problem at the same place, these say it."""
+    found = plan_schema.problems(payload)
     if not isinstance(payload, dict):
-        check.add("$", f"must be an EPA plan object, not {type_name(payload)}")
-        check.raise_if_any()
+        raise InvalidImport(found)
     obj = cast(dict[str, Any], payload)
-    check.only_known_keys(obj, PLAN_KEYS, "$")
-    if obj.get("format") != EPA_PLAN_FORMAT:
-        check.add(
-            "$.format",
-            f'must be "{EPA_PLAN_FORMAT}": this does not look like a psp EPA plan file'
-            + (" (is it the official standard JSON?)" if "referenceNumber" in obj else ""),
-        )
-    if obj.get("formatVersion") != EPA_PLAN_FORMAT_VERSION:
-        check.add("$.formatVersion", f"must be {EPA_PLAN_FORMAT_VERSION}, the version psp reads")
-    ref = check.text(obj, "reference", "$", required=True) or ""
-    if ref and not REFERENCE_PATTERN.match(ref):
-        check.add("$.reference", f"“{ref}” is not ST followed by four digits")
+    check = Checker()
+    ref, ver = _text(obj, "reference"), _text(obj, "version")
     if reference and ref and ref != reference:
         check.add("$.reference", f"is {ref}, but you asked to import into {reference}")
-    ver = check.text(obj, "version", "$", required=True) or ""
-    if ver and not VERSION_PATTERN.match(ver):
-        check.add("$.version", f"“{ver}” is not a version number: it must be like 1.1")
     if version and ver and ver != version:
         check.add("$.version", f"is {ver}, but you asked to import into version {version}")
     data: dict[str, Any] = {
@@ -121,7 +112,7 @@ def parse_epa_plan(
         "formatVersion": EPA_PLAN_FORMAT_VERSION,
         "reference": ref,
         "version": ver,
-        "provenance": check.text(obj, "provenance", "$", required=True) or "",
+        "provenance": _text(obj, "provenance"),
     }
     identified = bool(REFERENCE_PATTERN.match(ref) and VERSION_PATTERN.match(ver))
     target = _find_version(ref, ver) if identified else None
@@ -130,20 +121,13 @@ def parse_epa_plan(
     plan = _existing_plan(target) if target else None
     existing = export_epa_plan(plan) if plan else {}
 
-    months = check.integer(obj, "epaPeriodMonths", "$", minimum=1, maximum=60)
+    months = _number(obj, "epaPeriodMonths")
     if months is not None:
         data["epaPeriodMonths"] = months
-    grades = check.texts(obj, "overallGrades", "$")
+    grades = _texts(obj, "overallGrades")
     if grades is not None:
-        if not grades:
-            check.add("$.overallGrades", "must list at least one grade, lowest first")
-        for index, grade in enumerate(grades):
-            if len(grade) > GRADE_MAX_LENGTH:
-                check.add(
-                    f"$.overallGrades[{index}]", f"is longer than {GRADE_MAX_LENGTH} characters"
-                )
         data["overallGrades"] = grades
-    gateway = _gateway(check, obj)
+    gateway = _gateway(obj)
     if gateway is not None:
         data["gatewayRequirements"] = gateway
     methods = _methods(check, obj)
@@ -158,91 +142,94 @@ def parse_epa_plan(
     )
     if combinations is not None:
         data["gradeCombinations"] = combinations
-    resits = check.obj(obj, "resits", "$")
-    if resits is not None:
-        check.only_known_keys(resits, RESIT_KEYS, "$.resits")
-        cap = check.text(resits, "gradeCap", "$.resits") or None
+    resits = obj.get("resits")
+    if isinstance(resits, dict):
+        cap = _text(resits, "gradeCap") or None
         if cap and overall and cap not in overall:
             check.add("$.resits.gradeCap", f"“{cap}” is not one of the overall grades")
-        methods_again = check.text(resits, "methods", "$.resits") or None
-        if methods_again and methods_again not in EpaPlan.ResitMethods.values:
-            check.add("$.resits.methods", 'must be "failed" or "all"')
+        methods_again = _text(resits, "methods") or None
         data["resits"] = {
             "gradeCap": cap,
-            "limit": check.integer(resits, "limit", "$.resits", minimum=0, maximum=20),
-            "withinMonths": check.integer(
-                resits, "withinMonths", "$.resits", minimum=1, maximum=60
-            ),
-            "methods": methods_again,
+            "limit": _number(resits, "limit"),
+            "withinMonths": _number(resits, "withinMonths"),
+            "methods": methods_again if methods_again in EpaPlan.ResitMethods.values else None,
         }
     if target is not None:
         _check_ksb_codes(check, data, target)
-        if check.problems and plan is not None:
-            # Also report how what did read differs from psp, so one attempt lists everything.
-            known = {problem.path for problem in check.problems}
-            differences = [p for p in _compare_with_held(data, plan)[0] if p.path not in known]
-            check.problems += [refusal(target), *differences] if differences else []
+    ours = {problem.path for problem in check.problems}
+    check.problems[:0] = [problem for problem in found if problem.path not in ours]
+    if target is not None and check.problems and plan is not None:
+        # Also report how what did read differs from psp, so one attempt lists everything.
+        known = {problem.path for problem in check.problems}
+        differences = [p for p in _compare_with_held(data, plan)[0] if p.path not in known]
+        check.problems += [refusal(target), *differences] if differences else []
     check.raise_if_any()
     return data
 
 
-def _gateway(check: Checker, obj: dict[str, Any]) -> list[dict[str, Any]] | None:
-    items = check.items(obj, "gatewayRequirements", "$")
+# Reading the file: a value of the wrong type reads as absent (the schema has said so).
+
+
+def _text(obj: dict[str, Any], key: str) -> str:
+    value = obj.get(key)
+    return plain_text(value) if isinstance(value, str) else ""  # entities, HTML as text
+
+
+def _number(obj: dict[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _texts(obj: dict[str, Any], key: str) -> list[str] | None:
+    values = obj.get(key)
+    if not isinstance(values, list):
+        return None
+    texts = (plain_text(value) for value in values if isinstance(value, str))
+    return list(dict.fromkeys(text for text in texts if text))
+
+
+def _objects(obj: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]] | None:
+    """The objects of a list with their index; None when it is not a list."""
+    values = obj.get(key)
+    if not isinstance(values, list):
+        return None
+    return [(index, value) for index, value in enumerate(values) if isinstance(value, dict)]
+
+
+def _gateway(obj: dict[str, Any]) -> list[dict[str, Any]] | None:
+    items = _objects(obj, "gatewayRequirements")
     if items is None:
         return None
-    result = []
-    for index, item in enumerate(items):
-        path = f"$.gatewayRequirements[{index}]"
-        if not isinstance(item, dict):
-            check.add(path, f"must be an object with kind and text, not {type_name(item)}")
-            continue
-        check.only_known_keys(item, ["kind", "text"], path)
-        kind = check.text(item, "kind", path, required=True)
-        if kind is not None and kind not in GatewayRequirement.Kind.values:
-            check.add(
-                f"{path}.kind",
-                f"“{kind}” is not a kind psp knows: use "
-                + ", ".join(GatewayRequirement.Kind.values),
-            )
-        result.append({"kind": kind, "text": check.text(item, "text", path, required=True)})
-    return result
+    return [
+        {"kind": _text(item, "kind") or None, "text": _text(item, "text") or None}
+        for _, item in items
+    ]
 
 
 def _methods(check: Checker, obj: dict[str, Any]) -> list[dict[str, Any]] | None:
-    items = check.items(obj, "assessmentMethods", "$")
+    items = _objects(obj, "assessmentMethods")
     if items is None:
         return None
     grading_given = "gradingCriteria" in obj
     methods: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
+    for index, item in items:
         path = f"$.assessmentMethods[{index}]"
-        if not isinstance(item, dict):
-            check.add(path, f"must be an assessment method object, not {type_name(item)}")
-            continue
-        check.only_known_keys(item, (*METHOD_FIELDS, "ksbs", "grades"), path)
-        name = check.text(item, "name", path, required=True)
-        if name and len(name) > 200:
-            check.add(f"{path}.name", "is longer than 200 characters")
         method: dict[str, Any] = {
-            "name": name,
-            "summary": check.text(item, "summary", path) or "",
-            "durationMinutes": check.integer(
-                item, "durationMinutes", path, minimum=1, maximum=SMALL_INTEGER_MAX
-            ),
-            "durationIsMinimum": bool(check.boolean(item, "durationIsMinimum", path)),
-            "minimumQuestions": check.integer(
-                item, "minimumQuestions", path, minimum=1, maximum=SMALL_INTEGER_MAX
-            ),
-            "submissionDeadlineWeek": check.integer(
-                item, "submissionDeadlineWeek", path, minimum=1, maximum=SMALL_INTEGER_MAX
-            ),
-            "submissionRequirement": check.text(item, "submissionRequirement", path) or "",
-            "requiresPortfolio": bool(check.boolean(item, "requiresPortfolio", path)),
+            "name": _text(item, "name") or None,
+            "summary": _text(item, "summary"),
+            "durationMinutes": _number(item, "durationMinutes"),
+            "durationIsMinimum": item.get("durationIsMinimum") is True,
+            "minimumQuestions": _number(item, "minimumQuestions"),
+            "submissionDeadlineWeek": _number(item, "submissionDeadlineWeek"),
+            "submissionRequirement": _text(item, "submissionRequirement"),
+            "requiresPortfolio": item.get("requiresPortfolio") is True,
         }
-        codes = _codes(check, item, "ksbs", path)
+        codes = _texts(item, "ksbs")
         if codes is not None:
             method["ksbs"] = codes
-        grades = check.texts(item, "grades", path)
+        grades = _texts(item, "grades")
         if grades is not None and not grading_given:
             check.add(
                 f"{path}.grades",
@@ -258,7 +245,7 @@ def _methods(check: Checker, obj: dict[str, Any]) -> list[dict[str, Any]] | None
         methods.append(method)
     mapped = [m for m in methods if "ksbs" in m]
     if mapped and len(mapped) < len(methods):
-        for index, method in enumerate(methods):
+        for (index, _), method in zip(items, methods, strict=True):
             if "ksbs" not in method:
                 check.add(
                     f"$.assessmentMethods[{index}].ksbs",
@@ -267,20 +254,10 @@ def _methods(check: Checker, obj: dict[str, Any]) -> list[dict[str, Any]] | None
     return methods
 
 
-def _codes(check: Checker, item: dict[str, Any], key: str, path: str) -> list[str] | None:
-    values = check.texts(item, key, path)
-    if values is None:
-        return None
-    for position, code in enumerate(values):
-        if not KSB_CODE.match(code):
-            check.add(f"{path}.{key}[{position}]", f"“{code}” is not a KSB code like K1, S2 or B3")
-    return values
-
-
 def _criteria(
     check: Checker, obj: dict[str, Any], methods: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]] | None:
-    items = check.items(obj, "gradingCriteria", "$")
+    items = _objects(obj, "gradingCriteria")
     if items is None:
         return None
     if methods is None:
@@ -291,23 +268,20 @@ def _criteria(
         return None
     criteria: list[dict[str, Any]] = []
     codes: set[str] = set()
-    for index, item in enumerate(items):
+    for index, item in items:
         path = f"$.gradingCriteria[{index}]"
-        if not isinstance(item, dict):
-            check.add(path, f"must be a grading criterion object, not {type_name(item)}")
-            continue
-        check.only_known_keys(item, CRITERION_KEYS, path)
-        number = check.integer(item, "method", path, required=True, minimum=1)
-        if number is not None and number > len(methods):
-            check.add(f"{path}.method", f"there is no method {number}: the file has {len(methods)}")
+        number = _number(item, "method")
+        if number is not None and not 1 <= number <= len(methods):
+            if number > len(methods):
+                check.add(
+                    f"{path}.method", f"there is no method {number}: the file has {len(methods)}"
+                )
             number = None
-        code = check.text(item, "code", path, required=True)
-        if code in codes:
+        code = _text(item, "code")
+        if code and code in codes:
             check.add(f"{path}.code", f"{code} is used by another criterion")
-        if code and len(code) > 20:
-            check.add(f"{path}.code", "is longer than 20 characters")
-        codes.add(code or "")
-        ksbs = _codes(check, item, "ksbs", path) or []
+        codes.add(code)
+        ksbs = _texts(item, "ksbs") or []
         if number is not None and "ksbs" in methods[number - 1]:
             for position, ksb in enumerate(ksbs):
                 if ksb not in methods[number - 1]["ksbs"]:
@@ -317,9 +291,9 @@ def _criteria(
         criteria.append(
             {
                 "method": number,
-                "code": code,
-                "pass": check.text(item, "pass", path, required=True),
-                "distinction": check.text(item, "distinction", path) or "",
+                "code": code or None,
+                "pass": _text(item, "pass") or None,
+                "distinction": _text(item, "distinction"),
                 "ksbs": ksbs,
             }
         )
@@ -332,7 +306,7 @@ def _combinations(
     methods: list[dict[str, Any]] | None,
     overall: list[str] | None,
 ) -> list[dict[str, Any]] | None:
-    items = check.items(obj, "gradeCombinations", "$")
+    items = _objects(obj, "gradeCombinations")
     if items is None:
         return None
     if not methods:
@@ -343,15 +317,10 @@ def _combinations(
     numbers = [str(n) for n in range(1, len(methods) + 1)]
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for index, item in enumerate(items):
+    for index, item in items:
         path = f"$.gradeCombinations[{index}]"
-        if not isinstance(item, dict):
-            check.add(
-                path, f"must be an object with methodGrades and overall, not {type_name(item)}"
-            )
-            continue
-        check.only_known_keys(item, ["methodGrades", "overall"], path)
-        grades = check.obj(item, "methodGrades", path, required=True) or {}
+        grades = item.get("methodGrades")
+        grades = grades if isinstance(grades, dict) else {}
         if grades and sorted(grades, key=lambda key: (len(key), key)) != numbers:
             check.add(
                 f"{path}.methodGrades",
@@ -359,14 +328,12 @@ def _combinations(
             )
         for number, grade in grades.items():
             known = methods[int(number) - 1].get("grades") if number in numbers else None
-            if not isinstance(grade, str):
-                check.add(f"{path}.methodGrades.{number}", f"must be text, not {type_name(grade)}")
-            elif known and grade not in known:
+            if isinstance(grade, str) and known and grade not in known:
                 check.add(
                     f"{path}.methodGrades.{number}",
                     f"“{grade}” is not one of method {number}'s grades ({', '.join(known)})",
                 )
-        result = check.text(item, "overall", path, required=True)
+        result = _text(item, "overall") or None
         if result and overall and result not in overall:
             check.add(f"{path}.overall", f"“{result}” is not one of the overall grades")
         key = json.dumps(grades, sort_keys=True)

@@ -1,5 +1,6 @@
-"""What an import would bring, shown before an administrator confirms it: what is new,
-removed or reworded, with reworded text highlighted word by word.
+"""What an import would bring, shown before an administrator confirms it: what is added,
+removed or changed (in the words of the version comparison, standards.comparing.Change),
+with changed text highlighted word by word.
 
 A new version is compared with the version before it (the one it revises); a version
 already in psp is compared with itself, so the preview shows what would be filled in.
@@ -11,12 +12,12 @@ import datetime
 import difflib
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils.formats import date_format
 
+from standards.comparing import Change, change_between
 from standards.crosswalk import match_statements
 from standards.exporting import export_epa_plan
 from standards.importing import (
@@ -31,13 +32,6 @@ from standards.importing import (
 from standards.models import KSB, EpaPlan, StandardImport, StandardVersion
 from standards.plan_importing import import_epa_plan, parse_epa_plan
 from standards.validation import Problem
-
-
-class Change(StrEnum):
-    NEW = "new"
-    REMOVED = "removed"
-    REWORDED = "reworded"
-    UNCHANGED = "unchanged"
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
@@ -75,16 +69,16 @@ class Section:
         return sum(item.change == change for item in self.items)
 
     @property
-    def new_count(self) -> int:
-        return self._count(Change.NEW)
+    def added_count(self) -> int:
+        return self._count(Change.ADDED)
 
     @property
     def removed_count(self) -> int:
         return self._count(Change.REMOVED)
 
     @property
-    def reworded_count(self) -> int:
-        return self._count(Change.REWORDED)
+    def changed_count(self) -> int:
+        return self._count(Change.CHANGED)
 
     @property
     def unchanged_count(self) -> int:
@@ -101,11 +95,7 @@ class Preview:
 
 
 def _pair(label: str, old: str | None, new: str | None) -> Item:
-    if old is None:
-        return Item(label, Change.NEW, new=new or "")
-    if new is None:
-        return Item(label, Change.REMOVED, old=old)
-    return Item(label, Change.UNCHANGED if old == new else Change.REWORDED, old, new)
+    return Item(label, change_between(old, new), old or "", new or "")
 
 
 def _keyed(old: dict[str, str], new: dict[str, str]) -> list[Item]:
@@ -204,7 +194,7 @@ def _ksb_items(old_ksbs: list[KSB], data: StandardData) -> list[Item]:
     items = []
     for match in matches:
         if match.new is None:
-            items.append(Item(match.old.code, Change.NEW, new=match.old.text))
+            items.append(_pair(match.old.code, None, match.old.text))
             continue
         label = (
             match.old.code

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 from psp.models import Organisation, User
@@ -93,11 +95,12 @@ def make_epa_plan(
 
 def valid_uln(seed: int) -> str:
     """A ULN with a correct check digit, different for each seed."""
+    from apprentices.models import complete_uln, uln_check_digit
+
     base = f"{100000000 + seed * 7:09d}"[:9]
-    while sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11 == 0:
+    while uln_check_digit(base) == 10:
         base = f"{int(base) + 1:09d}"
-    remainder = sum(int(d) * w for d, w in zip(base, range(10, 1, -1), strict=True)) % 11
-    return f"{base}{10 - remainder}"
+    return complete_uln(base)
 
 
 def make_apprentice(*, version: StandardVersion | None = None, **fields: Any):  # type: ignore[no-untyped-def]
@@ -188,7 +191,8 @@ def make_evidence(*, apprentice: Any, status: str = "draft", ksbs: list[Any] = (
 
 
 def make_full_plan(*, version: StandardVersion, cap: str = "pass") -> EpaPlan:
-    """A complete, fictional EPA plan: two methods, criteria, a combination table, a cap."""
+    """A complete, fictional EPA plan: two methods, criteria, the demo plan's combination
+    table, a cap."""
     from standards.models import GradeCombination, GradingCriterion
 
     plan = EpaPlan.objects.create(
@@ -239,20 +243,11 @@ def make_full_plan(*, version: StandardVersion, cap: str = "pass") -> EpaPlan:
         GradingCriterion.objects.create(
             method=method, code=f"M{method.number}B", pass_descriptor="Fixes widgets"
         )
-    table = {
-        ("fail", "fail"): "fail",
-        ("fail", "pass"): "fail",
-        ("fail", "distinction"): "fail",
-        ("pass", "fail"): "fail",
-        ("distinction", "fail"): "fail",
-        ("pass", "pass"): "pass",
-        ("pass", "distinction"): "merit",
-        ("distinction", "pass"): "merit",
-        ("distinction", "distinction"): "distinction",
-    }
+    # The demo's combination table (fixtures/demo/), one source for the demo and the tests.
+    demo_plan = settings.BASE_DIR / "fixtures" / "demo" / "st9999-v1.0-epa-plan.json"
     GradeCombination.objects.bulk_create(
-        GradeCombination(plan=plan, method_grades={"1": a, "2": b}, overall_grade=overall)
-        for (a, b), overall in table.items()
+        GradeCombination(plan=plan, method_grades=row["methodGrades"], overall_grade=row["overall"])
+        for row in json.loads(demo_plan.read_text())["gradeCombinations"]
     )
     return plan
 

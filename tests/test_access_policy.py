@@ -701,3 +701,197 @@ def test_an_api_token_reaches_only_its_organisations_records(client, scenario):
                     problems.append(f"{name} as {user}: the 404 shows the apprentice")
     assert Apprentice.objects.values().get(pk=apprentice.pk) == before
     assert not problems, "\n" + "\n".join(problems)
+
+
+# --- Object permissions: the backend's answer to user.has_perm(perm, obj) ------------------
+#
+# Every object permission the apps declare (psp/rules.py, apprentices/rules.py, epa/rules.py)
+# asked by every user about the scenario's objects, in the states the rule depends on. Some
+# states are set on an unsaved copy: the backend reads only the object it is given.
+
+
+def _copy(obj: Any, **fields: Any) -> Any:
+    """An unsaved copy of a row with some fields changed, its loaded relations kept."""
+    import copy
+
+    changed = copy.copy(obj)
+    for name, value in fields.items():
+        setattr(changed, name, value)
+    return changed
+
+
+def _gateway_item(s: Scenario, kind: str) -> Any:
+    attempt = _copy(s.epa.gateway, status="preparing")
+    item = next(
+        i for i in s.epa.gateway.items.all() if (i.kind == "employer") == (kind == "employer")
+    )
+    return _copy(item, attempt=attempt)
+
+
+def _result(s: Scenario, moderator: str) -> Any:
+    from epa.models import EpaResult
+
+    return EpaResult(epa=s.epa, assessor=s.epa.assessor, moderator=s.users[moderator])
+
+
+def _move(s: Scenario) -> Any:
+    from apprentices.models import EmployerMove
+
+    return EmployerMove(
+        apprentice=s.apprentice,
+        from_employer=s.apprentice.employer,
+        to_employer=s.users["employer_other"].organisation,
+        reason="Moving",
+        requested_by=s.users["provider_own"],
+    )
+
+
+STAFF = EVERYONE - {"apprentice_own", "apprentice_other", "norole"}
+SEES_EPAS = EVERYONE - {"norole"}  # the capability epa.view_epa; rows by Epa.visible_to
+
+# (permission, what it is asked about, who is allowed); the others are refused.
+OBJECT_POLICY: list[tuple[str, Callable[[Scenario], Any], set[str]]] = [
+    ("apprentices.change_apprentice", lambda s: s.apprentice, {"provider_own", "admin"}),
+    ("apprentices.export_apprentice", lambda s: s.apprentice, {"apprentice_own", "admin"}),
+    ("apprentices.add_evidence", lambda s: s.apprentice, {"apprentice_own"}),
+    (
+        "apprentices.add_evidence",
+        lambda s: _copy(s.apprentice, status="completed"),  # a final result closes it
+        set(),
+    ),
+    ("apprentices.change_evidence", lambda s: s.draft, {"apprentice_own"}),
+    ("apprentices.change_evidence", lambda s: s.submitted, set()),
+    ("apprentices.submit_evidence", lambda s: s.draft, {"apprentice_own"}),
+    ("apprentices.submit_evidence", lambda s: s.accepted, set()),
+    ("apprentices.withdraw_evidence", lambda s: s.submitted, {"apprentice_own"}),
+    ("apprentices.withdraw_evidence", lambda s: s.accepted, set()),
+    ("apprentices.review_evidence", lambda s: s.submitted, {"provider_own"}),
+    ("apprentices.review_evidence", lambda s: s.draft, set()),
+    ("apprentices.decide_employermove", _move, {"employer_other"}),
+    ("apprentices.decide_employermove", lambda s: _copy(_move(s), status="accepted"), set()),
+    ("apprentices.add_apprentices_from_file", lambda s: None, {"provider_own", "provider_other"}),
+    ("apprentices.list_apprentices", lambda s: None, STAFF),
+    ("epa.prepare_gateway", lambda s: s.apprentice, {"provider_own"}),
+    ("epa.confirm_gateway", lambda s: _gateway_item(s, "employer"), {"employer_own"}),
+    ("epa.confirm_gateway", lambda s: _gateway_item(s, "provider"), {"provider_own"}),
+    ("epa.confirm_gateway", lambda s: s.epa.gateway.items.first(), set()),  # decided
+    ("epa.view_gateway_coverage", lambda s: s.apprentice, {"provider_own", "employer_own"}),
+    ("epa.decide_gateway", lambda s: _copy(s.epa.gateway, status="submitted"), {"epao_own"}),
+    ("epa.decide_gateway", lambda s: s.epa.gateway, set()),  # already accepted
+    ("epa.grade_epa", lambda s: s.epa, {"assessor_own"}),
+    ("epa.grade_epa", lambda s: _copy(s.epa, status="moderation"), set()),
+    ("epa.record_assessment", lambda s: s.assessment, {"assessor_own"}),
+    ("epa.manage_epa", lambda s: s.epa, {"epao_own"}),
+    ("epa.moderate_epa", lambda s: _copy(s.epa, status="moderation"), {"epao_own"}),
+    ("epa.moderate_epa", lambda s: s.epa, set()),
+    # A correction is a second person's: not the result's moderator's.
+    ("epa.amend_result", lambda s: _result(s, moderator="admin"), {"epao_own"}),
+    ("epa.amend_result", lambda s: _result(s, moderator="epao_own"), set()),
+    (
+        "epa.submit_material",
+        lambda s: next(a for a in s.epa.assessments.all() if a.takes_submissions),
+        {"apprentice_own"},
+    ),
+    ("epa.submit_material", lambda s: s.assessment, set()),  # takes no material
+    ("epa.view_grades", lambda s: s.epa, {"assessor_own", "epao_own"}),
+    # Once final, anyone who sees the EPA (Epa.visible_to decides who does).
+    ("epa.view_grades", lambda s: _copy(s.epa, status="final"), SEES_EPAS),
+    ("epa.view_independence", lambda s: s.epa, SEES_EPAS - {"apprentice_own"}),
+    ("epa.end_conflict", lambda s: s.conflict, {"assessor_own"}),
+    ("epa.end_conflict", lambda s: _copy(s.conflict, ends_on=datetime.date(2021, 1, 1)), set()),
+    ("epa.withdraw_conflict", lambda s: s.conflict, {"assessor_own"}),
+    (
+        "epa.withdraw_conflict",
+        lambda s: _copy(s.conflict, withdrawn_at=timezone.now()),
+        set(),
+    ),
+    (
+        "psp.view_audit_history",
+        lambda s: s.draft,
+        {"provider_own", "provider_other", "epao_own", "epao_other", "admin"},
+    ),
+]
+
+
+def declared_object_permissions() -> set[str]:
+    import rules
+    from django.apps import apps
+
+    labels = tuple(f"{config.label}." for config in apps.get_app_configs())
+    return {name for name in rules.permissions.permissions if name.startswith(labels)}
+
+
+def test_every_declared_object_permission_has_a_policy():
+    assert declared_object_permissions() == {perm for perm, _, _ in OBJECT_POLICY}
+
+
+def test_the_backend_answers_each_object_permission_as_the_policy_says(scenario):
+    """Each object permission, as every user: the rule's owner yes; another organisation's
+    user, the wrong role, the wrong state and anonymous no."""
+    from django.contrib.auth.models import AnonymousUser
+
+    problems = []
+    for perm, subject, allowed in OBJECT_POLICY:
+        obj = subject(scenario)
+        for user in USERS:
+            answer = scenario.users[user].has_perm(perm, obj)
+            if answer != (user in allowed):
+                problems.append(f"{perm} on {obj!r} as {user}: {answer}")
+        if AnonymousUser().has_perm(perm, obj):
+            problems.append(f"{perm} on {obj!r} as anonymous: True")
+    assert not problems, "\n" + "\n".join(problems)
+
+
+def test_without_an_object_a_permission_is_the_roles_capability(scenario):
+    """A rule named as a Django permission adds nothing when asked without an object, so
+    permission_required and `perms` still answer from the role (403 before any lookup)."""
+    users = scenario.users
+    assert users["provider_other"].has_perm("epa.prepare_gateway")
+    assert users["assessor_other"].has_perm("epa.grade_epa")
+    assert not users["employer_own"].has_perm("epa.prepare_gateway")
+    # An object-only rule is never granted without its object.
+    assert not users["assessor_own"].has_perm("epa.end_conflict")
+    assert not users["epao_own"].has_perm("epa.view_grades")
+
+
+def test_object_permissions_need_no_queries_once_the_roles_permissions_are_cached(
+    scenario, django_assert_num_queries
+):
+    assessor = scenario.users["assessor_own"]
+    epa = scenario.epa
+    assessor.has_perm("epa.view_epa")  # loads the role's permissions (psp.access)
+    epa.apprentice  # noqa: B018 (loaded, as the pages' select_related does)
+    with django_assert_num_queries(0):
+        assert assessor.has_perm("epa.grade_epa", epa)
+        assert not assessor.has_perm("epa.manage_epa", epa)
+
+
+def test_the_rules_backend_follows_axes_and_the_model_backend(settings):
+    assert settings.AUTHENTICATION_BACKENDS == [
+        "axes.backends.AxesStandaloneBackend",
+        "django.contrib.auth.backends.ModelBackend",
+        "rules.permissions.ObjectPermissionBackend",
+    ]
+
+
+def test_views_refuse_by_the_object_permission_as_before(client, scenario):
+    """The pages ask the backend: another organisation's provider gets 404 (not theirs to
+    see), the apprentice's employer 403 (theirs to see, not to review); a decided gateway
+    attempt is 403 to its EPAO; an ended conflict cannot be ended again."""
+    review = reverse("apprentices:evidence_review", kwargs={"pk": scenario.submitted.pk})
+    for user, status in (("provider_other", 404), ("employer_own", 403), ("provider_own", 200)):
+        client.force_login(scenario.users[user])
+        assert client.get(review).status_code == status, user
+    client.force_login(scenario.users["epao_own"])
+    decide = reverse("epa:gateway_decide", kwargs={"pk": scenario.apprentice.pk})
+    assert client.get(decide).status_code == 403
+    scenario.conflict.ends_on = datetime.date(2021, 1, 1)
+    scenario.conflict.save(update_fields=["ends_on"])
+    client.force_login(scenario.users["assessor_own"])
+    end = reverse("epa:conflict_end", kwargs={"pk": scenario.conflict.pk})
+    assert client.get(end).status_code == 403
+    withdraw = reverse("epa:conflict_withdraw", kwargs={"pk": scenario.conflict.pk})
+    assert client.get(withdraw).status_code == 200
+    page = client.get(reverse("epa:conflict_list")).content.decode()
+    assert withdraw in page
+    assert end not in page

@@ -254,7 +254,8 @@ def assessment(db):
 def test_assessment_form_never_raises(assessment, extra):
     criteria = list(assessment.method.grading_criteria.all())
     fields = ["seen_version", "duration_minutes", "evidence_referred", "judgement", "grade"]
-    fields += [f"question_{n}" for n in range(1, 5)] + [f"notes_{n}" for n in range(1, 5)]
+    fields += ["questions-TOTAL_FORMS", "questions-INITIAL_FORMS"]
+    fields += [f"questions-{n}-{name}" for n in range(4) for name in ("question", "notes")]
     fields += [f"{kind}_{c.pk}" for c in criteria for kind in ("pass", "distinction")]
     values = st.one_of(st.sampled_from(["yes", "no", "1", "60"]), texts)
     data = extra.draw(st.dictionaries(st.sampled_from(fields), values, max_size=len(fields)))

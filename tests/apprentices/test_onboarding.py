@@ -335,7 +335,9 @@ def test_pages_need_sign_in_and_a_training_provider(client, provider):
     assert client.get(url).status_code == 200
     template = client.get(reverse("apprentices:onboarding_template"))
     assert template["Content-Type"].startswith("text/csv")
-    assert template.content.decode().startswith(",".join(onboarding.COLUMN_NAMES))
+    assert template["Content-Disposition"] == 'attachment; filename="psp-apprentices-template.csv"'
+    assert template["X-Content-Type-Options"] == "nosniff"
+    assert template.getvalue().decode().startswith(",".join(onboarding.COLUMN_NAMES))
 
 
 def test_upload_preview_and_confirm_once(

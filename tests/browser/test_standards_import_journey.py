@@ -48,9 +48,9 @@ def test_admin_imports_a_version_file_sees_the_changes_and_confirms(new_page, pe
     )
     expect(admin.get_by_text("Compared with version 1.0")).to_be_visible()
     ksbs = admin.get_by_role(
-        "table", name="Knowledge, skills and behaviours: what is new, removed or reworded"
+        "table", name="Knowledge, skills and behaviours: what is added, removed or changed"
     )
-    for label, change in [("K1", "Reworded"), ("K2", "Unchanged"), ("K4", "New")]:
+    for label, change in [("K1", "Changed"), ("K2", "Unchanged"), ("K4", "Added")]:
         row = ksbs.get_by_role("row", name=re.compile(f"^{label} "))
         expect(row.get_by_role("cell").first).to_have_text(change)
     expect(ksbs.locator("del").first).to_contain_text("assembled")

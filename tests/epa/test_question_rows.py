@@ -6,42 +6,43 @@ from django import forms
 from django.template.loader import render_to_string
 from django.test.html import parse_html
 
+from epa.forms import BaseQuestionFormSet, QuestionForm
 
-class Questions(forms.Form):
-    question_1 = forms.CharField(label="Question 1", required=False, max_length=20)
-    notes_1 = forms.CharField(
-        label="Notes on the answer to question 1",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
 
+class Questions(QuestionForm):
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("notes_1") == "two errors":
-            self.add_error("notes_1", "First problem")
-            self.add_error("notes_1", "Second problem & more")
+        if cleaned.get("notes") == "two errors":
+            self.add_error("notes", "First problem")
+            self.add_error("notes", "Second problem & more")
         return cleaned
+
+
+QuestionRows = forms.formset_factory(Questions, formset=BaseQuestionFormSet)
 
 
 @pytest.mark.parametrize(
     "data",
     [
         None,
-        {"question_1": "What did you do?", "notes_1": 'A <b>"note"</b>\nover lines'},
-        {"question_1": "x" * 21, "notes_1": ""},
-        {"question_1": "Fine", "notes_1": "two errors"},
+        {"question": "What did you do?", "notes": 'A <b>"note"</b>\nover lines'},
+        {"question": "x" * 2001, "notes": ""},
+        {"question": "Fine", "notes": "two errors"},
     ],
     ids=["empty", "filled", "one error", "two errors"],
 )
 def test_a_question_row_prints_what_crispy_prints(data):
-    form = Questions(data)
-    form.is_valid()
-    row = [form["question_1"], form["notes_1"]]
+    posted = {"q-TOTAL_FORMS": "1", "q-INITIAL_FORMS": "0"}
+    posted |= {f"q-0-{name}": value for name, value in (data or {}).items()}
+    rows = QuestionRows(posted if data else None, prefix="q", rows=1, minimum=0, method="Talk")
+    rows.is_valid()
+    row = rows.forms[0]
     crispy = "".join(render_to_string("epa/_field.html", {"field": field}) for field in row)
     plain = render_to_string("epa/_question_row.html", {"row": row})
     assert parse_html(plain) == parse_html(crispy)
-    if data and data["notes_1"] == "two errors":
-        assert 'aria-describedby="id_notes_1_1_error id_notes_1_2_error"' in plain
+    assert row["question"].label == "Question 1"
+    if data and data["notes"] == "two errors":
+        assert 'aria-describedby="id_q-0-notes_1_error id_q-0-notes_2_error"' in plain
         assert "govuk-form-group--error" in plain
 
 
@@ -57,14 +58,17 @@ def test_the_grading_form_keeps_the_questions_and_marks_the_one_too_long(
     url = reverse("epa:assessment_record", args=[epa.pk, one.pk])
     client.get(url)  # the user's role and permissions, now cached
     with django_assert_num_queries(7):
-        assert 'id="id_question_6"' in client.get(url).content.decode()
+        assert 'id="id_questions-5-question"' in client.get(url).content.decode()
     data = assessment_post(one, questions=3)
-    data["question_2"] = "y" * 2001
-    data["notes_1"] = "Answered well"
+    data["questions-1-question"] = "y" * 2001
+    data["questions-0-notes"] = "Answered well"
     html = client.post(url, data).content.decode()
-    assert '<div id="div_id_question_2" class="govuk-form-group govuk-form-group--error">' in html
-    assert 'aria-describedby="id_question_2_1_error"' in html
+    assert (
+        '<div id="div_id_questions-1-question" class="govuk-form-group govuk-form-group--error">'
+        in html
+    )
+    assert 'aria-describedby="id_questions-1-question_1_error"' in html
     assert "at most 2000 characters (it has 2001)" in html
-    assert 'href="#id_question_2"' in html  # in the error summary
+    assert 'href="#id_questions-1-question"' in html  # in the error summary
     assert "Tell me about widget 3" in html
     assert "Answered well</textarea>" in html

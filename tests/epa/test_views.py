@@ -17,8 +17,10 @@ def assessment_post(assessment, *, questions):
         "evidence_referred": "Pack items 1 and 2",
         "judgement": "Clear and thorough",
     }
-    for n in range(1, questions + 1):
-        data[f"question_{n}"] = f"Tell me about widget {n}"
+    rows = max(questions + 2, 6)  # the page's rows: the questions and spare ones
+    data |= {"questions-TOTAL_FORMS": str(rows), "questions-INITIAL_FORMS": "0"}
+    for n in range(questions):
+        data[f"questions-{n}-question"] = f"Tell me about widget {n + 1}"
     for criterion in assessment.method.grading_criteria.all():
         data[f"pass_{criterion.pk}"] = "yes"
         if criterion.distinction_descriptor:

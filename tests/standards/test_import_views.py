@@ -161,7 +161,7 @@ def test_preview_highlights_reworded_text_word_by_word(admin_client):
         for item in section.items
     }
     assert (items["K1"], items["K2"], items["K4"], items["S2"]) == (
-        "reworded", "unchanged", "new", "removed",
+        "changed", "unchanged", "added", "removed",
     )  # fmt: skip
     assert "Confirm and import" in page
 

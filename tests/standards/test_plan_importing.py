@@ -347,3 +347,24 @@ def test_revised_rules_for_a_version_apprentices_are_on_make_a_new_revision(widg
         kept.content["gradeCombinations"]
     )
     assert do_import(revised).changes == []  # the same file again changes nothing
+
+
+def test_the_published_schema_is_what_is_enforced_in_psps_words(widget_version):
+    payload = epa_plan_json(provenance="   ", epaPeriodMonths="4", referenceNumber="ST9990")
+    payload["format"] = "official"
+    payload["assessmentMethods"][0]["name"] = "x" * 201
+    payload["assessmentMethods"][0]["ksbs"] = ["K1", "K1"]
+    payload["gradingCriteria"][0] = []
+
+    problems = problems_of(payload)
+
+    assert problems["$.format"] == (
+        'must be "psp-epa-plan": this does not look like a psp EPA plan file '
+        "(is it the official standard JSON?)"
+    )
+    assert problems["$.provenance"] == "is empty: it must be text"
+    assert problems["$.epaPeriodMonths"] == "must be a whole number, not text"
+    assert problems["$.referenceNumber"].startswith("is not part of the format (is it misspelt?)")
+    assert problems["$.assessmentMethods[0].name"] == "is longer than 200 characters"
+    assert problems["$.assessmentMethods[0].ksbs[1]"] == "“K1” is listed twice"
+    assert problems["$.gradingCriteria[0]"] == "must be a grading criterion object, not a list"

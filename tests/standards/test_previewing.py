@@ -43,7 +43,7 @@ def test_preview_of_a_plan_for_a_version_without_one_compares_with_the_earlier_p
 
     assert preview.compared_with.startswith("Compared with the EPA plan of version 1.0")
     general = {item.label: item for item in preview.sections[0].items}
-    assert general["EPA period"].change == Change.REWORDED
+    assert general["EPA period"].change == Change.CHANGED
     assert (general["EPA period"].old, general["EPA period"].new) == ("3 months", "4 months")
 
 
@@ -60,4 +60,4 @@ def test_a_new_version_is_compared_with_the_closest_earlier_version_that_has_ksb
 
     assert preview.compared_with.startswith("Compared with version 1.0, the latest earlier")
     ksbs = preview.sections[1]
-    assert (ksbs.new_count, ksbs.reworded_count, ksbs.removed_count) == (0, 1, 0)
+    assert (ksbs.added_count, ksbs.changed_count, ksbs.removed_count) == (0, 1, 0)
