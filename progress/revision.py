@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standards import triggers
+from psp import triggers
 
 TABLE = "apprentices_progressrevision"
 REVISION = triggers.Revision(

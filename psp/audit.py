@@ -43,8 +43,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from psp import triggers
 from psp.models import AuditEntry, User
-from standards import triggers
 
 logger = logging.getLogger(__name__)
 
