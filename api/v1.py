@@ -553,7 +553,7 @@ def list_evidence(request: HttpRequest, id: Id, paging: Query[Paging]) -> Any:
 def get_off_the_job(request: HttpRequest, id: Id) -> Any:
     """Off-the-job training hours: required, logged, approved, and whether on track."""
     apprentice = _apprentice(request, id)
-    if not _principal(request).has_perm("apprentices.view_offthejobentry"):
+    if not _principal(request).has_perm("progress.view_offthejobentry"):
         raise Http404  # as the pages: the EPAO does not see the off-the-job log
     working = working_for(apprentice)
 
