@@ -60,7 +60,7 @@ test: $(BIN)/.installed static/build/.built var/celery/queue
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa api demo
+	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa reports api demo
 	$(BIN)/lint-imports --no-logo
 
 format: $(BIN)/.installed

@@ -32,7 +32,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apprentices.models import Apprentice, OnboardingBatch
-from psp import accounts, notifications
+from psp import accounts, outbox
+from psp.background import WorkStatus
 from psp.models import Organisation, User
 from psp.roles import Role
 from standards.models import Option, StandardVersion
@@ -623,10 +624,21 @@ def start_batch(
     if len(records) <= inline_rows():
         check_batch(batch, records=records)
     else:
-        from apprentices.tasks import check_onboarding
-
-        notifications.enqueue_after_commit(check_onboarding, batch.pk)
+        outbox.queue_after_commit("apprentices.tasks.check_onboarding", batch.pk)
     return batch, []
+
+
+def status_of(batch: OnboardingBatch) -> WorkStatus:
+    """Where a batch is, for its page (templates/includes/work_pending.html while pending)."""
+    Status = OnboardingBatch.Status
+    doing = "Checked" if batch.status == Status.CHECKING else "Applying:"
+    return WorkStatus(
+        state=batch.status,
+        pending=batch.status in (Status.CHECKING, Status.APPLYING),
+        url=batch.get_absolute_url(),
+        message=f"{doing} {batch.rows_checked} of {batch.rows_total} rows. A large file is "
+        "handled in the background; you can leave this page and come back.",
+    )
 
 
 def check_batch(batch: OnboardingBatch, *, records: list[Record] | None = None) -> None:
@@ -653,14 +665,12 @@ def confirm_batch(batch: OnboardingBatch, *, by: User, new_employers: Iterable[s
     batch.new_employers_confirmed = list(new_employers)
     batch.applied_by = by
     if batch.rows_total > inline_rows():
-        from apprentices.tasks import apply_onboarding
-
         batch.status = OnboardingBatch.Status.APPLYING
         batch.rows_checked = 0
         batch.save(
             update_fields=["new_employers_confirmed", "applied_by", "status", "rows_checked"]
         )
-        notifications.enqueue_after_commit(apply_onboarding, batch.pk)
+        outbox.queue_after_commit("apprentices.tasks.apply_onboarding", batch.pk)
         return False
     apply_batch(batch)
     return True

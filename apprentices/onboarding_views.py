@@ -111,7 +111,13 @@ def onboarding_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     return render(
         request,
         "apprentices/onboarding_preview.html",
-        {"batch": batch, "plan": result, "rows": rows, "counts": result.counts},
+        {
+            "batch": batch,
+            "work": onboarding.status_of(batch),
+            "plan": result,
+            "rows": rows,
+            "counts": result.counts,
+        },
     )
 
 

@@ -1,4 +1,8 @@
-"""Background work of the apprentices app: checking and applying large onboarding files."""
+"""Background work of the apprentices app: checking and applying large onboarding files.
+
+The onboarding tasks are queued by name (psp.outbox.queue_after_commit) by
+apprentices.onboarding.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ import contextlib
 
 from celery import shared_task
 
+from apprentices import onboarding
+from apprentices.models import OnboardingBatch
 from psp import audit
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def check_onboarding(batch_id: int) -> None:
     """Check a large uploaded file of apprentices (apprentices.onboarding)."""
-    from apprentices import onboarding
-    from apprentices.models import OnboardingBatch
-
     batch = OnboardingBatch.objects.filter(pk=batch_id, status="checking").first()
     if batch is not None:
         onboarding.check_batch(batch)
@@ -23,9 +26,6 @@ def check_onboarding(batch_id: int) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def apply_onboarding(batch_id: int) -> None:
     """Apply a large confirmed file of apprentices in one transaction."""
-    from apprentices import onboarding
-    from apprentices.models import OnboardingBatch
-
     batch = OnboardingBatch.objects.filter(pk=batch_id, status="applying").first()
     if batch is None:
         return

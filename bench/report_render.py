@@ -72,9 +72,9 @@ def seed(folder: Path, items: int) -> int:
     from django.utils import timezone
 
     from apprentices.models import Apprentice, Evidence, EvidenceFile, EvidenceKSB, complete_uln
-    from epa.models import Report
     from psp.models import Organisation, User
     from psp.roles import Role
+    from reports.models import Report
     from standards.models import StandardVersion
     from standards.reference_data import load_reference_data
 
@@ -144,9 +144,9 @@ def measure(folder: Path, report_id: int, layout: str) -> dict[str, Any]:
     _setup(folder)
     from django.conf import settings
 
-    from epa import reports
-    from epa.models import Report
-    from epa.pdf import html_to_pdf
+    from reports import building
+    from reports.models import Report
+    from reports.pdf import html_to_pdf
 
     static = Path(settings.BASE_DIR) / "static"
     html_to_pdf(
@@ -158,7 +158,7 @@ def measure(folder: Path, report_id: int, layout: str) -> dict[str, Any]:
     report = Report.objects.select_related("requested_by").get(pk=report_id)
     cpu_started = time.process_time()
     started = time.perf_counter()
-    html = reports.render_html(report, evidence_layout=layout)
+    html = building.render_html(report, evidence_layout=layout)
     html_done = time.perf_counter()
     pdf = html_to_pdf(html, base_url=static)
     finished = time.perf_counter()
@@ -170,7 +170,7 @@ def measure(folder: Path, report_id: int, layout: str) -> dict[str, Any]:
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     return {
         "layout": layout,
-        "default": layout == reports.EVIDENCE_LAYOUT,
+        "default": layout == building.EVIDENCE_LAYOUT,
         "pages": pages,
         "pdf_kb": round(len(pdf) / 1024),
         "html_seconds": round(html_done - started, 2),

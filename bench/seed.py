@@ -308,7 +308,7 @@ def seed_epa_pages(demo_users: list[User]) -> None:
     """The demo's own apprentices (demo/) beside the volume, through the workflow: off-the-job
     logs, gateways, EPAs with a method to grade, and a report the provider asked for, so the
     bench can open those pages."""
-    from epa.reports import request_report
+    from reports.building import request_report
 
     seed_demo_portfolios(demo_users)
     seed_demo_epa(demo_users)

@@ -23,7 +23,6 @@ class EpaConfig(AppConfig):
             "epa_conflictofinterest",
             "epa_question",
             "epa_epaevent",
-            "epa_report",  # the reports app's once it moves (table kept)
         )
         apprentices_privacy.register_holdings(
             *privacy.HOLDINGS,

@@ -1,14 +1,14 @@
 """The personal data epa holds about an apprentice, for apprentices.privacy (registered from
-EpaConfig.ready()): the gateway and its frozen pack, hand-ins and built reports with the
-portfolio; the EPA record, kept with the result, with the identity. See apprentices.privacy
-for the stages, the retention schedule and what each field of a Holding means."""
+EpaConfig.ready()): the gateway and its frozen pack and hand-ins with the portfolio; the EPA
+record, kept with the result, with the identity. See apprentices.privacy for the stages, the
+retention schedule and what each field of a Holding means."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from apprentices.models import Apprentice
 from apprentices.privacy import IDENTITY, PORTFOLIO, Holding, next_month, to_month
@@ -25,7 +25,6 @@ from epa.models import (
     MethodModeration,
     MethodSubmission,
     Question,
-    Report,
 )
 
 
@@ -40,16 +39,6 @@ def _epa_identity(epa: Epa) -> dict[str, Any]:
 HOLDINGS = [
     Holding(GatewayAttempt, "apprentice", PORTFOLIO, text=("pack",)),
     Holding(GatewayItem, "attempt__apprentice", PORTFOLIO, text=("details", "reason")),
-    Holding(
-        Report,
-        "apprentice",
-        PORTFOLIO,
-        files=("file",),
-        delete=True,
-        own_only=True,
-        # An EPA result report is built from provisional grades until the result is final.
-        provisional_rows=Q(kind=Report.Kind.EPA_RESULT),
-    ),
     Holding(
         MethodSubmission,
         "assessment__epa__apprentice",
@@ -94,7 +83,6 @@ HOLDINGS = [
 
 # How the audit trail's entries of epa's tables lead to an apprentice (parents first).
 AUDIT_LINKS = {
-    "epa_report": ("apprentice_id", "apprentices_apprentice"),
     "epa_epaevent": ("apprentice_id", "apprentices_apprentice"),
     "epa_gatewayattempt": ("apprentice_id", "apprentices_apprentice"),
     "epa_gatewayitem": ("attempt_id", "epa_gatewayattempt"),

@@ -45,20 +45,4 @@ urlpatterns = [
         name="gateway_item_confirm",
     ),
     path("gateway/<int:pk>/packs/<int:number>/", views.gateway_pack, name="gateway_pack"),
-    path("reports/", views.report_list, name="report_list"),
-    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
-    path("reports/<int:pk>/download/", views.report_download, name="report_download"),
-    path(
-        "reports/portfolio/<int:pk>/",
-        views.report_request_portfolio,
-        name="report_request_portfolio",
-    ),
-    path(
-        "reports/gateway/<int:pk>/<int:number>/",
-        views.report_request_gateway,
-        name="report_request_gateway",
-    ),
-    path("reports/epa/<int:pk>/", views.report_request_epa, name="report_request_epa"),
-    path("reports/review/<int:pk>/", views.report_request_review, name="report_request_review"),
-    path("reports/cohort/", views.report_request_cohort, name="report_request_cohort"),
 ]

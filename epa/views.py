@@ -5,17 +5,16 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.coverage import cohort_versions, coverage_for
+from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
-from epa import grading, reports
+from epa import grading
 from epa.forms import (
     AmendmentForm,
     AssessmentForm,
@@ -40,13 +39,10 @@ from epa.models import (
     GatewayItem,
     MethodAssessment,
     MethodSubmission,
-    Report,
 )
-from progress.models import ProgressReview
 from psp import audit
 from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
-from psp.models import Organisation
 
 
 def _data(request: AuthenticatedHttpRequest) -> object:
@@ -677,133 +673,3 @@ def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "epa/epa_form.html",
         {"epa": epa, "form": form, "heading": "Amend the final result"},
     )
-
-
-# PDF reports: asked for from the portfolio, gateway, EPA and cohort pages, built by a
-# worker (epa.reports), followed on a status page that refreshes itself, then downloaded.
-
-
-def _report_requested(request: AuthenticatedHttpRequest, report: Report) -> HttpResponse:
-    messages.success(request, "Your PDF is being built. This page shows when it is ready.")
-    return redirect(report)
-
-
-@require_POST
-@permission_required(["epa.request_report", "apprentices.view_apprentice"], raise_exception=True)
-def report_request_portfolio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    return _report_requested(request, reports.request_report(apprentice, requested_by=request.user))
-
-
-@require_POST
-@permission_required(["epa.request_report", "epa.view_gatewayattempt"], raise_exception=True)
-def report_request_gateway(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
-    return _report_requested(request, reports.request_report(attempt, requested_by=request.user))
-
-
-@require_POST
-@permission_required(["epa.request_report", "epa.view_epa"], raise_exception=True)
-def report_request_epa(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    epa = _epa(request, pk)
-    return _report_requested(request, reports.request_report(epa, requested_by=request.user))
-
-
-@require_POST
-@permission_required(["epa.request_report", "progress.view_progressreview"], raise_exception=True)
-def report_request_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    review = get_object_or_404(ProgressReview.objects.visible_to(request.user), pk=pk)
-    try:
-        report = reports.request_report(review, requested_by=request.user)
-    except reports.ReportError as error:
-        messages.error(request, f"{error}.")
-        return redirect(review)
-    return _report_requested(request, report)
-
-
-@require_POST
-@permission_required(["epa.request_report", "apprentices.view_cohort"], raise_exception=True)
-def report_request_cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
-    visible = Apprentice.objects.visible_to(request.user)
-    versions = {f"{v.standard.reference}-{v.version}": v for v in cohort_versions(visible)}
-    version = versions.get(request.POST.get("version", ""))
-    employer = request.POST.get("employer", "")
-    organisation = (
-        Organisation.objects.filter(employed_apprentices__in=visible, pk=employer).first()
-        if employer.isdigit()
-        else request.user.organisation
-    )
-    if version is None or organisation is None:
-        messages.error(request, "Choose a standard version and an employer, then try again.")
-        return redirect("apprentices:cohort")
-    report = reports.request_report(organisation, version=version, requested_by=request.user)
-    return _report_requested(request, report)
-
-
-def _report(request: AuthenticatedHttpRequest, pk: int) -> Report:
-    return get_object_or_404(
-        Report.objects.visible_to(request.user).select_related(
-            "apprentice__user", "gateway", "review", "organisation", "standard_version__standard"
-        ),
-        pk=pk,
-    )
-
-
-def _report_retry(report: Report) -> tuple[str, list[tuple[str, object]]]:
-    """Where to ask for the same report again, and what to post there."""
-    if report.kind == Report.Kind.GATEWAY_PACK and report.gateway:
-        args = [report.apprentice_id, report.gateway.number]
-        return reverse("epa:report_request_gateway", args=args), []
-    if report.kind == Report.Kind.EPA_RESULT:
-        return reverse("epa:report_request_epa", args=[report.epa_id]), []
-    if report.kind == Report.Kind.REVIEW:
-        return reverse("epa:report_request_review", args=[report.review_id]), []
-    if report.kind == Report.Kind.COHORT and report.standard_version:
-        version = report.standard_version
-        fields: list[tuple[str, object]] = [
-            ("version", f"{version.standard.reference}-{version.version}")
-        ]
-        if report.organisation and report.organisation.kind == Organisation.Kind.EMPLOYER:
-            fields.append(("employer", report.organisation_id))
-        return reverse("epa:report_request_cohort"), fields
-    return reverse("epa:report_request_portfolio", args=[report.apprentice_id]), []
-
-
-@require_GET
-@permission_required("epa.request_report", raise_exception=True)
-def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    report = _report(request, pk)
-    retry_url, retry_fields = _report_retry(report)
-    context = {
-        "report": report,
-        "progress": reports.progress(report),
-        "retry_url": retry_url,
-        "retry_fields": retry_fields,
-    }
-    return render(request, "reports/report_detail.html", context)
-
-
-@require_GET
-@permission_required("epa.request_report", raise_exception=True)
-def report_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
-    report = _report(request, pk)
-    if not report.is_ready:
-        raise Http404("This report is not ready")
-    return private_download(
-        request,
-        report.file,
-        filename=report.download_name,
-        content_type="application/pdf",
-        size=report.size,
-    )
-
-
-@require_GET
-@permission_required("epa.request_report", raise_exception=True)
-def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    mine = Report.objects.visible_to(request.user).select_related(
-        "apprentice__user", "gateway", "review", "organisation", "standard_version__standard"
-    )
-    page = Paginator(mine, 25).get_page(request.GET.get("page"))
-    return render(request, "reports/report_list.html", {"page": page})

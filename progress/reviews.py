@@ -36,7 +36,7 @@ from progress.models import (
     ReviewTarget,
 )
 from progress.training import long_date
-from psp import notifications
+from psp import notifications, outbox
 from psp.roles import Role
 from standards.models import KSB, ksb_kind_order
 
@@ -453,9 +453,7 @@ def create_signing_link(review: ProgressReview, *, by: User) -> ReviewSigningLin
         expires_at=timezone.now() + datetime.timedelta(days=SIGNING_LINK_DAYS),
         email_status=ReviewSigningLink.Email.QUEUED,
     )
-    transaction.on_commit(
-        partial(notifications.dispatch_email, link.pk, ReviewSigningLink), robust=True
-    )
+    outbox.dispatch_after_commit(link)
     return link
 
 

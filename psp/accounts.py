@@ -2,7 +2,7 @@
 link, and the notice to the old address when staff change it.
 
 None is sent inside the request: each is a row of psp.models.AccountEmail, in the
-notifications' outbox (psp.notifications), sent by a task after the commit or by the sweep
+outbox of emails (psp.outbox), sent by a task after the commit or by the sweep
 if the broker is down. The response to a reset request is the same, and as fast, whether
 or not the address has an account. Links are made when the email is sent, never stored.
 """
@@ -13,13 +13,11 @@ import datetime
 import logging
 import math
 import time
-from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.db import transaction
 from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,7 +25,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from psp import notifications
+from psp import outbox
 from psp.models import AccountEmail, User
 
 logger = logging.getLogger(__name__)
@@ -47,7 +45,7 @@ def queue(user: User, kind: str, *, to: str = "", detail: str = "") -> AccountEm
         detail=detail[:500],
         email_status=AccountEmail.Email.QUEUED,
     )
-    transaction.on_commit(partial(notifications.dispatch_email, row.pk, AccountEmail), robust=True)
+    outbox.dispatch_after_commit(row)
     return row
 
 
@@ -136,22 +134,8 @@ def render(row: AccountEmail) -> tuple[str, str]:
     user = row.user
     if row.kind in (Kind.ADDRESS_CHANGED, Kind.PASSWORD_CHANGED):
         by, _, new = row.detail.partition("|")
-        what = (
-            f"the email address of your psp account ({user.username}) from this address to "
-            f"{new}. Emails about your account, password reset links included, now go there"
-            if row.kind == Kind.ADDRESS_CHANGED
-            else f"the password of your psp account ({user.username})"
-        )
-        body = (
-            f"Hello {user.first_name or user.username},\n\n"
-            f"{by} changed {what}.\n\n"
-            "The signatures of progress reviews still waiting for signatures were removed, so "
-            "nobody can sign one as you with the changed account: they are signed again.\n\n"
-            "If you did not expect this, tell your training provider and the psp administrator "
-            "straight away.\n"
-        )
-        subject = "The email address" if row.kind == Kind.ADDRESS_CHANGED else "The password"
-        return f"{subject} of your psp account was changed", body
+        context = {"user": user, "by": by, "new": new, "address": row.kind == Kind.ADDRESS_CHANGED}
+        return outbox.render_email("account_changed", context)
     protocol, domain, path = _link(user)
     if row.kind == Kind.WELCOME:
         body = render_to_string(

@@ -11,6 +11,7 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from django.http import HttpRequest
 
+from psp import accounts
 from psp.models import User
 
 # Free text in any form: at most this many characters (about four pages), a form error
@@ -146,8 +147,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Queue the reset emails (psp.accounts): none is sent inside the request, accounts
         without a password yet get one too, and each account gets a few an hour at most."""
-        from psp import accounts
-
         accounts.request_password_reset(self.cleaned_data["email"])
 
 

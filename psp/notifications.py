@@ -5,14 +5,15 @@ preference allows, marks its email pending and hands the email task to the broke
 transaction commits; a Celery task sends it with retries (psp.tasks). Nothing here ever
 raises into the action that called it, and a failure to send never undoes that action.
 
-The pending email is a transactional outbox, as for PDF reports (epa.reports): if the broker
-was down, the row stays pending and undispatched, and `dispatch_pending_emails` hands it to
-the broker later (every worker runs it every SWEEP_SECONDS, see psp.tasks.EmailSweep, and so
-does the `send_pending_emails` command). Sending is idempotent: the task claims the row
-(pending → being sent) in one conditional UPDATE, so however often it is delivered, one
-delivery sends. Other tables that send one email per row (the review signing links of
-progress.reviews) inherit psp.models.EmailOutbox and register_outbox() with their task:
-they share this outbox, its sweep and its once-only sending.
+The pending email is a row of the transactional outbox (psp.outbox), as PDF reports are: if
+the broker was down, the row stays pending and undispatched, and `dispatch_pending_emails`
+hands it to the broker later (every worker runs it every SWEEP_SECONDS, see
+psp.tasks.EmailSweep, and so does the `send_pending_emails` command). Sending is idempotent:
+the task claims the row (pending → being sent) in one conditional UPDATE, so however often it
+is delivered, one delivery sends. Other tables that send one email per row (account emails,
+the review signing links) inherit psp.models.EmailOutbox and register their outbox the same
+way (psp.outbox.register, from their app's tasks module): they share its sweep and its
+once-only sending.
 
 What each event says, and to whom, is the app's that owns the event (apprentices.notices,
 epa.notices, the progress reviews' own module): its workflows call it once, through
@@ -25,36 +26,25 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from psp import outbox
 from psp.models import EmailOutbox, Notification, NotificationPreference, User
 from psp.roles import Role
 
 logger = logging.getLogger(__name__)
 
 Kind = Notification.Kind
-# Sent by the reports pipeline (epa.reports) when a report someone asked for is built.
+# Sent by the reports pipeline (reports.building) when a report someone asked for is built.
 REPORT_READY = Kind.REPORT_READY
 Email = EmailOutbox.Email
 
 SWEEP_SECONDS = 30
-# A pending email never handed to the broker (it was down) is sent by the sweep after this.
-RESEND_AFTER = datetime.timedelta(minutes=1)
-# One handed to the broker this long ago and still pending was lost: send it again. A task
-# that retries counts its email as handed over when the retry is due (release_email), so a
-# retry waiting out its countdown is never doubled.
-REDISPATCH_AFTER = datetime.timedelta(minutes=1)
-# A claim this old belongs to a task that died while sending. It may have sent, so it is
-# marked failed rather than sent again: an email is never sent twice.
-CLAIM_STALE_AFTER = datetime.timedelta(minutes=15)
-SWEEP_BATCH = 200
 
 
 def wants_email(user: User, kind: str) -> bool:
@@ -85,151 +75,14 @@ def notify(
         logger.exception("Could not record a %s notification for user %s", kind, user.pk)
         return None
     if email:
-        transaction.on_commit(partial(dispatch_email, notification.pk), robust=True)
+        outbox.dispatch_after_commit(notification)
     return notification
 
 
-@dataclass(frozen=True)
-class Outbox:
-    """A table of emails to send (psp.models.EmailOutbox): the task that sends one row by
-    id, whether a row's email is still wanted (checked by the sweep and by the task), and
-    the time the row was made (the sweep waits RESEND_AFTER from then)."""
-
-    model: type[EmailOutbox]
-    task: Any
-    wanted: Callable[[Any], bool]
-    created: str = "created_at"
-    related: tuple[str, ...] = ()
-
-
-_outboxes: dict[type[EmailOutbox], Outbox] = {}
-
-
-def register_outbox(outbox: Outbox) -> None:
-    """Each app registers its tables of emails (the notifications, review signing links)."""
-    _outboxes[outbox.model] = outbox
-
-
-def _outbox(model: type[EmailOutbox]) -> Outbox:
-    return _outboxes[model]  # registered by each app's tasks module, imported in ready()
-
-
-def dispatch_email(row_id: int, model: type[EmailOutbox] = Notification) -> bool:
-    """Hand the email task to the broker; never raises. Called after the row is committed;
-    what it could not send, dispatch_pending_emails sends later."""
-    try:
-        _outbox(model).task.apply_async(args=(row_id,), retry=False)
-    except Exception:
-        logger.warning(
-            "The email of %s %s was not sent to the broker; it will be sent when the broker "
-            "is back",
-            model._meta.verbose_name,
-            row_id,
-            exc_info=True,
-        )
-        return False
-    model._default_manager.filter(pk=row_id).update(email_dispatched_at=timezone.now())
-    return True
-
-
-def emails_to_dispatch(
-    model: type[EmailOutbox] = Notification, *, now: datetime.datetime | None = None
-) -> QuerySet[Any]:
-    """Pending emails never handed to the broker for RESEND_AFTER, or handed to it
-    REDISPATCH_AFTER ago (the message was lost), oldest first."""
-    now = now or timezone.now()
-    outbox = _outbox(model)
-    return (
-        model._default_manager.filter(
-            Q(email_dispatched_at__isnull=True, **{f"{outbox.created}__lt": now - RESEND_AFTER})
-            | Q(email_dispatched_at__lt=now - REDISPATCH_AFTER),
-            email_status=Email.QUEUED,
-        )
-        .select_related(*outbox.related)
-        .order_by(outbox.created, "id")
-    )
-
-
 def dispatch_pending_emails(*, now: datetime.datetime | None = None) -> tuple[int, int]:
-    """Send the pending emails of every outbox the broker has not got, if still wanted;
-    stop at the first failure (the broker is down). Returns (sent, still waiting).
-
-    Sending one twice is harmless: the task claims the row, and only one claim succeeds.
-    """
-    now = now or timezone.now()
-    sent = waiting_total = 0
-    models: list[type[EmailOutbox]] = [
-        Notification,
-        *(m for m in _outboxes if m is not Notification),
-    ]
-    for model in models:
-        rows = model._default_manager
-        abandoned = rows.filter(
-            email_status=Email.SENDING, email_claimed_at__lt=now - CLAIM_STALE_AFTER
-        ).update(
-            email_status=Email.FAILED,
-            email_error="Sending stopped part way; not sent again, so it is never sent twice.",
-        )
-        if abandoned:
-            logger.warning("%s emails (%s) were abandoned while being sent", abandoned, model)
-        waiting = []
-        wanted = _outbox(model).wanted
-        for row in emails_to_dispatch(model, now=now)[:SWEEP_BATCH]:
-            if wanted(row):
-                waiting.append(row.pk)
-            else:
-                rows.filter(pk=row.pk, email_status=Email.QUEUED).update(
-                    email_status=Email.NOT_WANTED
-                )
-        waiting_total += len(waiting)
-        for row_id in waiting:
-            if not dispatch_email(row_id, model):
-                return sent, waiting_total - sent
-            sent += 1
-    return sent, waiting_total - sent
-
-
-def claim_email(row_id: int, model: type[EmailOutbox] = Notification) -> Any:
-    """Take a pending email to send it, or None if it is not pending (sent, being sent by
-    another task, failed) or no longer wanted (it is then marked not wanted)."""
-    outbox = _outbox(model)
-    pending = model._default_manager.filter(pk=row_id, email_status=Email.QUEUED)
-    row = pending.select_related(*outbox.related).first()
-    if row is None:
-        return None
-    if not outbox.wanted(row):
-        pending.update(email_status=Email.NOT_WANTED)
-        return None
-    # One conditional UPDATE: of two deliveries at once, only one changes the row.
-    claimed = pending.update(
-        email_status=Email.SENDING,
-        email_claimed_at=timezone.now(),
-        email_attempts=F("email_attempts") + 1,
-    )
-    return row if claimed else None
-
-
-def release_email(
-    row_id: int, model: type[EmailOutbox] = Notification, *, retry_in: int = 0
-) -> None:
-    """Give a claimed email back, pending, for the task's own retry in `retry_in` seconds
-    (counted as handed to the broker then, so the sweep leaves it to the retry and resends
-    it only if that message is lost too)."""
-    due = timezone.now() + datetime.timedelta(seconds=retry_in)
-    model._default_manager.filter(pk=row_id, email_status=Email.SENDING).update(
-        email_status=Email.QUEUED, email_dispatched_at=due
-    )
-
-
-def finish_email(
-    row_id: int, model: type[EmailOutbox] = Notification, *, error: str | None
-) -> None:
-    """Record that the claimed email was sent, or failed for good."""
-    claimed = model._default_manager.filter(pk=row_id, email_status=Email.SENDING)
-    if error is None:
-        claimed.update(email_status=Email.SENT, emailed_at=timezone.now(), email_error="")
-    else:
-        claimed.update(email_status=Email.FAILED, email_error=error[:300])
+    """Hand to the broker the pending emails of every email outbox it has not got, if still
+    wanted (psp.outbox.dispatch_pending). Returns (sent, still waiting)."""
+    return outbox.dispatch_pending(outbox.email_outboxes(), now=now)
 
 
 def notify_all(
@@ -246,19 +99,6 @@ def notify_all(
         if notification is not None:
             sent.append(notification)
     return sent
-
-
-def enqueue_after_commit(task: Any, *args: Any) -> None:
-    """Queue a Celery task once the current transaction commits; a broker that is down is
-    logged, never raised (the row that records the work stays, so it can be sent later)."""
-
-    def send() -> None:
-        try:
-            task.apply_async(args=args, retry=False)
-        except Exception:
-            logger.exception("Could not queue %s%r", getattr(task, "name", task), args)
-
-    transaction.on_commit(send, robust=True)
 
 
 def staff_of(organisation_id: int | None, role: Role) -> QuerySet[User]:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "apprentices",
     "progress",
     "epa",
+    "reports",
     "api",
     "demo",  # the seed_demo command (`make run`)
     "django.contrib.admin",
@@ -274,7 +275,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Seconds to wait for the broker when sending a task. A web request that queues work gives
-# up after this and leaves the work for the sweeper (see epa/reports.py), so keep it short.
+# up after this and leaves the work for the sweeper (see psp/outbox.py), so keep it short.
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -1,7 +1,7 @@
 """Background work of the psp app: sending notification emails, and sweeping up unsent ones.
 
-send_notification_email is sent by psp.notifications.dispatch_email: after the commit that
-created the notification, or by the sweep for emails the broker never got.
+send_notification_email and send_account_email are handed to the broker by psp.outbox: after
+the commit that created the row, or by the sweep for emails the broker never got or lost.
 send_pending_emails is sent by every worker's EmailSweep (and run by the command).
 checkpoint_audit is sent by every worker's AuditCheckpointSweep (psp.checkpoints).
 """
@@ -9,48 +9,22 @@ checkpoint_audit is sent by every worker's AuditCheckpointSweep (psp.checkpoints
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 
-from psp import notifications
+from psp import accounts, checkpoints, notifications, outbox
 from psp.models import AccountEmail, Notification
+from psp.outbox import EMAIL_MAX_RETRIES, render_email
 from psp.sweeping import WorkerSweep, register_sweep
 
 logger = logging.getLogger(__name__)
 
-EMAIL_MAX_RETRIES = 5
 
-
-def retry_delay(retries: int) -> int:
-    """Seconds before the next try: 30 s, 1 min, 2 min, 4 min, 8 min."""
-    return 30 * 2**retries
-
-
-def send_or_retry(
-    task: Any,
-    send: Callable[[], object],
-    *,
-    what: str,
-    before_retry: Callable[[int], object] | None = None,
-) -> str | None:
-    """Send an email from a bound task. On failure, retry with backoff (calling before_retry
-    first with the seconds until the retry); after the last try, log and return the error
-    (never raise it). None when sent."""
-    try:
-        send()
-    except Exception as error:
-        if task.request.retries >= EMAIL_MAX_RETRIES:
-            logger.warning("Gave up emailing %s: %s", what, error)
-            return str(error)
-        countdown = retry_delay(task.request.retries)
-        if before_retry is not None:
-            before_retry(countdown)
-        raise task.retry(exc=error, countdown=countdown) from error
-    return None
+def notification_message(notification: Notification) -> tuple[str, str, str]:
+    link = outbox.site_url(notification.url) if notification.url else ""
+    context = {"notification": notification, "user": notification.user, "link": link}
+    return (*render_email("notification", context), notification.user.email)
 
 
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
@@ -61,31 +35,7 @@ def send_notification_email(self: Any, notification_id: int) -> None:
     Failures are retried with backoff; after the last try the notification is marked as
     not sent (the user still has it in the service) and nothing is raised.
     """
-    notification = notifications.claim_email(notification_id)
-    if notification is None:
-        return
-    link = f"{settings.PSP_SITE_URL.rstrip('/')}{notification.url}" if notification.url else ""
-    body = "\n\n".join(
-        part
-        for part in (
-            f"Hello {notification.user.first_name or notification.user.username},",
-            notification.subject + ".",
-            notification.body,
-            f"Open it in psp: {link}" if link else "",
-            "You can choose which notifications you get by email on your notification settings "
-            "page in psp.",
-        )
-        if part
-    )
-    error = send_or_retry(
-        self,
-        lambda: send_mail(notification.subject, body, None, [notification.user.email]),
-        what=f"notification {notification_id}",
-        before_retry=lambda countdown: notifications.release_email(
-            notification_id, retry_in=countdown
-        ),
-    )
-    notifications.finish_email(notification_id, error=error)
+    outbox.deliver_email(self, Notification, notification_id, notification_message)
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
@@ -95,10 +45,11 @@ def send_pending_emails() -> None:
         logger.info("Notification emails sent to the broker: %s; still waiting: %s", sent, waiting)
 
 
-notifications.register_outbox(
-    notifications.Outbox(
+outbox.register(
+    outbox.Outbox(
         Notification,
-        task=send_notification_email,
+        task=send_notification_email.name,
+        due=outbox.emails_due(Notification),
         wanted=lambda row: notifications.wants_email(row.user, row.kind),
         related=("user",),
     )
@@ -108,27 +59,14 @@ notifications.register_outbox(
 @shared_task(bind=True, max_retries=EMAIL_MAX_RETRIES, acks_late=True, ignore_result=True)
 def send_account_email(self: Any, row_id: int) -> None:
     """Send one account email (psp.accounts): claimed, so sent once; retried with backoff."""
-    from psp import accounts
-
-    row = notifications.claim_email(row_id, AccountEmail)
-    if row is None:
-        return
-    subject, body = accounts.render(row)
-    error = send_or_retry(
-        self,
-        lambda: send_mail(subject, body, None, [row.to]),
-        what=f"account email {row_id}",
-        before_retry=lambda countdown: notifications.release_email(
-            row_id, AccountEmail, retry_in=countdown
-        ),
-    )
-    notifications.finish_email(row_id, AccountEmail, error=error)
+    outbox.deliver_email(self, AccountEmail, row_id, lambda row: (*accounts.render(row), row.to))
 
 
-notifications.register_outbox(
-    notifications.Outbox(
+outbox.register(
+    outbox.Outbox(
         AccountEmail,
-        task=send_account_email,
+        task=send_account_email.name,
+        due=outbox.emails_due(AccountEmail),
         # A notice to the old address goes even if the account was closed since.
         wanted=lambda row: row.user.is_active or row.kind == AccountEmail.Kind.ADDRESS_CHANGED,
         related=("user",),
@@ -151,8 +89,6 @@ register_sweep(EmailSweep)
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def checkpoint_audit() -> None:
     """Check the audit entries added since the last checkpoint and write a new one."""
-    from psp import checkpoints
-
     try:
         checkpoints.write()
     except checkpoints.CheckpointRefused as refused:

@@ -28,6 +28,7 @@ urlpatterns = [
     path("apprentices/", include("apprentices.urls")),
     path("apprentices/", include("progress.urls")),  # off-the-job training, progress reviews
     path("epa/", include("epa.urls")),
+    path("epa/", include("reports.urls")),
     path("", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

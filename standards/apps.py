@@ -9,7 +9,11 @@ class StandardsConfig(AppConfig):
     def ready(self) -> None:
         from psp import audit, homepages
         from psp.roles import Role
-        from standards import homes, revision
+        from standards import homes, revision, tasks, uploads
+
+        uploads.bulk_import_started.connect(
+            tasks.queue_bulk_import, dispatch_uid="psp_queue_bulk_import"
+        )
 
         audit.register_audited(
             "standards_standardversion", "standards_standardimport", "standards_ksbcrosswalk"

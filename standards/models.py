@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -741,6 +742,28 @@ class BulkImport(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def work(self) -> dict[str, Any]:
+        """Where the import is, for its status page (templates/work_status_page.html): the
+        fields of psp.background.WorkStatus, which this app (below psp) does not import."""
+        running = self.status == self.Status.RUNNING
+        read = f"{self.read} version{pluralize(self.read)} read so far."
+        announcements = {
+            self.Status.DONE: "Import finished",
+            self.Status.FAILED: "The import stopped",
+            self.Status.RUNNING: "Importing",
+        }
+        return {
+            "state": self.status,
+            "pending": self.is_running,
+            "url": self.get_absolute_url(),
+            "announcement": announcements.get(self.Status(self.status), ""),
+            "tag": self.get_status_display(),
+            "tag_class": "govuk-tag--blue",
+            "message": f"{read if running else 'Waiting for the background worker to start.'} "
+            "Each version is imported on its own: you can leave this page and come back.",
+        }
 
     @property
     def refused(self) -> int:

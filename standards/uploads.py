@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from django.core.files import File
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from standards.importing import (
@@ -29,6 +30,9 @@ from standards.validation import InvalidImport, Problem
 
 if TYPE_CHECKING:
     from psp.models import User
+
+# Sent inside the transaction that keeps an uploaded list, with bulk_import: the row.
+bulk_import_started = Signal()
 
 
 def payload_sha256(payload: Any) -> str:
@@ -144,8 +148,6 @@ def holds_a_list(stream: IO[bytes]) -> bool:
 def start_bulk_import(upload: IO[bytes], *, filename: str, by: User) -> BulkImport:
     """Keep the uploaded list and have the worker import every version in it (as
     `import_standard FILE --all` does). Nothing is imported here."""
-    from standards.tasks import import_standards_file
-
     digest = hashlib.sha256()
     for chunk in iter(lambda: upload.read(1 << 20), b""):
         digest.update(chunk)
@@ -154,7 +156,8 @@ def start_bulk_import(upload: IO[bytes], *, filename: str, by: User) -> BulkImpo
         filename=filename[-255:], sha256=digest.hexdigest(), uploaded_by=by
     )
     bulk.file.save(f"{bulk.pk}-{digest.hexdigest()[:12]}", File(upload), save=True)
-    transaction.on_commit(lambda: import_standards_file.delay(bulk.pk))
+    # Queued after the commit by psp.outbox, which sits above this app (psp.tasks).
+    bulk_import_started.send(sender=BulkImport, bulk_import=bulk)
     return bulk
 
 

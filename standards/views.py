@@ -195,7 +195,7 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 def bulk_import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """How far the worker got with an uploaded list, and what it did."""
     bulk = get_object_or_404(BulkImport.objects.select_related("uploaded_by"), pk=pk)
-    return render(request, "standards/bulk_import_detail.html", {"bulk": bulk})
+    return render(request, "standards/bulk_import_detail.html", {"bulk": bulk, "work": bulk.work})
 
 
 @require_GET

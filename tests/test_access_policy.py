@@ -31,10 +31,10 @@ from django.utils import timezone
 
 from epa import gateway, grading
 from epa.models import ConflictOfInterest
-from epa.reports import request_report
 from progress import reviews
 from psp.models import Organisation
 from psp.roles import Role
+from reports.building import request_report
 from tests.factories import (
     make_apprentice,
     make_evidence,
@@ -338,35 +338,38 @@ POLICY: dict[str, Rule] = {
         ok=CAN_SEE_A,
     ),
     # Reports: anyone who can see the subject may ask for it; the report is theirs to see.
-    "epa:report_list": _no_object(EVERYONE - {"norole"}),
+    "reports:report_list": _no_object(EVERYONE - {"norole"}),
     # A report belongs to whoever asked for it (the scenario's provider).
-    "epa:report_detail": Rule(
-        perm="epa.request_report", kwargs=lambda s: {"pk": s.report.pk}, ok={"provider_own"}
+    "reports:report_detail": Rule(
+        perm="reports.request_report", kwargs=lambda s: {"pk": s.report.pk}, ok={"provider_own"}
     ),
-    "epa:report_download": Rule(
-        skip="the report is still queued in this scenario; covered in tests/epa/test_reports"
+    "reports:report_download": Rule(
+        skip="the report is still queued in this scenario; covered in tests/reports/test_building"
     ),
-    "epa:report_request_portfolio": _apprentice(
-        CAN_SEE_A, method="POST", forbidden=set(), perm="epa.request_report"
+    "reports:report_request_portfolio": _apprentice(
+        CAN_SEE_A, method="POST", forbidden=set(), perm="reports.request_report"
     ),
-    "epa:report_request_gateway": Rule(
-        perm="epa.request_report",
+    "reports:report_request_gateway": Rule(
+        perm="reports.request_report",
         kwargs=lambda s: {"pk": s.apprentice.pk, "number": 1},
         method="POST",
         ok=CAN_SEE_A,
     ),
-    "epa:report_request_epa": Rule(
-        perm="epa.request_report", kwargs=lambda s: {"pk": s.epa.pk}, method="POST", ok=CAN_SEE_A
+    "reports:report_request_epa": Rule(
+        perm="reports.request_report",
+        kwargs=lambda s: {"pk": s.epa.pk},
+        method="POST",
+        ok=CAN_SEE_A,
     ),
     # A signed progress review: as the review itself (not the EPAO's people).
-    "epa:report_request_review": Rule(
+    "reports:report_request_review": Rule(
         perm="progress.view_progressreview",
         kwargs=lambda s: {"pk": s.review.pk},
         method="POST",
         ok={"apprentice_own", "provider_own", "employer_own", "admin"},
     ),
-    "epa:report_request_cohort": Rule(
-        skip="needs a cohort choice in the POST; covered in tests/epa/test_reports"
+    "reports:report_request_cohort": Rule(
+        skip="needs a cohort choice in the POST; covered in tests/reports/test_building"
     ),
     "epa:epa_list": _no_object(EVERYONE - {"norole"}),
     # The provider asks to move an apprentice to another employer; that employer decides.

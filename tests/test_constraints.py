@@ -35,7 +35,6 @@ from epa.models import (
     MethodModeration,
     MethodSubmission,
     Question,
-    Report,
 )
 from progress.models import (
     OffTheJobEntry,
@@ -55,6 +54,7 @@ from psp.models import (
     TwoFactorDevice,
 )
 from psp.roles import Role
+from reports.models import Report
 from standards.models import (
     Duty,
     EpaPlanRevision,
@@ -76,7 +76,7 @@ from tests.factories import (
     make_version,
 )
 
-APPS = ("psp", "apprentices", "progress", "epa", "standards", "api")
+APPS = ("psp", "apprentices", "progress", "epa", "reports", "standards", "api")
 HEX = "a" * 64
 TODAY = datetime.date(2031, 1, 6)
 

@@ -32,9 +32,9 @@ from django.db import connection
 from django.urls import reverse
 
 from apprentices.models import Evidence, EvidenceFile
-from epa.models import Report
 from psp.roles import Role
 from psp.storage import StorageUnavailable
+from reports.models import Report
 from tests.apprentices import samples
 from tests.factories import make_apprentice, make_staff
 
@@ -378,7 +378,7 @@ def test_two_web_nodes_and_a_worker_share_nothing_but_the_database_broker_and_st
         assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
     # A report asked for through B is built by the worker and downloaded through A.
-    ask = f"{b.url}{reverse('epa:report_request_portfolio', args=[apprentice.pk])}"
+    ask = f"{b.url}{reverse('reports:report_request_portfolio', args=[apprentice.pk])}"
     home = f"{b.url}{reverse('apprentices:apprentice_detail', args=[apprentice.pk])}"
     assert staff.post(home, ask, {}).status_code == 302
     report = Report.objects.get()
@@ -388,7 +388,7 @@ def test_two_web_nodes_and_a_worker_share_nothing_but_the_database_broker_and_st
         time.sleep(0.5)
         report.refresh_from_db()
     assert report.status == "ready", (report.failure_reason, worker.tail())
-    pdf = staff.get(f"{a.url}{reverse('epa:report_download', args=[report.pk])}")
+    pdf = staff.get(f"{a.url}{reverse('reports:report_download', args=[report.pk])}")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF-")
     assert hashlib.sha256(pdf.content).hexdigest() == report.sha256

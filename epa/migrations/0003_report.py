@@ -2,9 +2,14 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import epa.models
 from django.conf import settings
 from django.db import migrations, models
+
+
+def report_file_path(instance, filename):
+    # Was epa.models.report_file_path; the model and its function are the reports app's now
+    # (reports.models), which this app, below it, does not import.
+    return f"reports/report-{instance.pk}.pdf"
 
 
 class Migration(migrations.Migration):
@@ -54,9 +59,7 @@ class Migration(migrations.Migration):
                 ("failure_reason", models.TextField(blank=True)),
                 (
                     "file",
-                    models.FileField(
-                        blank=True, max_length=255, upload_to=epa.models.report_file_path
-                    ),
+                    models.FileField(blank=True, max_length=255, upload_to=report_file_path),
                 ),
                 ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),
                 ("size", models.PositiveBigIntegerField(blank=True, null=True)),

@@ -180,7 +180,7 @@ def personal_data_left(needles: list[str] = NEEDLES) -> list[str]:
 # from the evidence (which is in the map), so erasing the evidence's text leaves them as
 # they are and they need no copy in a subject access export.
 NO_PERSONAL_DATA: set[type[models.Model]] = {KsbTally}
-OUR_APPS = ("psp", "apprentices", "progress", "epa", "standards")
+OUR_APPS = ("psp", "apprentices", "progress", "epa", "reports", "standards")
 
 
 def _reaches(model: type[models.Model], target: type[models.Model], depth: int = 4) -> bool:
@@ -574,7 +574,7 @@ def test_the_copy_holds_only_reports_the_apprentice_asked_for_and_no_provisional
     # were in the apprentice's copy.
     from django.core.files.base import ContentFile
 
-    from epa.models import Report
+    from reports.models import Report
 
     apprentice = finished_apprentice(result=True, final=False)
     epa = Epa.objects.get(apprentice=apprentice)

@@ -951,15 +951,15 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
         "populated": NEW_RECORD,
     },
     # Reports
-    "epa:report_list": {
-        "empty": [Visit("new_provider", url("epa:report_list"), bare=True)],
+    "reports:report_list": {
+        "empty": [Visit("new_provider", url("reports:report_list"), bare=True)],
         "error": NO_FORM,
-        "populated": [Visit("provider", url("epa:report_list"))],
+        "populated": [Visit("provider", url("reports:report_list"))],
     },
-    "epa:report_detail": {
-        "empty": [Visit("provider", url("epa:report_detail", pk("queued_report")))],
-        "error": [Visit("provider", url("epa:report_detail", pk("failed_report")))],
-        "populated": [Visit("provider", url("epa:report_detail", pk("ready_report")))],
+    "reports:report_detail": {
+        "empty": [Visit("provider", url("reports:report_detail", pk("queued_report")))],
+        "error": [Visit("provider", url("reports:report_detail", pk("failed_report")))],
+        "populated": [Visit("provider", url("reports:report_detail", pk("ready_report")))],
     },
 }
 
@@ -1050,13 +1050,13 @@ EXCLUDED: dict[str, str] = {
     "progress:progress_review_sign": POST_ONLY,
     "progress:progress_review_link": POST_ONLY,
     "apprentices:apprentice_data_download": "a file download (a zip, as an attachment)",
-    "epa:report_download": "a file download (the PDF, as an attachment)",
+    "reports:report_download": "a file download (the PDF, as an attachment)",
     "epa:submission_download": "a file download (the material handed in, as an attachment)",
-    "epa:report_request_portfolio": POST_ONLY,
-    "epa:report_request_gateway": POST_ONLY,
-    "epa:report_request_epa": POST_ONLY,
-    "epa:report_request_review": POST_ONLY,
-    "epa:report_request_cohort": POST_ONLY,
+    "reports:report_request_portfolio": POST_ONLY,
+    "reports:report_request_gateway": POST_ONLY,
+    "reports:report_request_epa": POST_ONLY,
+    "reports:report_request_review": POST_ONLY,
+    "reports:report_request_cohort": POST_ONLY,
 }
 # How to reach each download, to check it is one.
 DOWNLOADS: dict[str, Visit] = {
@@ -1064,7 +1064,9 @@ DOWNLOADS: dict[str, Visit] = {
     "apprentices:apprentice_data_download": Visit(
         "apprentice", url("apprentices:apprentice_data_download", pk("apprentice"))
     ),
-    "epa:report_download": Visit("provider", url("epa:report_download", pk("ready_report"))),
+    "reports:report_download": Visit(
+        "provider", url("reports:report_download", pk("ready_report"))
+    ),
     "epa:submission_download": Visit("assessor", lambda w: w.submission.get_absolute_url()),
 }
 # Django's own admin, for administrators only: its templates are Django's, not psp's.

@@ -88,16 +88,19 @@ def url_patterns(
 
 # Whole documents that are not web pages: the HTML that WeasyPrint turns into PDF reports.
 NOT_WEB_PAGES = ("reports/pdf/",)
+# The layouts a page extends: the service's, and the one of pages about background work.
+PAGE_LAYOUTS = ('{% extends "base.html" %}', '{% extends "work_status_page.html" %}')
 
 
 def page_templates() -> set[str]:
-    """Templates that are whole pages: they extend base.html, or are a document themselves."""
+    """Templates that are whole pages: they extend a page layout, or are a document
+    themselves."""
     found = set()
     for path in TEMPLATES.rglob("*.html"):
         if str(path.relative_to(TEMPLATES)).startswith(NOT_WEB_PAGES):
             continue
         text = path.read_text()
-        if '{% extends "base.html" %}' in text or text.lstrip().startswith("<!DOCTYPE"):
+        if any(layout in text for layout in PAGE_LAYOUTS) or text.lstrip().startswith("<!DOCTYPE"):
             found.add(str(path.relative_to(TEMPLATES)))
     return found
 

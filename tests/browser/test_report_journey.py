@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from epa import reports
-from epa.models import Report
+from reports import building
+from reports.models import Report
 from tests.browser.actions import success_banner
 from tests.browser.people import add_evidence, make_cast
 
@@ -42,7 +42,7 @@ def test_report_is_requested_shows_progress_and_downloads_as_a_pdf(new_page, per
     report = Report.objects.get()
     assert report.status == Report.Status.QUEUED
 
-    reports.build(report.pk)  # what the worker does with the queued task
+    building.build(report.pk)  # what the worker does with the queued task
 
     if js:  # the page updates itself and says so, without reloading
         expect(page.get_by_role("heading", name="Your PDF is ready")).to_be_visible()

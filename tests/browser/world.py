@@ -25,14 +25,16 @@ from apprentices import portfolio
 from apprentices.models import BreakInLearning, Evidence
 from apprentices.uploads import check_upload
 from demo.seeding import DEMO_PDF
-from epa import gateway, grading, reports
+from epa import gateway, grading
 from epa.grading import AssessmentRecord, Decision
-from epa.models import ConflictOfInterest, Report
+from epa.models import ConflictOfInterest
 from progress import reviews
 from progress.models import OffTheJobEntry
 from psp import notifications, twofactor
 from psp.models import Notification, Organisation
 from psp.roles import Role
+from reports import building
+from reports.models import Report
 from standards.importing import import_standard, parse_official
 from standards.models import StandardImport
 from standards.reference_data import load_reference_data
@@ -407,7 +409,7 @@ def populate_accounts(world: World) -> None:
         organisation=apprentice.employer,
         standard_version=cast.version,
     )
-    reports.fail(failed.pk, reason="The PDF could not be built: a fictional failure.")
+    building.fail(failed.pk, reason="The PDF could not be built: a fictional failure.")
     objects["failed_report"] = failed
 
 

@@ -144,15 +144,16 @@ def test_a_hand_in_changed_afterwards_no_longer_matches_the_supplement(client, e
 
 def test_the_gateway_pack_pdf_lists_the_supplement_with_its_hashes(epa, demonstration):
     from apprentices.uploads import check_upload
-    from epa import grading, reports
+    from epa import grading
     from psp.roles import Role
-    from tests.epa.test_reports import pdf_text
+    from reports import building
     from tests.factories import make_staff
+    from tests.reports.test_building import pdf_text
 
     upload = check_upload(SimpleUploadedFile("slides.pdf", DEMO_PDF, "application/pdf"))
     submission = grading.hand_in(demonstration, upload, kind="slides", by=epa.apprentice.user)
     provider = make_staff(role=Role.PROVIDER, organisation=epa.apprentice.training_provider)
-    report = reports.build(reports.request_report(epa.gateway, requested_by=provider).pk)
+    report = building.build(building.request_report(epa.gateway, requested_by=provider).pk)
     text = " ".join(pdf_text(report).split())
     for expected in (
         "Supplement SHA-256",

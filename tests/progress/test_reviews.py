@@ -556,7 +556,7 @@ def test_a_signing_link_asked_for_while_the_broker_is_down_is_sent_by_the_sweep_
     recorded, provider_user, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
 ):
     from progress.tasks import send_signing_link
-    from psp import notifications
+    from psp import notifications, outbox
 
     queue, up = [], {"broker": False}
 
@@ -570,7 +570,7 @@ def test_a_signing_link_asked_for_while_the_broker_is_down_is_sent_by_the_sweep_
         link = reviews.create_signing_link(recorded, by=provider_user)
     link.refresh_from_db()
     assert (link.email_status, link.email_dispatched_at) == ("queued", None)
-    later = timezone.now() + notifications.RESEND_AFTER + datetime.timedelta(seconds=5)
+    later = timezone.now() + outbox.RESEND_AFTER + datetime.timedelta(seconds=5)
     up["broker"] = True
     assert notifications.dispatch_pending_emails(now=later) == (1, 0)
     assert queue == [link.pk]
@@ -580,7 +580,7 @@ def test_a_signing_link_asked_for_while_the_broker_is_down_is_sent_by_the_sweep_
     link.refresh_from_db()
     assert link.email_status == "sent"
     # A lost message is sent again about a minute later, not ten.
-    assert datetime.timedelta(minutes=1) >= notifications.REDISPATCH_AFTER
+    assert datetime.timedelta(minutes=1) >= outbox.REDISPATCH_AFTER
 
 
 def _edit_form(apprentice, **changes):

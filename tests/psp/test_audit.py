@@ -493,8 +493,9 @@ def _make_row(kind):
     from django.utils import timezone
 
     from apprentices.models import EvidenceEvent
-    from epa.models import EpaEvent, Report
+    from epa.models import EpaEvent
     from progress.models import OffTheJobEntry, ProgressReview, ReviewSignature, ReviewSigningLink
+    from reports.models import Report
 
     apprentice = make_apprentice()
     staff = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)

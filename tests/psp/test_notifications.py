@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from epa import gateway, grading
 from epa.grading import AssessmentRecord, Decision
-from psp import notifications
+from psp import notifications, outbox
 from psp.celery import app
 from psp.models import Notification, NotificationPreference, Organisation
 from psp.roles import Role
@@ -361,7 +361,7 @@ def test_the_sweep_resends_a_lost_message_once_and_the_first_delivery_then_sends
     assert broker.queue == [notification.pk]
     lost, broker.queue = broker.queue, []
     assert notifications.dispatch_pending_emails() == (0, 0)  # with the broker: not lost yet
-    later = timezone.now() + notifications.REDISPATCH_AFTER + datetime.timedelta(minutes=1)
+    later = timezone.now() + outbox.REDISPATCH_AFTER + datetime.timedelta(minutes=1)
     assert notifications.dispatch_pending_emails(now=later) == (1, 0)
     deliver(broker)
     broker.queue = lost  # the first message turns up after all
@@ -387,7 +387,7 @@ def test_the_sweep_respects_a_preference_changed_while_the_email_was_pending(
 
 def test_the_task_does_not_send_an_email_another_task_has_claimed(user, mailoutbox):
     notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
-    assert notifications.claim_email(notification.pk) is not None
+    assert outbox.claim_email(notification.pk, Notification) is not None
     send_notification_email.apply(args=[notification.pk])
     assert mailoutbox == []
     assert Notification.objects.get(pk=notification.pk).email_status == "sending"
@@ -395,12 +395,12 @@ def test_the_task_does_not_send_an_email_another_task_has_claimed(user, mailoutb
 
 def test_an_email_whose_sender_died_is_marked_failed_not_sent_again(user, broker, mailoutbox):
     notification = notifications.notify(user, Kind.GATEWAY_DECIDED, subject="Gateway accepted")
-    notifications.claim_email(notification.pk)
+    outbox.claim_email(notification.pk, Notification)
     age(notification, hours=1)
     soon = timezone.now() + datetime.timedelta(minutes=1)
     assert notifications.dispatch_pending_emails(now=soon) == (0, 0)
     assert Notification.objects.get(pk=notification.pk).email_status == "sending"
-    later = timezone.now() + notifications.CLAIM_STALE_AFTER + datetime.timedelta(minutes=1)
+    later = timezone.now() + outbox.CLAIM_STALE_AFTER + datetime.timedelta(minutes=1)
     assert notifications.dispatch_pending_emails(now=later) == (0, 0)
     notification.refresh_from_db()
     assert notification.email_status == "failed"
@@ -441,8 +441,8 @@ def test_a_lost_message_is_sent_again_after_a_minute_but_a_waiting_retry_is_not_
     assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(seconds=75)) == (1, 0)
     # A task that failed to send gives the email back for its retry in 4 minutes.
     broker.queue = []
-    notifications.claim_email(notification.pk)
-    notifications.release_email(notification.pk, retry_in=240)
+    outbox.claim_email(notification.pk, Notification)
+    outbox.release_email(notification.pk, Notification, retry_in=240)
     assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(minutes=4)) == (0, 0)
     assert broker.queue == []
     assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(minutes=6)) == (1, 0)

@@ -13,9 +13,9 @@ from django.urls import reverse
 from storages.backends.s3 import S3Storage
 
 from apprentices.models import Evidence, EvidenceFile
-from epa import reports
-from epa.models import Report
 from psp.storage import StorageUnavailable, move_files, sha256_of
+from reports import building
+from reports.models import Report
 from tests.apprentices import samples
 from tests.factories import make_apprentice, make_evidence
 
@@ -165,12 +165,12 @@ def test_a_report_is_built_into_the_object_store_and_a_rebuild_replaces_it(
     portfolio_report, object_store, monkeypatch
 ):
     builds = iter([b"%PDF-1.7 first", b"%PDF-1.7 second"])
-    monkeypatch.setattr(reports, "render_pdf", lambda report: next(builds))
-    first = reports.build(portfolio_report.pk)
+    monkeypatch.setattr(building, "render_pdf", lambda report: next(builds))
+    first = building.build(portfolio_report.pk)
     assert first.status == "ready"
     assert bucket_names(object_store) == [f"reports/report-{portfolio_report.pk}.pdf"]
     Report.objects.filter(pk=portfolio_report.pk).update(status="queued")
-    second = reports.build(portfolio_report.pk)
+    second = building.build(portfolio_report.pk)
     assert bucket_names(object_store) == [f"reports/report-{portfolio_report.pk}.pdf"]
     assert second.sha256 == hashlib.sha256(b"%PDF-1.7 second").hexdigest()
     assert sha256_of(second.file.name) == second.sha256
@@ -179,16 +179,16 @@ def test_a_report_is_built_into_the_object_store_and_a_rebuild_replaces_it(
 def test_a_report_build_with_the_store_down_raises_for_a_retry_and_stays_running(
     portfolio_report, object_store, monkeypatch
 ):
-    monkeypatch.setattr(reports, "render_pdf", lambda report: b"%PDF-1.7")
+    monkeypatch.setattr(building, "render_pdf", lambda report: b"%PDF-1.7")
     with (
         mock.patch.object(S3Storage, "_save", side_effect=DOWN),
         pytest.raises(StorageUnavailable),
     ):
-        reports.build(portfolio_report.pk)
-    assert isinstance(StorageUnavailable(), reports.TRANSIENT_ERRORS)
+        building.build(portfolio_report.pk)
+    assert isinstance(StorageUnavailable(), building.TRANSIENT_ERRORS)
     portfolio_report.refresh_from_db()
     assert (portfolio_report.status, portfolio_report.file.name) == ("running", "")
-    assert reports.build(portfolio_report.pk, retrying=True).status == "ready"
+    assert building.build(portfolio_report.pk, retrying=True).status == "ready"
 
 
 # Health
@@ -305,9 +305,9 @@ def test_move_files_to_storage_needs_an_object_store(db):
 def test_when_the_store_stays_down_the_build_task_retries_then_says_so(
     portfolio_report, object_store, monkeypatch
 ):
-    from epa.tasks import build_report
+    from reports.tasks import build_report
 
-    monkeypatch.setattr(reports, "render_pdf", lambda report: b"%PDF-1.7")
+    monkeypatch.setattr(building, "render_pdf", lambda report: b"%PDF-1.7")
     monkeypatch.setattr(build_report, "retry_backoff", False)
     with mock.patch.object(S3Storage, "_save", side_effect=DOWN):
         build_report.apply(args=[portfolio_report.pk])

@@ -1,7 +1,7 @@
-"""Background tasks of the EPA app: building PDF reports, and sweeping up unsent ones.
+"""Background tasks of the reports app: building PDF reports, and sweeping up unsent ones.
 
-Tasks take ids, load rows and call epa.reports. build_report is sent only by
-epa.reports.dispatch: after the commit of the request that created the report, or by the
+Tasks take ids, load rows and call reports.building. build_report is sent only by
+reports.building.dispatch: after the commit of the request that created the report, or by the
 sweep for reports already committed. dispatch_reports is sent by every worker's ReportSweep.
 """
 
@@ -12,9 +12,11 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from epa import reports
+from psp import outbox
 from psp.storage import StorageUnavailable
 from psp.sweeping import WorkerSweep, register_sweep
+from reports import building
+from reports.models import Report
 
 logger = logging.getLogger(__name__)
 
@@ -25,37 +27,37 @@ class ReportTask(Task):  # type: ignore[misc]
     ) -> None:
         # Retries used up, or an error outside the build: say so on the report.
         report_id = args[0] if args else kwargs.get("report_id")
-        if isinstance(exc, reports.TRANSIENT_ERRORS):
+        if isinstance(exc, building.TRANSIENT_ERRORS):
             what = "file store" if isinstance(exc, StorageUnavailable) else "database"
             reason = (
                 f"The {what} could not be reached while building the report "
                 f"(tried {self.request.retries + 1} times). Ask for it again later."
             )
         else:
-            reason = f"The PDF could not be built: {reports.short_reason(exc)}"
-        reports.fail(report_id, reason=reason)
+            reason = f"The PDF could not be built: {building.short_reason(exc)}"
+        building.fail(report_id, reason=reason)
 
 
 @shared_task(
     base=ReportTask,
     bind=True,
-    autoretry_for=reports.TRANSIENT_ERRORS,
+    autoretry_for=building.TRANSIENT_ERRORS,
     max_retries=4,
     retry_backoff=5,
     retry_backoff_max=120,
     retry_jitter=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=reports.BUILD_SOFT_TIME_LIMIT,
-    time_limit=reports.BUILD_TIME_LIMIT,
+    soft_time_limit=building.BUILD_SOFT_TIME_LIMIT,
+    time_limit=building.BUILD_TIME_LIMIT,
 )
 def build_report(self: Task, report_id: int) -> None:
-    reports.build(report_id, retrying=self.request.retries > 0)
+    building.build(report_id, retrying=self.request.retries > 0)
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def dispatch_reports() -> None:
-    sent, waiting = reports.dispatch_pending()
+    sent, waiting = building.dispatch_pending()
     if sent or waiting:
         logger.info("Reports sent to the broker: %s; still waiting: %s", sent, waiting)
 
@@ -65,8 +67,13 @@ class ReportSweep(WorkerSweep):
     broker never got (it was down when they were asked for) or lost (psp.sweeping)."""
 
     task = dispatch_reports
-    seconds = reports.SWEEP_SECONDS
+    seconds = building.SWEEP_SECONDS
     label = "Report sweep"
 
 
+outbox.register(
+    outbox.Outbox(
+        Report, task=build_report.name, due=building.due_reports, dispatched="dispatched_at"
+    )
+)
 register_sweep(ReportSweep)

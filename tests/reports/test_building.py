@@ -13,13 +13,14 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from apprentices.models import EvidenceFile
-from epa import grading, reports
-from epa.models import Report
-from epa.pdf import PdfError, html_to_pdf
-from epa.tasks import ReportSweep, build_report
+from epa import grading
 from psp.celery import app
 from psp.models import Notification, Organisation
 from psp.roles import Role
+from reports import building
+from reports.models import Report
+from reports.pdf import PdfError, html_to_pdf
+from reports.tasks import ReportSweep, build_report
 from tests.epa.test_grading import grade_all
 from tests.factories import make_apprentice, make_evidence, make_organisation, make_staff, make_user
 
@@ -79,7 +80,7 @@ def quick_pdf(monkeypatch):
 
     builds = itertools.count(1)
     monkeypatch.setattr(
-        reports, "render_pdf", lambda report: DEMO_PDF + f"% build {next(builds)}\n".encode()
+        building, "render_pdf", lambda report: DEMO_PDF + f"% build {next(builds)}\n".encode()
     )
 
 
@@ -95,7 +96,7 @@ def test_asking_commits_a_queued_report_and_sends_the_task_after_the_commit(
     client, apprentice, provider_user, django_capture_on_commit_callbacks
 ):
     client.force_login(provider_user)
-    url = reverse("epa:report_request_portfolio", args=[apprentice.pk])
+    url = reverse("reports:report_request_portfolio", args=[apprentice.pk])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(url)
         report = Report.objects.get()
@@ -106,7 +107,7 @@ def test_asking_commits_a_queued_report_and_sends_the_task_after_the_commit(
         callback()
     report.refresh_from_db()
     assert report.dispatched_at is not None
-    assert sent_tasks() == [("epa.tasks.build_report", [report.pk])]
+    assert sent_tasks() == [("reports.tasks.build_report", [report.pk])]
 
 
 def test_the_request_succeeds_when_the_broker_is_down_and_the_sweeper_sends_it_later(
@@ -116,7 +117,7 @@ def test_the_request_succeeds_when_the_broker_is_down_and_the_sweeper_sends_it_l
     client.force_login(provider_user)
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("epa:report_request_portfolio", args=[apprentice.pk]))
+        response = client.post(reverse("reports:report_request_portfolio", args=[apprentice.pk]))
     assert time.monotonic() - started < 5
     report = Report.objects.get()
     assert response.status_code == 302
@@ -136,7 +137,7 @@ def test_the_request_succeeds_when_the_broker_is_down_and_the_sweeper_sends_it_l
     call_command("dispatch_reports")
     report.refresh_from_db()
     assert report.dispatched_at is not None
-    assert sent_tasks() == [("epa.tasks.build_report", [report.pk])]
+    assert sent_tasks() == [("reports.tasks.build_report", [report.pk])]
 
 
 def test_the_sweeper_resends_lost_and_abandoned_reports_only(apprentice, provider_user):
@@ -154,62 +155,62 @@ def test_the_sweeper_resends_lost_and_abandoned_reports_only(apprentice, provide
     report(dispatched_at=now)  # sent just now: a worker will get it
     report(status="running", dispatched_at=now, started_at=now)
     report(status="failed", failure_reason="No", dispatched_at=long_ago)
-    assert reports.reports_to_dispatch() == [never_sent.pk, lost.pk, abandoned.pk]
-    assert reports.dispatch_pending() == (3, 0)
+    assert building.reports_to_dispatch() == [never_sent.pk, lost.pk, abandoned.pk]
+    assert building.dispatch_pending() == (3, 0)
     assert sorted(args[0] for _, args in sent_tasks()) == [never_sent.pk, lost.pk, abandoned.pk]
 
 
 def test_each_worker_sweeps_through_the_broker(apprentice, provider_user):
     ReportSweep(SimpleNamespace()).sweep()
-    assert sent_tasks() == [("epa.tasks.dispatch_reports", [])]
+    assert sent_tasks() == [("reports.tasks.dispatch_reports", [])]
 
 
 def test_asking_again_while_one_is_pending_gives_the_same_report(
     apprentice, provider_user, django_capture_on_commit_callbacks
 ):
-    first = reports.request_report(apprentice, requested_by=provider_user)
+    first = building.request_report(apprentice, requested_by=provider_user)
     Report.objects.filter(pk=first.pk).update(dispatched_at=timezone.now())
     with django_capture_on_commit_callbacks() as callbacks:
-        assert reports.request_report(apprentice, requested_by=provider_user) == first
+        assert building.request_report(apprentice, requested_by=provider_user) == first
     assert callbacks == []  # with a worker already: not sent again
-    lost = timezone.now() - reports.REDISPATCH_AFTER - datetime.timedelta(minutes=1)
+    lost = timezone.now() - building.REDISPATCH_AFTER - datetime.timedelta(minutes=1)
     Report.objects.filter(pk=first.pk).update(dispatched_at=lost)
     with django_capture_on_commit_callbacks(execute=True):
-        assert reports.request_report(apprentice, requested_by=provider_user) == first
-    assert sent_tasks() == [("epa.tasks.build_report", [first.pk])]
+        assert building.request_report(apprentice, requested_by=provider_user) == first
+    assert sent_tasks() == [("reports.tasks.build_report", [first.pk])]
     Report.objects.filter(pk=first.pk).update(
         status="failed", failure_reason="The PDF could not be built: test"
     )
-    assert reports.request_report(apprentice, requested_by=provider_user) != first
+    assert building.request_report(apprentice, requested_by=provider_user) != first
 
 
 def test_a_gateway_pack_report_needs_a_submitted_gateway(apprentice, provider_user):
     from epa import gateway
 
     attempt = gateway.start_gateway(apprentice, by=provider_user)
-    with pytest.raises(reports.ReportError, match="no gateway pack yet"):
-        reports.request_report(attempt, requested_by=provider_user)
+    with pytest.raises(building.ReportError, match="no gateway pack yet"):
+        building.request_report(attempt, requested_by=provider_user)
 
 
 # Building: idempotent, retried, failing with a reason
 
 
 def test_building_twice_makes_one_file_with_the_same_hash(portfolio_report, settings):
-    reports.build(portfolio_report.pk)
+    building.build(portfolio_report.pk)
     portfolio_report.refresh_from_db()
     first = (portfolio_report.file.name, portfolio_report.sha256)
     assert portfolio_report.status == "ready"
     assert portfolio_report.file.name == f"reports/report-{portfolio_report.pk}.pdf"
-    assert reports.build(portfolio_report.pk) is None  # already built: nothing to do
+    assert building.build(portfolio_report.pk) is None  # already built: nothing to do
     portfolio_report.refresh_from_db()
     assert (portfolio_report.file.name, portfolio_report.sha256) == first
     assert [f.name for f in report_files(settings)] == [f"report-{portfolio_report.pk}.pdf"]
 
 
 def test_a_rebuild_replaces_the_file_in_place(portfolio_report, settings, quick_pdf):
-    first = reports.build(portfolio_report.pk)
+    first = building.build(portfolio_report.pk)
     Report.objects.filter(pk=portfolio_report.pk).update(status="queued")
-    rebuilt = reports.build(portfolio_report.pk)
+    rebuilt = building.build(portfolio_report.pk)
     assert rebuilt is not None
     assert rebuilt.status == "ready"
     assert rebuilt.attempts == 2
@@ -222,18 +223,18 @@ def test_a_rebuild_replaces_the_file_in_place(portfolio_report, settings, quick_
 def test_the_person_who_asked_is_told_once_when_the_report_is_ready(
     portfolio_report, provider_user, quick_pdf
 ):
-    reports.build(portfolio_report.pk)
-    assert reports.build(portfolio_report.pk) is None  # already built: nothing more to say
+    building.build(portfolio_report.pk)
+    assert building.build(portfolio_report.pk) is None  # already built: nothing more to say
     told = Notification.objects.get(kind=Notification.Kind.REPORT_READY)
     assert told.user == provider_user
     assert told.subject == "Your report is ready: Portfolio and KSB coverage"
     assert portfolio_report.apprentice.name in told.body
-    assert told.url == reverse("epa:report_detail", args=[portfolio_report.pk])
+    assert told.url == reverse("reports:report_detail", args=[portfolio_report.pk])
 
 
 def test_a_report_that_failed_tells_no_one(portfolio_report, monkeypatch):
-    monkeypatch.setattr(reports, "render_pdf", lambda report: 1 / 0)
-    assert reports.build(portfolio_report.pk).status == "failed"
+    monkeypatch.setattr(building, "render_pdf", lambda report: 1 / 0)
+    assert building.build(portfolio_report.pk).status == "failed"
     assert not Notification.objects.filter(kind=Notification.Kind.REPORT_READY).exists()
 
 
@@ -241,7 +242,7 @@ def test_a_report_another_worker_is_building_is_left_alone(portfolio_report, set
     Report.objects.filter(pk=portfolio_report.pk).update(
         status="running", started_at=timezone.now(), attempts=1
     )
-    assert reports.build(portfolio_report.pk) is None
+    assert building.build(portfolio_report.pk) is None
     assert report_files(settings) == []
 
 
@@ -251,8 +252,8 @@ def test_a_pdf_that_cannot_be_built_fails_with_a_readable_reason(
     def missing_stylesheet(report, **kwargs):
         return '<html lang="en"><head><title>x</title><link rel="stylesheet" href="gone.css">'
 
-    monkeypatch.setattr(reports, "render_html", missing_stylesheet)
-    report = reports.build(portfolio_report.pk)
+    monkeypatch.setattr(building, "render_html", missing_stylesheet)
+    report = building.build(portfolio_report.pk)
     assert report.status == "failed"
     assert report.failure_reason.startswith(
         "The PDF could not be built: a file the report links to could not be read"
@@ -263,7 +264,7 @@ def test_a_pdf_that_cannot_be_built_fails_with_a_readable_reason(
 def test_transient_database_errors_are_retried_then_the_report_is_built(
     portfolio_report, monkeypatch, quick_pdf
 ):
-    real_render = reports.render_pdf
+    real_render = building.render_pdf
     calls = []
 
     def flaky(report):
@@ -272,7 +273,7 @@ def test_transient_database_errors_are_retried_then_the_report_is_built(
             raise OperationalError("server closed the connection unexpectedly")
         return real_render(report)
 
-    monkeypatch.setattr(reports, "render_pdf", flaky)
+    monkeypatch.setattr(building, "render_pdf", flaky)
     monkeypatch.setattr(build_report, "retry_backoff", False)
     build_report.apply(args=[portfolio_report.pk])
     portfolio_report.refresh_from_db()
@@ -285,7 +286,7 @@ def test_when_retries_run_out_the_report_says_the_database_was_unreachable(
     def down(report):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(reports, "render_pdf", down)
+    monkeypatch.setattr(building, "render_pdf", down)
     build_report.apply(args=[portfolio_report.pk])
     portfolio_report.refresh_from_db()
     assert portfolio_report.status == "failed"
@@ -315,7 +316,7 @@ def test_pdf_module_fetches_nothing_outside_its_folder(tmp_path):
 
 def test_the_content_hash_changes_with_the_records_not_with_the_time(portfolio_report):
     def footer_hash(**kwargs):
-        html = reports.render_html(portfolio_report, **kwargs)
+        html = building.render_html(portfolio_report, **kwargs)
         return html.split('Content SHA-256</th><td class="hash">')[1][:64]
 
     now = timezone.now()
@@ -338,7 +339,7 @@ def test_portfolio_report_lists_coverage_and_every_file_with_its_hash(
         sha256="ab" * 32,
         uploaded_by=apprentice.user,
     )
-    report = reports.build(reports.request_report(apprentice, requested_by=provider_user).pk)
+    report = building.build(building.request_report(apprentice, requested_by=provider_user).pk)
     text = pdf_text(report)
     for expected in (
         "Portfolio and KSB coverage",
@@ -367,7 +368,9 @@ def test_portfolio_report_lists_coverage_and_every_file_with_its_hash(
 def test_gateway_pack_report_has_the_pack_hash_checklist_and_declarations(
     submitted_attempt, provider_user
 ):
-    report = reports.build(reports.request_report(submitted_attempt, requested_by=provider_user).pk)
+    report = building.build(
+        building.request_report(submitted_attempt, requested_by=provider_user).pk
+    )
     text = pdf_text(report)
     for expected in (
         "Gateway pack",
@@ -398,7 +401,7 @@ def test_epa_result_report_has_methods_grades_people_and_amendments(epa, epao_ad
         overall_after="pass",
         reason="Clerical error",
     )
-    report = reports.build(reports.request_report(epa, requested_by=epa.apprentice.user).pk)
+    report = building.build(building.request_report(epa, requested_by=epa.apprentice.user).pk)
     text = pdf_text(report)
     for expected in (
         "End-point assessment result",
@@ -421,11 +424,11 @@ def test_epa_result_report_has_methods_grades_people_and_amendments(epa, epao_ad
 
 def test_epa_result_report_hides_provisional_grades_from_the_apprentice(epa):
     grade_all(epa)
-    apprentices_copy = reports.build(
-        reports.request_report(epa, requested_by=epa.apprentice.user).pk
+    apprentices_copy = building.build(
+        building.request_report(epa, requested_by=epa.apprentice.user).pk
     )
     assert "Distinction" not in pdf_text(apprentices_copy)
-    assessors_copy = reports.build(reports.request_report(epa, requested_by=epa.assessor).pk)
+    assessors_copy = building.build(building.request_report(epa, requested_by=epa.assessor).pk)
     assert "Provisional overall grade: Merit" in pdf_text(assessors_copy)
 
 
@@ -436,8 +439,8 @@ def test_cohort_report_shows_the_organisations_apprentices_by_ksb(
     other = make_apprentice(version=version, training_provider=provider, employer=employer)
     make_evidence(apprentice=other, status="submitted", ksbs=list(version.ksbs.all()[:1]))
     elsewhere = make_apprentice(version=version)  # another provider's: not in the report
-    report = reports.build(
-        reports.request_report(
+    report = building.build(
+        building.request_report(
             apprentice.training_provider, version=version, requested_by=provider_user
         ).pk
     )
@@ -462,14 +465,14 @@ def test_cohort_report_shows_the_organisations_apprentices_by_ksb(
 def test_report_pages_need_sign_in(client, portfolio_report):
     for url in (
         portfolio_report.get_absolute_url(),
-        reverse("epa:report_download", args=[portfolio_report.pk]),
-        reverse("epa:report_list"),
+        reverse("reports:report_download", args=[portfolio_report.pk]),
+        reverse("reports:report_list"),
     ):
         assert client.get(url)["Location"].startswith(reverse("login"))
 
 
 def test_asking_needs_a_post_and_a_role(client, apprentice):
-    url = reverse("epa:report_request_portfolio", args=[apprentice.pk])
+    url = reverse("reports:report_request_portfolio", args=[apprentice.pk])
     client.force_login(apprentice.user)
     assert client.get(url).status_code == 405
     client.force_login(make_user())  # no role, so no permission
@@ -481,7 +484,7 @@ def test_asking_about_an_apprentice_you_cannot_see_is_a_404(client, apprentice):
         role=Role.PROVIDER, organisation=make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
     )
     client.force_login(stranger)
-    url = reverse("epa:report_request_portfolio", args=[apprentice.pk])
+    url = reverse("reports:report_request_portfolio", args=[apprentice.pk])
     assert client.post(url).status_code == 404
     assert not Report.objects.exists()
 
@@ -497,28 +500,28 @@ def test_status_page_keeps_itself_up_to_date_until_the_report_is_ready(
     assert "Waiting for the report builder to start" in page
     assert f'href="{portfolio_report.get_absolute_url()}">Check now</a>' in page
     assert 'http-equiv="refresh"' not in page
-    reports.build(portfolio_report.pk)
+    building.build(portfolio_report.pk)
     page = client.get(portfolio_report.get_absolute_url()).content.decode()
     assert 'data-report-status="ready"' in page
     assert 'data-report-announcement="Your PDF is ready to download"' in page
     assert "Check now" not in page
-    assert reverse("epa:report_download", args=[portfolio_report.pk]) in page
+    assert reverse("reports:report_download", args=[portfolio_report.pk]) in page
 
 
 def test_status_page_of_a_failed_report_says_why(client, portfolio_report):
-    reports.fail(portfolio_report.pk, reason="The PDF could not be built: no fonts")
+    building.fail(portfolio_report.pk, reason="The PDF could not be built: no fonts")
     client.force_login(portfolio_report.requested_by)
     page = client.get(portfolio_report.get_absolute_url()).content.decode()
     assert "The PDF could not be built: no fonts" in page
     assert 'http-equiv="refresh"' not in page
-    retry = reverse("epa:report_request_portfolio", args=[portfolio_report.apprentice_id])
+    retry = reverse("reports:report_request_portfolio", args=[portfolio_report.apprentice_id])
     assert f'<form method="post" action="{retry}">' in page
 
 
 def test_download_is_a_private_pdf_attachment(client, portfolio_report, quick_pdf):
-    reports.build(portfolio_report.pk)
+    building.build(portfolio_report.pk)
     client.force_login(portfolio_report.requested_by)
-    response = client.get(reverse("epa:report_download", args=[portfolio_report.pk]))
+    response = client.get(reverse("reports:report_download", args=[portfolio_report.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="portfolio-')
@@ -529,50 +532,53 @@ def test_download_is_a_private_pdf_attachment(client, portfolio_report, quick_pd
 
 def test_a_report_not_ready_has_no_download(client, portfolio_report):
     client.force_login(portfolio_report.requested_by)
-    url = reverse("epa:report_download", args=[portfolio_report.pk])
+    url = reverse("reports:report_download", args=[portfolio_report.pk])
     assert client.get(url).status_code == 404
 
 
 def test_another_users_report_is_a_404_even_in_the_same_organisation(
     client, portfolio_report, apprentice, quick_pdf
 ):
-    reports.build(portfolio_report.pk)
+    building.build(portfolio_report.pk)
     colleague = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
     for user in (colleague, apprentice.user):
         client.force_login(user)
-        for name in ("epa:report_detail", "epa:report_download"):
+        for name in ("reports:report_detail", "reports:report_download"):
             assert client.get(reverse(name, args=[portfolio_report.pk])).status_code == 404
 
 
 def test_a_report_is_gone_once_its_subject_is_out_of_sight(
     client, portfolio_report, apprentice, quick_pdf
 ):
-    reports.build(portfolio_report.pk)
+    building.build(portfolio_report.pk)
     requester = portfolio_report.requested_by
     requester.organisation = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
     requester.save()
     client.force_login(requester)
-    assert client.get(reverse("epa:report_download", args=[portfolio_report.pk])).status_code == 404
+    assert (
+        client.get(reverse("reports:report_download", args=[portfolio_report.pk])).status_code
+        == 404
+    )
 
 
 def test_each_page_offers_its_pdf(client, epa, provider_user, epao_admin):
     apprentice = epa.apprentice
     client.force_login(provider_user)
     pages = {
-        apprentice.get_absolute_url(): "epa:report_request_portfolio",
+        apprentice.get_absolute_url(): "reports:report_request_portfolio",
         reverse("apprentices:apprentice_coverage", args=[apprentice.pk]): (
-            "epa:report_request_portfolio"
+            "reports:report_request_portfolio"
         ),
-        reverse("epa:gateway", args=[apprentice.pk]): "epa:report_request_gateway",
-        epa.get_absolute_url(): "epa:report_request_epa",
-        reverse("apprentices:cohort"): "epa:report_request_cohort",
+        reverse("epa:gateway", args=[apprentice.pk]): "reports:report_request_gateway",
+        epa.get_absolute_url(): "reports:report_request_epa",
+        reverse("apprentices:cohort"): "reports:report_request_cohort",
     }
     for page_url, name in pages.items():
         args = {
-            "epa:report_request_portfolio": [apprentice.pk],
-            "epa:report_request_gateway": [apprentice.pk, epa.gateway.number],
-            "epa:report_request_epa": [epa.pk],
-            "epa:report_request_cohort": [],
+            "reports:report_request_portfolio": [apprentice.pk],
+            "reports:report_request_gateway": [apprentice.pk, epa.gateway.number],
+            "reports:report_request_epa": [epa.pk],
+            "reports:report_request_cohort": [],
         }[name]
         assert f'action="{reverse(name, args=args)}"' in client.get(page_url).content.decode()
 
@@ -582,11 +588,11 @@ def test_each_page_queues_its_report(client, epa, provider_user):
     client.force_login(provider_user)
     version = apprentice.standard_version
     for url, data in (
-        (reverse("epa:report_request_portfolio", args=[apprentice.pk]), {}),
-        (reverse("epa:report_request_gateway", args=[apprentice.pk, epa.gateway.number]), {}),
-        (reverse("epa:report_request_epa", args=[epa.pk]), {}),
+        (reverse("reports:report_request_portfolio", args=[apprentice.pk]), {}),
+        (reverse("reports:report_request_gateway", args=[apprentice.pk, epa.gateway.number]), {}),
+        (reverse("reports:report_request_epa", args=[epa.pk]), {}),
         (
-            reverse("epa:report_request_cohort"),
+            reverse("reports:report_request_cohort"),
             {"version": f"{version.standard.reference}-{version.version}"},
         ),
     ):
@@ -609,11 +615,12 @@ def test_an_administrator_picks_the_employer_of_a_cohort_report(client, apprenti
     admin = make_user(role=Role.ADMIN)
     client.force_login(admin)
     key = f"{version.standard.reference}-{version.version}"
-    response = client.post(reverse("epa:report_request_cohort"), {"version": key})
+    response = client.post(reverse("reports:report_request_cohort"), {"version": key})
     assert response["Location"] == reverse("apprentices:cohort")
     assert not Report.objects.exists()
     client.post(
-        reverse("epa:report_request_cohort"), {"version": key, "employer": apprentice.employer_id}
+        reverse("reports:report_request_cohort"),
+        {"version": key, "employer": apprentice.employer_id},
     )
     assert Report.objects.get().organisation == apprentice.employer
 
@@ -626,7 +633,7 @@ def test_your_reports_lists_only_yours_with_a_fixed_number_of_queries(
     Report.objects.create(kind="portfolio", requested_by=apprentice.user, apprentice=apprentice)
     client.force_login(provider_user)
     with django_assert_max_num_queries(10):
-        page = client.get(reverse("epa:report_list")).content.decode()
+        page = client.get(reverse("reports:report_list")).content.decode()
     assert "30 reports" in page
     assert page.count("Portfolio and KSB coverage") == 25
     assert "1 of 2" in page
@@ -647,7 +654,7 @@ def test_identical_requests_at_the_same_time_make_one_report(apprentice, provide
 
         barrier.wait()
         try:
-            made.append(reports.request_report(apprentice, requested_by=provider_user).pk)
+            made.append(building.request_report(apprentice, requested_by=provider_user).pk)
         finally:
             thread_connection.close()
 
@@ -680,7 +687,7 @@ def test_epa_result_report_has_each_methods_moderation_and_the_plan_revision(epa
         if row["methodGrades"] == {"1": "distinction", "2": "pass"}:
             row["overall"] = "distinction"
     import_epa_plan(revised)
-    report = reports.build(reports.request_report(epa, requested_by=epao_admin).pk)
+    report = building.build(building.request_report(epa, requested_by=epao_admin).pk)
     text = " ".join(pdf_text(report).split())
     for expected in (
         "Graded under revision 1 of the EPA plan (the plan is now at revision 2",

@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
 
-from epa import reports
-from epa.models import Report
 from psp.celery import app
+from reports import building
+from reports.models import Report
 
 BROKER = os.environ.get("CELERY_BROKER_URL", "")
 
@@ -99,7 +99,7 @@ def worker(tmp_path, monkeypatch):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_builds_the_pdf_sent_through_redis(worker, apprentice, provider_user):
     process, log = worker
-    report = reports.request_report(apprentice, requested_by=provider_user)  # sent on commit
+    report = building.request_report(apprentice, requested_by=provider_user)  # sent on commit
     assert Report.objects.get(pk=report.pk).dispatched_at is not None
 
     def finished():

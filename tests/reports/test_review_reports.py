@@ -8,12 +8,12 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from epa import reports
-from epa.models import Report
 from progress import reviews
 from psp.roles import Role
-from tests.epa.test_reports import memory_broker, pdf_text  # noqa: F401 (autouse fixture)
+from reports import building
+from reports.models import Report
 from tests.factories import make_organisation, make_staff, make_user, put_in_status
+from tests.reports.test_building import memory_broker, pdf_text  # noqa: F401 (autouse fixture)
 
 HELD_ON = datetime.date(2025, 4, 7)
 
@@ -55,19 +55,19 @@ def signed(recorded, apprentice, provider_user, employer_user):
 
 
 def request_url(review):
-    return reverse("epa:report_request_review", args=[review.pk])
+    return reverse("reports:report_request_review", args=[review.pk])
 
 
 def test_the_pdf_of_a_signed_review_has_its_dates_targets_comments_and_signatures(
     signed, provider_user
 ):
-    report = reports.request_report(signed, requested_by=provider_user)
+    report = building.request_report(signed, requested_by=provider_user)
     assert (report.kind, report.review, report.apprentice_id) == (
         "review",
         signed,
         signed.apprentice_id,
     )
-    report = reports.build(report.pk)
+    report = building.build(report.pk)
     assert report.status == "ready"
     text = " ".join(pdf_text(report).split())  # lines wrap in table cells
     for expected in (
@@ -119,8 +119,8 @@ def test_asking_for_the_pdf_of_an_unsigned_review_is_refused_with_a_message(
         "the employer yet, so it has no PDF."
     )
     assert not Report.objects.exists()
-    with pytest.raises(reports.ReportError, match="not signed"):
-        reports.request_report(recorded, requested_by=provider_user)
+    with pytest.raises(building.ReportError, match="not signed"):
+        building.request_report(recorded, requested_by=provider_user)
 
 
 def test_the_review_pdf_is_queued_followed_and_downloaded_like_the_others(
@@ -133,20 +133,20 @@ def test_the_review_pdf_is_queued_followed_and_downloaded_like_the_others(
     assert response["Location"] == report.get_absolute_url()
     status = client.get(report.get_absolute_url()).content.decode()
     assert "Signed progress review PDF" in status
-    reports.build(report.pk)
+    building.build(report.pk)
     report.refresh_from_db()
     detail = client.get(report.get_absolute_url()).content.decode()
     assert "Your PDF is ready" in detail
-    download = client.get(reverse("epa:report_download", args=[report.pk]))
+    download = client.get(reverse("reports:report_download", args=[report.pk]))
     assert download["Content-Type"] == "application/pdf"
     assert b"".join(download.streaming_content).startswith(b"%PDF")
-    listing = client.get(reverse("epa:report_list")).content.decode()
+    listing = client.get(reverse("reports:report_list")).content.decode()
     assert "progress review of 7 April 2025" in listing
 
 
 def test_a_failed_review_pdf_is_asked_for_again_from_its_status_page(client, signed, provider_user):
-    report = reports.request_report(signed, requested_by=provider_user)
-    reports.fail(report.pk, reason="Broken")
+    report = building.request_report(signed, requested_by=provider_user)
+    building.fail(report.pk, reason="Broken")
     client.force_login(provider_user)
     page = client.get(report.get_absolute_url()).content.decode()
     assert f'action="{request_url(signed)}"' in page
@@ -178,11 +178,11 @@ def test_another_organisations_review_is_a_404_and_the_epao_may_not_ask(
 def test_a_review_pdf_is_seen_only_by_whoever_asked_while_they_may_see_the_review(
     client, signed, apprentice, provider_user, epao_admin
 ):
-    report = reports.build(reports.request_report(signed, requested_by=provider_user).pk)
+    report = building.build(building.request_report(signed, requested_by=provider_user).pk)
     colleague = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
     for user in (colleague, apprentice.user):
         client.force_login(user)
-        assert client.get(reverse("epa:report_download", args=[report.pk])).status_code == 404
+        assert client.get(reverse("reports:report_download", args=[report.pk])).status_code == 404
     # A review report for someone without the review capability is out of sight.
     put_in_status(apprentice, "in_epa")
     theirs = Report.objects.create(

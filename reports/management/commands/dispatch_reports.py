@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from epa.reports import dispatch_pending
+from reports.building import dispatch_pending
 
 
 class Command(BaseCommand):
