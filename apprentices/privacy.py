@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
@@ -63,10 +65,7 @@ from psp.models import (
     Notification,
     NotificationPreference,
     Organisation,
-    RecoveryCode,
-    TwoFactorDevice,
     User,
-    UserSession,
 )
 from standards.models import KSB, StandardVersion
 
@@ -195,8 +194,8 @@ HOLDINGS: list[Holding] = [
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
     Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
-    Holding(TwoFactorDevice, "user__apprentice", IDENTITY, delete=True, secret=("secret",)),
-    Holding(RecoveryCode, "user__apprentice", IDENTITY, delete=True, secret=("code_hash",)),
+    # Two-factor authentication and sessions (django-allauth's mfa and usersessions).
+    Holding(Authenticator, "user__apprentice", IDENTITY, delete=True, secret=("data",)),
     Holding(UserSession, "user__apprentice", IDENTITY, delete=True, secret=("session_key",)),
 ]
 

@@ -28,4 +28,12 @@ class PspConfig(AppConfig):
 
         from psp.middleware import on_sign_in
 
-        user_logged_in.connect(on_sign_in, dispatch_uid="psp_two_factor_sign_in")
+        user_logged_in.connect(on_sign_in, dispatch_uid="psp_session_limits_sign_in")
+
+        from allauth.mfa import signals as mfa_signals
+
+        from psp import twofactor
+
+        mfa_signals.authenticator_added.connect(twofactor.on_authenticator_added)
+        mfa_signals.authenticator_removed.connect(twofactor.on_authenticator_removed)
+        mfa_signals.authenticator_reset.connect(twofactor.on_authenticator_reset)

@@ -2,6 +2,7 @@
 
 from typing import Any, TypeVar, cast
 
+from allauth.mfa.base.forms import AuthenticateForm
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
@@ -157,49 +158,28 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
         name_required_errors(self)
 
 
-class TwoFactorCodeForm(forms.Form):
-    """A code from the authenticator app (or, when signing in, a recovery code)."""
+class TwoFactorCodeForm(AuthenticateForm):
+    """allauth's second step of signing in: a code from the authenticator app, or one of the
+    recovery codes (MFA_FORMS)."""
 
-    code = forms.CharField(
-        label="Code",
-        max_length=40,
-        strip=True,
-        error_messages={"required": "Enter the code"},
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        button: str = "Continue",
-        recovery: bool = False,
-        password: bool = False,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if password:
-            # Full re-authentication before changing two-factor settings.
-            self.fields = {
-                "password": forms.CharField(
-                    label="Your password",
-                    strip=False,
-                    widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                    error_messages={"required": "Enter your password"},
-                ),
-                **self.fields,
-            }
-        attrs = {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
-        if recovery:
-            self.fields[
-                "code"
-            ].help_text = (
-                "The 6-digit code your authenticator app shows now, or one of your recovery codes."
-            )
-        else:
-            self.fields["code"].label = "Code from your authenticator app"
-            self.fields["code"].help_text = "The 6-digit code your app shows now."
-            attrs.update({"inputmode": "numeric", "class": "govuk-input--width-10"})
-        self.fields["code"].widget.attrs.update(attrs)
-        self.helper = gds_helper(button)
+        code = self.fields["code"]
+        code.label = "Code"
+        code.help_text = (
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        )
+        code.error_messages["required"] = "Enter the code"
+        code.widget.attrs = {
+            "autocomplete": "one-time-code",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+        }
+        self.helper = gds_helper("Continue")
+
+    def clean_code(self) -> str:
+        self.cleaned_data["code"] = "".join(self.cleaned_data["code"].split())
+        return super().clean_code()
 
 
 class TwoFactorResetForm(forms.Form):
@@ -239,41 +219,3 @@ class NotificationPreferencesForm(forms.Form):
         cast(forms.MultipleChoiceField, self.fields["emailed"]).choices = kinds
         self.helper = gds_helper("Save settings")
         self.helper.layout = Layout(Field.checkboxes("emailed", legend_size=Size.MEDIUM))
-
-
-class EndSessionsForm(forms.Form):
-    """Choose other sessions to end; the password again, as for any change to sign-in."""
-
-    sessions = forms.MultipleChoiceField(
-        label="Sessions to sign out",
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one session to sign out"},
-    )
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your password"},
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        user: User,
-        choices: list[tuple[str, str]],
-        request: HttpRequest | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.request = request
-        cast(forms.MultipleChoiceField, self.fields["sessions"]).choices = choices
-        self.helper = gds_helper("Sign out of the chosen sessions")
-        self.helper.layout = Layout(
-            Field.checkboxes("sessions", legend_size=Size.MEDIUM), "password"
-        )
-
-    def clean_password(self) -> str:
-        password = cast(str, self.cleaned_data["password"])
-        recheck_password(self.request, self.user, password)
-        return password

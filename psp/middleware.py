@@ -1,15 +1,15 @@
 """Sessions at the door.
 
-- Two-factor authentication: a signed-in user who must enter a code (see psp.twofactor)
-  reaches nothing but the pages to set it up or enter it, and sign-out. The session records,
-  at sign-in, whether it is verified or exempt, so a request of a session that is already
-  cleared costs no query.
+- Two-factor enrolment: the code itself is asked for by django-allauth during sign-in (see
+  psp.twofactor); a signed-in member of staff who must use two-factor authentication but
+  has no authenticator reaches nothing but the pages to set one up, and sign-out. The
+  session records once the user has one, so a request of such a session costs no query.
 - Request limits: a request whose body is larger than PSP_MAX_REQUEST_MB in all (several
   large files at once) is refused with 413 before it is read, and one whose address has a
   NUL character (which PostgreSQL cannot store or compare) with 400.
 - Time limits: a session ends after PSP_SESSION_IDLE_MINUTES without a request, and
   SESSION_COOKIE_AGE after sign-in however busy it is (OWASP ASVS 7.3.1 and 7.3.2); and
-  when the user ends it from another session (psp.sessions).
+  when the user ends it from another session (allauth's usersessions deletes it).
 - Demo pages: with DEBUG and PSP_DEMO_ACCOUNTS on (`make run`), a page that is not found
   shows psp's own 404 page, as users of the real service see it, not Django's technical
   page; the console still says what was not found and why.
@@ -22,69 +22,45 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import reverse
+from django.shortcuts import redirect
 
-from psp import sessions, twofactor
+from psp import twofactor
 
 if TYPE_CHECKING:
-    from django.contrib.sessions.backends.base import SessionBase
-
-    from psp.models import User
+    pass
 
 logger = logging.getLogger(__name__)
 
-SESSION_KEY = "psp_two_factor"
-VERIFIED = "verified"
-EXEMPT = "exempt"
+ENROLLED_KEY = "psp_two_factor_enrolled"
 # When the session's user signed in, and when it last made a request (to the minute), as
 # Unix times.
 STARTED_KEY = "psp_signed_in_at"
 SEEN_KEY = "psp_seen_at"
 SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute for this
-# Pages a user who still has to enter a code may reach (public pages are reachable too).
-OPEN_URL_NAMES = frozenset({"two_factor_setup", "two_factor_verify", "logout"})
+# Pages a member of staff without an authenticator may reach (public pages are reachable
+# too): setting one up (allauth's mfa_* pages and its re-authentication) and sign-out.
+OPEN_URL_NAMES = frozenset({"logout", "account_reauthenticate"})
 
 
-def mark_verified(session: SessionBase, user: User) -> None:
-    session[SESSION_KEY] = {"user": user.pk, "state": VERIFIED}
-
-
-def is_verified(session: SessionBase, user: User) -> bool:
-    state = session.get(SESSION_KEY) or {}
-    return state.get("user") == user.pk and state.get("state") == VERIFIED
-
-
-def _is_cleared(session: SessionBase, user: User) -> bool:
-    state = session.get(SESSION_KEY) or {}
-    if state.get("user") != user.pk:
-        return False
-    if state.get("state") == VERIFIED:
-        return True
-    # Exempt at sign-in; a role that now needs two-factor authentication ends the exemption.
-    return state.get("state") == EXEMPT and not twofactor.is_required_for(user)
-
-
-def on_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    """user_logged_in receiver: a new sign-in is cleared only if it needs no code."""
+def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """user_logged_in receiver: the time limits start now."""
     session = getattr(request, "session", None)
     if session is None:
         return
     session[STARTED_KEY] = session[SEEN_KEY] = int(time.time())
-    sessions.record_sign_in(request, user)
-    if twofactor.needs_verification(user):
-        session.pop(SESSION_KEY, None)
-    else:
-        session[SESSION_KEY] = {"user": user.pk, "state": EXEMPT}
+    session.pop(ENROLLED_KEY, None)
 
 
-class TwoFactorMiddleware:
-    """Place after AuthenticationMiddleware and LoginRequiredMiddleware."""
+class StaffTwoFactorMiddleware:
+    """Sends a signed-in member of staff who must use two-factor authentication
+    (PSP_REQUIRE_STAFF_2FA) but has no authenticator to set one up. Place after
+    AuthenticationMiddleware and LoginRequiredMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -100,29 +76,30 @@ class TwoFactorMiddleware:
         view_kwargs: Any,
     ) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or _is_cleared(request.session, user):
+        if not user.is_authenticated or request.session.get(ENROLLED_KEY) == user.pk:
             return None
         if not getattr(view_func, "login_required", True):
             return None  # public pages: sign-in, password reset, health, accessibility
         match = request.resolver_match
-        if match is not None and not match.namespace and match.url_name in OPEN_URL_NAMES:
-            return None
+        if match is not None and not match.namespace:
+            name = match.url_name or ""
+            if name in OPEN_URL_NAMES or name.startswith("mfa_"):
+                return None
         if request.path_info.startswith(settings.STATIC_URL):
             return None
-        if not twofactor.needs_verification(user):
-            request.session[SESSION_KEY] = {"user": user.pk, "state": EXEMPT}
+        if not twofactor.is_required_for(user):  # type: ignore[arg-type]
             return None
-        target = "two_factor_verify" if twofactor.is_enabled_for(user) else "two_factor_setup"
-        wanted = request.get_full_path() if request.method == "GET" else reverse("home")
-        return redirect_to_login(wanted, reverse(target))
+        if twofactor.is_enabled_for(user):  # type: ignore[arg-type]
+            request.session[ENROLLED_KEY] = user.pk
+            return None
+        return redirect("mfa_index")
 
 
 class SessionTimeoutMiddleware:
     """Signs out a session that has been idle for PSP_SESSION_IDLE_MINUTES, that signed in
-    more than SESSION_COOKIE_AGE seconds ago, or (checked once a minute, with its last use,
-    by psp.sessions) that was ended from another session, and says why on the sign-in page
-    it then leads to (LoginRequiredMiddleware). Place after AuthenticationMiddleware and
-    MessageMiddleware."""
+    more than SESSION_COOKIE_AGE seconds ago, and says why on the sign-in page it then
+    leads to (LoginRequiredMiddleware); once a minute it records the session's last use for
+    "Where you are signed in". Place after AuthenticationMiddleware and MessageMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -143,13 +120,12 @@ class SessionTimeoutMiddleware:
         elif now - started > settings.SESSION_COOKIE_AGE:
             hours = settings.SESSION_COOKIE_AGE / 3600
             reason = f"you signed in more than {hours:g} hour{'s' if hours != 1 else ''} ago"
-        elif now - seen < SEEN_RESOLUTION:
-            return
-        elif sessions.still_open(request):
-            session[SEEN_KEY] = now
-            return
         else:
-            reason = "this session was ended from another one"
+            if now - seen >= SEEN_RESOLUTION:
+                session[SEEN_KEY] = now
+                # The last use on "Where you are signed in" (allauth's usersessions).
+                UserSession.objects.create_from_request(request)
+            return
         logout(request)
         messages.info(request, f"You have been signed out because {reason}. Sign in again.")
 

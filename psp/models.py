@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterator
 from functools import cached_property
@@ -17,7 +16,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from psp.encryption import TOKEN_PATTERN, EncryptedTextField
 from psp.roles import Role
 
 if TYPE_CHECKING:
@@ -138,42 +136,7 @@ class User(AbstractUser):
         """Sign the user out everywhere (psp.views.keep_this_session keeps the session of a
         request going)."""
         User.objects.filter(pk=self.pk).update(session_epoch=F("session_epoch") + 1)
-        UserSession.objects.filter(user=self, ended_at__isnull=True).update(ended_at=timezone.now())
         self.refresh_from_db(fields=["session_epoch"])
-
-
-class UserSessionQuerySet(models.QuerySet["UserSession"]):
-    def active(self) -> UserSessionQuerySet:
-        """Not ended, and used within the longest a sign-in lasts."""
-        since = timezone.now() - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
-        return self.filter(ended_at__isnull=True, last_seen_at__gte=since)
-
-
-class UserSession(models.Model):
-    """Where a user is signed in: one row per sign-in, so they can see their sessions and
-    end them (psp.sessions). The session itself carries the row's public id."""
-
-    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="sessions")
-    public_id = models.CharField(max_length=32, unique=True)
-    session_key = models.CharField(max_length=40, blank=True)  # as last seen; keys change
-    signed_in_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    ip = models.CharField("from", max_length=64, blank=True)
-    user_agent = models.CharField("browser", max_length=300, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-
-    objects = UserSessionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-last_seen_at"]
-        indexes = [models.Index(fields=["user", "ended_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.user} from {self.ip or 'unknown'} since {self.signed_in_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def browser(self) -> str:
-        return browser_name(self.user_agent)
 
 
 def browser_name(user_agent: str) -> str:
@@ -428,59 +391,3 @@ def _audit_value(value: Any) -> str:
         return "–"
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 120 else f"{text[:119]}…"
-
-
-class TwoFactorDevice(models.Model):
-    """A user's authenticator app: the shared TOTP secret and the state of code checks
-    (see psp.twofactor). The secret is encrypted in the database (psp.encryption)."""
-
-    user = models.OneToOneField(
-        "psp.User", on_delete=models.CASCADE, related_name="two_factor_device"
-    )
-    secret = EncryptedTextField(
-        help_text="Base32 TOTP secret (RFC 6238), encrypted with PSP_FIELD_KEY."
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    last_used_step = models.BigIntegerField(
-        null=True, blank=True, help_text="30-second step of the last code accepted (no replay)."
-    )
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "two-factor device"
-        constraints = [
-            # Never a plain secret: only a Fernet token (see psp.encryption).
-            models.CheckConstraint(
-                condition=Q(secret__regex=TOKEN_PATTERN), name="two_factor_secret_encrypted"
-            ),
-            models.CheckConstraint(
-                condition=Q(last_used_step__isnull=True) | Q(confirmed_at__isnull=False),
-                name="two_factor_code_used_after_confirmation",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Authenticator of {self.user}"
-
-
-class RecoveryCode(models.Model):
-    """A single-use code for signing in without the authenticator app; only its SHA-256
-    is kept."""
-
-    user = models.ForeignKey("psp.User", on_delete=models.CASCADE, related_name="recovery_codes")
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "code_hash"], name="unique_recovery_code"),
-            models.CheckConstraint(
-                condition=Q(code_hash__regex=r"^[0-9a-f]{64}$"), name="recovery_code_hash_hex"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Recovery code of {self.user}"

@@ -53,6 +53,12 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "rules.apps.AutodiscoverRulesConfig",  # each app's rules.py: its object permissions
+    # Two-factor authentication (TOTP, recovery codes, passkeys) and the list of where a
+    # user is signed in; psp's own sign-in page starts allauth's login flow (psp.views).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "ninja",  # the REST API (api.v1); its Swagger UI is served from its own static files
 ]
 
@@ -65,7 +71,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "psp.middleware.TwoFactorMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "psp.middleware.StaffTwoFactorMiddleware",
     "psp.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "psp.middleware.DemoNotFoundMiddleware",  # loaded only in the demo (`make run`)
@@ -152,12 +159,37 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "psp.views.locked_out"  # says how long in words
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
-# Two-factor authentication (psp.twofactor): required for every staff role unless turned
-# off (demo mode and the test suite turn it off); apprentices may choose it.
+# Two-factor authentication (django-allauth's mfa: an authenticator app, recovery codes and
+# passkeys): required for every staff role unless turned off (demo mode and the test suite
+# turn it off; psp.middleware.StaffTwoFactorMiddleware); apprentices may choose it. After
+# TWO_FACTOR_FAILURE_LIMIT wrong codes codes are refused for TWO_FACTOR_COOLOFF_MINUTES.
 PSP_REQUIRE_STAFF_2FA = env_bool("PSP_REQUIRE_STAFF_2FA", default=True)
 TWO_FACTOR_FAILURE_LIMIT = env_int("TWO_FACTOR_FAILURE_LIMIT", 5)
 TWO_FACTOR_COOLOFF_MINUTES = env_int("TWO_FACTOR_COOLOFF_MINUTES", 15)
-# Keys for secrets kept encrypted in the database (psp.encryption: TOTP secrets), comma
+ACCOUNT_ADAPTER = "psp.twofactor.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_RATE_LIMITS = {
+    # Wrong two-factor codes, per account (allauth counts them as failed sign-ins).
+    "login_failed": (f"20/m/ip,{TWO_FACTOR_FAILURE_LIMIT}/{TWO_FACTOR_COOLOFF_MINUTES * 60}s/key"),
+}
+MFA_ADAPTER = "psp.twofactor.MFAAdapter"
+MFA_FORMS = {"authenticate": "psp.forms.TwoFactorCodeForm"}
+USERSESSIONS_ADAPTER = "psp.sessions.UserSessionsAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_ALLOW_UNVERIFIED_EMAIL = True  # psp signs in by username; email addresses are not verified
+MFA_TOTP_ISSUER = "psp"
+MFA_TOTP_TOLERANCE = 1  # codes from one 30-second step either side, for clocks a little out
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_PASSKEY_LOGIN_ENABLED = False  # a passkey is a second factor after the password
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+# A session's last use is written once a minute by psp.middleware.SessionTimeoutMiddleware
+# (allauth's own middleware would write it on every request).
+USERSESSIONS_TRACK_ACTIVITY = True
+# Keys for secrets kept encrypted in the database (psp.encryption: TOTP secrets and the
+# seeds of recovery codes, through psp.twofactor.MFAAdapter), comma
 # separated: the first encrypts, all decrypt. Empty: derived from SECRET_KEY.
 PSP_FIELD_KEY = env_str("PSP_FIELD_KEY", "")
 # The audit trail's checkpoints (psp.checkpoints): the count and chain head, signed with

@@ -1,168 +1,73 @@
-"""Two-factor authentication: one-time codes from an authenticator app (TOTP, RFC 6238:
-HMAC-SHA1, 30-second steps, 6 digits) and ten single-use recovery codes.
+"""Two-factor authentication, as django-allauth's `mfa` does it (an authenticator app's
+codes, ten recovery codes, passkeys), fitted to psp:
 
-Staff roles must use it when PSP_REQUIRE_STAFF_2FA is on; apprentices may turn it on. A
-signed-in session is let through only once it is verified, or once it is known not to need
-verifying (see psp.middleware.TwoFactorMiddleware). After TWO_FACTOR_FAILURE_LIMIT wrong
-codes in a row, codes are refused for TWO_FACTOR_COOLOFF_MINUTES.
-
-The TOTP secret has to be readable to check codes, so it cannot be hashed: it is kept
-encrypted in the database under PSP_FIELD_KEY (psp.encryption; TwoFactorDevice.secret is
-plain in Python). Recovery codes are stored only as SHA-256 hashes of 120-bit random values.
+- psp's sign-in page (psp.views.SignInView) hands the checked user to allauth's login flow,
+  which asks for the second factor before the session is signed in.
+- Staff roles must have an authenticator when PSP_REQUIRE_STAFF_2FA is on
+  (psp.middleware.StaffTwoFactorMiddleware sends them to set one up); apprentices may.
+- The TOTP secret and the recovery codes' seed have to be readable to check codes, so they
+  cannot be hashed: MFAAdapter keeps them encrypted under PSP_FIELD_KEY (psp.encryption).
+- Adding, removing and resetting an authenticator, and an administrator's reset, are
+  recorded in the audit trail (psp.audit.log_event), as are sessions ended from the list.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
-import hashlib
-import hmac
-import io
 import logging
-import secrets
-import struct
-from urllib.parse import quote, urlencode
+from typing import TYPE_CHECKING, Any
 
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.base import views as mfa_views
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.http import HttpRequest
 
-from psp.models import RecoveryCode, TwoFactorDevice, User
+from psp import audit, encryption
 from psp.roles import Role
+
+if TYPE_CHECKING:
+    from psp.models import User
 
 logger = logging.getLogger(__name__)
 
 STAFF_ROLES = frozenset({Role.PROVIDER, Role.EMPLOYER, Role.ASSESSOR, Role.EPAO_ADMIN, Role.ADMIN})
-PERIOD = 30
-DIGITS = 6
-# Codes from one step either side are accepted, for clocks a little out.
-DRIFT_STEPS = 1
-RECOVERY_CODE_COUNT = 10
-# Crockford's base32 (no i, l, o, u): 24 characters are 120 bits, enough for a plain
-# SHA-256 to be a safe way to store them (ASVS 6.5.2 asks for 112 bits or more).
-_RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-_RECOVERY_LENGTH = 24
-_LOOK_ALIKES = str.maketrans({"o": "0", "i": "1", "l": "1"})
-ISSUER = "psp"
+# The authenticators that are a second factor (recovery codes only stand in for them).
+FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
-class TwoFactorError(Exception):
-    """The code was not accepted; the message says why, for the person signing in."""
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth's secrets (TOTP secrets, recovery codes' seeds) encrypted with psp's keys,
+    and its messages in psp's words."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": "The code is not right. Enter the current code from your app, or "
+        "one of your recovery codes",
+        "cannot_delete_authenticator": "Your role needs two-factor authentication, so your "
+        "last authenticator cannot be removed",
+    }
+
+    def encrypt(self, text: str) -> str:
+        return encryption.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return encryption.decrypt(encrypted_text)
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Staff who must use two-factor authentication keep their last factor."""
+        user = authenticator.user
+        if not is_required_for(user) or authenticator.type not in FACTORS:
+            return True
+        return Authenticator.objects.filter(user=user, type__in=FACTORS).count() > 1
 
 
-class TwoFactorLocked(TwoFactorError):
-    def __init__(self, until: datetime.datetime) -> None:
-        self.until = until
-        minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
-        super().__init__(
-            f"Too many wrong codes. For your security, codes are not being accepted for "
-            f"{minutes} minute{'s' if minutes != 1 else ''}. Try again then"
-        )
+class AccountAdapter(DefaultAccountAdapter):
+    """psp has no sign-up: accounts are made by providers and administrators."""
 
-
-# Codes
-
-
-def new_secret() -> str:
-    """A random 160-bit secret in base32, as authenticator apps expect."""
-    return base64.b32encode(secrets.token_bytes(20)).decode("ascii")
-
-
-def code_at(secret: str, step: int) -> str:
-    """The code for a 30-second step (RFC 4226 dynamic truncation of HMAC-SHA1)."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 10**DIGITS:0{DIGITS}d}"
-
-
-def step_at(moment: datetime.datetime) -> int:
-    return int(moment.timestamp()) // PERIOD
-
-
-def matching_step(
-    secret: str, code: str, *, now: datetime.datetime, after_step: int | None = None
-) -> int | None:
-    """The step whose code this is (within the allowed drift), or None.
-
-    Steps up to after_step are never matched again, so a code cannot be replayed.
-    """
-    current = step_at(now)
-    nearest_first = sorted(
-        range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1), key=lambda s: abs(s - current)
-    )
-    for step in nearest_first:
-        if after_step is not None and step <= after_step:
-            continue
-        if hmac.compare_digest(code_at(secret, step), code):
-            return step
-    return None
-
-
-def _normalise(code: str) -> str:
-    return "".join(ch for ch in code.lower() if ch.isalnum())
-
-
-def _is_totp(code: str) -> bool:
-    return len(code) == DIGITS and code.isdigit() and code.isascii()
-
-
-def _hash_recovery_code(code: str) -> str:
-    return hashlib.sha256(_normalise(code).translate(_LOOK_ALIKES).encode("utf-8")).hexdigest()
-
-
-def _new_recovery_code() -> str:
-    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4))
-
-
-# Showing the secret
-
-
-def provisioning_uri(device: TwoFactorDevice) -> str:
-    """The otpauth:// address an authenticator app reads from the QR code."""
-    label = quote(f"{ISSUER}:{device.user.get_username()}", safe=":@")
-    query = urlencode(
-        {
-            "secret": device.secret,
-            "issuer": ISSUER,
-            "algorithm": "SHA1",
-            "digits": DIGITS,
-            "period": PERIOD,
-        }
-    )
-    return f"otpauth://totp/{label}?{query}"
-
-
-def qr_code_svg(data: str) -> str:
-    """The QR code as inline SVG markup, made on the server: no script, no style attribute."""
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(data, error="m").save(
-        buffer,
-        kind="svg",
-        xmldecl=False,
-        svgns=True,
-        nl=False,
-        scale=5,
-        border=4,
-        dark="#0b0c0c",
-        light="#ffffff",
-        title="QR code for your authenticator app",
-        svgclass="psp-qr-code",
-        lineclass=None,
-    )
-    return buffer.getvalue().decode("ascii")
-
-
-def grouped(secret: str) -> str:
-    """The secret in groups of four, for typing into an app by hand."""
-    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-
-
-# Who needs it
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
 
 
 def is_required_for(user: User) -> bool:
@@ -170,163 +75,63 @@ def is_required_for(user: User) -> bool:
 
 
 def is_enabled_for(user: User) -> bool:
-    return TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
-
-
-def needs_verification(user: User) -> bool:
-    """Whether a new sign-in of this user must enter a code before using the service."""
-    return is_required_for(user) or is_enabled_for(user)
-
-
-def remaining_recovery_codes(user: User) -> int:
-    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-
-
-# Workflows
-
-
-def start_enrolment(user: User) -> TwoFactorDevice:
-    """The user's device waiting to be confirmed, made with a new secret if there is none."""
-    device, _ = TwoFactorDevice.objects.get_or_create(user=user, defaults={"secret": new_secret()})
-    if device.confirmed_at is not None:
-        raise TwoFactorError("Two-factor authentication is already set up for this account")
-    return device
-
-
-def _check_lock(device: TwoFactorDevice, now: datetime.datetime) -> None:
-    if device.locked_until is not None and device.locked_until > now:
-        raise TwoFactorLocked(device.locked_until)
-
-
-def _record_failure(device: TwoFactorDevice, now: datetime.datetime) -> TwoFactorError:
-    logger.warning("Two-factor code refused for user %s", device.user_id)
-    device.failed_attempts += 1
-    limit = int(settings.TWO_FACTOR_FAILURE_LIMIT)
-    if device.failed_attempts >= limit:
-        device.locked_until = now + datetime.timedelta(
-            minutes=int(settings.TWO_FACTOR_COOLOFF_MINUTES)
-        )
-        device.failed_attempts = 0
-        device.save(update_fields=["failed_attempts", "locked_until"])
-        logger.warning(
-            "Two-factor codes locked for user %s after %s failures", device.user_id, limit
-        )
-        return TwoFactorLocked(device.locked_until)
-    device.save(update_fields=["failed_attempts"])
-    return TwoFactorError("The code is not right. Enter the current code from your app")
-
-
-def _record_reauthentication_failure(
-    device: TwoFactorDevice, now: datetime.datetime
-) -> TwoFactorError:
-    error = _record_failure(device, now)
-    if isinstance(error, TwoFactorLocked):
-        return error
-    return TwoFactorError("The password or the code is not right")
-
-
-def confirm_enrolment(
-    device: TwoFactorDevice, code: str, *, now: datetime.datetime | None = None
-) -> list[str]:
-    """Turn on two-factor authentication once the user proves their app shows the codes.
-
-    Returns the new recovery codes: the only time they can be shown.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = TwoFactorDevice.objects.select_for_update().get(pk=device.pk)
-        if locked.confirmed_at is not None:
-            raise TwoFactorError("Two-factor authentication is already set up for this account")
-        _check_lock(locked, now)
-        normalised = _normalise(code)
-        step = matching_step(locked.secret, normalised, now=now) if _is_totp(normalised) else None
-        if step is not None:
-            locked.confirmed_at = now
-            locked.last_used_step = step
-            locked.failed_attempts = 0
-            locked.locked_until = None
-            locked.save()
-            device.confirmed_at = now
-            return _replace_recovery_codes(locked.user, now=now)
-        error = _record_failure(locked, now)
-    raise error
-
-
-def verify(
-    user: User, code: str, *, password: str | None = None, now: datetime.datetime | None = None
-) -> str:
-    """Check a sign-in code: the app's current code, or an unused recovery code (which is
-    then used up). Returns "app" or "recovery"; TwoFactorError says why not.
-
-    With a password, both are checked (full re-authentication before changing two-factor
-    settings); a wrong password counts towards the lockout like a wrong code.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        device = (
-            TwoFactorDevice.objects.select_for_update()
-            .filter(user=user, confirmed_at__isnull=False)
-            .first()
-        )
-        if device is None:
-            raise TwoFactorError("Two-factor authentication is not set up for this account")
-        _check_lock(device, now)
-        normalised = _normalise(code)
-        if password is not None and not user.check_password(password):
-            pass  # counted as a failure below
-        elif _is_totp(normalised):
-            step = matching_step(
-                device.secret, normalised, now=now, after_step=device.last_used_step
-            )
-            if step is not None:
-                device.last_used_step = step
-                device.failed_attempts = 0
-                device.save(update_fields=["last_used_step", "failed_attempts"])
-                logger.info("Two-factor code accepted for user %s (app)", user.pk)
-                return "app"
-        elif len(normalised) == _RECOVERY_LENGTH:
-            used = RecoveryCode.objects.filter(
-                user=user, code_hash=_hash_recovery_code(normalised), used_at__isnull=True
-            ).update(used_at=now)
-            if used:
-                device.failed_attempts = 0
-                device.save(update_fields=["failed_attempts"])
-                logger.info("Two-factor code accepted for user %s (recovery code)", user.pk)
-                return "recovery"
-        if password is None:
-            error = _record_failure(device, now)
-        else:
-            error = _record_reauthentication_failure(device, now)
-    raise error
-
-
-def _replace_recovery_codes(user: User, *, now: datetime.datetime) -> list[str]:
-    """New recovery codes, when two-factor authentication is turned on or the codes are
-    replaced: a changed factor ends every other session of the user (ASVS 7.5.2)."""
-    user.end_sessions()
-    RecoveryCode.objects.filter(user=user).delete()
-    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    RecoveryCode.objects.bulk_create(
-        RecoveryCode(user=user, code_hash=_hash_recovery_code(code), created_at=now)
-        for code in codes
-    )
-    return codes
-
-
-@transaction.atomic
-def regenerate_recovery_codes(user: User) -> list[str]:
-    """Ten new recovery codes; the old ones stop working."""
-    if not is_enabled_for(user):
-        raise TwoFactorError("Two-factor authentication is not set up for this account")
-    return _replace_recovery_codes(user, now=timezone.now())
+    return Authenticator.objects.filter(user=user, type__in=FACTORS).exists()
 
 
 @transaction.atomic
 def reset(user: User, *, by: User) -> None:
-    """Remove the user's authenticator and recovery codes: an administrator's reset after
-    a lost phone, or the user turning off two-factor authentication they chose to use.
-    Someone who must use it sets it up again at their next sign-in."""
-    TwoFactorDevice.objects.filter(user=user).delete()
-    RecoveryCode.objects.filter(user=user).delete()
+    """Remove the user's authenticators and recovery codes: an administrator's reset after
+    a lost phone. Someone who must use two-factor authentication sets it up again at their
+    next sign-in."""
+    Authenticator.objects.filter(user=user).delete()
     user.end_sessions()  # ASVS 7.5.2: a removed factor ends every session
+    audit.log_event("two_factor_reset", user, by=by, summary=f"Two-factor reset for {user}")
     logger.info("Two-factor authentication of user %s reset by user %s", user.pk, by.pk)
+
+
+# Receivers of allauth's signals (connected in psp.apps).
+
+_WORDS = {
+    Authenticator.Type.TOTP: "authenticator app",
+    Authenticator.Type.RECOVERY_CODES: "recovery codes",
+    Authenticator.Type.WEBAUTHN: "passkey",
+}
+
+
+def on_authenticator_added(
+    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+) -> None:
+    audit.log_event(
+        "two_factor_added", user, by=user, summary=f"Added {_WORDS[authenticator.type]}"
+    )
+
+
+def on_authenticator_removed(
+    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+) -> None:
+    audit.log_event(
+        "two_factor_removed", user, by=user, summary=f"Removed {_WORDS[authenticator.type]}"
+    )
+    user.end_sessions()  # ASVS 7.5.2: a removed factor ends every other session
+    if request is not None and hasattr(request, "session"):
+        from django.contrib.auth import update_session_auth_hash
+
+        update_session_auth_hash(request, user)
+
+
+def on_authenticator_reset(
+    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+) -> None:
+    audit.log_event("two_factor_reset", user, by=user, summary=f"New {_WORDS[authenticator.type]}")
+
+
+class IndexView(mfa_views.IndexView):
+    """allauth's two-factor page, saying whether the user's role needs it."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["psp_two_factor_required"] = is_required_for(self.request.user)  # type: ignore[arg-type]
+        return context
+
+
+index = IndexView.as_view()

@@ -1,8 +1,10 @@
+from allauth.account import views as account_views
+from allauth.mfa.base import views as mfa_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from psp import forms, views
+from psp import forms, sessions, twofactor, views
 
 # The auth views with forms that render in the GOV.UK Design System.
 account_urls = [
@@ -30,22 +32,32 @@ urlpatterns = [
     path("epa/", include("epa.urls")),
     path("epa/", include("reports.urls")),
     path("", include("api.urls")),
+    path("admin/login/", views.admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
 ]
 
-# Two-factor authentication (psp.twofactor).
+# Two-factor authentication and sessions: django-allauth's mfa and usersessions pages
+# (psp.twofactor, psp.sessions), only those psp uses; "account_login" and
+# "account_reauthenticate" are the names allauth sends people to.
+mfa_urls = [
+    path("", twofactor.index, name="mfa_index"),
+    path("authenticate/", mfa_views.authenticate, name="mfa_authenticate"),
+    path("reauthenticate/", mfa_views.reauthenticate, name="mfa_reauthenticate"),
+    path("totp/", include("allauth.mfa.totp.urls")),
+    path("recovery-codes/", include("allauth.mfa.recovery_codes.urls")),
+    path("webauthn/", include("allauth.mfa.webauthn.urls")),
+    path("reset/", views.two_factor_reset, name="two_factor_reset"),
+]
 urlpatterns += [
-    path("accounts/two-factor/", views.two_factor_manage, name="two_factor_manage"),
-    path("accounts/two-factor/set-up/", views.two_factor_setup, name="two_factor_setup"),
-    path("accounts/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/", include(mfa_urls)),
+    path("accounts/sessions/", sessions.session_list, name="usersessions_list"),
+    path("accounts/login/", views.SignInView.as_view(), name="account_login"),
     path(
-        "accounts/two-factor/recovery-codes/",
-        views.two_factor_recovery_codes,
-        name="two_factor_recovery_codes",
+        "accounts/reauthenticate/",
+        account_views.reauthenticate,
+        name="account_reauthenticate",
     ),
-    path("accounts/two-factor/turn-off/", views.two_factor_disable, name="two_factor_disable"),
-    path("accounts/two-factor/reset/", views.two_factor_reset, name="two_factor_reset"),
-    path("accounts/sessions/", views.session_list, name="session_list"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="account_logout"),
 ]
 
 # Notifications (psp.notifications).

@@ -1,41 +1,36 @@
 from typing import Any
 
+from allauth.account.internal.flows import login as login_flow
+from allauth.account.models import Login
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from psp import accounts, notifications, sessions, twofactor
+from psp import accounts, notifications, twofactor
 from psp.audit import client_ip
 from psp.demo_accounts import DEMO_ACCOUNTS
 from psp.forms import (
-    EndSessionsForm,
     NotificationPreferencesForm,
     PasswordChangeForm,
     PasswordResetForm,
     SignInForm,
-    TwoFactorCodeForm,
     TwoFactorResetForm,
 )
 from psp.health import check_health, check_readiness
 from psp.homepages import home_context
 from psp.http import AuthenticatedHttpRequest
-from psp.middleware import is_verified, mark_verified
-from psp.models import Notification, UserSession
+from psp.models import Notification
 
 
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -87,6 +82,15 @@ class SignInView(auth_views.LoginView):
         context["staff_2fa_required"] = settings.PSP_REQUIRE_STAFF_2FA
         return context
 
+    def form_valid(self, form: auth_forms.AuthenticationForm) -> HttpResponse:
+        """The password is right: allauth's login flow asks for the second factor, if the
+        user has one, before it signs the session in."""
+        user = form.get_user()
+        login = Login(user=user, redirect_url=self.get_success_url(), email_verification="none")
+        return login_flow.perform_password_login(
+            self.request, {"username": user.get_username()}, login
+        )
+
 
 def locked_out(
     request: HttpRequest, original_response: Any = None, credentials: Any = None
@@ -96,6 +100,12 @@ def locked_out(
     wait = f"{minutes} minute{pluralize(minutes)}" if minutes < 120 else f"{minutes // 60} hours"
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "wait": wait}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+@login_not_required
+def admin_sign_in(request: HttpRequest) -> HttpResponse:
+    """The admin site's sign-in is psp's own, with its second factor, never the admin's form."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -132,196 +142,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-# Two-factor authentication (psp.twofactor); psp.middleware sends users here when needed.
-
-
-def _next_url(request: HttpRequest) -> str:
-    wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return wanted
-    return reverse("home")
-
-
-def _recovery_codes_page(
-    request: AuthenticatedHttpRequest, codes: list[str], *, first: bool
-) -> HttpResponse:
-    return render(
-        request,
-        "registration/two_factor_recovery_codes.html",
-        {"codes": codes, "first": first, "next": _next_url(request)},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@never_cache
-def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if twofactor.is_enabled_for(request.user):
-        return redirect("two_factor_manage")
-    device = twofactor.start_enrolment(request.user)
-    form = TwoFactorCodeForm(request.POST or None, button="Turn on two-factor authentication")
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = twofactor.confirm_enrolment(device, form.cleaned_data["code"])
-        except twofactor.TwoFactorError as error:
-            form.add_error("code", str(error))
-        else:
-            keep_this_session(request)
-            mark_verified(request.session, request.user)
-            return _recovery_codes_page(request, codes, first=True)
-    uri = twofactor.provisioning_uri(device)
-    context = {
-        "form": form,
-        "qr_code": mark_safe(twofactor.qr_code_svg(uri)),
-        "secret": twofactor.grouped(device.secret),
-        "required": twofactor.is_required_for(request.user),
-        "next": _next_url(request),
-    }
-    return render(request, "registration/two_factor_setup.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-@never_cache
-def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if is_verified(request.session, request.user) or not twofactor.is_enabled_for(request.user):
-        return redirect(_next_url(request))
-    form = TwoFactorCodeForm(request.POST or None, recovery=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            used = twofactor.verify(request.user, form.cleaned_data["code"])
-        except twofactor.TwoFactorError as error:
-            form.add_error("code", str(error))
-        else:
-            request.session.cycle_key()
-            mark_verified(request.session, request.user)
-            if used == "recovery":
-                left = twofactor.remaining_recovery_codes(request.user)
-                messages.warning(
-                    request,
-                    f"You signed in with a recovery code. You have {left} left: "
-                    "get new ones from your account page if you are running out.",
-                )
-            return redirect(_next_url(request))
-    return render(
-        request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}
-    )
-
-
-def keep_this_session(request: AuthenticatedHttpRequest) -> None:
-    """After request.user.end_sessions() (directly or through psp.twofactor): the session of
-    this request carries on, under a new key, and every other one has ended."""
-    request.user.refresh_from_db(fields=["session_epoch"])
-    update_session_auth_hash(request, request.user)
-    sessions.keep(request)
-
-
-@require_http_methods(["GET", "POST"])
-@never_cache
-def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Where you are signed in, and signing out of the sessions you choose."""
-    this = request.session.get(sessions.SESSION_ID_KEY)
-    rows = list(UserSession.objects.active().filter(user=request.user))
-    others = [row for row in rows if row.public_id != this]
-    choices = [
-        (
-            row.public_id,
-            f"{row.browser}, from {row.ip or 'an unknown address'}, "
-            f"signed in {date_format(timezone.localtime(row.signed_in_at), 'j F Y, H:i')}",
-        )
-        for row in others
-    ]
-    form = EndSessionsForm(
-        request.POST or None, user=request.user, choices=choices, request=request
-    )
-    if request.method == "POST" and form.is_valid():
-        ended = sessions.end(request.user, form.cleaned_data["sessions"], keep_id=this)
-        messages.success(request, f"Signed out of {ended} other session{pluralize(ended)}.")
-        return redirect("session_list")
-    context = {
-        "rows": rows,
-        "this": this,
-        "form": form,
-        "others": others,
-        "idle_minutes": settings.PSP_SESSION_IDLE_MINUTES,
-        "age_hours": f"{settings.SESSION_COOKIE_AGE / 3600:g}",
-    }
-    return render(request, "psp/session_list.html", context)
-
-
-@require_GET
-def two_factor_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = {
-        "enabled": twofactor.is_enabled_for(request.user),
-        "required": twofactor.is_required_for(request.user),
-        "remaining": twofactor.remaining_recovery_codes(request.user),
-    }
-    return render(request, "registration/two_factor_manage.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-@never_cache
-def two_factor_recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not twofactor.is_enabled_for(request.user):
-        return redirect("two_factor_setup")
-    form = TwoFactorCodeForm(request.POST or None, button="Get new recovery codes", password=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            twofactor.verify(
-                request.user, form.cleaned_data["code"], password=form.cleaned_data["password"]
-            )
-        except twofactor.TwoFactorError as error:
-            form.add_error("code", str(error))
-        else:
-            codes = twofactor.regenerate_recovery_codes(request.user)
-            keep_this_session(request)
-            return _recovery_codes_page(request, codes, first=False)
-    return render(
-        request,
-        "registration/two_factor_confirm.html",
-        {
-            "form": form,
-            "heading": "Get new recovery codes",
-            "intro": "Your old recovery codes will stop working. To confirm it is you, enter "
-            "your password and the code your authenticator app shows now.",
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@never_cache
-def two_factor_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if twofactor.is_required_for(request.user):
-        raise PermissionDenied
-    if not twofactor.is_enabled_for(request.user):
-        return redirect("two_factor_manage")
-    form = TwoFactorCodeForm(
-        request.POST or None, button="Turn off two-factor authentication", password=True
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            twofactor.verify(
-                request.user, form.cleaned_data["code"], password=form.cleaned_data["password"]
-            )
-        except twofactor.TwoFactorError as error:
-            form.add_error("code", str(error))
-        else:
-            twofactor.reset(request.user, by=request.user)
-            keep_this_session(request)
-            messages.success(
-                request, "Two-factor authentication is off. You are signed out everywhere else."
-            )
-            return redirect("two_factor_manage")
-    return render(
-        request,
-        "registration/two_factor_confirm.html",
-        {
-            "form": form,
-            "heading": "Turn off two-factor authentication",
-            "intro": "You will sign in with your password only. To confirm it is you, enter "
-            "your password and the code your authenticator app shows now.",
-        },
-    )
+# Two-factor authentication is django-allauth's (psp.twofactor); an administrator's reset is psp's.
 
 
 @require_http_methods(["GET", "POST"])
@@ -333,7 +154,7 @@ def two_factor_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
         account = form.cleaned_data["account"]
         twofactor.reset(account, by=request.user)
         if account == request.user:
-            keep_this_session(request)
+            update_session_auth_hash(request, account)
         messages.success(
             request,
             f"Two-factor authentication reset for {account} ({account.username}), who is "

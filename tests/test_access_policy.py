@@ -139,14 +139,28 @@ POLICY: dict[str, Rule] = {
     "logout": Rule(skip="POST ends the session; covered in test_views"),
     "password_change": Rule(ok=EVERYONE),
     "password_change_done": Rule(ok=EVERYONE),
-    # Two-factor authentication: everyone may set it up; the rest needs a pending sign-in.
-    "two_factor_manage": Rule(ok=EVERYONE),
-    "two_factor_setup": Rule(ok=EVERYONE),
-    "two_factor_verify": Rule(other=302),
-    "two_factor_recovery_codes": Rule(other=302),
-    "two_factor_disable": Rule(other=302),
+    # Two-factor authentication and sessions (django-allauth's mfa and usersessions).
+    "account_login": Rule(public=True, skip="the sign-in page again, for allauth; as login"),
+    "account_logout": Rule(skip="POST ends the session; the same view as logout"),
+    "account_reauthenticate": Rule(ok=EVERYONE),
+    "admin_sign_in": Rule(public=True, skip="redirects to sign in; covered in test_twofactor"),
+    "mfa_index": Rule(ok=EVERYONE),
+    "mfa_authenticate": Rule(
+        public=True, skip="needs a sign-in waiting for its code; covered in test_twofactor"
+    ),
+    "mfa_reauthenticate": Rule(other=302),
+    "mfa_activate_totp": Rule(other=302),
+    "mfa_deactivate_totp": Rule(other=404),  # the user has none
+    "mfa_view_recovery_codes": Rule(other=404),  # the user has none
+    "mfa_generate_recovery_codes": Rule(other=302),
+    "mfa_download_recovery_codes": Rule(other=404),  # the user has none
+    "mfa_list_webauthn": Rule(ok=EVERYONE),
+    "mfa_add_webauthn": Rule(other=302),
+    "mfa_reauthenticate_webauthn": Rule(other=302),
+    "mfa_remove_webauthn": Rule(kwargs=lambda s: {"pk": 1}, other=302),
+    "mfa_edit_webauthn": Rule(kwargs=lambda s: {"pk": 1}, other=302),
     "two_factor_reset": _no_object({"admin"}),
-    "session_list": Rule(ok=EVERYONE),
+    "usersessions_list": Rule(ok=EVERYONE),
     # Reference data: every role may read; only admins import.
     "standards:standard_list": _no_object(EVERYONE - {"norole"}),
     "standards:standard_detail": Rule(

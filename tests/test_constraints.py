@@ -50,8 +50,6 @@ from psp.models import (
     Notification,
     NotificationPreference,
     Organisation,
-    RecoveryCode,
-    TwoFactorDevice,
 )
 from psp.roles import Role
 from reports.models import Report
@@ -256,8 +254,6 @@ def w(db):
     w.preference = NotificationPreference.objects.create(
         user=w.user, kind=Notification.Kind.REPORT_READY
     )
-    w.device = TwoFactorDevice.objects.create(user=w.user, secret="A" * 32)
-    w.recovery = RecoveryCode.objects.create(user=w.user, code_hash=HEX)
     w.import_ = StandardImport.objects.create(
         kind=StandardImport.Kind.STANDARD,
         filename="x.json",
@@ -300,13 +296,6 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
         w.notification, email_status="sending", email_claimed_at=None
     ),
     "unique_notification_preference": lambda w: clone(w.preference),
-    # The ORM always encrypts, so a plain secret can only come in another way.
-    "two_factor_secret_encrypted": lambda w: raw_update(w.device, secret="A" * 32),
-    "two_factor_code_used_after_confirmation": lambda w: update(
-        w.device, last_used_step=1, confirmed_at=None
-    ),
-    "unique_recovery_code": lambda w: clone(w.recovery),
-    "recovery_code_hash_hex": lambda w: update(w.recovery, code_hash="plain-text-code"),
     # standards
     "unique_standard_version": lambda w: clone(w.version),
     "standard_version_level_1_to_8": lambda w: update(w.version, level=9),

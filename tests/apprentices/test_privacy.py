@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -31,9 +33,8 @@ from epa import gateway, grading
 from epa.models import Epa, EpaResult, MethodAssessment
 from progress.models import OffTheJobEntry, ProgressReview, ReviewTarget
 from psp import audit
-from psp.models import AuditEntry, Notification, Organisation, TwoFactorDevice, User
+from psp.models import AuditEntry, Notification, Organisation, User
 from psp.roles import Role
-from psp.twofactor import new_secret
 from tests.apprentices import samples
 from tests.factories import (
     make_apprentice,
@@ -118,7 +119,7 @@ def finished_apprentice(*, result: bool, final: bool = True) -> Apprentice:
     Notification.objects.create(
         user=user, kind=Notification.Kind.EVIDENCE_REVIEWED, subject=f"{TITLE} was accepted"
     )
-    TwoFactorDevice.objects.create(user=user, secret=new_secret())
+    TOTP.activate(user, generate_totp_secret())
     if not result:
         Apprentice.objects.filter(pk=apprentice.pk).update(status=Apprentice.Status.WITHDRAWN)
         apprentice.refresh_from_db()
@@ -280,7 +281,7 @@ def test_an_apprentice_downloads_everything_held_about_them_as_a_zip(client, db,
     assert data["gateway attempts"][0]["pack"]
     assert data["epa results"][0]["overall_grade"] in ("pass", "merit", "distinction")
     assert data["method assessments"][0]["adjustments"] == ADJUSTMENT
-    assert "secret" not in data["two-factor devices"][0]
+    assert "data" not in data["authenticators"][0]  # the encrypted secret stays out
     [stored] = data["evidence files"]
     assert archive.read(stored["file_in_zip"]) == samples.PDF
 
@@ -488,7 +489,7 @@ def test_an_administrator_erases_a_withdrawn_apprentice(
     user = User.objects.get(pk=apprentice.user_id)
     assert not user.is_active
     assert not user.has_usable_password()
-    assert not TwoFactorDevice.objects.filter(user=user).exists()
+    assert not Authenticator.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
     assert AuditEntry.objects.filter(action="erasure", object_id=str(apprentice.pk)).exists()
     # The audit trail keeps every entry, without the personal data, and still verifies.

@@ -171,6 +171,7 @@ def sign_in_by_cookie(context: Any, user: Any, url: str) -> None:
     """Sign in without the form (it is exercised by the journeys that start signed out)."""
     client = Client()
     client.force_login(user)
+    recently_signed_in(client, user)
     cookie = client.cookies["sessionid"]
     context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": url}])
 
@@ -200,3 +201,16 @@ def person(request: pytest.FixtureRequest) -> Any:
 def js(person: Any) -> bool:
     """Whether the journey's pages run JavaScript."""
     return bool(person.js)
+
+
+def recently_signed_in(client: Client, user: Any) -> None:
+    """The session as if the user had just typed their password (allauth's record of it), so
+    allauth's pages for changing authenticators do not ask for it again."""
+    import time
+
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()

@@ -20,14 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from allauth.usersessions.models import UserSession
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from psp import twofactor
-from psp.models import TwoFactorDevice, User, UserSession
+from psp.models import User
 from tests.browser.world import World
 
 STATES = ("empty", "error", "populated")
@@ -79,7 +79,7 @@ def another_session(user: str) -> Action:
     def act(page: Any, world: World) -> None:
         UserSession.objects.create(
             user=world.users[user],
-            public_id=secrets.token_hex(16),
+            session_key=secrets.token_hex(16),
             ip="192.0.2.10",
             user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Firefox/128.0",
         )
@@ -126,13 +126,12 @@ def home(user: str, *, bare: bool = False) -> Visit:
     return Visit(user, url("home"), bare=bare)
 
 
-def enter_current_code(user: str, button: str) -> Action:
-    """Type the code the user's authenticator app shows now."""
+def password_for(user: str) -> Action:
+    """Sign in with the user's password: a user with an authenticator is then asked for it."""
 
     def act(page: Any, world: World) -> None:
-        device = TwoFactorDevice.objects.get(user=world.users[user])
-        code = twofactor.code_at(device.secret, twofactor.step_at(timezone.now()))
-        fill_and_submit({"Code from your authenticator app": code}, button)(page, world)
+        values = {"Username": world.users[user].username, "Password": "correct-horse-battery"}
+        fill_and_submit(values, "Sign in")(page, world)
 
     return act
 
@@ -707,76 +706,67 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             )
         ],
     },
-    # Two-factor authentication
-    "session_list": {
-        "empty": [Visit("apprentice", url("session_list"))],
-        "error": [
-            Visit(
-                "apprentice",
-                url("session_list"),
-                then=lambda page, world: (
-                    another_session("apprentice")(page, world),
-                    submit("Sign out of the chosen sessions")(page, world),
-                ),
-            )
-        ],
-        "populated": [Visit("apprentice", url("session_list"), then=another_session("apprentice"))],
-    },
-    "two_factor_manage": {
-        "empty": [Visit("apprentice", url("two_factor_manage"))],
+    # Two-factor authentication and sessions (django-allauth's pages in GOV.UK markup)
+    "usersessions_list": {
+        "empty": [Visit("apprentice", url("usersessions_list"))],
         "error": NO_FORM,
-        "populated": [Visit("two_factor", url("two_factor_manage"))],
-    },
-    "two_factor_setup": {
-        "empty": [Visit("enrolling", url("two_factor_setup"))],
-        "error": [
-            Visit(
-                "apprentice",
-                url("two_factor_setup"),
-                then=fill_and_submit(
-                    {"Code from your authenticator app": "000000"},
-                    "Turn on two-factor authentication",
-                ),
-            )
-        ],
         "populated": [
-            Visit(
-                "enrolling",
-                url("two_factor_setup"),
-                then=enter_current_code("enrolling", "Turn on two-factor authentication"),
-            )
+            Visit("apprentice", url("usersessions_list"), then=another_session("apprentice"))
         ],
     },
-    "two_factor_verify": {
-        "empty": [Visit("two_factor_unverified", url("two_factor_verify"))],
+    "mfa_index": {
+        "empty": [Visit("apprentice", url("mfa_index"))],
+        "error": NO_FORM,
+        "populated": [Visit("two_factor", url("mfa_index"))],
+    },
+    "mfa_authenticate": {
+        "empty": [Visit(None, url("login"), then=password_for("two_factor_unverified"))],
         "error": [
             Visit(
-                "two_factor_unverified",
-                url("two_factor_verify"),
-                then=fill_and_submit({"Code": "000000"}, "Continue"),
+                None,
+                url("login"),
+                then=lambda page, world: (
+                    password_for("two_factor_unverified")(page, world),
+                    fill_and_submit({"Code": "000000"}, "Continue")(page, world),
+                ),
             )
         ],
         "populated": NEW_RECORD,
     },
-    "two_factor_recovery_codes": {
-        "empty": [Visit("two_factor", url("two_factor_recovery_codes"))],
-        "error": [
-            Visit(
-                "two_factor",
-                url("two_factor_recovery_codes"),
-                then=submit("Get new recovery codes"),
-            )
-        ],
-        "populated": NotApplicable("new codes are shown once, as on setting up (above)"),
+    "mfa_activate_totp": {
+        "empty": [Visit("enrolling", url("mfa_activate_totp"))],
+        "error": [Visit("enrolling", url("mfa_activate_totp"), then=submit("Activate"))],
+        "populated": NEW_RECORD,
     },
-    "two_factor_disable": {
-        "empty": [Visit("two_factor", url("two_factor_disable"))],
+    "mfa_add_webauthn": {
+        "empty": [Visit("enrolling", url("mfa_add_webauthn"))],
+        "error": NotApplicable("the passkey is made by the browser, which sends no wrong data"),
+        "populated": NEW_RECORD,
+    },
+    "mfa_list_webauthn": {
+        "empty": [Visit("apprentice", url("mfa_list_webauthn"))],
+        "error": NO_FORM,
+        "populated": NotApplicable("a passkey needs the browser's authenticator: test_passkeys"),
+    },
+    "mfa_generate_recovery_codes": {
+        "empty": [Visit("two_factor", url("mfa_generate_recovery_codes"))],
+        "error": NotApplicable("the form has only a button"),
+        "populated": [Visit("two_factor", url("mfa_view_recovery_codes"))],
+    },
+    "mfa_view_recovery_codes": {
+        "empty": NotApplicable("codes are made with the authenticator app"),
+        "error": NO_FORM,
+        "populated": [Visit("two_factor", url("mfa_view_recovery_codes"))],
+    },
+    "mfa_deactivate_totp": {
+        "empty": NotApplicable("only someone with an authenticator app can turn it off"),
+        "error": NotApplicable("the form has only a button"),
+        "populated": [Visit("two_factor", url("mfa_deactivate_totp"))],
+    },
+    "account_reauthenticate": {
+        "empty": [Visit("apprentice", url("account_reauthenticate"))],
         "error": [
-            Visit(
-                "two_factor",
-                url("two_factor_disable"),
-                then=submit("Turn off two-factor authentication"),
-            )
+            Visit("apprentice", url("account_reauthenticate"), then=submit("Confirm")),
         ],
         "populated": NEW_RECORD,
     },
@@ -1034,6 +1024,16 @@ EXCLUDED: dict[str, str] = {
     "healthz_live": "JSON for container liveness probes, not a page",
     "healthz_ready": "JSON for container readiness probes, not a page",
     "logout": POST_ONLY,
+    "account_logout": "the sign-out of allauth's pages, the same view as logout",
+    "account_login": "the sign-in page under allauth's name, the same view as login",
+    "admin_sign_in": "redirects to the sign-in page (the admin site's own form is never used)",
+    "mfa_reauthenticate": "the code again before a change, for users with an authenticator "
+    "whose password confirmation lapsed; the same template as mfa_authenticate",
+    "mfa_reauthenticate_webauthn": "a passkey again before a change: needs the browser's "
+    "authenticator (tests/browser/test_passkeys.py)",
+    "mfa_download_recovery_codes": "a file download (the recovery codes as text)",
+    "mfa_remove_webauthn": "needs a passkey: tests/browser/test_passkeys.py",
+    "mfa_edit_webauthn": "needs a passkey: tests/browser/test_passkeys.py",
     "apprentices:evidence_file_download": "a file download (Content-Disposition: attachment)",
     "apprentices:evidence_submit": POST_ONLY,
     "apprentices:evidence_file_remove": POST_ONLY,
@@ -1068,6 +1068,7 @@ DOWNLOADS: dict[str, Visit] = {
         "provider", url("reports:report_download", pk("ready_report"))
     ),
     "epa:submission_download": Visit("assessor", lambda w: w.submission.get_absolute_url()),
+    "mfa_download_recovery_codes": Visit("two_factor", url("mfa_download_recovery_codes")),
 }
 # Django's own admin, for administrators only: its templates are Django's, not psp's.
 EXCLUDED_NAMESPACES = {"admin": "Django's admin site (its own templates)"}

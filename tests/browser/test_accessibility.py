@@ -39,7 +39,7 @@ from django.test.signals import template_rendered
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import get_converters
 
-from psp.middleware import mark_verified
+from tests.browser.conftest import recently_signed_in
 from tests.browser.pages import (
     DEMO_PAGES,
     DOWNLOADS,
@@ -293,10 +293,7 @@ class Sweep:
             account.end_sessions()  # the session of the user's last visits is left behind
             client = Client()
             client.force_login(account)
-            if user in self.world.verified:  # as if a code had been entered
-                session = client.session
-                mark_verified(session, account)
-                session.save()
+            recently_signed_in(client, account)  # allauth asks no password again
             cookie = client.cookies["sessionid"].value
             context.add_cookies([{"name": "sessionid", "value": cookie, "url": self.origin}])
         self.signed_in = user

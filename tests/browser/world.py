@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,7 +32,7 @@ from epa.grading import AssessmentRecord, Decision
 from epa.models import ConflictOfInterest
 from progress import reviews
 from progress.models import OffTheJobEntry
-from psp import notifications, twofactor
+from psp import notifications
 from psp.models import Notification, Organisation
 from psp.roles import Role
 from reports import building
@@ -55,8 +57,6 @@ from tests.standards.samples import official_json
 class World:
     users: dict[str, Any] = field(default_factory=dict)
     objects: dict[str, Any] = field(default_factory=dict)
-    # Users with two-factor authentication whose sessions have entered a code.
-    verified: set[str] = field(default_factory=set)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -371,15 +371,14 @@ def populate_accounts(world: World) -> None:
         notification.mark_read()
     notifications.set_preferences(cast.provider, [Notification.Kind.REPORT_READY])
 
-    # Two-factor authentication: one set up (signed in with a code), one set up but not yet
-    # signed in with a code, and one about to set it up.
+    # Two-factor authentication: one with an authenticator app (signed in), one with an
+    # authenticator app who signs in with the password on the page, and one about to set
+    # one up.
     for key in ("two_factor", "two_factor_unverified"):
         user = make_user(role=Role.APPRENTICE, first_name="Tess", last_name=key.title())
-        device = twofactor.start_enrolment(user)
-        code = twofactor.code_at(device.secret, twofactor.step_at(timezone.now()))
-        twofactor.confirm_enrolment(device, code)
+        TOTP.activate(user, generate_totp_secret())
+        RecoveryCodes.activate(user)
         world.users[key] = user
-    world.verified.add("two_factor")
     world.users["enrolling"] = make_user(role=Role.APPRENTICE, first_name="Eve", last_name="New")
 
     # Reports: queued, ready and failed.

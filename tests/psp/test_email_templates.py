@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from apprentices import reviews
-from apprentices.tasks import signing_link_message
+from progress import reviews
+from progress.tasks import signing_link_message
 from psp import accounts
 from psp.models import AccountEmail, Notification, User
 from psp.tasks import notification_message

@@ -2,15 +2,17 @@
 ending the other sessions of a user (psp.models.User.end_sessions)."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.usersessions.models import UserSession
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from psp import sessions, twofactor
 from psp.middleware import SEEN_KEY, STARTED_KEY
-from psp.models import TwoFactorDevice, User, UserSession
+from psp.models import AuditEntry, User
 from psp.roles import Role
 from tests.factories import make_apprentice, make_user
 
@@ -65,6 +67,15 @@ def test_a_busy_session_still_ends_after_the_session_age(signed_in, settings):
     assert "you signed in more than 8 hours ago" in response.content.decode()
 
 
+def test_the_last_use_is_recorded_once_a_minute(signed_in):
+    row = UserSession.objects.get(session_key=signed_in.session.session_key)
+    UserSession.objects.filter(pk=row.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    set_times(signed_in, started_ago=600, seen_ago=61)
+    signed_in.get(reverse("home"), follow=True)
+    row.refresh_from_db()
+    assert timezone.now() - row.last_seen_at < timedelta(seconds=5)
+
+
 def test_the_session_is_written_at_most_once_a_minute_for_the_idle_check(signed_in):
     set_times(signed_in, started_ago=600, seen_ago=10)
     seen = signed_in.session[SEEN_KEY]
@@ -105,13 +116,16 @@ def sign_in_with_browser(user, user_agent: str) -> Client:
     return client
 
 
+def reauthenticate(client):
+    client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
+
+
 def test_signing_in_records_the_session_with_its_browser_and_address(db):
     user = make_user(role=Role.PROVIDER)
     client = sign_in_with_browser(user, FIREFOX)
     row = UserSession.objects.get(user=user)
-    assert client.session[sessions.SESSION_ID_KEY] == row.public_id
-    assert (row.ip, row.user_agent, row.ended_at) == ("127.0.0.1", FIREFOX, None)
-    assert row.browser == "Firefox on Windows"
+    assert row.session_key == client.session.session_key
+    assert (row.ip, row.user_agent) == ("127.0.0.1", FIREFOX)
 
 
 def test_the_list_shows_every_session_and_marks_this_one(db):
@@ -120,26 +134,24 @@ def test_the_list_shows_every_session_and_marks_this_one(db):
     sign_in_with_browser(user, FIREFOX)
     here = sign_in_with_browser(user, CHROME)
     sign_in_with_browser(User.objects.get(username="someone_else"), FIREFOX)
-    page = here.get(reverse("session_list")).content.decode()
+    page = here.get(reverse("usersessions_list")).content.decode()
     assert page.count('<tr class="govuk-table__row">') == 3  # the header row and two sessions
     assert "Firefox on Windows" in page
-    assert (
-        'Chrome on Linux <strong class="govuk-tag govuk-tag--green">This session</strong>' in page
-    )
-    assert "Sign out of the chosen sessions" in page
+    assert 'Chrome on Linux <strong class="govuk-tag govuk-tag--blue">This session</strong>' in page
+    assert "Sign out of the other sessions" in page
 
 
 def test_with_no_other_session_there_is_nothing_to_sign_out(db):
     here = sign_in_with_browser(make_user(role=Role.APPRENTICE), CHROME)
-    page = here.get(reverse("session_list")).content.decode()
+    page = here.get(reverse("usersessions_list")).content.decode()
     assert "You are not signed in anywhere else." in page
-    assert "Sign out of the chosen sessions" not in page
+    assert "Sign out of the other sessions" not in page
 
 
 def test_the_account_summary_links_to_the_list(client, db):
     client.force_login(make_user(role=Role.EMPLOYER))
     page = client.get(reverse("home")).content.decode()
-    assert f'href="{reverse("session_list")}">See where you are signed in' in page
+    assert f'href="{reverse("usersessions_list")}">See where you are signed in' in page
 
 
 # With CACHE_URL (a cache every process shares) sessions are read from the cache
@@ -148,90 +160,40 @@ ENGINES = ["django.contrib.sessions.backends.db", "django.contrib.sessions.backe
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_signing_out_of_a_chosen_session_needs_the_password_and_ends_it_at_once(
+def test_signing_out_of_the_other_sessions_needs_the_password_and_ends_them_at_once(
     db, settings, engine
 ):
     settings.SESSION_ENGINE = engine
+    settings.AXES_ENABLED = False
     user = make_user(role=Role.PROVIDER)
     elsewhere = sign_in_with_browser(user, FIREFOX)
     here = sign_in_with_browser(user, CHROME)
-    other = UserSession.objects.get(user_agent=FIREFOX)
-    url = reverse("session_list")
-
-    response = here.post(url, {"sessions": [other.public_id], "password": "wrong"})
-    assert "The password is not right" in response.content.decode()
+    url = reverse("usersessions_list")
+    response = here.post(url)
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
     assert is_signed_in(elsewhere)
-    response = here.post(url, {"password": "correct-horse-battery"})
-    assert "Choose at least one session to sign out" in response.content.decode()
-
-    response = here.post(
-        url, {"sessions": [other.public_id], "password": "correct-horse-battery"}, follow=True
-    )
-    assert "Signed out of 1 other session." in response.content.decode()
+    reauthenticate(here)
+    response = here.post(url, follow=True)
     assert not is_signed_in(elsewhere)
     assert is_signed_in(here)
-    other.refresh_from_db()
-    assert other.ended_at is not None
+    assert list(UserSession.objects.filter(user=user)) == [
+        UserSession.objects.get(session_key=here.session.session_key)
+    ]
+    entry = AuditEntry.objects.get(action="session_ended")
+    assert entry.summary.startswith("Signed out of Firefox on Windows")
 
 
-def test_this_session_and_other_users_sessions_cannot_be_chosen(db):
-    user = make_user(role=Role.PROVIDER)
-    stranger = sign_in_with_browser(make_user(role=Role.PROVIDER, username="stranger"), FIREFOX)
-    here = sign_in_with_browser(user, CHROME)
-    mine = UserSession.objects.get(user=user).public_id
-    theirs = UserSession.objects.get(user__username="stranger").public_id
-    for public_id in (mine, theirs):
-        response = here.post(
-            reverse("session_list"), {"sessions": [public_id], "password": "correct-horse-battery"}
-        )
-        assert "Select a valid choice" in response.content.decode()
-    assert is_signed_in(here)
-    assert is_signed_in(stranger)
-
-
-def test_a_session_whose_key_changed_since_it_was_seen_ends_at_its_next_check(db):
-    user = make_user(role=Role.PROVIDER)
-    elsewhere = sign_in_with_browser(user, FIREFOX)
-    here = sign_in_with_browser(user, CHROME)
-    other = UserSession.objects.get(user_agent=FIREFOX)
-    UserSession.objects.filter(pk=other.pk).update(session_key="a-key-it-no-longer-has")
-    here.post(
-        reverse("session_list"),
-        {"sessions": [other.public_id], "password": "correct-horse-battery"},
-    )
-    assert is_signed_in(elsewhere)  # within the minute between checks
-    set_times(elsewhere, started_ago=120, seen_ago=61)
-    response = elsewhere.get(reverse("password_change"), follow=True)
-    assert "because this session was ended from another one" in response.content.decode()
-    assert not is_signed_in(elsewhere)
-
-
-def test_turning_off_two_factor_ends_the_other_sessions(db, settings):
+def test_turning_off_two_factor_ends_the_other_sessions(
+    db, settings, django_capture_on_commit_callbacks
+):
     settings.AXES_ENABLED = False
     apprentice = make_apprentice()
-    device = TwoFactorDevice.objects.create(
-        user=apprentice.user, secret=twofactor.new_secret(), confirmed_at=timezone.now()
-    )
+    TOTP.activate(apprentice.user, generate_totp_secret())
     here, elsewhere = signed_in_twice(apprentice.user)
-    step = twofactor.step_at(timezone.now())
-    here.post(reverse("two_factor_verify"), {"code": twofactor.code_at(device.secret, step)})
-    response = here.post(
-        reverse("two_factor_disable"),
-        {"password": "correct-horse-battery", "code": twofactor.code_at(device.secret, step + 1)},
-        follow=True,
-    )
-    assert "You are signed out everywhere else." in response.content.decode()
+    reauthenticate(here)
+    with django_capture_on_commit_callbacks(execute=True):
+        here.post(reverse("mfa_deactivate_totp"))
     assert is_signed_in(here)
-    assert not is_signed_in(elsewhere)
-
-
-def test_new_recovery_codes_end_the_other_sessions(db):
-    user = make_user(role=Role.APPRENTICE)
-    TwoFactorDevice.objects.create(
-        user=user, secret=twofactor.new_secret(), confirmed_at=timezone.now()
-    )
-    _here, elsewhere = signed_in_twice(user)
-    twofactor.regenerate_recovery_codes(user)
     assert not is_signed_in(elsewhere)
 
 

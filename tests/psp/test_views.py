@@ -376,23 +376,16 @@ def test_wrong_passwords_on_the_password_change_form_lock_it(client, db, setting
     assert user.check_password("a-long-enough-password")  # not changed: locked
 
 
-def test_wrong_passwords_on_the_sessions_page_lock_it(client, db, settings):
-    from psp.models import UserSession
-
+def test_wrong_passwords_before_ending_sessions_lock_it(client, db, settings):
     settings.AXES_FAILURE_LIMIT = 3
     user = make_user(role=Role.APPRENTICE, username="pat", password="a-long-enough-password")
     client.force_login(user)
-    other = UserSession.objects.create(
-        user=user, session_key="x" * 40, public_id="other-session", ip="192.0.2.9"
-    )
+    url = reverse("account_reauthenticate")
     for _ in range(5):
-        client.post(reverse("session_list"), {"sessions": [other.public_id], "password": "wrong"})
-    right = client.post(
-        reverse("session_list"),
-        {"sessions": [other.public_id], "password": "a-long-enough-password"},
-    )
-    assert right.status_code in (200, 429)
-    assert UserSession.objects.filter(pk=other.pk).exists()  # not signed out: locked
+        client.post(url, {"password": "wrong"})
+    client.post(url, {"password": "a-long-enough-password"})
+    response = client.post(reverse("usersessions_list"))
+    assert response["Location"].startswith(url)  # not re-authenticated: locked
 
 
 def test_a_nul_character_in_a_search_is_a_clear_400(client, db):
