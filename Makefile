@@ -61,7 +61,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa reports api demo
-	$(BIN)/lint-imports --no-logo
+	$(BIN)/lint-imports --no-logo --no-cache
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
