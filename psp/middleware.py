@@ -33,7 +33,7 @@ from django.shortcuts import redirect
 from psp import twofactor
 
 if TYPE_CHECKING:
-    pass
+    from psp.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute fo
 OPEN_URL_NAMES = frozenset({"logout", "account_reauthenticate"})
 
 
-def on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def on_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     """user_logged_in receiver: the time limits start now."""
     session = getattr(request, "session", None)
     if session is None:
