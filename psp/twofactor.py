@@ -99,7 +99,7 @@ _WORDS = {
 
 
 def on_authenticator_added(
-    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+    sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **_: Any
 ) -> None:
     audit.log_event(
         "two_factor_added", user, by=user, summary=f"Added {_WORDS[authenticator.type]}"
@@ -107,7 +107,7 @@ def on_authenticator_added(
 
 
 def on_authenticator_removed(
-    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+    sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **_: Any
 ) -> None:
     audit.log_event(
         "two_factor_removed", user, by=user, summary=f"Removed {_WORDS[authenticator.type]}"
@@ -120,7 +120,7 @@ def on_authenticator_removed(
 
 
 def on_authenticator_reset(
-    sender: Any, request: Any, user: User, authenticator: Any, **_: Any
+    sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **_: Any
 ) -> None:
     audit.log_event("two_factor_reset", user, by=user, summary=f"New {_WORDS[authenticator.type]}")
 
