@@ -13,7 +13,7 @@ PORT ?= 8000
 help:
 	@echo "make run    set up and serve the app with demo data on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the test suite"
-	@echo "make lint   ruff check, ruff format --check, mypy"
+	@echo "make lint   ruff check, ruff format --check, mypy, lint-imports (the layers)"
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,7 +60,8 @@ test: $(BIN)/.installed static/build/.built var/celery/queue
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa reports api
+	DEBUG=1 $(BIN)/mypy psp standards apprentices progress epa reports api demo
+	$(BIN)/lint-imports --no-logo --no-cache
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -7,7 +7,32 @@ class ApprenticesConfig(AppConfig):
     verbose_name = "Apprentices and portfolios"
 
     def ready(self) -> None:
-        from apprentices import options, tallies, tasks  # noqa: F401  (tasks: its Celery tasks)
+        from apprentices import (  # noqa: F401  (tasks: its Celery tasks)
+            homes,
+            options,
+            scanning,
+            tallies,
+            tasks,
+        )
+        from psp import audit, health, homepages
+        from psp.roles import Role
+
+        audit.register_audited(
+            "apprentices_apprentice",
+            "apprentices_evidence",
+            "apprentices_evidenceksb",
+            "apprentices_evidencefile",
+            "apprentices_versionmove",
+            "apprentices_evidenceevent",
+            "apprentices_breakinlearning",
+        )
+        health.register_check("antivirus", scanning.clamd_status)
+        homepages.register_section([Role.APPRENTICE], homes.apprentice_home)
+        homepages.register_section(
+            [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN], homes.staff_home
+        )
+        homepages.register_section([Role.EMPLOYER], homes.employer_home)
+        homepages.register_section([Role.ADMIN], homes.admin_home)
 
         post_migrate.connect(
             tallies.install_triggers, sender=self, dispatch_uid="apprentices_ksb_tallies"

@@ -271,6 +271,13 @@ def cohort_for(
 
 
 COHORT_CACHE_SECONDS = 24 * 3600  # exact until a revision changes; this only frees memory
+# The revisions the cohort cache is kept under besides the reference data's, registered by
+# the apps that keep them (ProgressConfig.ready(): progress.revision.current).
+_revisions: list[Callable[[], int]] = []
+
+
+def register_revision(current: Callable[[], int]) -> None:
+    _revisions.append(current)
 
 
 def cached_cohort(
@@ -288,14 +295,15 @@ def cached_cohort(
     (standards.revision: KSBs, duties and options). `chosen_by` names the apprentices given
     (the viewer's organisation and the filters): they must be chosen by columns of the
     apprentice's own row, which the progress revision covers, so a change of who is in the
-    set raises it too. Two queries for the revisions instead of the tallies and the rows."""
-    from progress import revision as progress
+    set raises it too. Two queries for the revisions instead of the tallies and the rows.
+    The progress revision is the progress app's: it registers it (register_revision)."""
     from standards import revision
 
     if version is None:
         return cohort_for(apprentices, version)
+    progress = ":".join(str(current()) for current in _revisions)
     key = (
-        f"psp:cohort:{chosen_by}:{version.pk}:{progress.current()}:{revision.current()}:"
+        f"psp:cohort:{chosen_by}:{version.pk}:{progress}:{revision.current()}:"
         f"{sort}:{int(descending)}:{int(gaps_only)}"
     )
     found: Cohort | None = cache.get(key)

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from psp import notifications
+from apprentices import notices
 from psp.addresses import address
 from psp.models import Organisation, User
 from psp.roles import Role, Viewer
@@ -497,7 +497,7 @@ class Evidence(models.Model):
             review_comment=comment,
             returned_for_personal_data=False,
         )
-        transaction.on_commit(lambda: notifications.evidence_reviewed(self), robust=True)
+        transaction.on_commit(lambda: notices.evidence_reviewed(self), robust=True)
 
     def request_changes(self, *, by: User, comment: str, personal_data: bool = False) -> None:
         if not comment.strip():
@@ -513,7 +513,7 @@ class Evidence(models.Model):
             review_comment=comment,
             returned_for_personal_data=personal_data,
         )
-        transaction.on_commit(lambda: notifications.evidence_reviewed(self), robust=True)
+        transaction.on_commit(lambda: notices.evidence_reviewed(self), robust=True)
 
     def withdraw(self, *, by: User, reason: str = "") -> None:
         self._move(

@@ -11,7 +11,7 @@ The triggers run on insert and on changes of the version or the option only: an 
 added before their version's options were imported keeps working until someone changes
 their version or option, and must then choose one.
 
-The triggers are installed after every `migrate` by standards.triggers (which says why they
+The triggers are installed after every `migrate` by psp.triggers (which says why they
 are hand-written).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standards import triggers
+from psp import triggers
 
 APPRENTICE = "apprentices_apprentice"
 OPTION = "standards_option"

@@ -2,7 +2,10 @@
 access), the retention schedule and erasure.
 
 HOLDINGS lists every table that holds an apprentice's personal data, how to find their rows
-and what in them is personal. Removal happens in two stages:
+and what in them is personal: this app's and psp's here, and each app above adds its own
+with register_holdings() from its AppConfig.ready() (progress.privacy, epa.privacy), so
+this module imports no higher app.
+Removal happens in two stages:
 
 - portfolio: evidence files and the text of the portfolio, reviews and gateway, removed
   RETENTION_EVIDENCE_YEARS after the apprenticeship ended;
@@ -55,28 +58,6 @@ from apprentices.models import (
     VersionMove,
     uln_check_digit,
 )
-from epa.models import (
-    Amendment,
-    ConflictOfInterest,
-    CriterionDecision,
-    Epa,
-    EpaEvent,
-    EpaResult,
-    GatewayAttempt,
-    GatewayItem,
-    MethodAssessment,
-    MethodModeration,
-    MethodSubmission,
-    Question,
-)
-from progress.models import (
-    OffTheJobEntry,
-    ProgressReview,
-    ReviewKsbComment,
-    ReviewSignature,
-    ReviewSigningLink,
-    ReviewTarget,
-)
 from psp import audit
 from psp.models import (
     AccountEmail,
@@ -86,7 +67,6 @@ from psp.models import (
     Organisation,
     User,
 )
-from reports.models import Report  # the layers' registry replaces this import (#18)
 from standards.models import KSB, StandardVersion
 
 logger = logging.getLogger(__name__)
@@ -118,6 +98,11 @@ class Holding:
     secret: tuple[str, ...] = ()  # never copied out, even to the apprentice
     own_only: bool = False  # copied out only if the apprentice may open the row now (its
     # queryset's visible_to(their user)): e.g. reports others asked for stay out
+    provisional_rows: Q | None = None  # rows left out of the copy until the EPA result is
+    # final (e.g. a result report, built from provisional grades)
+    provisional_fields: tuple[str, ...] = ()  # left out of the copy until the result is final
+    identity_changes: Callable[[Any], dict[str, Any]] | None = None  # what the identity stage
+    # changes in a row beyond the text, dates and files above (e.g. a placeholder ULN)
 
     def rows_for_copy(self, apprentice: Apprentice, *, final: bool) -> models.QuerySet[Any]:
         """The rows the subject access copy holds."""
@@ -125,9 +110,8 @@ class Holding:
         if self.own_only:
             manager: Any = self.model._default_manager
             rows = rows.filter(pk__in=manager.visible_to(apprentice.user).values("pk"))
-        if self.model is Report and not final:
-            # An EPA result report is built from provisional grades until the result is final.
-            rows = rows.exclude(kind=Report.Kind.EPA_RESULT)
+        if self.provisional_rows is not None and not final:
+            rows = rows.exclude(self.provisional_rows)
         return rows
 
     def rows(self, apprentice: Apprentice) -> models.QuerySet[Any]:
@@ -139,9 +123,31 @@ class Holding:
         return str(self.model._meta.verbose_name_plural)
 
 
+def _apprentice_identity(apprentice: Apprentice) -> dict[str, Any]:
+    start = to_month(apprentice.start_date)
+    gateway = to_month(apprentice.planned_gateway_date)
+    if gateway <= start:
+        gateway = next_month(start)
+    return {
+        "uln": _placeholder_uln(apprentice),
+        "start_date": start,
+        "planned_gateway_date": gateway,
+    }
+
+
+def _user_identity(user: User) -> dict[str, Any]:
+    apprentice_id = Apprentice.objects.filter(user=user).values_list("pk", flat=True)[0]
+    return {
+        "username": f"erased-apprentice-{apprentice_id}",
+        "is_active": False,
+        "last_login": None,
+    }
+
+
 HOLDINGS: list[Holding] = [
-    # The portfolio: evidence and its files, mapping, history; off-the-job log; progress
-    # reviews; the gateway and its frozen pack; built reports.
+    # The portfolio: evidence and its files, mapping, history, moves, breaks (the off-the-job
+    # log and progress reviews: progress.privacy; the gateway, its pack and built reports:
+    # epa.privacy).
     Holding(
         Evidence,
         "apprentice",
@@ -167,31 +173,15 @@ HOLDINGS: list[Holding] = [
     ),
     Holding(VersionMove, "apprentice", PORTFOLIO, text=("reason", "old_mappings")),
     Holding(BreakInLearning, "apprentice", PORTFOLIO, text=("reason",)),
-    Holding(
-        OffTheJobEntry,
-        "apprentice",
-        PORTFOLIO,
-        text=("description", "query"),
-        months=("date", "reviewed_at", "created_at"),
-    ),
-    Holding(ProgressReview, "apprentice", PORTFOLIO, text=("summary", "prefill")),
-    Holding(ReviewTarget, "review__apprentice", PORTFOLIO, text=("text", "progress_note")),
-    Holding(ReviewKsbComment, "review__apprentice", PORTFOLIO, text=("comment",)),
-    Holding(ReviewSigningLink, "review__apprentice", PORTFOLIO, text=("name",), empty=("email",)),
-    Holding(ReviewSignature, "review__apprentice", PORTFOLIO, text=("name",)),
     Holding(EmployerMove, "apprentice", PORTFOLIO, text=("reason",), months=("requested_at",)),
-    Holding(GatewayAttempt, "apprentice", PORTFOLIO, text=("pack",)),
-    Holding(GatewayItem, "attempt__apprentice", PORTFOLIO, text=("details", "reason")),
-    Holding(Report, "apprentice", PORTFOLIO, files=("file",), delete=True, own_only=True),
+    # Who they are (the EPA record kept with the result: epa.privacy).
     Holding(
-        MethodSubmission,
-        "assessment__epa__apprentice",
-        PORTFOLIO,
-        text=("original_name",),
-        files=("file",),
+        Apprentice,
+        "pk",
+        IDENTITY,
+        months=("start_date", "planned_gateway_date"),
+        identity_changes=_apprentice_identity,
     ),
-    # Who they are, and the EPA record kept with the result.
-    Holding(Apprentice, "pk", IDENTITY, months=("start_date", "planned_gateway_date")),
     Holding(
         User,
         "apprentice",
@@ -199,38 +189,8 @@ HOLDINGS: list[Holding] = [
         empty=("first_name", "last_name", "email"),
         months=("date_joined",),
         secret=("password",),
+        identity_changes=_user_identity,
     ),
-    Holding(
-        Epa,
-        "apprentice",
-        IDENTITY,
-        text=("moderation_comment", "independence_declaration"),
-        months=("submitted_at",),
-    ),
-    Holding(ConflictOfInterest, "apprentice", IDENTITY, delete=True),
-    Holding(
-        MethodAssessment,
-        "epa__apprentice",
-        IDENTITY,
-        text=("location", "adjustments", "evidence_referred", "judgement", "grade_justification"),
-        months=("scheduled_for", "assessed_on", "recorded_at"),
-        withheld_until_final=True,
-    ),
-    Holding(
-        Question, "assessment__epa__apprentice", IDENTITY, delete=True, withheld_until_final=True
-    ),
-    Holding(CriterionDecision, "assessment__epa__apprentice", IDENTITY, withheld_until_final=True),
-    Holding(
-        MethodModeration,
-        "assessment__epa__apprentice",
-        IDENTITY,
-        text=("comment",),
-        months=("at",),
-        withheld_until_final=True,
-    ),
-    Holding(EpaResult, "epa__apprentice", IDENTITY, months=("confirmed_at",)),
-    Holding(Amendment, "result__epa__apprentice", IDENTITY, text=("reason",), months=("at",)),
-    Holding(EpaEvent, "apprentice", IDENTITY, text=("description",), months=("at",)),
     Holding(Notification, "user__apprentice", IDENTITY, delete=True),
     Holding(AccountEmail, "user__apprentice", IDENTITY, delete=True, secret=("detail",)),
     Holding(NotificationPreference, "user__apprentice", IDENTITY, delete=True),
@@ -250,27 +210,39 @@ AUDIT_LINKS: dict[str, tuple[str, str]] = {
     "apprentices_versionmove": ("apprentice_id", "apprentices_apprentice"),
     "apprentices_evidenceevent": ("evidence_id", "apprentices_evidence"),
     "apprentices_breakinlearning": ("apprentice_id", "apprentices_apprentice"),
-    "apprentices_offthejobentry": ("apprentice_id", "apprentices_apprentice"),
-    "apprentices_progressreview": ("apprentice_id", "apprentices_apprentice"),
-    "apprentices_reviewtarget": ("review_id", "apprentices_progressreview"),
-    "apprentices_reviewksbcomment": ("review_id", "apprentices_progressreview"),
-    "apprentices_reviewsigninglink": ("review_id", "apprentices_progressreview"),
-    "apprentices_reviewsignature": ("review_id", "apprentices_progressreview"),
-    "epa_report": ("apprentice_id", "apprentices_apprentice"),
-    "epa_epaevent": ("apprentice_id", "apprentices_apprentice"),
-    "epa_gatewayattempt": ("apprentice_id", "apprentices_apprentice"),
-    "epa_gatewayitem": ("attempt_id", "epa_gatewayattempt"),
-    "epa_epa": ("apprentice_id", "apprentices_apprentice"),
-    "epa_methodassessment": ("epa_id", "epa_epa"),
-    "epa_criteriondecision": ("assessment_id", "epa_methodassessment"),
-    "epa_eparesult": ("epa_id", "epa_epa"),
-    "epa_amendment": ("result_id", "epa_eparesult"),
-    "epa_question": ("assessment_id", "epa_methodassessment"),
-    "epa_conflictofinterest": ("apprentice_id", "apprentices_apprentice"),
     "psp_user_groups": ("user_id", "psp_user"),
 }
 # Entries about the apprentice that say what was removed; they hold no personal data.
 RECORDS_OF_REMOVAL = ("erasure", "retention")
+
+# What the apps above add (register_holdings, register_result).
+_last_changes: list[Callable[[Apprentice], datetime.datetime | None]] = []
+_result_kept: Callable[[Apprentice], bool] = lambda apprentice: False  # noqa: E731
+_result_final: Callable[[Apprentice], bool] = lambda apprentice: False  # noqa: E731
+
+
+def register_holdings(
+    *holdings: Holding,
+    audit_links: dict[str, tuple[str, str]] | None = None,
+    last_changed: Callable[[Apprentice], datetime.datetime | None] | None = None,
+) -> None:
+    """An app's tables holding an apprentice's personal data; how the audit trail's entries
+    of its tables lead to the apprentice (parents first, see AUDIT_LINKS); and when its
+    records of an apprentice last changed (for ended_at)."""
+    HOLDINGS.extend(holdings)
+    AUDIT_LINKS.update(audit_links or {})
+    if last_changed is not None:
+        _last_changes.append(last_changed)
+
+
+def register_result(
+    *, kept: Callable[[Apprentice], bool], final: Callable[[Apprentice], bool]
+) -> None:
+    """The EPA result: whether one is kept for the apprentice (their identity then stays
+    RETENTION_EPA_RESULTS_YEARS), and whether it is final (the subject access copy then holds
+    what is withheld until it is: withheld_until_final, provisional_rows and _fields)."""
+    global _result_kept, _result_final
+    _result_kept, _result_final = kept, final
 
 
 # When
@@ -285,11 +257,7 @@ def ended_at(apprentice: Apprentice) -> datetime.datetime | None:
     moments = [
         apprentice.updated_at,
         EvidenceEvent.objects.filter(evidence__apprentice=apprentice).aggregate(m=Max("at"))["m"],
-        EpaEvent.objects.filter(apprentice=apprentice).aggregate(m=Max("at"))["m"],
-        EpaResult.objects.filter(epa__apprentice=apprentice).aggregate(m=Max("confirmed_at"))["m"],
-        Amendment.objects.filter(result__epa__apprentice=apprentice).aggregate(m=Max("at"))["m"],
-        OffTheJobEntry.objects.filter(apprentice=apprentice).aggregate(m=Max("updated_at"))["m"],
-        ProgressReview.objects.filter(apprentice=apprentice).aggregate(m=Max("recorded_at"))["m"],
+        *(last_changed(apprentice) for last_changed in _last_changes),
     ]
     return max(moment for moment in moments if moment is not None)
 
@@ -311,7 +279,7 @@ class Schedule:
 
 def schedule_for(apprentice: Apprentice) -> Schedule:
     ended = ended_at(apprentice)
-    has_result = EpaResult.objects.filter(epa__apprentice=apprentice).exists()
+    has_result = _result_kept(apprentice)
     if ended is None:
         return Schedule(None, None, None, has_result)
     portfolio_due = _years_after(ended, int(settings.RETENTION_EVIDENCE_YEARS))
@@ -355,7 +323,7 @@ def _erased_text(value: Any, model_field: models.Field[Any, Any]) -> Any:
     return REMOVED if value else value
 
 
-def _to_month(value: Any) -> Any:
+def to_month(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         local = timezone.localtime(value)
         return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -364,7 +332,7 @@ def _to_month(value: Any) -> Any:
     return value
 
 
-def _next_month(day: datetime.date) -> datetime.date:
+def next_month(day: datetime.date) -> datetime.date:
     return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
@@ -372,34 +340,6 @@ def _placeholder_uln(apprentice: Apprentice) -> str:
     """Ten digits that are never a valid ULN (wrong check digit), so never a real one."""
     base = f"9{apprentice.pk % 10**8:08d}"
     return f"{base}{(uln_check_digit(base) + 1) % 10}"
-
-
-def _special_changes(instance: models.Model) -> dict[str, Any]:
-    """Fields of the identity stage that need more than "[removed]"."""
-    if isinstance(instance, Apprentice):
-        start = _to_month(instance.start_date)
-        gateway = _to_month(instance.planned_gateway_date)
-        if gateway <= start:
-            gateway = _next_month(start)
-        return {
-            "uln": _placeholder_uln(instance),
-            "start_date": start,
-            "planned_gateway_date": gateway,
-        }
-    if isinstance(instance, User):
-        apprentice_id = Apprentice.objects.filter(user=instance).values_list("pk", flat=True)[0]
-        return {
-            "username": f"erased-apprentice-{apprentice_id}",
-            "is_active": False,
-            "last_login": None,
-        }
-    if isinstance(instance, Epa):
-        start = _to_month(instance.period_start)
-        end = _to_month(instance.period_end)
-        if end <= start:
-            end = _next_month(start)
-        return {"period_start": start, "period_end": end}
-    return {}
 
 
 def _remove(apprentice: Apprentice, holding: Holding, removal: Removal, *, dry_run: bool) -> None:
@@ -430,14 +370,18 @@ def _remove(apprentice: Apprentice, holding: Holding, removal: Removal, *, dry_r
                 changes[name] = ""
         for name in holding.months:
             value = getattr(instance, name)
-            if _to_month(value) != value:
-                changes[name] = _to_month(value)
+            if to_month(value) != value:
+                changes[name] = to_month(value)
         for name in holding.files:
             if getattr(instance, name):
                 changes[name] = ""
-        if holding.stage == IDENTITY:
+        if holding.stage == IDENTITY and holding.identity_changes is not None:
             changes.update(
-                {k: v for k, v in _special_changes(instance).items() if getattr(instance, k) != v}
+                {
+                    k: v
+                    for k, v in holding.identity_changes(instance).items()
+                    if getattr(instance, k) != v
+                }
             )
         if isinstance(instance, User) and instance.has_usable_password():
             changes["password"] = None
@@ -672,8 +616,7 @@ def export(apprentice: Apprentice, *, into: IO[bytes]) -> None:
     """A zip of everything held about the apprentice (data.json and their files), written to
     `into` as it is made: files are copied from storage in chunks, never held whole."""
     names = _Names()
-    epa = Epa.objects.filter(apprentice=apprentice).first()
-    final = epa is not None and epa.status == Epa.Status.FINAL
+    final = _result_final(apprentice)
     data: dict[str, Any] = {
         "about": (
             "Everything psp holds about you, as of the time below. Each list is one kind of "
@@ -694,8 +637,9 @@ def export(apprentice: Apprentice, *, into: IO[bytes]) -> None:
         rows = []
         for instance in holding.rows_for_copy(apprentice, final=final):
             row = _row(instance, holding, names)
-            if isinstance(instance, Epa) and not final:
-                row.pop("moderation_comment", None)
+            if not final:
+                for name in holding.provisional_fields:
+                    row.pop(name, None)
             for name in holding.files:
                 stored = getattr(instance, name)
                 if stored:

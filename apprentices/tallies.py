@@ -30,7 +30,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from standards import triggers
+from psp import triggers
 
 TALLY = "apprentices_ksbtally"
 EVIDENCE = "apprentices_evidence"

@@ -20,7 +20,7 @@ from bench.baseline import BIG_BASELINE, SMALL_BASELINE  # noqa: E402
 from bench.seed import real_file_bytes  # noqa: E402
 from epa.models import Epa, MethodAssessment  # noqa: E402
 from progress.models import OffTheJobEntry  # noqa: E402
-from psp.demo import DEMO_ACCOUNTS  # noqa: E402
+from psp.demo_accounts import DEMO_ACCOUNTS  # noqa: E402
 from psp.models import User  # noqa: E402
 from reports.models import Report  # noqa: E402
 

@@ -48,13 +48,13 @@ from apprentices.models import (  # noqa: E402
     EvidenceKSB,
     complete_uln,
 )
-from psp.demo import (  # noqa: E402
+from demo.seeding import (  # noqa: E402
     DEMO_PDF,
-    seed_demo,
     seed_demo_epa,
     seed_demo_portfolios,
     seed_demo_progress,
 )
+from psp.demo_accounts import seed_demo  # noqa: E402
 from psp.models import Organisation, User  # noqa: E402
 from psp.roles import Role  # noqa: E402
 from standards.models import KSB, StandardVersion  # noqa: E402
@@ -305,7 +305,7 @@ def seed_volume(demo: dict[str, User]) -> str:
 
 
 def seed_epa_pages(demo_users: list[User]) -> None:
-    """The demo's own apprentices (psp.demo) beside the volume, through the workflow: off-the-job
+    """The demo's own apprentices (demo/) beside the volume, through the workflow: off-the-job
     logs, gateways, EPAs with a method to grade, and a report the provider asked for, so the
     bench can open those pages."""
     from reports.building import request_report

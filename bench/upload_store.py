@@ -43,7 +43,8 @@ def _free_port() -> int:
 
 def _prepare() -> int:
     from apprentices.models import Apprentice
-    from psp.demo import seed_demo, seed_demo_portfolios
+    from demo.seeding import seed_demo_portfolios
+    from psp.demo_accounts import seed_demo
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("load_reference_data", verbosity=0)

@@ -8,7 +8,7 @@ update, raw SQL or a bug. They guard the columns that make the result (grades, w
 sitting and method); the retention rules may still blank free text and round dates to the month
 (apprentices.privacy), which changes no grade.
 
-The triggers are installed after every `migrate` by standards.triggers (which says why they
+The triggers are installed after every `migrate` by psp.triggers (which says why they
 are hand-written).
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standards import triggers
+from psp import triggers
 
 ASSESSMENT = "epa_methodassessment"
 DECISION = "epa_criteriondecision"

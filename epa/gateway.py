@@ -14,6 +14,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from apprentices.models import Apprentice, Evidence, EvidenceFile
+from epa import notices
 from epa.models import (
     Epa,
     EpaEvent,
@@ -24,7 +25,6 @@ from epa.models import (
     MethodSubmission,
 )
 from progress.training import long_date
-from psp import notifications
 from standards.models import GatewayRequirement
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ def decide_gateway(
         item.decision, item.reason, item.decided_by, item.decided_at = decision, reason, by, now
         item.save()
     attempt.decided_by, attempt.decided_at = by, now
-    transaction.on_commit(lambda: notifications.gateway_decided(attempt), robust=True)
+    transaction.on_commit(lambda: notices.gateway_decided(attempt), robust=True)
     apprentice = attempt.apprentice
     if any(item.decision == GatewayItem.Decision.REJECTED for item in items):
         attempt.status = GatewayAttempt.Status.REJECTED

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apprentices.models import Apprentice
 from apprentices.uploads import CheckedUpload
+from epa import notices
 from epa.gateway import add_months, add_to_supplement
 from epa.models import (
     Amendment,
@@ -30,7 +31,6 @@ from epa.models import (
     Question,
 )
 from progress.training import long_date
-from psp import notifications
 from psp.roles import Role
 from standards.models import AssessmentMethod, EpaPlan, GradingCriterion
 
@@ -273,7 +273,7 @@ def schedule(
     assessment.adjustments = adjustments
     assessment.version = F("version") + 1
     assessment.save(update_fields=["scheduled_for", "location", "adjustments", "version"])
-    transaction.on_commit(lambda: notifications.epa_scheduled(assessment), robust=True)
+    transaction.on_commit(lambda: notices.epa_scheduled(assessment), robust=True)
     assessment.refresh_from_db()
     _event(
         assessment.epa,
@@ -556,7 +556,7 @@ def moderate(
     except IntegrityError:
         raise EpaStateError("A final result for this sitting already exists") from None
     MethodAssessment.objects.filter(pk__in=[a.pk for a in latest]).update(is_final=True)
-    transaction.on_commit(lambda: notifications.result_released(result), robust=True)
+    transaction.on_commit(lambda: notices.result_released(result), robust=True)
     Epa.objects.filter(pk=epa.pk).update(status=Epa.Status.FINAL)
     if overall != FAIL:
         Apprentice.objects.filter(pk=locked.apprentice_id).update(

@@ -13,7 +13,7 @@ A row that keeps its status is not checked again, so correcting a record behind 
 blanking text) never fails on the apprentice. Leaving those statuses (a rejected gateway back
 on programme, a withdrawal) is not refused here.
 
-The triggers are installed after every `migrate` by standards.triggers (which says why they
+The triggers are installed after every `migrate` by psp.triggers (which says why they
 are hand-written).
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from apprentices.models import Apprentice
 from epa.grading import FAIL
-from standards import triggers
+from psp import triggers
 
 APPRENTICE = "apprentices_apprentice"
 MESSAGE = "an apprentice reaches At gateway, In EPA or Completed only through gateway and the EPA"

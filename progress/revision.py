@@ -1,6 +1,6 @@
 """The revision of apprentices' progress: one number, raised by database triggers on every
-write to what the provider's progress flags (psp.homes.progress_rows) are worked out from,
-however it is made (the workflow, the admin, fixtures, raw SQL):
+write to what the provider's progress flags (progress.flags.progress_rows) are worked out
+from, however it is made (the workflow, the admin, fixtures, raw SQL):
 
 - apprentices, progress reviews, off-the-job entries, breaks in learning, off-the-job rules
   and published minimums, KSB tallies (which their own triggers keep in step with evidence
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from standards import triggers
+from psp import triggers
 
 TABLE = "apprentices_progressrevision"
 REVISION = triggers.Revision(

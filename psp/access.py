@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 
-from standards import triggers
+from psp import triggers
 
 if TYPE_CHECKING:
     from psp.models import User

@@ -43,49 +43,21 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from psp import triggers
 from psp.models import AuditEntry, User
-from standards import triggers
 
 logger = logging.getLogger(__name__)
 
-# Tables whose every change is recorded, and columns never copied into the trail.
+# Tables whose every change is recorded: psp's here, each other app's added by
+# register_audited() from its AppConfig.ready(), before any migrate installs the triggers
+# (install_triggers, after every migrate).
 AUDITED_TABLES = [
-    "apprentices_apprentice",
-    "apprentices_evidence",
-    "apprentices_evidenceksb",
-    "apprentices_evidencefile",
-    "apprentices_versionmove",
-    "epa_gatewayattempt",
-    "epa_gatewayitem",
-    "epa_epa",
-    "epa_methodassessment",
-    "epa_criteriondecision",
-    "epa_eparesult",
-    "epa_amendment",
-    "epa_conflictofinterest",
     "psp_user",
     "psp_user_groups",
     "psp_organisation",
     "auth_group_permissions",
-    "standards_standardversion",
-    "standards_standardimport",
-    "standards_ksbcrosswalk",
-    # What people did in progress reviews, off-the-job training and the EPA, and the
-    # timelines and reports that record it.
-    "apprentices_evidenceevent",
-    "apprentices_breakinlearning",
-    "apprentices_offthejobrule",
-    "apprentices_offthejobminimum",
-    "apprentices_offthejobentry",
-    "apprentices_progressreview",
-    "apprentices_reviewtarget",
-    "apprentices_reviewksbcomment",
-    "apprentices_reviewsigninglink",
-    "apprentices_reviewsignature",
-    "epa_question",
-    "epa_epaevent",
-    "epa_report",
 ]
+# Columns never copied into the trail.
 SECRET_COLUMNS = {"password", "pack", "payload"}
 PAGE_SIZE = 50  # audit entries a page of history shows (audit_page=2 and on for older ones)
 _CHAIN_LOCK = 770_494
@@ -113,6 +85,11 @@ _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
 _redaction: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "psp_audit_redaction", default=None
 )
+
+
+def register_audited(*tables: str) -> None:
+    """Record every change to these tables in the trail (an app's own tables)."""
+    AUDITED_TABLES.extend(table for table in tables if table not in AUDITED_TABLES)
 
 
 def current_context() -> dict[str, Any]:

@@ -1,20 +1,32 @@
 """Health of what the app depends on, for GET /healthz (everything), /healthz/ready (what a
 web node needs to serve requests: the database and the file store; the broker may be down,
 reports then wait in the outbox) and /healthz/live (the process answers, nothing checked, so
-a platform does not restart healthy nodes while the database is down)."""
+a platform does not restart healthy nodes while the database is down).
+
+psp checks what it owns (the database, the broker, the file store); the apps add theirs with
+register_check() from their AppConfig.ready() (apprentices: the antivirus)."""
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
-from apprentices.scanning import clamd_status
 from psp.storage import storage_status
 
 logger = logging.getLogger(__name__)
+
+Check = Callable[[], dict[str, object]]  # {"ok": bool, ...what a monitor needs to know}
+
+_checks: dict[str, Check] = {}
+
+
+def register_check(name: str, check: Check) -> None:
+    """Add a check to GET /healthz (not to readiness: a node serves requests without it)."""
+    _checks[name] = check
 
 
 @dataclass
@@ -34,7 +46,7 @@ def check_health() -> Health:
         checks={
             "database": _check_database(),
             "broker": _check_broker(),
-            "antivirus": clamd_status(),
+            **{name: check() for name, check in _checks.items()},
             "storage": storage_status(),
         }
     )

@@ -15,8 +15,11 @@ the review signing links) inherit psp.models.EmailOutbox and register their outb
 way (psp.outbox.register, from their app's tasks module): they share its sweep and its
 once-only sending.
 
-The functions below `notify()` say what each event tells whom. Workflows in other apps call
-them once, through `transaction.on_commit`, so nothing is said about an action that rolled back.
+What each event says, and to whom, is the app's that owns the event (apprentices.notices,
+epa.notices, the progress reviews' own module): its workflows call it once, through
+`transaction.on_commit`, so nothing is said about an action that rolled back. Bodies stay
+short and free of grades and comments: an email is less private than the service, so the
+detail is one sign-in away.
 """
 
 from __future__ import annotations
@@ -105,69 +108,6 @@ def staff_of(organisation_id: int | None, role: Role) -> QuerySet[User]:
     return User.objects.filter(
         organisation_id=organisation_id, groups__name=role.label, is_active=True
     ).distinct()
-
-
-# What each event says, and to whom. Bodies stay short and free of grades and comments:
-# an email is less private than the service, so the detail is one sign-in away.
-
-
-def evidence_reviewed(evidence: Any) -> None:
-    accepted = evidence.status == "accepted"
-    outcome = "was accepted" if accepted else "needs changes"
-    notify(
-        evidence.apprentice.user,
-        Kind.EVIDENCE_REVIEWED,
-        subject=f"Your evidence “{evidence.title}” {outcome}",
-        body=(
-            f"{evidence.reviewed_by} reviewed your evidence."
-            + ("" if accepted else " Open it to see what to change, then submit it again.")
-        ),
-        url=evidence.get_absolute_url(),
-    )
-
-
-def gateway_decided(attempt: Any) -> None:
-    apprentice = attempt.apprentice
-    accepted = attempt.status == "accepted"
-    notify_all(
-        [apprentice.user, *staff_of(apprentice.training_provider_id, Role.PROVIDER)],
-        Kind.GATEWAY_DECIDED,
-        subject=(f"Gateway {'accepted' if accepted else 'not accepted'} for {apprentice.name}"),
-        body=(
-            "The end-point assessment organisation accepted the gateway: the EPA period has "
-            "started."
-            if accepted
-            else "The end-point assessment organisation did not accept the gateway. The "
-            "reasons are on the gateway page; a new attempt can be started."
-        ),
-        url=attempt.get_absolute_url(),
-    )
-
-
-def epa_scheduled(assessment: Any) -> None:
-    when = timezone.localtime(assessment.scheduled_for)
-    notify(
-        assessment.epa.apprentice.user,
-        Kind.EPA_SCHEDULED,
-        subject=f"{assessment.method.name} scheduled for {when.day} {when:%B %Y at %H:%M}",
-        body="Your end-point assessment page has the place or link and any adjustments.",
-        url=assessment.epa.get_absolute_url(),
-    )
-
-
-def result_released(result: Any) -> None:
-    apprentice = result.epa.apprentice
-    notify_all(
-        [
-            apprentice.user,
-            *staff_of(apprentice.training_provider_id, Role.PROVIDER),
-            *staff_of(apprentice.employer_id, Role.EMPLOYER),
-        ],
-        Kind.RESULT_RELEASED,
-        subject=f"End-point assessment result released for {apprentice.name}",
-        body="The result has been moderated and is final. Sign in to see it.",
-        url=result.epa.get_absolute_url(),
-    )
 
 
 def unread_count(user: User) -> int:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "epa",
     "reports",
     "api",
+    "demo",  # the seed_demo command (`make run`)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

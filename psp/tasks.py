@@ -17,9 +17,6 @@ from psp import accounts, checkpoints, notifications, outbox
 from psp.models import AccountEmail, Notification
 from psp.outbox import EMAIL_MAX_RETRIES, render_email
 from psp.sweeping import WorkerSweep, register_sweep
-from standards import uploads
-from standards.models import BulkImport
-from standards.tasks import import_standards_file
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +72,6 @@ outbox.register(
         related=("user",),
     )
 )
-
-
-def queue_bulk_import(sender: Any, bulk_import: BulkImport, **kwargs: Any) -> None:
-    """The standards app, below psp, cannot queue through psp.outbox: it says so by signal."""
-    outbox.queue_after_commit(import_standards_file.name, bulk_import.pk)
-
-
-uploads.bulk_import_started.connect(queue_bulk_import, dispatch_uid="psp_queue_bulk_import")
 
 
 class EmailSweep(WorkerSweep):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from psp import accounts, notifications, twofactor
 from psp.audit import client_ip
-from psp.demo import DEMO_ACCOUNTS
+from psp.demo_accounts import DEMO_ACCOUNTS
 from psp.forms import (
     NotificationPreferencesForm,
     PasswordChangeForm,
@@ -28,7 +28,7 @@ from psp.forms import (
     TwoFactorResetForm,
 )
 from psp.health import check_health, check_readiness
-from psp.homes import home_context
+from psp.homepages import home_context
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Notification
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.apps import apps
 
-from standards import triggers
+from psp import triggers
 
 TABLE = "standards_revision"
 REVISION = triggers.Revision(TABLE, function="psp_standards_revision", trigger="psp_revision")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
+from psp import outbox
+from standards.models import BulkImport
 from standards.uploads import run_bulk_import
 
 # The API's whole download (about 2,000 versions) takes 1 to 2 minutes on a busy 2-core
@@ -20,3 +24,9 @@ BULK_IMPORT_SOFT_LIMIT = 1800
 def import_standards_file(bulk_import_id: int) -> None:
     """Import every version of an uploaded list of standard versions (standards.uploads)."""
     run_bulk_import(bulk_import_id)
+
+
+def queue_bulk_import(sender: Any, bulk_import: BulkImport, **kwargs: Any) -> None:
+    """Queue the import once the upload's transaction commits (standards.uploads'
+    bulk_import_started, connected in StandardsConfig.ready())."""
+    outbox.queue_after_commit(import_standards_file.name, bulk_import.pk)

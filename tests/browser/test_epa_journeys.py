@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from demo.seeding import DEMO_PDF
 from epa import gateway, grading
 from epa.grading import AssessmentRecord, Decision, assign_assessor
 from epa.models import Epa, GatewayAttempt
-from psp.demo import DEMO_PDF
 from psp.roles import Role
 from tests.browser.actions import Person, error_summary, success_banner
 from tests.browser.people import Cast, add_evidence, make_cast

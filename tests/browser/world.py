@@ -26,13 +26,13 @@ from django.utils import timezone
 from apprentices import portfolio
 from apprentices.models import BreakInLearning, Evidence
 from apprentices.uploads import check_upload
+from demo.seeding import DEMO_PDF
 from epa import gateway, grading
 from epa.grading import AssessmentRecord, Decision
 from epa.models import ConflictOfInterest
 from progress import reviews
 from progress.models import OffTheJobEntry
 from psp import notifications
-from psp.demo import DEMO_PDF
 from psp.models import Notification, Organisation
 from psp.roles import Role
 from reports import building
@@ -419,10 +419,11 @@ def _stage(payload: dict[str, Any], *, by: Any) -> StandardImport:
 
 
 def populate_demo(world: World) -> None:
-    """The demo that `make run` serves (psp.demo, on ST0494 as loaded from the fixtures):
+    """The demo that `make run` serves (demo.seeding, on ST0494 as loaded from the fixtures):
     real standard text, demo-sized lists, long names. Its people are demo_<username>."""
+    from demo.seeding import seed_demo_epa, seed_demo_portfolios, seed_demo_progress
     from epa.models import MethodAssessment
-    from psp.demo import seed_demo, seed_demo_epa, seed_demo_portfolios, seed_demo_progress
+    from psp.demo_accounts import seed_demo
 
     users = seed_demo()
     seed_demo_portfolios(users)

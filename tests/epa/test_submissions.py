@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.seeding import DEMO_PDF
 from epa.models import MethodSubmission
-from psp.demo import DEMO_PDF
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from apprentices.models import Apprentice, BreakInLearning
 from progress import revision
+from progress.flags import progress_rows
 from progress.models import OffTheJobMinimum, OffTheJobRule
-from psp.homes import progress_rows
 from psp.models import Organisation
 from psp.roles import Role
 from standards.models import KSB
@@ -211,7 +211,7 @@ def test_signing_in_and_unrelated_user_changes_keep_the_revision(behind, staff):
 def test_the_flags_follow_the_date(provider_client, behind, monkeypatch):
     before = page(provider_client)
     earlier = behind.start_date + datetime.timedelta(days=1)  # nothing due yet
-    monkeypatch.setattr("psp.homes.timezone.localdate", lambda: earlier)
+    monkeypatch.setattr("progress.flags.timezone.localdate", lambda: earlier)
     after = page(provider_client)
     assert after != before
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from psp.demo import DEMO_ACCOUNTS, seed_demo
+from psp.demo_accounts import DEMO_ACCOUNTS, seed_demo
 from psp.roles import Role
 from tests.factories import make_organisation, make_user
 
@@ -408,7 +408,7 @@ def test_demo_evidence_history_is_dated_as_its_activity_not_the_seeding(db):
     from django.utils import timezone
 
     from apprentices.models import Evidence
-    from psp.demo import seed_demo_portfolios
+    from demo.seeding import seed_demo_portfolios
     from standards.reference_data import load_reference_data
 
     load_reference_data()
@@ -426,9 +426,9 @@ def test_demo_epa_history_is_spread_over_past_working_days_not_the_seeding_time(
 
     from django.utils import timezone
 
+    from demo.seeding import seed_demo_epa, seed_demo_portfolios
     from epa import gateway
     from epa.models import EpaEvent, GatewayAttempt, MethodAssessment, MethodSubmission
-    from psp.demo import seed_demo_epa, seed_demo_portfolios
     from standards.reference_data import load_reference_data
 
     load_reference_data()

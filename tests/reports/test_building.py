@@ -76,7 +76,7 @@ def quick_pdf(monkeypatch):
     """For tests about the workflow, not the PDF: a one-page PDF at once, different each time."""
     import itertools
 
-    from psp.demo import DEMO_PDF
+    from demo.seeding import DEMO_PDF
 
     builds = itertools.count(1)
     monkeypatch.setattr(

@@ -1,105 +1,45 @@
-"""What each role sees on its home page after signing in."""
+"""The provider's progress flags: red, amber or green for each apprentice in learning, for
+progress reviews, off-the-job training and KSB coverage, on the provider's home page
+(registered with psp.homepages from ProgressConfig.ready()), kept in Django's cache
+under the progress revision."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from apprentices.coverage import CoverageProgress, progress_by_apprentice
-from apprentices.models import Apprentice, EmployerMove, Evidence
-from apprentices.scanning import configured_clamd
-from epa.models import Epa, GatewayAttempt, GatewayItem
+from apprentices.homes import counts_by_status
+from apprentices.models import Apprentice
 from progress import revision
 from progress.models import OffTheJobEntry
 from progress.reviews import ReviewState, review_states
 from progress.training import Working, workings_for
 from psp.addresses import address
-from psp.roles import Role
-from standards.models import StandardVersion
-
-if TYPE_CHECKING:
-    from psp.models import User
+from psp.models import User
 
 
-@dataclass(frozen=True)
-class HomePage:
-    template: str
-    data: dict[str, Any]
-
-
-def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomePage:
-    """query: the page's GET parameters (filters of the provider's progress flags)."""
-    role = user.role
-    if role is None:
-        return HomePage("psp/home_no_role.html", {})
-    data: dict[str, Any] = {"role": role, "organisation": user.organisation}
-    if role == Role.APPRENTICE:
-        data["apprentice"] = Apprentice.objects.filter(user=user).first()
-    if role in (Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
-        visible = Apprentice.objects.visible_to(user)
-        if role != Role.PROVIDER:  # the provider's are in its cached overview
-            data["apprentice_counts"] = _counts_by_status(visible)
-        data["awaiting_review"] = (
-            Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
-        )
-    if role == Role.PROVIDER:
-        overview = provider_overview(user)
-        flags = ProgressQuery.from_query(query or {})
-        rows = overview.rows
-        data["apprentice_counts"] = overview.apprentice_counts
-        data["training_to_approve"] = overview.training_to_approve
-        data["progress_query"] = flags
-        data["progress_summary"] = flag_summary(rows)
-        data["progress_page"] = Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
-            (query or {}).get("page")
-        )
-    if role == Role.EMPLOYER:
-        data["incoming_moves"] = EmployerMove.objects.filter(
-            status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
-        ).select_related("apprentice__user", "from_employer")
-        data["gateway_confirmations"] = GatewayItem.objects.filter(
-            kind=GatewayItem.Kind.EMPLOYER,
-            confirmed_at__isnull=True,
-            attempt__status=GatewayAttempt.Status.PREPARING,
-            attempt__apprentice__employer_id=user.organisation_id or 0,
-        ).select_related("attempt__apprentice__user")
-    if role == Role.ASSESSOR:
-        data["assigned"] = (
-            Epa.objects.filter(assessor=user).exclude(status=Epa.Status.FINAL).count()
-        )
-    if role == Role.EPAO_ADMIN:
-        data |= Epa.objects.visible_to(user).aggregate(
-            awaiting_moderation=Count("id", filter=Q(status=Epa.Status.AWAITING_MODERATION)),
-            unassigned=Count("id", filter=Q(assessor__isnull=True)),
-        )
-        data["gateways_to_decide"] = (
-            GatewayAttempt.objects.visible_to(user)
-            .filter(status=GatewayAttempt.Status.SUBMITTED)
-            .select_related("apprentice__user")  # each is named by its apprentice
-        )
-    if role == Role.ADMIN:
-        data["versions"] = (
-            StandardVersion.objects.select_related("standard", "epa_plan")
-            .annotate(
-                ksb_count=Count("ksbs", distinct=True), duty_count=Count("duties", distinct=True)
-            )
-            .order_by("standard__reference", "version")
-        )
-        data["virus_scanning"] = configured_clamd() is not None
-    return HomePage(f"psp/home_{role.value}.html", data)
-
-
-def _counts_by_status(apprentices: QuerySet[Apprentice]) -> list[tuple[str, str, int]]:
-    counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
-    return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]
+def provider_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """The provider's progress flags (query: the page's GET parameters filter them)."""
+    overview = provider_overview(user)
+    flags = ProgressQuery.from_query(query)
+    rows = overview.rows
+    return {
+        "apprentice_counts": overview.apprentice_counts,
+        "training_to_approve": overview.training_to_approve,
+        "progress_query": flags,
+        "progress_summary": flag_summary(rows),
+        "progress_page": Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
+            query.get("page")
+        ),
+    }
 
 
 # The provider's progress flags: red, amber or green for reviews, off-the-job training and
@@ -224,7 +164,7 @@ def provider_overview(user: User) -> ProviderOverview:
         visible = Apprentice.objects.visible_to(user)
         found = ProviderOverview(
             rows=progress_rows(user, today=today),
-            apprentice_counts=_counts_by_status(visible),
+            apprentice_counts=counts_by_status(visible),
             training_to_approve=(
                 OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
             ),

@@ -1,77 +1,56 @@
-"""Demo organisations and accounts for `make run` (the seed_demo command).
+"""The demo's data for `make run` (the seed_demo command): apprentices with evidence at every
+stage, the EPA at every stage on the fictional ST9999 (fixtures/demo/), off-the-job training
+and progress reviews, all through the normal workflows, on the accounts of psp.demo_accounts.
 
-Every name here is fictional. The accounts are listed, with their passwords, on the
-sign-in page when PSP_DEMO_ACCOUNTS is on; never turn that on in production.
+Every name here is fictional. This app sits above every other (it seeds them all), so no
+app imports it; the sign-in page's list of accounts is psp's own (psp.demo_accounts).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import datetime
+import json
+from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
+from apprentices import portfolio
+from apprentices.models import (
+    Apprentice,
+    BreakInLearning,
+    Evidence,
+    EvidenceEvent,
+    complete_uln,
+)
+from apprentices.uploads import check_upload
+from epa import gateway, grading
+from epa.grading import AssessmentRecord, Decision
+from epa.models import (
+    Amendment,
+    ConflictOfInterest,
+    Epa,
+    EpaEvent,
+    EpaResult,
+    GatewayAttempt,
+    GatewayItem,
+    MethodAssessment,
+    MethodModeration,
+)
+from progress import reviews
+from progress.models import OffTheJobEntry
 from psp.models import Organisation, User
 from psp.roles import Role
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    username: str
-    password: str
-    first_name: str
-    last_name: str
-    role: Role
-    organisation: tuple[str, Organisation.Kind] | None
-
-
-DEMO_PROVIDER = ("Northgate Training Academy (demo)", Organisation.Kind.TRAINING_PROVIDER)
-DEMO_EMPLOYER = ("Eastmoor Probation Delivery Unit (demo)", Organisation.Kind.EMPLOYER)
-DEMO_EPAO = ("Fairmark Assessment Ltd (demo)", Organisation.Kind.EPAO)
-
-DEMO_ACCOUNTS = [
-    DemoAccount("apprentice", "demo-apprentice-pass", "Alex", "Morgan", Role.APPRENTICE, None),
-    DemoAccount("provider", "demo-provider-pass", "Priya", "Shah", Role.PROVIDER, DEMO_PROVIDER),
-    DemoAccount("employer", "demo-employer-pass", "Ellis", "Carter", Role.EMPLOYER, DEMO_EMPLOYER),
-    DemoAccount("assessor", "demo-assessor-pass", "Sam", "Okafor", Role.ASSESSOR, DEMO_EPAO),
-    DemoAccount(
-        "epao-admin", "demo-epao-admin-pass", "Jo", "Lindqvist", Role.EPAO_ADMIN, DEMO_EPAO
-    ),
-    # A second person at the EPAO: amendments are never the assessor's or the moderator's.
-    DemoAccount(
-        "epao-checker", "demo-epao-checker-pass", "Kit", "Mensah", Role.EPAO_ADMIN, DEMO_EPAO
-    ),
-    DemoAccount("admin", "demo-admin-pass", "Ada", "Whitfield", Role.ADMIN, None),
-]
-
-
-@transaction.atomic
-def seed_demo() -> list[User]:
-    """Create or reset the demo organisations and accounts; safe to run repeatedly."""
-    users = []
-    for account in DEMO_ACCOUNTS:
-        organisation = None
-        if account.organisation:
-            name, kind = account.organisation
-            organisation, _ = Organisation.objects.get_or_create(name=name, kind=kind)
-            if kind == Organisation.Kind.EMPLOYER and not organisation.signing_contact_email:
-                # Signing links go only to the contact on the employer's record.
-                organisation.signing_contact_name = "Sam Supervisor (demo)"
-                organisation.signing_contact_email = "signing-contact@example.org"
-                organisation.save()
-        user, _ = User.objects.get_or_create(username=account.username)
-        user.first_name = account.first_name
-        user.last_name = account.last_name
-        user.email = f"{account.username}@example.org"
-        user.organisation = organisation
-        user.is_staff = account.role == Role.ADMIN
-        user.set_password(account.password)
-        user.save()
-        user.groups.set([Group.objects.get(name=account.role.label)])
-        users.append(user)
-    return users
-
+from standards.importing import import_standard, parse_official
+from standards.models import StandardVersion
+from standards.plan_importing import import_epa_plan, parse_epa_plan
 
 # The fictional standard of the demo (fixtures/demo/): ST9999 v1.0 "Demonstration
 # practitioner (fictional)", with a complete EPA plan, imported like any other.
@@ -82,13 +61,6 @@ DEMO_STANDARD_FILES = ("st9999-v1.0.json", "st9999-v1.0-epa-plan.json")
 def seed_demo_standard() -> None:
     """Import the fictional demo standard and its EPA plan (the same files again change
     nothing)."""
-    import json
-
-    from django.conf import settings
-
-    from standards.importing import import_standard, parse_official
-    from standards.models import StandardVersion
-    from standards.plan_importing import import_epa_plan, parse_epa_plan
 
     folder = settings.BASE_DIR / "fixtures" / "demo"
     standard, plan = (json.loads((folder / name).read_text()) for name in DEMO_STANDARD_FILES)
@@ -193,15 +165,6 @@ DEMO_PDF = _demo_pdf()
 @transaction.atomic
 def seed_demo_portfolios(users: list[User]) -> None:
     """Demo apprentices on ST0494 v1.0 and v1.1 with evidence at every stage (idempotent)."""
-    import datetime
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.utils import timezone
-
-    from apprentices import portfolio
-    from apprentices.models import Apprentice, complete_uln
-    from apprentices.uploads import check_upload
-    from standards.models import StandardVersion
 
     by_username = {user.username: user for user in users}
     provider_user = by_username["provider"]
@@ -217,7 +180,7 @@ def seed_demo_portfolios(users: list[User]) -> None:
     )
     apprentice_group = Group.objects.get(name=Role.APPRENTICE.label)
     today = timezone.localdate()
-    for first, last, base, version, start, gateway, status, login in DEMO_APPRENTICES:
+    for first, last, base, version, start, gateway_on, status, login in DEMO_APPRENTICES:
         if version not in versions:
             continue
         user = (
@@ -241,7 +204,7 @@ def seed_demo_portfolios(users: list[User]) -> None:
                 "uln": complete_uln(base),
                 "standard_version": versions[version],
                 "start_date": datetime.date(*start),
-                "planned_gateway_date": datetime.date(*gateway),
+                "planned_gateway_date": datetime.date(*gateway_on),
                 "employer": employer,
                 "training_provider": provider,
                 "epao": epao,
@@ -287,11 +250,6 @@ def _as_of_its_activity_date(evidence: Any) -> None:
     """The demo evidence's history as if it happened then, not when the demo was seeded:
     added and submitted on its activity date, reviewed a week later. Otherwise a progress
     review held after the activity but before the seeding would list none of it."""
-    import datetime
-
-    from django.utils import timezone
-
-    from apprentices.models import Evidence, EvidenceEvent
 
     done = timezone.make_aware(datetime.datetime.combine(evidence.activity_date, datetime.time(10)))
     reviewed = done + datetime.timedelta(days=7)
@@ -307,30 +265,6 @@ def seed_demo_epa(users: list[User]) -> None:
     """The EPA at every stage (idempotent): Eli (ST0494 v1.1) submitted to gateway; on the
     fictional ST9999, Fern in EPA with her slides handed in, Ivy awaiting moderation, Gus with
     a final merit (to amend as the second EPAO account), Hal with a final fail (to resit)."""
-    import contextlib
-    import datetime
-    from collections.abc import Iterator
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db.models import Max
-    from django.utils import timezone
-
-    from apprentices.models import Apprentice
-    from apprentices.uploads import check_upload
-    from epa import gateway, grading
-    from epa.grading import AssessmentRecord, Decision
-    from epa.models import (
-        Amendment,
-        ConflictOfInterest,
-        Epa,
-        EpaEvent,
-        EpaResult,
-        GatewayAttempt,
-        GatewayItem,
-        MethodAssessment,
-        MethodModeration,
-    )
-    from psp.models import Organisation
 
     # What the EPA workflow stamps with the time it runs (hand-ins take theirs: their time
     # is part of the gateway pack's supplement hash).
@@ -529,15 +463,6 @@ DEMO_CONTRACTED_HOURS = {"Alex": "30", "Bea": "37.5", "Cal": "30", "Dana": "22.5
 def seed_demo_progress(users: list[User]) -> None:
     """Contracted hours, breaks, off-the-job training logs and progress reviews for the demo
     apprentices, with one more apprentice under the latest funding rules (idempotent)."""
-    import datetime
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from apprentices.models import Apprentice, BreakInLearning, complete_uln
-    from progress import reviews
-    from progress.models import OffTheJobEntry
-    from standards.models import StandardVersion
 
     by_username = {user.username: user for user in users}
     provider_user, employer_user = by_username["provider"], by_username["employer"]
@@ -548,7 +473,7 @@ def seed_demo_progress(users: list[User]) -> None:
     versions = {v.version: v for v in StandardVersion.objects.filter(standard__reference="ST0494")}
     apprentice_group = Group.objects.get(name=Role.APPRENTICE.label)
     today = timezone.localdate()
-    for first, last, base, version, start, gateway, hours in DEMO_PROGRESS_APPRENTICES:
+    for first, last, base, version, start, gateway_on, hours in DEMO_PROGRESS_APPRENTICES:
         if version not in versions:
             continue
         email = f"{first}.{last}@example.org".lower()
@@ -564,7 +489,7 @@ def seed_demo_progress(users: list[User]) -> None:
                 "uln": complete_uln(base),
                 "standard_version": versions[version],
                 "start_date": datetime.date(*start),
-                "planned_gateway_date": datetime.date(*gateway),
+                "planned_gateway_date": datetime.date(*gateway_on),
                 "employer": employer,
                 "training_provider": provider,
                 "epao": epao,

@@ -1,0 +1,53 @@
+"""What apprentices adds to each role's home page (psp.homepages): the apprentice's own
+record, counts of apprentices and evidence to review, employer moves, whether uploads are
+scanned. The provider's progress flags are progress.flags'."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from apprentices.models import Apprentice, EmployerMove, Evidence
+from apprentices.scanning import configured_clamd
+from psp.models import User
+from psp.roles import Role
+
+# The sections registered with psp.homepages (ApprenticesConfig.ready()): each returns what
+# the role's home page template shows.
+
+
+def apprentice_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """The apprentice's own record: their home is their portfolio (psp.views.home)."""
+    return {"apprentice": Apprentice.objects.filter(user=user).first()}
+
+
+def staff_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """Providers', employers' and EPAO administrators' apprentices and evidence to review."""
+    visible = Apprentice.objects.visible_to(user)
+    data: dict[str, Any] = {}
+    if user.role != Role.PROVIDER:  # the provider's are in its cached overview (flags)
+        data["apprentice_counts"] = counts_by_status(visible)
+    data["awaiting_review"] = (
+        Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
+    )
+    return data
+
+
+def employer_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    """Apprentices moving to the employer, waiting for it to accept."""
+    return {
+        "incoming_moves": EmployerMove.objects.filter(
+            status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
+        ).select_related("apprentice__user", "from_employer")
+    }
+
+
+def admin_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+    return {"virus_scanning": configured_clamd() is not None}
+
+
+def counts_by_status(apprentices: QuerySet[Apprentice]) -> list[tuple[str, str, int]]:
+    counts = dict(apprentices.values_list("status").annotate(n=Count("id")).order_by())
+    return [(value, label, counts.get(value, 0)) for value, label in Apprentice.Status.choices]

@@ -1,0 +1,43 @@
+"""What each role sees on its home page after signing in.
+
+psp chooses the template (templates/psp/home_<role>.html); each app adds what it owns to
+the page by registering a section from its AppConfig.ready() (standards.homes,
+apprentices.homes, epa.homes), so psp imports none of the apps above it. A section is a function
+(user, query) -> the template's variables, where query is the page's GET parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from psp.models import User
+from psp.roles import Role
+
+Section = Callable[[User, Mapping[str, str]], dict[str, Any]]
+
+_sections: list[tuple[frozenset[Role], Section]] = []
+
+
+def register_section(roles: Iterable[Role], section: Section) -> None:
+    """Show section(user, query) on the home page of each of these roles."""
+    _sections.append((frozenset(roles), section))
+
+
+@dataclass(frozen=True)
+class HomePage:
+    template: str
+    data: dict[str, Any]
+
+
+def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomePage:
+    """query: the page's GET parameters (filters of the provider's progress flags)."""
+    role = user.role
+    if role is None:
+        return HomePage("psp/home_no_role.html", {})
+    data: dict[str, Any] = {"role": role, "organisation": user.organisation}
+    for roles, section in _sections:
+        if role in roles:
+            data |= section(user, query or {})
+    return HomePage(f"psp/home_{role.value}.html", data)
