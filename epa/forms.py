@@ -15,8 +15,14 @@ from apprentices.filetypes import FileTypeError
 from apprentices.forms import date_field
 from apprentices.models import Apprentice
 from apprentices.uploads import CheckedUpload, check_upload
-from epa.grading import Decision, method_grade_choices
-from epa.models import ConflictOfInterest, GatewayItem, MethodAssessment, MethodSubmission
+from epa.grading import AssessmentRecord, Decision, method_grade_choices
+from epa.models import (
+    ConflictOfInterest,
+    EpaResult,
+    GatewayItem,
+    MethodAssessment,
+    MethodSubmission,
+)
 from psp.forms import gds_helper, limited_text, name_required_errors
 from psp.models import Organisation, User
 from psp.roles import Role
@@ -145,6 +151,20 @@ class ScheduleForm(forms.Form):
             size=Size.SMALL,
         )
         name_required_errors(self)
+
+    @classmethod
+    def for_assessment(cls, data: Any, assessment: MethodAssessment) -> ScheduleForm:
+        """The form for (re)scheduling `assessment`, showing its schedule if it has one."""
+        initial = {}
+        if assessment.scheduled_for:
+            local = timezone.localtime(assessment.scheduled_for)
+            initial = {
+                "date": local.date(),
+                "time": local.time(),
+                "location": assessment.location,
+                "adjustments": assessment.adjustments,
+            }
+        return cls(data, initial=initial)
 
     def scheduled_for(self) -> datetime.datetime:
         return timezone.make_aware(
@@ -342,6 +362,42 @@ class AssessmentForm(forms.Form):
             self.add_error("assessed_on", "The date of the assessment cannot be in the future")
         return cleaned
 
+    @classmethod
+    def for_assessment(cls, data: Any, assessment: MethodAssessment) -> AssessmentForm:
+        """The form showing what is recorded of `assessment` so far, with room for two
+        more questions than recorded (and at least the method's minimum and six rows)."""
+        questions = list(assessment.questions.all())
+        rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
+        initial = {
+            "seen_version": assessment.version,
+            "assessed_on": assessment.assessed_on,
+            "duration_minutes": assessment.duration_minutes,
+            "evidence_referred": assessment.evidence_referred,
+            "judgement": assessment.judgement,
+            "grade": assessment.grade,
+            "grade_justification": assessment.grade_justification,
+        }
+        return cls(
+            data,
+            initial=initial,
+            assessment=assessment,
+            rows=rows,
+            questions=[(q.text, q.notes) for q in questions],
+        )
+
+    def record(self) -> AssessmentRecord:
+        data = self.cleaned_data
+        return AssessmentRecord(
+            assessed_on=data["assessed_on"],
+            duration_minutes=data["duration_minutes"],
+            questions=data["questions"],
+            evidence_referred=data["evidence_referred"],
+            judgement=data["judgement"],
+            decisions=self.decisions(),
+            grade=data.get("grade", ""),
+            grade_justification=data.get("grade_justification", ""),
+        )
+
     def decisions(self) -> list[Decision]:
         return [
             Decision(
@@ -507,6 +563,14 @@ class AmendmentForm(forms.Form):
             size=Size.SMALL,
         )
         name_required_errors(self)
+
+    @classmethod
+    def for_result(cls, data: Any, result: EpaResult) -> AmendmentForm:
+        """The form amending `result`: a grade for each method the result graded."""
+        plan = result.epa.plan
+        methods = [(m.number, m.name, method_grade_choices(m, plan)) for m in plan.methods.all()]
+        methods = [m for m in methods if str(m[0]) in result.method_grades]
+        return cls(data, methods=methods, grades=list(plan.overall_grades))
 
     def method_grades(self) -> dict[int, str]:
         return {number: self.cleaned_data[f"method_{number}"] for number, _, _ in self.methods}

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
-from epa import grading
+from epa import grading, pages
 from epa.forms import (
     AmendmentForm,
     AssessmentForm,
@@ -29,18 +30,15 @@ from epa.forms import (
     ScheduleForm,
     SubmissionForm,
 )
-from epa.grading import AssessmentRecord
 from epa.listing import EpaListQuery
 from epa.models import (
     ConflictOfInterest,
     Epa,
     EpaStateError,
-    GatewayAttempt,
     GatewayItem,
     MethodAssessment,
     MethodSubmission,
 )
-from psp import audit
 from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
 
@@ -79,45 +77,32 @@ def _epa(request: AuthenticatedHttpRequest, pk: int) -> Epa:
     )
 
 
-_ATTEMPT_ITEMS = Prefetch(
-    "items", queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
-)
-
-
-def _current_attempt(apprentice: Apprentice) -> GatewayAttempt | None:
-    return apprentice.gateway_attempts.prefetch_related(_ATTEMPT_ITEMS).order_by("-number").first()
+def _done(
+    request: AuthenticatedHttpRequest,
+    call: Callable[[], object],
+    *,
+    form: forms.Form | None = None,
+    field: str | None = None,
+    refusal: str = "{}",
+) -> bool:
+    """Make the domain `call`; False if the EPA's state refused it, saying why: on the form's
+    `field` when there is a form, else as an error message (`refusal` around the reason)."""
+    try:
+        call()
+    except EpaStateError as error:
+        if form is not None:
+            form.add_error(field, str(error))
+        else:
+            messages.error(request, refusal.format(error))
+        return False
+    return True
 
 
 @require_GET
 @permission_required("epa.view_gatewayattempt", raise_exception=True)
 def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    # Every attempt in one query (the page lists the earlier ones), the current one's items.
-    attempts = list(apprentice.gateway_attempts.select_related("epa").order_by("-number"))
-    attempt = attempts[0] if attempts else None
-    prefetch_related_objects(attempts[:1], _ATTEMPT_ITEMS)
-    context = {
-        "apprentice": apprentice,
-        "attempt": attempt,
-        "attempts": attempts,
-        "blockers": gateway_flow.gateway_blockers(apprentice),
-        "problems": gateway_flow.submission_problems(attempt)
-        if attempt and attempt.is_open
-        else [],
-        "can_prepare": request.user.has_perm("epa.prepare_gateway", apprentice),
-        "can_decide": attempt is not None and request.user.has_perm("epa.decide_gateway", attempt),
-        "confirmable": {
-            item.pk
-            for item in (attempt.items.all() if attempt else [])
-            if request.user.has_perm("epa.confirm_gateway", item)
-        },
-        # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
-        "coverage": coverage_for(apprentice)
-        if (attempt is None or attempt.status in ("preparing", "rejected"))
-        and request.user.has_perm("epa.view_gateway_coverage", apprentice)
-        else None,
-    }
-    return render(request, "epa/gateway.html", context)
+    return render(request, "epa/gateway.html", pages.gateway_page(apprentice, request.user))
 
 
 @require_POST
@@ -159,7 +144,7 @@ def gateway_item_confirm(request: AuthenticatedHttpRequest, pk: int, item_pk: in
 @permission_required("epa.prepare_gateway", raise_exception=True)
 def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    attempt = _current_attempt(apprentice)
+    attempt = pages.current_attempt(apprentice)
     if attempt is None or not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
     try:
@@ -175,7 +160,7 @@ def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("epa.decide_gateway", raise_exception=True)
 def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    attempt = _current_attempt(apprentice)
+    attempt = pages.current_attempt(apprentice)
     if attempt is None or not request.user.has_perm("epa.decide_gateway", attempt):
         raise PermissionDenied
     form = GatewayDecisionForm(_data(request), items=list(attempt.items.all()))
@@ -297,43 +282,7 @@ def epa_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("epa.view_epa", raise_exception=True)
 def epa_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
-    assessments = list(
-        epa.assessments.select_related("method", "recorded_by").prefetch_related(
-            "questions", "criterion_decisions__criterion", "submissions"
-        )
-    )
-    results = list(
-        epa.results.select_related("assessor", "moderator").prefetch_related("amendments__by")
-    )
-    user = request.user
-    can_grade = user.has_perm("epa.grade_epa", epa)
-    context = {
-        "epa": epa,
-        "apprentice": epa.apprentice,
-        "assessments": assessments,
-        "results": results,
-        "events": epa.apprentice.epa_events.select_related("actor"),
-        "provisional": grading.current_overall(epa) if epa.status != Epa.Status.FINAL else None,
-        "problems": grading.moderation_problems(epa) if can_grade else [],
-        "can_grade": can_grade,
-        "can_manage": user.has_perm("epa.manage_epa", epa),
-        "can_moderate": user.has_perm("epa.moderate_epa", epa),
-        "can_amend": bool(results) and user.has_perm("epa.amend_result", results[-1]),
-        "resits": grading.resit_status(epa),
-        "hand_in": {a.pk for a in assessments if user.has_perm("epa.submit_material", a)},
-        "audit_entries": Paginator(
-            audit.history_for(
-                epa,
-                ("epa_methodassessment", [a.pk for a in assessments]),
-                ("epa_eparesult", [r.pk for r in results]),
-                ("epa_gatewayattempt", [epa.gateway_id]),
-            ),
-            audit.PAGE_SIZE,
-        ).get_page(request.GET.get("audit_page"))
-        if user.has_perm("psp.view_audit_history", epa)
-        else None,
-        "show_grades": user.has_perm("epa.view_grades", epa),
-    }
+    context = pages.epa_page(epa, request.user, audit_page=request.GET.get("audit_page"))
     return render(request, "epa/epa_detail.html", context)
 
 
@@ -408,35 +357,26 @@ def assessment_schedule(
     assessment = _assessment(request, pk, assessment_pk)
     if not request.user.has_perm("epa.manage_epa", assessment.epa):
         raise PermissionDenied
-    initial = {}
-    if assessment.scheduled_for:
-        local = timezone.localtime(assessment.scheduled_for)
-        initial = {
-            "date": local.date(),
-            "time": local.time(),
-            "location": assessment.location,
-            "adjustments": assessment.adjustments,
-        }
-    form = ScheduleForm(_data(request), initial=initial)
+    form = ScheduleForm.for_assessment(_data(request), assessment)
     if request.method == "POST" and form.is_valid():
-        try:
-            grading.schedule(
+        data = form.cleaned_data
+        if _done(
+            request,
+            lambda: grading.schedule(
                 assessment,
                 by=request.user,
                 scheduled_for=form.scheduled_for(),
-                location=form.cleaned_data["location"],
-                adjustments=form.cleaned_data["adjustments"],
-            )
-        except EpaStateError as error:
-            form.add_error("date", str(error))
-        else:
+                location=data["location"],
+                adjustments=data["adjustments"],
+            ),
+            form=form,
+            field="date",
+        ):
             messages.success(request, f"{assessment.method.name} scheduled.")
             return redirect(assessment.epa)
-    return render(
-        request,
-        "epa/epa_form.html",
-        {"epa": assessment.epa, "form": form, "heading": f"Schedule: {assessment.method.name}"},
-    )
+    heading = f"Schedule: {assessment.method.name}"
+    context = {"epa": assessment.epa, "form": form, "heading": heading}
+    return render(request, "epa/epa_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -495,55 +435,23 @@ def assessment_record(
     assessment = _assessment(request, pk, assessment_pk)
     if not request.user.has_perm("epa.record_assessment", assessment):
         raise PermissionDenied
-    questions = list(assessment.questions.all())
-    rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
-    initial = {
-        "seen_version": assessment.version,
-        "assessed_on": assessment.assessed_on,
-        "duration_minutes": assessment.duration_minutes,
-        "evidence_referred": assessment.evidence_referred,
-        "judgement": assessment.judgement,
-        "grade": assessment.grade,
-        "grade_justification": assessment.grade_justification,
-    }
-    form = AssessmentForm(
-        _data(request),
-        initial=initial,
-        assessment=assessment,
-        rows=rows,
-        questions=[(q.text, q.notes) for q in questions],
-    )
+    form = AssessmentForm.for_assessment(_data(request), assessment)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        record = AssessmentRecord(
-            assessed_on=data["assessed_on"],
-            duration_minutes=data["duration_minutes"],
-            questions=data["questions"],
-            evidence_referred=data["evidence_referred"],
-            judgement=data["judgement"],
-            decisions=form.decisions(),
-            grade=data.get("grade", ""),
-            grade_justification=data.get("grade_justification", ""),
-        )
-        try:
-            grading.record_assessment(
-                assessment, record, by=request.user, seen_version=data["seen_version"]
-            )
-        except EpaStateError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(
-                request,
-                f"{assessment.method.name} saved: provisional grade {assessment.final_grade}.",
-            )
+        seen = form.cleaned_data["seen_version"]
+        record = form.record()
+        if _done(
+            request,
+            lambda: grading.record_assessment(
+                assessment, record, by=request.user, seen_version=seen
+            ),
+        ):
+            name, grade = assessment.method.name, assessment.final_grade
+            messages.success(request, f"{name} saved: provisional grade {grade}.")
             if assessment.duration_warning:
                 messages.warning(request, f"Check the duration: {assessment.duration_warning}.")
             return redirect(assessment.epa)
-    return render(
-        request,
-        "epa/assessment_record.html",
-        {"epa": assessment.epa, "assessment": assessment, "form": form},
-    )
+    context = {"epa": assessment.epa, "assessment": assessment, "form": form}
+    return render(request, "epa/assessment_record.html", context)
 
 
 @require_POST
@@ -565,8 +473,7 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
     if not request.user.has_perm("epa.moderate_epa", epa):
         raise PermissionDenied
-    moderated = grading.to_moderate(epa)
-    form = ModerationForm(_data(request), assessments=moderated)
+    form = ModerationForm(_data(request), assessments=grading.to_moderate(epa))
     if request.method == "POST" and form.is_valid():
         try:
             result = grading.moderate(
@@ -579,28 +486,10 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except EpaStateError as error:
             messages.error(request, str(error))
         else:
-            messages.success(
-                request,
-                f"Result confirmed: {result.overall_grade}."
-                if result
-                else "Grades returned to the assessor.",
-            )
+            done = f"Result confirmed: {result.overall_grade}." if result else None
+            messages.success(request, done or "Grades returned to the assessor.")
         return redirect(epa)
-    assessments = list(
-        epa.assessments.filter(pk__in=[a.pk for a in grading.latest_assessments(epa)])
-        .select_related("method")
-        .prefetch_related("questions", "criterion_decisions__criterion", "submissions")
-    )
-    return render(
-        request,
-        "epa/epa_moderate.html",
-        {
-            "epa": epa,
-            "form": form,
-            "assessments": assessments,
-            "combination": grading.current_combination(epa),
-        },
-    )
+    return render(request, "epa/epa_moderate.html", {**pages.moderation_page(epa), "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -634,6 +523,12 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+_SECOND_PERSON = (
+    "You assessed or moderated this result, so you cannot amend it: an amendment "
+    "needs a second person of the EPAO with permission to amend."
+)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("epa.manage_epa", raise_exception=True)
 def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -642,34 +537,24 @@ def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if result is None or not request.user.has_perm("epa.manage_epa", epa):
         raise PermissionDenied
     if not request.user.has_perm("epa.amend_result", result):
-        messages.error(
-            request,
-            "You assessed or moderated this result, so you cannot amend it: an amendment "
-            "needs a second person of the EPAO with permission to amend.",
-        )
+        messages.error(request, _SECOND_PERSON)
         return redirect(epa)
-    plan = epa.plan
-    methods = [
-        (m.number, m.name, grading.method_grade_choices(m, plan)) for m in plan.methods.all()
-    ]
-    methods = [m for m in methods if str(m[0]) in result.method_grades]
-    form = AmendmentForm(_data(request), methods=methods, grades=list(plan.overall_grades))
+    form = AmendmentForm.for_result(_data(request), result)
     if request.method == "POST" and form.is_valid():
-        try:
-            grading.amend_result(
+        data = form.cleaned_data
+        if _done(
+            request,
+            lambda: grading.amend_result(
                 result,
                 by=request.user,
                 method_grades=form.method_grades(),
-                overall_after=form.cleaned_data["overall_after"],
-                reason=form.cleaned_data["reason"],
-            )
-        except EpaStateError as error:
-            form.add_error("overall_after", str(error))
-        else:
+                overall_after=data["overall_after"],
+                reason=data["reason"],
+            ),
+            form=form,
+            field="overall_after",
+        ):
             messages.success(request, "Amendment recorded.")
             return redirect(epa)
-    return render(
-        request,
-        "epa/epa_form.html",
-        {"epa": epa, "form": form, "heading": "Amend the final result"},
-    )
+    context = {"epa": epa, "form": form, "heading": "Amend the final result"}
+    return render(request, "epa/epa_form.html", context)

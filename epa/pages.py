@@ -1,0 +1,109 @@
+"""What the EPA's pages show: the context of each page that shows more than one object and
+its form, built from the gateway and grading modules and the user's object permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
+
+from apprentices.coverage import coverage_for
+from apprentices.models import Apprentice
+from epa import gateway as gateway_flow
+from epa import grading
+from epa.models import Epa, GatewayAttempt, GatewayItem
+from psp import audit
+from psp.models import User
+
+ATTEMPT_ITEMS = Prefetch(
+    "items", queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
+)
+
+
+def current_attempt(apprentice: Apprentice) -> GatewayAttempt | None:
+    return apprentice.gateway_attempts.prefetch_related(ATTEMPT_ITEMS).order_by("-number").first()
+
+
+def gateway_page(apprentice: Apprentice, user: User) -> dict[str, Any]:
+    """The apprentice's gateway: every attempt, the current one's checklist, what blocks it."""
+    # Every attempt in one query (the page lists the earlier ones), the current one's items.
+    attempts = list(apprentice.gateway_attempts.select_related("epa").order_by("-number"))
+    attempt = attempts[0] if attempts else None
+    prefetch_related_objects(attempts[:1], ATTEMPT_ITEMS)
+    return {
+        "apprentice": apprentice,
+        "attempt": attempt,
+        "attempts": attempts,
+        "blockers": gateway_flow.gateway_blockers(apprentice),
+        "problems": gateway_flow.submission_problems(attempt)
+        if attempt and attempt.is_open
+        else [],
+        "can_prepare": user.has_perm("epa.prepare_gateway", apprentice),
+        "can_decide": attempt is not None and user.has_perm("epa.decide_gateway", attempt),
+        "confirmable": {
+            item.pk
+            for item in (attempt.items.all() if attempt else [])
+            if user.has_perm("epa.confirm_gateway", item)
+        },
+        # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
+        "coverage": coverage_for(apprentice)
+        if (attempt is None or attempt.status in ("preparing", "rejected"))
+        and user.has_perm("epa.view_gateway_coverage", apprentice)
+        else None,
+    }
+
+
+def epa_page(epa: Epa, user: User, *, audit_page: str | None) -> dict[str, Any]:
+    """The EPA: its methods, results, events, what `user` may do, and its audit history."""
+    assessments = list(
+        epa.assessments.select_related("method", "recorded_by").prefetch_related(
+            "questions", "criterion_decisions__criterion", "submissions"
+        )
+    )
+    results = list(
+        epa.results.select_related("assessor", "moderator").prefetch_related("amendments__by")
+    )
+    can_grade = user.has_perm("epa.grade_epa", epa)
+    return {
+        "epa": epa,
+        "apprentice": epa.apprentice,
+        "assessments": assessments,
+        "results": results,
+        "events": epa.apprentice.epa_events.select_related("actor"),
+        "provisional": grading.current_overall(epa) if epa.status != Epa.Status.FINAL else None,
+        "problems": grading.moderation_problems(epa) if can_grade else [],
+        "can_grade": can_grade,
+        "can_manage": user.has_perm("epa.manage_epa", epa),
+        "can_moderate": user.has_perm("epa.moderate_epa", epa),
+        "can_amend": bool(results) and user.has_perm("epa.amend_result", results[-1]),
+        "resits": grading.resit_status(epa),
+        "hand_in": {a.pk for a in assessments if user.has_perm("epa.submit_material", a)},
+        "audit_entries": Paginator(
+            audit.history_for(
+                epa,
+                ("epa_methodassessment", [a.pk for a in assessments]),
+                ("epa_eparesult", [r.pk for r in results]),
+                ("epa_gatewayattempt", [epa.gateway_id]),
+            ),
+            audit.PAGE_SIZE,
+        ).get_page(audit_page)
+        if user.has_perm("psp.view_audit_history", epa)
+        else None,
+        "show_grades": user.has_perm("epa.view_grades", epa),
+    }
+
+
+def moderation_page(epa: Epa) -> dict[str, Any]:
+    """What the moderator reads beside the form: the latest assessment of each method and
+    the overall grade they combine to."""
+    assessments = list(
+        epa.assessments.filter(pk__in=[a.pk for a in grading.latest_assessments(epa)])
+        .select_related("method")
+        .prefetch_related("questions", "criterion_decisions__criterion", "submissions")
+    )
+    return {
+        "epa": epa,
+        "assessments": assessments,
+        "combination": grading.current_combination(epa),
+    }
