@@ -171,6 +171,14 @@ class ScheduleForm(forms.Form):
             datetime.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
         )
 
+    def schedule(self) -> dict[str, Any]:
+        """The keyword arguments of `grading.schedule`."""
+        return {
+            "scheduled_for": self.scheduled_for(),
+            "location": self.cleaned_data["location"],
+            "adjustments": self.cleaned_data["adjustments"],
+        }
+
 
 @limited_text
 class QuestionForm(forms.Form):
@@ -481,6 +489,14 @@ class ModerationForm(forms.Form):
             self.add_error("comment", "Say why you are returning the grades")
         return cleaned
 
+    def moderation(self) -> dict[str, Any]:
+        """The keyword arguments of `grading.moderate`."""
+        return {
+            "confirm": self.cleaned_data["decision"] == "confirm",
+            "comment": self.cleaned_data["comment"],
+            "methods": self.methods(),
+        }
+
     def methods(self) -> dict[int, tuple[bool, str]]:
         return {
             a.pk: (
@@ -519,6 +535,13 @@ class ResitForm(forms.Form):
             Field.checkboxes("methods"),
             size=Size.SMALL,
         )
+
+    def resit(self) -> dict[str, Any]:
+        """The keyword arguments of `grading.record_resit`."""
+        return {
+            "kind": self.cleaned_data["kind"],
+            "method_ids": [int(m) for m in self.cleaned_data["methods"]],
+        }
 
 
 @limited_text
@@ -574,6 +597,14 @@ class AmendmentForm(forms.Form):
 
     def method_grades(self) -> dict[int, str]:
         return {number: self.cleaned_data[f"method_{number}"] for number, _, _ in self.methods}
+
+    def amendment(self) -> dict[str, Any]:
+        """The keyword arguments of `grading.amend_result`."""
+        return {
+            "method_grades": self.method_grades(),
+            "overall_after": self.cleaned_data["overall_after"],
+            "reason": self.cleaned_data["reason"],
+        }
 
 
 @limited_text

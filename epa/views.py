@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -77,25 +75,37 @@ def _epa(request: AuthenticatedHttpRequest, pk: int) -> Epa:
     )
 
 
-def _done(
-    request: AuthenticatedHttpRequest,
-    call: Callable[[], object],
-    *,
-    form: forms.Form | None = None,
-    field: str | None = None,
-    refusal: str = "{}",
-) -> bool:
-    """Make the domain `call`; False if the EPA's state refused it, saying why: on the form's
-    `field` when there is a form, else as an error message (`refusal` around the reason)."""
-    try:
-        call()
-    except EpaStateError as error:
-        if form is not None:
-            form.add_error(field, str(error))
+class _Refusal:
+    """`with _Refusal(request, form, field) as refused:` around a domain call: when the EPA's
+    state refuses it, says why (on the form's `field` when there is a form, else as an error
+    message, `says` around the reason) and `refused` is true."""
+
+    def __init__(
+        self,
+        request: AuthenticatedHttpRequest,
+        form: forms.Form | None = None,
+        field: str | None = None,
+        *,
+        says: str = "{}",
+    ) -> None:
+        self.request, self.form, self.field, self.says = request, form, field, says
+        self.refused = False
+
+    def __enter__(self) -> _Refusal:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, EpaStateError):
+            return False
+        self.refused = True
+        if self.form is not None:
+            self.form.add_error(self.field, str(error))
         else:
-            messages.error(request, refusal.format(error))
-        return False
-    return True
+            messages.error(self.request, self.says.format(error))
+        return True
+
+    def __bool__(self) -> bool:
+        return self.refused
 
 
 @require_GET
@@ -111,11 +121,9 @@ def gateway_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
-    try:
+    with _Refusal(request) as refused:
         gateway_flow.start_gateway(apprentice, by=request.user)
-    except EpaStateError as error:
-        messages.error(request, str(error))
-    else:
+    if not refused:
         messages.success(request, "Gateway started. Complete the checklist, then submit it.")
     return redirect("epa:gateway", pk=apprentice.pk)
 
@@ -147,13 +155,19 @@ def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     attempt = pages.current_attempt(apprentice)
     if attempt is None or not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
-    try:
+    with _Refusal(request, says="The gateway was not submitted: {}.") as refused:
         gateway_flow.submit_gateway(attempt, by=request.user)
-    except EpaStateError as error:
-        messages.error(request, f"The gateway was not submitted: {error}.")
-    else:
+    if not refused:
         messages.success(request, f"Gateway submitted to the EPAO. Pack hash {attempt.pack_hash}.")
     return redirect("epa:gateway", pk=apprentice.pk)
+
+
+# The apprentice is back on programme, out of the EPAO's sight: home lists what is still to
+# decide.
+_REJECTED = (
+    "Gateway attempt {attempt.number} for {apprentice.name} rejected. The training "
+    "provider has been told why and can submit a new attempt."
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,32 +179,20 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = GatewayDecisionForm(_data(request), items=list(attempt.items.all()))
     if request.method == "POST" and form.is_valid():
-        try:
+        day = form.cleaned_data["gateway_date"]
+        with _Refusal(request) as refused:
             epa = gateway_flow.decide_gateway(
-                attempt,
-                form.decisions(),
-                by=request.user,
-                gateway_date=form.cleaned_data["gateway_date"],
+                attempt, form.decisions(), by=request.user, gateway_date=day
             )
-        except EpaStateError as error:
-            messages.error(request, str(error))
+        if refused:
             return redirect("epa:gateway", pk=apprentice.pk)
         if epa:
             messages.success(request, "Gateway accepted. The EPA period has started.")
             return redirect(epa)
-        # The apprentice is back on programme, out of the EPAO's sight: home lists what is
-        # still to decide.
-        messages.success(
-            request,
-            f"Gateway attempt {attempt.number} for {apprentice.name} rejected. The training "
-            "provider has been told why and can submit a new attempt.",
-        )
+        messages.success(request, _REJECTED.format(attempt=attempt, apprentice=apprentice))
         return redirect("home")
-    return render(
-        request,
-        "epa/gateway_decide.html",
-        {"apprentice": apprentice, "attempt": attempt, "form": form},
-    )
+    context = {"apprentice": apprentice, "attempt": attempt, "form": form}
+    return render(request, "epa/gateway_decide.html", context)
 
 
 @require_GET
@@ -226,23 +228,14 @@ def conflict_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ConflictEndForm(_data(request))
     if request.method == "POST" and form.is_valid():
-        try:
+        with _Refusal(request, form, "ends_on") as refused:
             conflict.end(on=form.cleaned_data["ends_on"], by=request.user)
-        except EpaStateError as error:
-            form.add_error("ends_on", str(error))
-        else:
+        if not refused:
             messages.success(request, f"Conflict of interest ended: {conflict}, {conflict.period}.")
             return redirect("epa:conflict_list")
-    return render(
-        request,
-        "epa/conflict_change.html",
-        {
-            "conflict": conflict,
-            "form": form,
-            "heading": "End a conflict of interest",
-            "ending": True,
-        },
-    )
+    heading = "End a conflict of interest"
+    context = {"conflict": conflict, "form": form, "heading": heading, "ending": True}
+    return render(request, "epa/conflict_change.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,18 +246,14 @@ def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         raise PermissionDenied
     form = ConflictWithdrawForm(_data(request))
     if request.method == "POST" and form.is_valid():
-        try:
+        with _Refusal(request, form, "reason") as refused:
             conflict.withdraw(reason=form.cleaned_data["reason"], by=request.user)
-        except EpaStateError as error:
-            form.add_error("reason", str(error))
-        else:
+        if not refused:
             messages.success(request, f"Declaration withdrawn: {conflict}.")
             return redirect("epa:conflict_list")
-    return render(
-        request,
-        "epa/conflict_change.html",
-        {"conflict": conflict, "form": form, "heading": "Withdraw a declaration made in error"},
-    )
+    heading = "Withdraw a declaration made in error"
+    context = {"conflict": conflict, "form": form, "heading": heading}
+    return render(request, "epa/conflict_change.html", context)
 
 
 @require_GET
@@ -294,23 +283,15 @@ def epa_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = AssignAssessorForm(_data(request), epao_id=epa.apprentice.epao_id)
     if request.method == "POST" and form.is_valid():
-        try:
-            grading.assign_assessor(epa, form.cleaned_data["assessor"], by=request.user)
-        except EpaStateError as error:
-            form.add_error("assessor", str(error))
-        else:
-            messages.success(request, f"{form.cleaned_data['assessor']} assigned.")
+        assessor = form.cleaned_data["assessor"]
+        with _Refusal(request, form, "assessor") as refused:
+            grading.assign_assessor(epa, assessor, by=request.user)
+        if not refused:
+            messages.success(request, f"{assessor} assigned.")
             return redirect(epa)
-    return render(
-        request,
-        "epa/epa_form.html",
-        {
-            "epa": epa,
-            "form": form,
-            "heading": "Assign an independent assessor",
-            "conflicts_link": True,
-        },
-    )
+    heading = "Assign an independent assessor"
+    context = {"epa": epa, "form": form, "heading": heading, "conflicts_link": True}
+    return render(request, "epa/epa_form.html", context)
 
 
 @require_GET
@@ -359,24 +340,21 @@ def assessment_schedule(
         raise PermissionDenied
     form = ScheduleForm.for_assessment(_data(request), assessment)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if _done(
-            request,
-            lambda: grading.schedule(
-                assessment,
-                by=request.user,
-                scheduled_for=form.scheduled_for(),
-                location=data["location"],
-                adjustments=data["adjustments"],
-            ),
-            form=form,
-            field="date",
-        ):
+        with _Refusal(request, form, "date") as refused:
+            grading.schedule(assessment, by=request.user, **form.schedule())
+        if not refused:
             messages.success(request, f"{assessment.method.name} scheduled.")
             return redirect(assessment.epa)
     heading = f"Schedule: {assessment.method.name}"
-    context = {"epa": assessment.epa, "form": form, "heading": heading}
-    return render(request, "epa/epa_form.html", context)
+    return render(
+        request, "epa/epa_form.html", {"epa": assessment.epa, "form": form, "heading": heading}
+    )
+
+
+_LATE = (
+    "{submission.original_name} handed in after the deadline of "
+    "{submission.due_on:%-d %B %Y}. Your assessor will see that it was late."
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -387,26 +365,15 @@ def submission_add(request: AuthenticatedHttpRequest, pk: int, assessment_pk: in
         raise PermissionDenied
     form = SubmissionForm(_data(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        submission = grading.hand_in(
-            assessment,
-            form.cleaned_data["upload"],
-            kind=form.cleaned_data["kind"],
-            by=request.user,
-        )
+        data = form.cleaned_data
+        submission = grading.hand_in(assessment, data["upload"], kind=data["kind"], by=request.user)
         if submission.is_late:
-            messages.warning(
-                request,
-                f"{submission.original_name} handed in after the deadline of "
-                f"{submission.due_on:%-d %B %Y}. Your assessor will see that it was late.",
-            )
+            messages.warning(request, _LATE.format(submission=submission))
         else:
             messages.success(request, f"{submission.original_name} handed in.")
         return redirect(assessment.epa)
-    return render(
-        request,
-        "epa/submission_form.html",
-        {"epa": assessment.epa, "assessment": assessment, "form": form},
-    )
+    context = {"epa": assessment.epa, "assessment": assessment, "form": form}
+    return render(request, "epa/submission_form.html", context)
 
 
 @require_GET
@@ -438,13 +405,9 @@ def assessment_record(
     form = AssessmentForm.for_assessment(_data(request), assessment)
     if request.method == "POST" and form.is_valid():
         seen = form.cleaned_data["seen_version"]
-        record = form.record()
-        if _done(
-            request,
-            lambda: grading.record_assessment(
-                assessment, record, by=request.user, seen_version=seen
-            ),
-        ):
+        with _Refusal(request) as refused:
+            grading.record_assessment(assessment, form.record(), by=request.user, seen_version=seen)
+        if not refused:
             name, grade = assessment.method.name, assessment.final_grade
             messages.success(request, f"{name} saved: provisional grade {grade}.")
             if assessment.duration_warning:
@@ -458,11 +421,9 @@ def assessment_record(
 @permission_required("epa.grade_epa", raise_exception=True)
 def epa_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     epa = _epa(request, pk)
-    try:
+    with _Refusal(request, says="Not submitted: {}.") as refused:
         grading.submit_for_moderation(epa, by=request.user)
-    except EpaStateError as error:
-        messages.error(request, f"Not submitted: {error}.")
-    else:
+    if not refused:
         messages.success(request, "Provisional grades submitted for moderation.")
     return redirect(epa)
 
@@ -475,17 +436,9 @@ def epa_moderate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ModerationForm(_data(request), assessments=grading.to_moderate(epa))
     if request.method == "POST" and form.is_valid():
-        try:
-            result = grading.moderate(
-                epa,
-                by=request.user,
-                confirm=form.cleaned_data["decision"] == "confirm",
-                comment=form.cleaned_data["comment"],
-                methods=form.methods(),
-            )
-        except EpaStateError as error:
-            messages.error(request, str(error))
-        else:
+        with _Refusal(request) as refused:
+            result = grading.moderate(epa, by=request.user, **form.moderation())
+        if not refused:
             done = f"Result confirmed: {result.overall_grade}." if result else None
             messages.success(request, done or "Grades returned to the assessor.")
         return redirect(epa)
@@ -504,23 +457,13 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(epa)
     form = ResitForm(_data(request), failed=grading.methods_to_take_again(epa))
     if request.method == "POST" and form.is_valid():
-        try:
-            grading.record_resit(
-                epa,
-                by=request.user,
-                kind=form.cleaned_data["kind"],
-                method_ids=[int(m) for m in form.cleaned_data["methods"]],
-            )
-        except EpaStateError as error:
-            messages.error(request, str(error))
-        else:
+        with _Refusal(request) as refused:
+            grading.record_resit(epa, by=request.user, **form.resit())
+        if not refused:
             messages.success(request, "Recorded. Schedule the new assessment.")
         return redirect(epa)
-    return render(
-        request,
-        "epa/epa_form.html",
-        {"epa": epa, "form": form, "heading": "Record a resit or retake", "resits": status},
-    )
+    context = {"epa": epa, "form": form, "heading": "Record a resit or retake", "resits": status}
+    return render(request, "epa/epa_form.html", context)
 
 
 _SECOND_PERSON = (
@@ -541,19 +484,9 @@ def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(epa)
     form = AmendmentForm.for_result(_data(request), result)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if _done(
-            request,
-            lambda: grading.amend_result(
-                result,
-                by=request.user,
-                method_grades=form.method_grades(),
-                overall_after=data["overall_after"],
-                reason=data["reason"],
-            ),
-            form=form,
-            field="overall_after",
-        ):
+        with _Refusal(request, form, "overall_after") as refused:
+            grading.amend_result(result, by=request.user, **form.amendment())
+        if not refused:
             messages.success(request, "Amendment recorded.")
             return redirect(epa)
     context = {"epa": epa, "form": form, "heading": "Amend the final result"}
