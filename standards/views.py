@@ -9,10 +9,9 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 
-from standards import revision
+from standards import pages
 from standards.comparing import compare_versions
 from standards.crosswalk import (
     confirm_crosswalk,
@@ -21,7 +20,7 @@ from standards.crosswalk import (
     propose_crosswalk,
 )
 from standards.forms import CompareForm, ConfirmImportForm, CrosswalkForm, ImportUploadForm
-from standards.models import KSB, BulkImport, Standard, StandardImport, StandardVersion
+from standards.models import BulkImport, Standard, StandardImport, StandardVersion
 from standards.previewing import preview_import
 from standards.uploads import (
     apply_import,
@@ -82,53 +81,8 @@ def version_detail(request: AuthenticatedHttpRequest, reference: str, version: s
         standard__reference=reference,
         version=version,
     )
-    # The body is cached under the reference data's revision ({% cache %} in the template):
-    # everything it shows is loaded lazily, so a cached body costs no query for it.
-    plan = SimpleLazyObject(lambda: getattr(standard_version, "epa_plan", None))
-    options = SimpleLazyObject(lambda: list(standard_version.options.all()))
-    context = {
-        "version": standard_version,
-        "revision": revision.current(),
-        "ksb_groups": SimpleLazyObject(lambda: _ksb_groups(standard_version)),
-        "duties": SimpleLazyObject(
-            lambda: list(
-                standard_version.duties.prefetch_related(
-                    Prefetch("ksbs", queryset=KSB.objects.in_standard_order()),
-                    *(["options"] if options else []),
-                )
-            )
-        ),
-        "plan": plan,
-        "gateway_requirements": SimpleLazyObject(
-            lambda: list(plan.gateway_requirements.all()) if plan else []
-        ),
-        "methods": SimpleLazyObject(
-            lambda: (
-                list(
-                    plan.methods.prefetch_related(
-                        Prefetch("ksbs", queryset=KSB.objects.in_standard_order())
-                    )
-                )
-                if plan
-                else []
-            )
-        ),
-        "grade_combinations": SimpleLazyObject(
-            lambda: list(plan.grade_combinations.all()) if plan else []
-        ),
-        "revisions": standard_version.revisions.select_related("applied_by"),
-        "options": options,
-        "other_versions": StandardVersion.objects.visible_to(request.user)
-        .filter(standard=standard_version.standard)
-        .exclude(pk=standard_version.pk)
-        .select_related("standard"),  # their links name the standard
-    }
+    context = pages.version_page(standard_version, request.user)
     return render(request, "standards/version_detail.html", context)
-
-
-def _ksb_groups(version: StandardVersion) -> list[tuple[str, list[KSB]]]:
-    ksbs = list(version.ksbs.in_standard_order())
-    return [(label, [k for k in ksbs if k.kind == kind]) for kind, label in KSB.Kind.choices]
 
 
 @require_GET
