@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apprentices import portfolio
 from apprentices.filetypes import ALLOWED_DESCRIPTION, FileTypeError
 from apprentices.identifiers import describe, find_identifiers, find_in_passages
 from apprentices.models import Apprentice, BreakInLearning, Evidence
@@ -304,6 +305,12 @@ class EvidenceForm(forms.ModelForm):
         if self.data.get("confirm_identifiers"):
             self.offer_confirmation()
         name_required_errors(self)
+
+    def changes(self) -> dict[str, Any]:
+        """The keyword arguments of `portfolio.create_evidence` and `update_evidence`."""
+        data = self.cleaned_data
+        editable = {k: v for k, v in data.items() if k in portfolio.EDITABLE_FIELDS}
+        return {"files": data["uploads"], **editable}
 
     def offer_confirmation(self) -> None:
         """Show the 'none of these identify a person' box, once something was found."""

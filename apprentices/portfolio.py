@@ -156,6 +156,17 @@ def remove_file(evidence_file: EvidenceFile, *, by: User) -> None:
 
 
 @transaction.atomic
+def review(
+    evidence: Evidence, *, by: User, decision: str, comment: str, personal_data: bool
+) -> None:
+    """A reviewer's decision on `evidence`: accept it (`decision` "accept") or ask for changes,
+    saying whether it must lose personal data."""
+    if decision == "accept":
+        evidence.accept(by=by, comment=comment)
+    else:
+        evidence.request_changes(by=by, comment=comment, personal_data=personal_data)
+
+
 def set_mappings(evidence: Evidence, mappings: dict[KSB, str], *, by: User) -> None:
     """Replace the item's KSB mapping (KSB → note). KSBs must be of the apprentice's version."""
     current = Evidence.objects.select_for_update().get(pk=evidence.pk)

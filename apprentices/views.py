@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices import moving, portfolio, privacy
-from apprentices.coverage import cached_cohort, cohort_for, cohort_versions, coverage_for
+from apprentices import moving, pages, portfolio, privacy
+from apprentices.coverage import cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
     BreakForm,
@@ -49,9 +49,7 @@ from psp.accounts import send_set_password_email
 from psp.downloads import attachment, private_download
 from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
-from psp.roles import Role
 from psp.storage import StorageUnavailable
-from standards.models import ksb_kind_order
 
 PAGE_SIZE = 25
 
@@ -228,6 +226,42 @@ def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[Check
             )
 
 
+class _Store:
+    """`with store:` around saving evidence with its files: when the file store is down, the
+    form says so on its uploads and the page answers 503."""
+
+    def __init__(self, form: EvidenceForm) -> None:
+        self.form, self.down = form, False
+
+    def __enter__(self) -> _Store:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, StorageUnavailable):
+            return False
+        self.form.add_error("uploads", str(error))
+        self.down = True
+        return True
+
+    @property
+    def status(self) -> int:
+        return 503 if self.down else 200
+
+
+def _evidence_form(
+    request: AuthenticatedHttpRequest, instance: Evidence | None = None
+) -> tuple[EvidenceForm, _Store]:
+    posted = request.method == "POST"
+    form = EvidenceForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        instance=instance,
+        oversized=getattr(request, "oversized_uploads", []),
+        max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
+    )
+    return form, _Store(form)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -236,32 +270,16 @@ def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return closed
     if not request.user.has_perm("apprentices.add_evidence", apprentice):
         raise PermissionDenied
-    form = EvidenceForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        oversized=getattr(request, "oversized_uploads", []),
-        max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
-    )
-    status = 200
+    form, store = _evidence_form(request)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
-        try:
-            evidence = portfolio.create_evidence(
-                apprentice, by=request.user, files=form.cleaned_data["uploads"], **data
-            )
-        except StorageUnavailable as error:
-            form.add_error("uploads", str(error))
-            status = 503
-        else:
+        with store:
+            evidence = portfolio.create_evidence(apprentice, by=request.user, **form.changes())
+        if not store.down:
             messages.success(request, "Evidence saved as a draft. Now map it to the KSBs it shows.")
             _say_metadata_removed(request, form.cleaned_data["uploads"])
             return redirect("apprentices:evidence_map", pk=evidence.pk)
-    return render(
-        request,
-        "apprentices/evidence_form.html",
-        {"form": form, "apprentice": apprentice},
-        status=status,
-    )
+    context = {"form": form, "apprentice": apprentice}
+    return render(request, "apprentices/evidence_form.html", context, status=store.status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -270,35 +288,19 @@ def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not request.user.has_perm("apprentices.change_evidence", evidence):
         raise PermissionDenied
-    form = EvidenceForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        instance=evidence,
-        oversized=getattr(request, "oversized_uploads", []),
-        max_mb=settings.EVIDENCE_MAX_UPLOAD_MB,
-    )
-    status = 200
+    form, store = _evidence_form(request, instance=evidence)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k in portfolio.EDITABLE_FIELDS}
         evidence.refresh_from_db()
-        try:
-            portfolio.update_evidence(
-                evidence, by=request.user, files=form.cleaned_data["uploads"], **data
-            )
-        except StorageUnavailable as error:
-            form.add_error("uploads", str(error))
-            status = 503
-        else:
+        with store:
+            portfolio.update_evidence(evidence, by=request.user, **form.changes())
+        if not store.down:
             messages.success(request, "Evidence saved.")
             _say_metadata_removed(request, form.cleaned_data["uploads"])
             return redirect(evidence)
     files = evidence.files.filter(removed_at__isnull=True)
-    return render(
-        request,
-        "apprentices/evidence_form.html",
-        {"form": form, "apprentice": evidence.apprentice, "evidence": evidence, "files": files},
-        status=status,
-    )
+    context = {"form": form, "evidence": evidence, "files": files}
+    context["apprentice"] = evidence.apprentice
+    return render(request, "apprentices/evidence_form.html", context, status=store.status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -330,27 +332,7 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.view_evidence", raise_exception=True)
 def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
-    user = request.user
-    context = {
-        "evidence": evidence,
-        "files": evidence.files.select_related("uploaded_by", "removed_by"),
-        "mappings": evidence.mappings.select_related("ksb")
-        .alias(kind_order=ksb_kind_order("ksb__kind"))
-        .order_by("kind_order", "ksb__number"),
-        "events": evidence.events.select_related("actor").order_by("-at", "-id"),
-        "problems": evidence.submission_problems() if evidence.is_editable else [],
-        "can_edit": user.has_perm("apprentices.change_evidence", evidence),
-        "can_review": user.has_perm("apprentices.review_evidence", evidence),
-        "can_withdraw": user.has_perm("apprentices.withdraw_evidence", evidence),
-        "audit_entries": Paginator(
-            audit.history_for(
-                evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
-            ),
-            audit.PAGE_SIZE,
-        ).get_page(request.GET.get("audit_page"))
-        if user.has_perm("psp.view_audit_history", evidence)
-        else None,
-    }
+    context = pages.evidence_page(evidence, request.user, audit_page=request.GET.get("audit_page"))
     return render(request, "apprentices/evidence_detail.html", context)
 
 
@@ -452,31 +434,15 @@ def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            if data["decision"] == "accept":
-                evidence.accept(by=request.user, comment=data["comment"])
-            else:
-                evidence.request_changes(
-                    by=request.user, comment=data["comment"], personal_data=data["personal_data"]
-                )
+            portfolio.review(evidence, by=request.user, **form.cleaned_data)
         except EvidenceStateError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, f"Decision saved: {evidence.status_label.lower()}.")
         return redirect("apprentices:review_queue")
-    return render(
-        request,
-        "apprentices/evidence_review.html",
-        {
-            "form": form,
-            "evidence": evidence,
-            "files": evidence.files.filter(removed_at__isnull=True),
-            "mappings": evidence.mappings.select_related("ksb")
-            .alias(kind_order=ksb_kind_order("ksb__kind"))
-            .order_by("kind_order", "ksb__number"),
-        },
-    )
+    context = {**pages.review_page(evidence), "form": form}
+    return render(request, "apprentices/evidence_review.html", context)
 
 
 @require_GET
@@ -495,30 +461,10 @@ def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
-    chosen = query.filter(visible)
-    sort, descending, gaps_only = query.sort_key, query.descending, query.gaps_only
-    role = request.user.role
-    if role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
-        # Who sees which apprentices: columns of the apprentice's row (see cached_cohort).
-        chosen_by = f"{role}:{request.user.organisation_id}:{query.employer}:{query.status}"
-        cohort = cached_cohort(
-            chosen,
-            query.version,
-            chosen_by=chosen_by,
-            sort=sort,
-            descending=descending,
-            gaps_only=gaps_only,
-        )
-    else:
-        cohort = cohort_for(
-            chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only
-        )
+    cohort = pages.cohort_page(visible, query, request.user)
     employers = Organisation.objects.filter(employed_apprentices__in=visible).distinct()
-    return render(
-        request,
-        "apprentices/cohort.html",
-        {"cohort": cohort, "query": query, "employers": employers},
-    )
+    context = {"cohort": cohort, "query": query, "employers": employers}
+    return render(request, "apprentices/cohort.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,77 @@
+"""What the apprentices' pages show, when that is more than the object and its form."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+
+from apprentices.coverage import Cohort, cached_cohort, cohort_for
+from apprentices.listing import CohortQuery
+from apprentices.models import Apprentice, Evidence, EvidenceKSB
+from psp import audit
+from psp.roles import Role
+from standards.models import ksb_kind_order
+
+if TYPE_CHECKING:
+    from psp.models import User
+
+
+def mappings_in_standard_order(evidence: Evidence) -> QuerySet[EvidenceKSB]:
+    return (
+        evidence.mappings.select_related("ksb")
+        .alias(kind_order=ksb_kind_order("ksb__kind"))
+        .order_by("kind_order", "ksb__number")
+    )
+
+
+def evidence_page(evidence: Evidence, user: User, *, audit_page: str | None) -> dict[str, Any]:
+    """A piece of evidence: its files, mappings, events, what `user` may do, its history."""
+    return {
+        "evidence": evidence,
+        "files": evidence.files.select_related("uploaded_by", "removed_by"),
+        "mappings": mappings_in_standard_order(evidence),
+        "events": evidence.events.select_related("actor").order_by("-at", "-id"),
+        "problems": evidence.submission_problems() if evidence.is_editable else [],
+        "can_edit": user.has_perm("apprentices.change_evidence", evidence),
+        "can_review": user.has_perm("apprentices.review_evidence", evidence),
+        "can_withdraw": user.has_perm("apprentices.withdraw_evidence", evidence),
+        "audit_entries": Paginator(
+            audit.history_for(
+                evidence, ("apprentices_evidencefile", [f.pk for f in evidence.files.all()])
+            ),
+            audit.PAGE_SIZE,
+        ).get_page(audit_page)
+        if user.has_perm("psp.view_audit_history", evidence)
+        else None,
+    }
+
+
+def review_page(evidence: Evidence) -> dict[str, Any]:
+    """What the reviewer reads beside the form: the files kept and the mappings."""
+    return {
+        "evidence": evidence,
+        "files": evidence.files.filter(removed_at__isnull=True),
+        "mappings": mappings_in_standard_order(evidence),
+    }
+
+
+def cohort_page(visible: QuerySet[Apprentice], query: CohortQuery, user: User) -> Cohort:
+    """The cohort `query` chooses among the apprentices `user` sees: cached for the roles
+    that see whole organisations, worked out afresh for the others."""
+    chosen = query.filter(visible)
+    sort, descending, gaps_only = query.sort_key, query.descending, query.gaps_only
+    role = user.role
+    if role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
+        # Who sees which apprentices: columns of the apprentice's row (see cached_cohort).
+        chosen_by = f"{role}:{user.organisation_id}:{query.employer}:{query.status}"
+        return cached_cohort(
+            chosen,
+            query.version,
+            chosen_by=chosen_by,
+            sort=sort,
+            descending=descending,
+            gaps_only=gaps_only,
+        )
+    return cohort_for(chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only)
