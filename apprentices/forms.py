@@ -532,6 +532,10 @@ class ConfirmMoveForm(forms.Form):
             fields.append(Field.select("option"))
         self.helper = gds_helper(None, *fields, Field.textarea("reason"), size=Size.SMALL)
 
+    def move(self) -> dict[str, Any]:
+        """The keyword arguments of `moving.move_apprentice`."""
+        return {"reason": self.cleaned_data["reason"], "option": self.cleaned_data.get("option")}
+
 
 @limited_text
 class BreakForm(forms.ModelForm):

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apprentices.models import (
     Apprentice,
+    EmployerMove,
     Evidence,
     EvidenceEvent,
     EvidenceKSB,
@@ -21,7 +22,7 @@ from standards.crosswalk import crosswalk_for
 from standards.models import KSB, Option, StandardVersion
 
 if TYPE_CHECKING:
-    from psp.models import User
+    from psp.models import Organisation, User
 
 
 @dataclass
@@ -165,3 +166,16 @@ def move_apprentice(
     apprentice.standard_version = to_version
     apprentice.option = option
     return record
+
+
+def request_employer_move(
+    apprentice: Apprentice, *, to_employer: Organisation, reason: str, by: User
+) -> EmployerMove:
+    """Ask `to_employer` to take `apprentice` on; until its staff accept, the employer stays."""
+    return EmployerMove.objects.create(
+        apprentice=apprentice,
+        from_employer_id=apprentice.employer_id,
+        to_employer=to_employer,
+        reason=reason,
+        requested_by=by,
+    )

@@ -54,6 +54,10 @@ from psp.storage import StorageUnavailable
 PAGE_SIZE = 25
 
 
+def _data(request: AuthenticatedHttpRequest) -> object:
+    return request.POST if request.method == "POST" else None
+
+
 def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     return get_object_or_404(
         Apprentice.objects.visible_to(request.user).select_related(
@@ -105,7 +109,7 @@ def apprentice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_apprentice", raise_exception=True)
 def apprentice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = ApprenticeForm(request.POST if request.method == "POST" else None, by=request.user)
+    form = ApprenticeForm(_data(request), by=request.user)
     if request.method == "POST" and form.is_valid():
         apprentice = form.save()
         send_set_password_email(apprentice.user)
@@ -122,9 +126,7 @@ def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
-    form = ApprenticeForm(
-        request.POST if request.method == "POST" else None, instance=apprentice, by=request.user
-    )
+    form = ApprenticeForm(_data(request), instance=apprentice, by=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"{apprentice.name}'s details saved.")
@@ -134,6 +136,12 @@ def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+_ASKED = (
+    "{move.to_employer} has been asked to accept {apprentice.name}. Until its staff "
+    "accept, {apprentice.employer} stays the employer."
+)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def employer_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -141,28 +149,13 @@ def employer_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     pending = apprentice.employer_moves.filter(status=EmployerMove.Status.PENDING).first()
-    form = EmployerMoveForm(
-        request.POST if request.method == "POST" else None, apprentice=apprentice
-    )
+    form = EmployerMoveForm(_data(request), apprentice=apprentice)
     if request.method == "POST" and pending is None and form.is_valid():
-        move = EmployerMove.objects.create(
-            apprentice=apprentice,
-            from_employer_id=apprentice.employer_id,
-            to_employer=form.cleaned_data["to_employer"],
-            reason=form.cleaned_data["reason"],
-            requested_by=request.user,
-        )
-        messages.success(
-            request,
-            f"{move.to_employer} has been asked to accept {apprentice.name}. Until its staff "
-            f"accept, {apprentice.employer} stays the employer.",
-        )
+        move = moving.request_employer_move(apprentice, by=request.user, **form.cleaned_data)
+        messages.success(request, _ASKED.format(move=move, apprentice=apprentice))
         return redirect(apprentice)
-    return render(
-        request,
-        "apprentices/employer_move_form.html",
-        {"form": form, "apprentice": apprentice, "pending": pending},
-    )
+    context = {"form": form, "apprentice": apprentice, "pending": pending}
+    return render(request, "apprentices/employer_move_form.html", context)
 
 
 @require_POST
@@ -311,9 +304,7 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     ksbs = list(evidence.apprentice.standard_version.ksbs.in_standard_order())
     current = dict(evidence.mappings.values_list("ksb_id", "note"))
-    form = MappingForm(
-        request.POST if request.method == "POST" else None, ksbs=ksbs, current=current
-    )
+    form = MappingForm(_data(request), ksbs=ksbs, current=current)
     # "Find" posts the ticked boxes too, so searching without JavaScript loses nothing.
     filtering = request.POST.get("action") == "filter"
     if request.method == "POST" and not filtering and form.is_valid():
@@ -357,7 +348,7 @@ def evidence_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     evidence = _evidence(request, pk)
     if not request.user.has_perm("apprentices.withdraw_evidence", evidence):
         raise PermissionDenied
-    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    form = WithdrawForm(_data(request))
     if request.method == "POST" and form.is_valid():
         evidence.withdraw(by=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, "Evidence withdrawn. It stays in your history.")
@@ -432,7 +423,7 @@ def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not request.user.has_perm("apprentices.review_evidence", evidence):
         raise PermissionDenied
-    form = ReviewForm(request.POST if request.method == "POST" else None)
+    form = ReviewForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             portfolio.review(evidence, by=request.user, **form.cleaned_data)
@@ -478,30 +469,20 @@ def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = confirm = None
     if choose.is_valid():
         plan = moving.plan_move(apprentice, choose.cleaned_data["to_version"])
-        confirm = ConfirmMoveForm(
-            request.POST if request.method == "POST" else None, to_version=plan.to_version
-        )
+        confirm = ConfirmMoveForm(_data(request), to_version=plan.to_version)
         if request.method == "POST" and not plan.problems and confirm.is_valid():
             try:
                 moving.move_apprentice(
-                    apprentice,
-                    plan.to_version,
-                    by=request.user,
-                    reason=confirm.cleaned_data["reason"],
-                    option=confirm.cleaned_data.get("option"),
+                    apprentice, plan.to_version, by=request.user, **confirm.move()
                 )
             except EvidenceStateError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(
-                    request, f"{apprentice.name} moved to version {plan.to_version.version}."
-                )
+                version = plan.to_version.version
+                messages.success(request, f"{apprentice.name} moved to version {version}.")
                 return redirect(apprentice)
-    return render(
-        request,
-        "apprentices/apprentice_move.html",
-        {"apprentice": apprentice, "choose": choose, "plan": plan, "confirm": confirm},
-    )
+    context = {"apprentice": apprentice, "choose": choose, "plan": plan, "confirm": confirm}
+    return render(request, "apprentices/apprentice_move.html", context)
 
 
 # Breaks in learning (off-the-job training is in progress.views)
@@ -514,7 +495,7 @@ def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not apprentice.can_be_edited_by(request.user):
         raise PermissionDenied
     form = BreakForm(
-        request.POST if request.method == "POST" else None,
+        _data(request),
         instance=BreakInLearning(apprentice=apprentice, recorded_by=request.user),
         apprentice=apprentice,
     )
@@ -591,7 +572,7 @@ def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> Http
 def apprentice_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     problems = privacy.erasure_problems(apprentice)
-    form = ErasureForm(request.POST if request.method == "POST" else None)
+    form = ErasureForm(_data(request))
     if request.method == "POST" and not problems and form.is_valid():
         try:
             removal = privacy.erase(apprentice, by=request.user)
