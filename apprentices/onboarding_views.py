@@ -16,7 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices import onboarding
+from apprentices import onboarding, pages
 from apprentices.models import OnboardingBatch
 from psp.downloads import attachment
 from psp.forms import gds_helper
@@ -81,12 +81,9 @@ def onboarding_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
         for problem in problems:
             form.add_error("file", problem)
     recent = OnboardingBatch.objects.visible_to(request.user).select_related("uploaded_by")[:10]
-    return render(
-        request,
-        "apprentices/onboarding_upload.html",
-        {"form": form, "recent": recent, "columns": onboarding.COLUMNS},
-        status=400 if form.errors else 200,
-    )
+    context = {"form": form, "recent": recent, "columns": onboarding.COLUMNS}
+    status = 400 if form.errors else 200
+    return render(request, "apprentices/onboarding_upload.html", context, status=status)
 
 
 @require_GET
@@ -104,41 +101,29 @@ def onboarding_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
 @permission_required(PERMISSION, raise_exception=True)
 def onboarding_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    result = onboarding.Plan.from_json(batch.preview)
-    rows = sorted(
-        result.rows, key=lambda row: (row.outcome != onboarding.Outcome.REFUSED, row.line)
-    )
-    return render(
-        request,
-        "apprentices/onboarding_preview.html",
-        {
-            "batch": batch,
-            "work": onboarding.status_of(batch),
-            "plan": result,
-            "rows": rows,
-            "counts": result.counts,
-        },
-    )
+    context = pages.onboarding_page(batch)
+    return render(request, "apprentices/onboarding_preview.html", context)
+
+
+_APPLIED = (
+    "{counts[new]} apprentices added and {counts[updated]} updated. "
+    "We are emailing the {counts[new]} new apprentices a link to set a password."
+)
 
 
 @require_POST
 @permission_required(PERMISSION, raise_exception=True)
 def onboarding_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
+    new_employers = request.POST.getlist("new_employer")
     try:
-        done = onboarding.confirm_batch(
-            batch, by=request.user, new_employers=request.POST.getlist("new_employer")
-        )
+        done = onboarding.confirm_batch(batch, by=request.user, new_employers=new_employers)
     except onboarding.OnboardingError as error:
         messages.error(request, str(error))
         return redirect(batch)
     if done:
         counts = onboarding.Plan.from_json(batch.preview).counts
-        messages.success(
-            request,
-            f"{counts['new']} apprentices added and {counts['updated']} updated. "
-            f"We are emailing the {counts['new']} new apprentices a link to set a password.",
-        )
+        messages.success(request, _APPLIED.format(counts=counts))
     else:
         messages.success(request, "The file is being applied. This page shows when it is done.")
     return redirect(batch)

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
+from apprentices import onboarding
 from apprentices.coverage import Cohort, cached_cohort, cohort_for
 from apprentices.listing import CohortQuery
-from apprentices.models import Apprentice, Evidence, EvidenceKSB
+from apprentices.models import Apprentice, Evidence, EvidenceKSB, OnboardingBatch
 from psp import audit
 from psp.roles import Role
 from standards.models import ksb_kind_order
@@ -75,3 +76,16 @@ def cohort_page(visible: QuerySet[Apprentice], query: CohortQuery, user: User) -
             gaps_only=gaps_only,
         )
     return cohort_for(chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only)
+
+
+def onboarding_page(batch: OnboardingBatch) -> dict[str, Any]:
+    """An uploaded file of apprentices: what applying it would do, refused rows first."""
+    plan = onboarding.Plan.from_json(batch.preview)
+    rows = sorted(plan.rows, key=lambda row: (row.outcome != onboarding.Outcome.REFUSED, row.line))
+    return {
+        "batch": batch,
+        "work": onboarding.status_of(batch),
+        "plan": plan,
+        "rows": rows,
+        "counts": plan.counts,
+    }
