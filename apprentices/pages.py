@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from apprentices import onboarding
 from apprentices.coverage import Cohort, cached_cohort, cohort_for
@@ -89,3 +89,12 @@ def onboarding_page(batch: OnboardingBatch) -> dict[str, Any]:
         "rows": rows,
         "counts": plan.counts,
     }
+
+
+def evidence_counts(apprentice: Apprentice) -> dict[str, Any]:
+    """How many pieces of the apprentice's evidence are in each status, and in all."""
+    counts = dict(apprentice.evidence.values_list("status").annotate(n=Count("id")).order_by())
+    status_counts = [
+        (value, label, counts.get(value, 0)) for value, label in Evidence.Status.choices
+    ]
+    return {"status_counts": status_counts, "total": sum(counts.values())}

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -184,21 +183,9 @@ def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     query = EvidenceListQuery.from_request(request)
     evidence = query.apply(apprentice.evidence.for_list())
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = dict(apprentice.evidence.values_list("status").annotate(n=Count("id")).order_by())
-    status_counts = [
-        (value, label, counts.get(value, 0)) for value, label in Evidence.Status.choices
-    ]
-    return render(
-        request,
-        "apprentices/apprentice_detail.html",
-        {
-            "apprentice": apprentice,
-            "page": page,
-            "query": query,
-            "status_counts": status_counts,
-            "total": sum(counts.values()),
-        },
-    )
+    context = {"apprentice": apprentice, "page": page, "query": query}
+    context |= pages.evidence_counts(apprentice)
+    return render(request, "apprentices/apprentice_detail.html", context)
 
 
 def _say_metadata_removed(request: AuthenticatedHttpRequest, checked: list[CheckedUpload]) -> None:

@@ -123,6 +123,15 @@ class ImportUploadForm(forms.Form):
             and not data["version"]
         )
 
+    def staging(self) -> dict[str, Any]:
+        """The keyword arguments of `uploads.stage_import` the form chose."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "reference": data["reference"] or None,
+            "version": data["version"] or None,
+        }
+
     def add_problems(self, problems: Iterable[Problem]) -> None:
         for problem in problems:
             self.add_error("file", f"{problem.path}: {problem.message}")

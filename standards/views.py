@@ -127,12 +127,7 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(bulk)
         try:
             staged, note = stage_import(
-                stream,
-                kind=form.cleaned_data["kind"],
-                filename=upload.name,
-                by=request.user,
-                reference=form.cleaned_data["reference"] or None,
-                version=form.cleaned_data["version"] or None,
+                stream, filename=upload.name, by=request.user, **form.staging()
             )
         except InvalidImport as error:
             form.add_problems(error.problems)
