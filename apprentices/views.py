@@ -299,11 +299,8 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Mapped to {len(form.selected())} KSBs.")
         return redirect(evidence)
     query = request.POST.get("q", "").strip()
-    return render(
-        request,
-        "apprentices/evidence_map.html",
-        {"form": form, "evidence": evidence, "query": query, "filtering": filtering},
-    )
+    context = {"form": form, "evidence": evidence, "query": query, "filtering": filtering}
+    return render(request, "apprentices/evidence_map.html", context)
 
 
 @require_GET
@@ -514,18 +511,12 @@ def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
     if not request.user.has_perm("apprentices.export_apprentice", apprentice):
         raise PermissionDenied
-    return render(
-        request,
-        "apprentices/apprentice_data.html",
-        {
-            "apprentice": apprentice,
-            "schedule": privacy.schedule_for(apprentice),
-            "years": {
-                "portfolio": settings.RETENTION_EVIDENCE_YEARS,
-                "results": settings.RETENTION_EPA_RESULTS_YEARS,
-            },
-        },
-    )
+    years = {
+        "portfolio": settings.RETENTION_EVIDENCE_YEARS,
+        "results": settings.RETENTION_EPA_RESULTS_YEARS,
+    }
+    context = {"apprentice": apprentice, "schedule": privacy.schedule_for(apprentice)}
+    return render(request, "apprentices/apprentice_data.html", {**context, "years": years})
 
 
 @require_GET
@@ -569,8 +560,5 @@ def apprentice_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             messages.success(request, f"Personal data erased: {removal.describe()}.")
         return redirect(apprentice)
     preview = None if problems else privacy.erase(apprentice, by=request.user, dry_run=True)
-    return render(
-        request,
-        "apprentices/apprentice_erase.html",
-        {"apprentice": apprentice, "problems": problems, "preview": preview, "form": form},
-    )
+    context = {"apprentice": apprentice, "problems": problems, "preview": preview, "form": form}
+    return render(request, "apprentices/apprentice_erase.html", context)
