@@ -476,7 +476,7 @@ def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.add_breakinlearning", raise_exception=True)
 def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     form = BreakForm(
         _data(request),
@@ -494,7 +494,7 @@ def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.delete_breakinlearning", raise_exception=True)
 def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     pause = get_object_or_404(apprentice.breaks, pk=break_pk)
     pause.delete()

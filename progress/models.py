@@ -16,7 +16,6 @@ from django.utils import dateformat, timezone
 
 from apprentices.models import Apprentice, Evidence
 from psp.models import EmailOutbox, User
-from psp.roles import Role
 from standards.models import KSB
 
 # Off-the-job training: the dated funding rules, and the apprentice's log.
@@ -294,7 +293,7 @@ class ProgressReview(models.Model):
             return ReviewSignature.Party.APPRENTICE
         if apprentice.is_trained_by(user):
             return ReviewSignature.Party.PROVIDER
-        if user.role == Role.EMPLOYER and user.organisation_id == apprentice.employer_id:
+        if apprentice.is_employed_by(user):
             return ReviewSignature.Party.EMPLOYER
         return None
 

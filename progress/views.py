@@ -62,7 +62,6 @@ def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         Prefetch("ksbs", queryset=KSB.objects.order_by(ksb_kind_order("kind"), "number"))
     )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    user = request.user
     return render(
         request,
         "progress/off_the_job_log.html",
@@ -75,11 +74,7 @@ def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "months": SimpleLazyObject(lambda: log.log.months),
             "page": page,
             "breaks": SimpleLazyObject(lambda: log.breaks),
-            "is_apprentice": apprentice.user_id == user.pk,
-            "can_review": apprentice.is_trained_by(user)
-            and user.has_perm("progress.approve_offthejobentry"),
-            "can_plan": apprentice.can_be_edited_by(user)
-            and user.has_perm("apprentices.change_apprentice"),
+            "is_apprentice": apprentice.user_id == request.user.pk,
         },
     )
 
@@ -90,7 +85,7 @@ def off_the_job_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     apprentice = _apprentice(request, pk)
     if closed := _closed_to_its_apprentice(request, apprentice):
         return closed
-    if not apprentice.can_add_to_portfolio(request.user):
+    if not request.user.has_perm("progress.add_offthejobentry", apprentice):
         raise PermissionDenied
     form = OffTheJobEntryForm(
         request.POST if request.method == "POST" else None,
@@ -110,7 +105,7 @@ def off_the_job_create(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @permission_required("progress.change_offthejobentry", raise_exception=True)
 def off_the_job_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
-    if not entry.can_be_edited_by(request.user):
+    if not request.user.has_perm("progress.change_offthejobentry", entry):
         raise PermissionDenied
     form = OffTheJobEntryForm(
         request.POST if request.method == "POST" else None,
@@ -133,7 +128,7 @@ def off_the_job_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @permission_required("progress.approve_offthejobentry", raise_exception=True)
 def off_the_job_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
-    if not entry.can_be_reviewed_by(request.user):
+    if not request.user.has_perm("progress.approve_offthejobentry", entry):
         raise PermissionDenied
     try:
         entry.approve(by=request.user)
@@ -153,7 +148,7 @@ def off_the_job_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @permission_required("progress.approve_offthejobentry", raise_exception=True)
 def off_the_job_query(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk)
-    if not entry.can_be_reviewed_by(request.user):
+    if not request.user.has_perm("progress.approve_offthejobentry", entry):
         raise PermissionDenied
     form = OffTheJobQueryForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -184,7 +179,7 @@ def off_the_job_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def off_the_job_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not apprentice.can_be_edited_by(request.user):
+    if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     form = OffTheJobPlanForm(
         request.POST if request.method == "POST" else None, instance=apprentice
@@ -228,8 +223,6 @@ def progress_review_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
             "apprentice": apprentice,
             "progress_reviews": progress_reviews,
             "state": reviews.review_states([apprentice])[apprentice.pk],
-            "can_schedule": apprentice.is_trained_by(request.user)
-            and request.user.has_perm("progress.schedule_progressreview"),
         },
     )
 
@@ -238,7 +231,7 @@ def progress_review_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @permission_required("progress.schedule_progressreview", raise_exception=True)
 def progress_review_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = _apprentice(request, pk)
-    if not apprentice.is_trained_by(request.user):
+    if not request.user.has_perm("progress.schedule_progressreview", apprentice):
         raise PermissionDenied
     form = ReviewScheduleForm(
         request.POST if request.method == "POST" else None,
@@ -288,7 +281,7 @@ def progress_review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     user = request.user
     signatures = list(review.signatures.all())
     signed = {s.party for s in signatures}
-    can_sign = review.can_be_signed_by(user) and user.has_perm("progress.sign_progressreview")
+    sends_links = user.has_perm("progress.send_signing_link", review)
     return render(
         request,
         "progress/progress_review_detail.html",
@@ -300,15 +293,15 @@ def progress_review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
             "unsigned": [
                 label for value, label in ReviewSignature.Party.choices if value not in signed
             ],
-            "links": review.signing_links.all() if review.apprentice.is_trained_by(user) else [],
-            "can_record": review.can_be_recorded_by(user)
-            and user.has_perm("progress.schedule_progressreview"),
-            "sign_form": ReviewSignForm() if can_sign else None,
+            "links": review.signing_links.all() if sends_links else [],
+            "sign_form": ReviewSignForm()
+            if user.has_perm("progress.sign_progressreview", review)
+            else None,
             "signing_contact": reviews.signing_contact(review.apprentice),
             "link_form": SigningLinkForm()
             if review.status == ProgressReview.Status.AWAITING_SIGNATURES
             and ReviewSignature.Party.EMPLOYER not in signed
-            and review.apprentice.is_trained_by(user)
+            and sends_links
             else None,
         },
     )
@@ -318,7 +311,7 @@ def progress_review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @permission_required("progress.schedule_progressreview", raise_exception=True)
 def progress_review_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
-    if not review.can_be_recorded_by(request.user):
+    if not request.user.has_perm("progress.record_progressreview", review):
         raise PermissionDenied
     prefill = reviews.prefill_for(review)
     form = ReviewRecordForm(
@@ -350,7 +343,7 @@ def progress_review_record(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @permission_required("progress.sign_progressreview", raise_exception=True)
 def progress_review_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
-    if not review.can_be_signed_by(request.user):
+    if not request.user.has_perm("progress.sign_progressreview", review):
         raise PermissionDenied
     form = ReviewSignForm(request.POST)
     if not form.is_valid():
@@ -369,7 +362,7 @@ def progress_review_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @permission_required("progress.schedule_progressreview", raise_exception=True)
 def progress_review_link(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     review = _progress_review(request, pk)
-    if not review.apprentice.is_trained_by(request.user):
+    if not request.user.has_perm("progress.send_signing_link", review):
         raise PermissionDenied
     try:
         link = reviews.create_signing_link(review, by=request.user)

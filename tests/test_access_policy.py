@@ -722,7 +722,8 @@ def test_an_api_token_reaches_only_its_organisations_records(client, scenario):
 
 # --- Object permissions: the backend's answer to user.has_perm(perm, obj) ------------------
 #
-# Every object permission the apps declare (psp/rules.py, apprentices/rules.py, epa/rules.py)
+# Every object permission the apps declare (psp/rules.py, apprentices/rules.py,
+# progress/rules.py, epa/rules.py)
 # asked by every user about the scenario's objects, in the states the rule depends on. Some
 # states are set on an unsaved copy: the backend reads only the object it is given.
 
@@ -761,6 +762,24 @@ def _move(s: Scenario) -> Any:
         reason="Moving",
         requested_by=s.users["provider_own"],
     )
+
+
+def _entry(s: Scenario, status: str) -> Any:
+    from progress.models import OffTheJobEntry
+
+    return OffTheJobEntry(apprentice=s.apprentice, status=status)
+
+
+def _unsigned_review(s: Scenario, status: str) -> Any:
+    """A review nobody has signed yet (the scenario's is signed by all three)."""
+    from progress.models import ProgressReview
+
+    review = ProgressReview.objects.create(
+        apprentice=s.apprentice,
+        due_on=datetime.date(2030, 9, 1),
+        scheduled_by=s.users["provider_own"],
+    )
+    return _copy(review, status=status)
 
 
 STAFF = EVERYONE - {"apprentice_own", "apprentice_other", "norole"}
@@ -820,6 +839,31 @@ OBJECT_POLICY: list[tuple[str, Callable[[Scenario], Any], set[str]]] = [
     (
         "epa.withdraw_conflict",
         lambda s: _copy(s.conflict, withdrawn_at=timezone.now()),
+        set(),
+    ),
+    ("progress.add_offthejobentry", lambda s: s.apprentice, {"apprentice_own"}),
+    ("progress.add_offthejobentry", lambda s: _copy(s.apprentice, status="completed"), set()),
+    ("progress.change_offthejobentry", lambda s: _entry(s, "queried"), {"apprentice_own"}),
+    ("progress.change_offthejobentry", lambda s: _entry(s, "approved"), set()),
+    ("progress.approve_offthejobentry", lambda s: _entry(s, "submitted"), {"provider_own"}),
+    ("progress.approve_offthejobentry", lambda s: _entry(s, "queried"), set()),
+    ("progress.schedule_progressreview", lambda s: s.apprentice, {"provider_own"}),
+    (
+        "progress.record_progressreview",
+        lambda s: _unsigned_review(s, "awaiting_signatures"),
+        {"provider_own"},
+    ),
+    ("progress.record_progressreview", lambda s: s.review, set()),  # signed
+    ("progress.send_signing_link", lambda s: s.review, {"provider_own"}),
+    (
+        "progress.sign_progressreview",
+        lambda s: _unsigned_review(s, "awaiting_signatures"),
+        {"apprentice_own", "provider_own", "employer_own"},
+    ),
+    ("progress.sign_progressreview", lambda s: _unsigned_review(s, "scheduled"), set()),
+    (
+        "progress.sign_progressreview",
+        lambda s: _copy(s.review, status="awaiting_signatures"),
         set(),
     ),
     (
