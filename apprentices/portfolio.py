@@ -167,6 +167,7 @@ def review(
         evidence.request_changes(by=by, comment=comment, personal_data=personal_data)
 
 
+@transaction.atomic
 def set_mappings(evidence: Evidence, mappings: dict[KSB, str], *, by: User) -> None:
     """Replace the item's KSB mapping (KSB → note). KSBs must be of the apprentice's version."""
     current = Evidence.objects.select_for_update().get(pk=evidence.pk)
