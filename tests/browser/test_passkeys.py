@@ -2,6 +2,8 @@
 authenticator (DevTools' WebAuthn domain): a member of staff who must use two-factor
 authentication adds a passkey, signs out, and signs in with the password and the passkey."""
 
+import re
+
 import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
@@ -62,16 +64,21 @@ def test_staff_add_a_passkey_and_sign_in_with_it(new_page, live_server, settings
     # allauth asks for the password again before an authenticator is added.
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile("/webauthn/add/"))
+    # The button works once the page's scripts have hooked it (allauth's webauthn.js asks
+    # the browser for the passkey): clicking before that sends the form without one.
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Add a passkey").click()  # the browser makes it
-    page.wait_for_url(lambda url: "/webauthn/add/" not in url)
+    page.wait_for_url(lambda url: "/webauthn/add/" not in url, timeout=30_000)
     passkey = Authenticator.objects.get(user=user, type=Authenticator.Type.WEBAUTHN)
 
     # Signed out, the password alone is not enough: the passkey is the second step.
     page.context.clear_cookies()
     sign_in_with_password(page, origin, user)
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Use a passkey").click()
-    page.wait_for_url(lambda url: "/two-factor/authenticate/" not in url)
+    page.wait_for_url(lambda url: "/two-factor/authenticate/" not in url, timeout=30_000)
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Enter your code")
     assert "/accounts/login/" not in page.url
     passkey.refresh_from_db()
