@@ -57,7 +57,7 @@ def _data(request: AuthenticatedHttpRequest) -> object:
     return request.POST if request.method == "POST" else None
 
 
-def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
+def apprentice_or_404(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     return get_object_or_404(
         Apprentice.objects.visible_to(request.user).select_related(
             "user",
@@ -72,7 +72,7 @@ def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
     )
 
 
-def _closed_to_its_apprentice(
+def closed_to_its_apprentice(
     request: AuthenticatedHttpRequest, apprentice: Apprentice
 ) -> HttpResponse | None:
     """Once their EPA result is final, an apprentice's portfolio and training log are closed to
@@ -122,7 +122,7 @@ def apprentice_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def apprentice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     form = ApprenticeForm(_data(request), instance=apprentice, by=request.user)
@@ -144,7 +144,7 @@ _ASKED = (
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def employer_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     pending = apprentice.employer_moves.filter(status=EmployerMove.Status.PENDING).first()
@@ -179,7 +179,7 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     query = EvidenceListQuery.from_request(request)
     evidence = query.apply(apprentice.evidence.for_list())
     page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -245,8 +245,8 @@ def _evidence_form(
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_evidence", raise_exception=True)
 def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    if closed := _closed_to_its_apprentice(request, apprentice):
+    apprentice = apprentice_or_404(request, pk)
+    if closed := closed_to_its_apprentice(request, apprentice):
         return closed
     if not request.user.has_perm("apprentices.add_evidence", apprentice):
         raise PermissionDenied
@@ -423,7 +423,7 @@ def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     return render(
         request,
         "apprentices/apprentice_coverage.html",
@@ -446,7 +446,7 @@ def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose a version, see what happens to each mapping, then confirm with a reason."""
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     choose = MoveVersionForm(request.GET or None, apprentice=apprentice)
@@ -475,7 +475,7 @@ def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.add_breakinlearning", raise_exception=True)
 def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     form = BreakForm(
@@ -493,7 +493,7 @@ def break_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("apprentices.delete_breakinlearning", raise_exception=True)
 def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     pause = get_object_or_404(apprentice.breaks, pk=break_pk)
@@ -508,7 +508,7 @@ def break_remove(request: AuthenticatedHttpRequest, pk: int, break_pk: int) -> H
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.export_apprentice", apprentice):
         raise PermissionDenied
     years = {
@@ -524,7 +524,7 @@ def apprentice_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The zip is written to a temporary file as it is made, then streamed from it."""
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.export_apprentice", apprentice):
         raise PermissionDenied
     archive = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
@@ -548,7 +548,7 @@ def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> Http
 @require_http_methods(["GET", "POST"])
 @permission_required("psp.change_user", raise_exception=True)
 def apprentice_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     problems = privacy.erasure_problems(apprentice)
     form = ErasureForm(_data(request))
     if request.method == "POST" and not problems and form.is_valid():

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.models import Apprentice
+from apprentices.views import apprentice_or_404
 from epa import gateway as gateway_flow
 from epa import grading, pages
 from epa.forms import (
@@ -43,20 +43,6 @@ from psp.http import AuthenticatedHttpRequest
 
 def _data(request: AuthenticatedHttpRequest) -> object:
     return request.POST if request.method == "POST" else None
-
-
-def _apprentice(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
-    return get_object_or_404(
-        Apprentice.objects.visible_to(request.user).select_related(
-            "user",
-            "standard_version__standard",
-            "standard_version__epa_plan",
-            "employer",
-            "training_provider",
-            "epao",
-        ),
-        pk=pk,
-    )
 
 
 def _epa(request: AuthenticatedHttpRequest, pk: int) -> Epa:
@@ -111,14 +97,14 @@ class _Refusal:
 @require_GET
 @permission_required("epa.view_gatewayattempt", raise_exception=True)
 def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     return render(request, "epa/gateway.html", pages.gateway_page(apprentice, request.user))
 
 
 @require_POST
 @permission_required("epa.prepare_gateway", raise_exception=True)
 def gateway_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
     with _Refusal(request) as refused:
@@ -131,7 +117,7 @@ def gateway_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("epa.confirm_gateway", raise_exception=True)
 def gateway_item_confirm(request: AuthenticatedHttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     item = get_object_or_404(GatewayItem, pk=item_pk, attempt__apprentice=apprentice)
     if not request.user.has_perm("epa.confirm_gateway", item):
         raise PermissionDenied
@@ -151,7 +137,7 @@ def gateway_item_confirm(request: AuthenticatedHttpRequest, pk: int, item_pk: in
 @require_POST
 @permission_required("epa.prepare_gateway", raise_exception=True)
 def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     attempt = pages.current_attempt(apprentice)
     if attempt is None or not request.user.has_perm("epa.prepare_gateway", apprentice):
         raise PermissionDenied
@@ -173,7 +159,7 @@ _REJECTED = (
 @require_http_methods(["GET", "POST"])
 @permission_required("epa.decide_gateway", raise_exception=True)
 def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     attempt = pages.current_attempt(apprentice)
     if attempt is None or not request.user.has_perm("epa.decide_gateway", attempt):
         raise PermissionDenied
@@ -198,7 +184,7 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("epa.view_gatewayattempt", raise_exception=True)
 def gateway_pack(request: AuthenticatedHttpRequest, pk: int, number: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     attempt = get_object_or_404(apprentice.gateway_attempts, number=number, pack__isnull=False)
     return render(
         request,

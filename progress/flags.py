@@ -90,9 +90,6 @@ class ProgressRow:
         return address("apprentices:apprentice_coverage", self.apprentice.pk)
 
 
-_PLACEHOLDER = 987654321
-
-
 @dataclass(frozen=True)
 class ProgressQuery:
     level: str = ""

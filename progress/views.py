@@ -16,7 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.views import PAGE_SIZE, _apprentice, _closed_to_its_apprentice
+from apprentices.views import PAGE_SIZE, apprentice_or_404, closed_to_its_apprentice
 from progress import reviews, revision, training
 from progress.forms import (
     OffTheJobEntryForm,
@@ -53,7 +53,7 @@ def _entry(request: AuthenticatedHttpRequest, pk: int) -> OffTheJobEntry:
 @permission_required("progress.view_offthejobentry", raise_exception=True)
 def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The working of the requirement, planned against actual, breaks and the entries."""
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     # The working and its chart are cached under the progress revision and the date
     # ({% cache %} in the template): the log is worked out only when they are not.
     today = timezone.localdate()
@@ -82,8 +82,8 @@ def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.add_offthejobentry", raise_exception=True)
 def off_the_job_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
-    if closed := _closed_to_its_apprentice(request, apprentice):
+    apprentice = apprentice_or_404(request, pk)
+    if closed := closed_to_its_apprentice(request, apprentice):
         return closed
     if not request.user.has_perm("progress.add_offthejobentry", apprentice):
         raise PermissionDenied
@@ -178,7 +178,7 @@ def off_the_job_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("apprentices.change_apprentice", raise_exception=True)
 def off_the_job_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
     form = OffTheJobPlanForm(
@@ -212,7 +212,7 @@ def _progress_review(request: AuthenticatedHttpRequest, pk: int) -> ProgressRevi
 @require_GET
 @permission_required("progress.view_progressreview", raise_exception=True)
 def progress_review_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     progress_reviews = apprentice.progress_reviews.annotate(
         signature_count=Count("signatures")
     ).order_by("-due_on", "-id")
@@ -230,7 +230,7 @@ def progress_review_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 @permission_required("progress.schedule_progressreview", raise_exception=True)
 def progress_review_schedule(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = _apprentice(request, pk)
+    apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("progress.schedule_progressreview", apprentice):
         raise PermissionDenied
     form = ReviewScheduleForm(
