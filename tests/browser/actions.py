@@ -48,6 +48,16 @@ def tab(page: Any, key: str = "Tab") -> dict[str, Any]:
     return stop
 
 
+def upload_ready(page: Any) -> None:
+    """Wait until GOV.UK Frontend has set up any file upload on the page (it marks the
+    component ``data-govuk-file-upload-init``). Under load the page can be in use before its
+    script has run: Tab then reaches the plain input, the script replaces it under the focus,
+    and Space opens nothing."""
+    expect(
+        page.locator("[data-module=govuk-file-upload]:not([data-govuk-file-upload-init])")
+    ).to_have_count(0)
+
+
 def tab_to(page: Any, name: str | re.Pattern[str], *, limit: int = 40) -> list[str]:
     """Press Tab until the named element has focus; the names of every stop on the way."""
     wanted = name if isinstance(name, re.Pattern) else re.compile(re.escape(name))
@@ -129,6 +139,8 @@ class Person:
         """Choose files (name, type, content) through the file chooser, as a person would:
         the plain file input without JavaScript, GOV.UK Frontend's drop zone button with
         it; from the keyboard, Space on whichever of them Tab reaches."""
+        if self.js:
+            upload_ready(page)
         with page.expect_file_chooser() as chooser:
             if self.keyboard:
                 focus_by_tab(page.locator(control), within_group=True)

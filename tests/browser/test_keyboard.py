@@ -13,7 +13,15 @@ from playwright.sync_api import expect
 
 from apprentices.models import Evidence
 from tests.apprentices import samples
-from tests.browser.actions import PASSWORD, error_summary, focused, success_banner, tab, tab_to
+from tests.browser.actions import (
+    PASSWORD,
+    error_summary,
+    focused,
+    success_banner,
+    tab,
+    tab_to,
+    upload_ready,
+)
 from tests.browser.people import make_cast
 
 pytestmark = [
@@ -125,7 +133,9 @@ def test_keyboard_only_sign_in_and_evidence_with_errors(new_page):
 
 
 def choose_files_by_keyboard(page: Any, files: list[tuple[str, str, bytes]]) -> None:
-    """Tab to GOV.UK Frontend's file upload button and open the file chooser with Space."""
+    """Tab to GOV.UK Frontend's file upload button, once it is set up, and open the file
+    chooser with Space."""
+    upload_ready(page)
     tab_to(page, "Files")
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
