@@ -372,7 +372,7 @@ CACHE_URL = env_str("CACHE_URL", "")
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "psp.cache.RedisCache",  # Django's, sharing its Redis clients
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "psp",
         }

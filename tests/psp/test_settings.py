@@ -68,7 +68,7 @@ def test_default_database_is_a_sqlite_file_in_the_project_and_broker_needs_no_re
 def test_cache_is_per_process_unless_cache_url_names_a_shared_redis():
     assert probe(DEBUG="1")["cache"]["BACKEND"].endswith("LocMemCache")
     shared = probe(DEBUG="1", CACHE_URL="redis://cache.internal:6379/1")["cache"]
-    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["BACKEND"] == "psp.cache.RedisCache"  # Django's, sharing its clients
     assert shared["LOCATION"] == "redis://cache.internal:6379/1"
 
 
