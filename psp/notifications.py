@@ -29,7 +29,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -110,9 +110,20 @@ def staff_of(organisation_id: int | None, role: Role) -> QuerySet[User]:
     ).distinct()
 
 
+# The header's count on every page, in SQL written once: the ORM spends about 0.3 ms of
+# CPU building `Notification.objects.filter(user=…, read_at__isnull=True).count()` on each
+# request, this 0.08 ms (tests/psp/test_notifications.py compares the two).
+_UNREAD_SQL = (
+    f"SELECT COUNT(*) FROM {Notification._meta.db_table} WHERE user_id = %s AND read_at IS NULL"
+)
+
+
 def unread_count(user: User) -> int:
-    """One COUNT on an index, for the header on every page."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """One COUNT on an index (user, unread), for the header on every page."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNREAD_SQL, [user.pk])
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def mark_all_read(user: User) -> int:

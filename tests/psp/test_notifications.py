@@ -446,3 +446,17 @@ def test_a_lost_message_is_sent_again_after_a_minute_but_a_waiting_retry_is_not_
     assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(minutes=4)) == (0, 0)
     assert broker.queue == []
     assert notifications.dispatch_pending_emails(now=now + datetime.timedelta(minutes=6)) == (1, 0)
+
+
+def test_unread_count_counts_only_this_users_unread_as_the_orm_would(user):
+    other = make_user()
+    for n in range(4):
+        notifications.notify(user, Kind.REVIEW_DUE, subject=f"Review {n}")
+    notifications.notify(other, Kind.REVIEW_DUE, subject="Someone else's")
+    Notification.objects.filter(user=user).order_by("pk").first().mark_read()
+    assert notifications.unread_count(user) == 3
+    assert notifications.unread_count(other) == 1
+    assert notifications.unread_count(make_user()) == 0
+    for person in (user, other):
+        expected = Notification.objects.filter(user=person, read_at__isnull=True).count()
+        assert notifications.unread_count(person) == expected
