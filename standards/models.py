@@ -50,7 +50,9 @@ class Standard(models.Model):
 
 class StandardVersionQuerySet(models.QuerySet["StandardVersion"]):
     def visible_to(self, user: User) -> StandardVersionQuerySet:
-        # Published reference data: every signed-in user may read every version.
+        # Published reference data: every signed-in user may read every version. (The
+        # version page caches its head and body for everyone under this rule:
+        # standards.pages.version_head; a rule that varied by user would change both.)
         return self if user.is_authenticated else self.none()
 
 

@@ -2,27 +2,71 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db.models import Prefetch
 from django.utils.functional import SimpleLazyObject
 
 from standards import revision
-from standards.models import KSB, StandardVersion
+from standards.models import KSB, StandardVersion, VersionRevision
 
 if TYPE_CHECKING:
     from psp.models import User
 
 
-def version_page(version: StandardVersion, user: User) -> dict[str, Any]:
-    """A version of a standard: its KSBs, duties, EPA plan, revisions and other versions."""
-    # The body is cached under the reference data's revision ({% cache %} in the template):
-    # everything it shows is loaded lazily, so a cached body costs no query for it.
+@dataclass(frozen=True)
+class VersionHead:
+    """What the version page shows outside its cached body: its title and breadcrumbs."""
+
+    pk: int
+    reference: str
+    version: str
+    standard_url: str
+
+
+def version_head(reference: str, version: str) -> tuple[VersionHead | None, int]:
+    """The head of a version's page, or None if there is no such version, and the reference
+    data's revision. Cached under the revision, as the body is: a page seen before costs
+    the revision's query alone, not the version's select (0.4 ms of the ORM's CPU a
+    request). Unknown versions are not cached, so no one fills the cache by guessing."""
+    current = revision.current()
+    asked = hashlib.sha256(f"{reference}\0{version}".encode()).hexdigest()[:32]
+    key = f"standards:version-head:{current}:{asked}"
+    head: VersionHead | None = cache.get(key)
+    if head is None:
+        found = (
+            StandardVersion.objects.filter(standard__reference=reference, version=version)
+            .select_related("standard")
+            .only("pk", "version", "standard__reference")
+            .first()
+        )
+        if found is None:
+            return None, current
+        head = VersionHead(
+            found.pk, found.standard.reference, found.version, found.standard.get_absolute_url()
+        )
+        cache.set(key, head, 86400)
+    return head, current
+
+
+def version_page(head: VersionHead, current: int, user: User) -> dict[str, Any]:
+    """A version of a standard: its KSBs, duties, EPA plan, revisions and other versions.
+
+    The body is cached under the reference data's revision ({% cache %} in the template):
+    everything it shows, the version itself included, is loaded lazily, so a cached body
+    costs no query for it."""
+    version: Any = SimpleLazyObject(
+        lambda: StandardVersion.objects.visible_to(user).select_related("standard").get(pk=head.pk)
+    )
     plan = SimpleLazyObject(lambda: getattr(version, "epa_plan", None))
     options = SimpleLazyObject(lambda: list(version.options.all()))
     return {
+        "head": head,
         "version": version,
-        "revision": revision.current(),
+        "revision": current,
         "ksb_groups": SimpleLazyObject(lambda: ksb_groups(version)),
         "duties": SimpleLazyObject(
             lambda: list(
@@ -50,11 +94,13 @@ def version_page(version: StandardVersion, user: User) -> dict[str, Any]:
         "grade_combinations": SimpleLazyObject(
             lambda: list(plan.grade_combinations.all()) if plan else []
         ),
-        "revisions": version.revisions.select_related("applied_by"),
+        "revisions": VersionRevision.objects.filter(version_id=head.pk).select_related(
+            "applied_by"
+        ),
         "options": options,
         "other_versions": StandardVersion.objects.visible_to(user)
-        .filter(standard=version.standard)
-        .exclude(pk=version.pk)
+        .filter(standard__reference=head.reference)
+        .exclude(pk=head.pk)
         .select_related("standard"),  # their links name the standard
     }
 

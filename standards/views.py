@@ -76,12 +76,10 @@ def standard_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
 @require_GET
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def version_detail(request: AuthenticatedHttpRequest, reference: str, version: str) -> HttpResponse:
-    standard_version = get_object_or_404(
-        StandardVersion.objects.visible_to(request.user).select_related("standard"),
-        standard__reference=reference,
-        version=version,
-    )
-    context = pages.version_page(standard_version, request.user)
+    head, current = pages.version_head(reference, version)
+    if head is None:
+        raise Http404("No such version of this standard")
+    context = pages.version_page(head, current, request.user)
     return render(request, "standards/version_detail.html", context)
 
 

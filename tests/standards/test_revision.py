@@ -1,6 +1,7 @@
 """The standard version page's body, cached under the reference data's revision."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
@@ -34,8 +35,8 @@ def test_a_cached_page_costs_no_query_for_its_body(
 
     first = body(apprentice_client.get(URL))
     assert 'id="K1"' in first
-    # session, user, the version, the revision, unread notifications
-    with django_assert_num_queries(5):
+    # session, user, the revision, unread notifications (the head, like the body, cached)
+    with django_assert_num_queries(4):
         assert body(apprentice_client.get(URL)) == first
 
 
@@ -74,3 +75,24 @@ def test_the_revision_row_comes_back_if_the_table_is_emptied(st0494):
     assert revision.current() == 0
     StandardVersion.objects.update(title="Changed")
     assert revision.current() >= 1
+
+
+def test_the_cached_head_follows_a_version_renumbered_in_raw_sql(apprentice_client, st0494):
+    assert apprentice_client.get(URL).status_code == 200  # head and body cached
+    version = StandardVersion.objects.get(standard__reference="ST0494", version="1.0")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE standards_standardversion SET version = '1.7' WHERE id = %s", [version.pk]
+        )
+    assert apprentice_client.get(URL).status_code == 404
+    renumbered = apprentice_client.get(reverse("standards:version_detail", args=["ST0494", "1.7"]))
+    assert "<title>ST0494 version 1.7 –" in renumbered.content.decode()
+
+
+def test_unknown_versions_are_not_cached(apprentice_client, st0494):
+    before = set(cache._cache) if hasattr(cache, "_cache") else None
+    for n in range(5):
+        url = reverse("standards:version_detail", args=["ST0494", f"9.{n}"])
+        assert apprentice_client.get(url).status_code == 404
+    if before is not None:  # the per-process cache of the tests
+        assert not [key for key in set(cache._cache) - before if "version-head" in key]
