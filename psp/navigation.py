@@ -3,8 +3,11 @@
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 
 from psp.notifications import unread_count
 
@@ -73,3 +76,20 @@ def _items(
     items.append(("Notifications", reverse("notification_list")))  # second to last
     items.append(("Your account", reverse("password_change")))
     return tuple(items)
+
+
+def items_html(items: list[NavItem]) -> SafeString:
+    """The items' HTML (templates/includes/navigation_items.html). A user's list differs
+    from page to page only in its active item and unread count, so each distinct list is
+    rendered once per process and kept (0.15 ms of template work a page); while developing
+    (DEBUG), every time, so edits to the template show."""
+    if settings.DEBUG:
+        return _render_items(tuple(items))
+    return _kept_items(tuple(items))
+
+
+def _render_items(items: tuple[NavItem, ...]) -> SafeString:
+    return SafeString(render_to_string("includes/navigation_items.html", {"navigation": items}))
+
+
+_kept_items = lru_cache(maxsize=1024)(_render_items)
