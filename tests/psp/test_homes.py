@@ -50,8 +50,9 @@ def provider_client(client, provider):
 
 
 def flags(response):
+    """Each shown apprentice's first name (the factories' are "<name> Tester") and flags."""
     return {
-        row.apprentice.user.first_name: (row.review.rag, row.working.rag, row.coverage.rag)
+        row.name.removesuffix(" Tester"): row.rags
         for row in response.context["progress_page"].object_list
     }
 
