@@ -3,12 +3,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from progress import revision
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import (
+    make_apprentice,
     make_apprentice_in_learning,
     make_apprentice_keeping_up,
     make_evidence,
@@ -128,3 +130,38 @@ def test_progress_rows_link_to_each_apprentices_pages(provider_client, behind):
         "apprentices:apprentice_coverage",
     ):
         assert f'href="{reverse(name, args=[behind.pk])}"' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "kind", "link", "expected"),
+    [
+        # session, user, organisation, counts by status, unread notifications, moves, gateway
+        (Role.EMPLOYER, Organisation.Kind.EMPLOYER, "employer", 7),
+        # session, user, organisation, counts, EPAs, unread notifications, gateways to decide
+        (Role.EPAO_ADMIN, Organisation.Kind.EPAO, "epao", 7),
+    ],
+)
+def test_employer_and_epao_homes_make_a_fixed_number_of_queries(
+    client, version, role, kind, link, expected
+):
+    organisation = make_organisation(kind=kind)
+    client.force_login(make_staff(role=role, organisation=organisation))
+
+    def grow(count):
+        for _ in range(count):
+            apprentice = make_apprentice(version=version, status="gateway", **{link: organisation})
+            make_evidence(apprentice=apprentice, status="submitted")
+
+    def queries():
+        client.get(reverse("home"))  # the user's role and permissions, now cached
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("home"))
+        return len(captured), dict((v, n) for v, _, n in response.context["apprentice_counts"])
+
+    grow(1)
+    small, counts = queries()
+    assert counts["gateway"] == 1
+    grow(8)
+    large, counts = queries()
+    assert counts["gateway"] == 9
+    assert (small, large) == (expected, expected)
