@@ -280,6 +280,11 @@ def register_revision(current: Callable[[], int]) -> None:
     _revisions.append(current)
 
 
+def progress_revision() -> str:
+    """The registered revisions of apprentices' progress, for a cache key: one query each."""
+    return ":".join(str(current()) for current in _revisions)
+
+
 def cached_cohort(
     apprentices: QuerySet[Apprentice],
     version: StandardVersion | None,
@@ -301,7 +306,7 @@ def cached_cohort(
 
     if version is None:
         return cohort_for(apprentices, version)
-    progress = ":".join(str(current()) for current in _revisions)
+    progress = progress_revision()
     key = (
         f"psp:cohort:{chosen_by}:{version.pk}:{progress}:{revision.current()}:"
         f"{sort}:{int(descending)}:{int(gaps_only)}"

@@ -24,15 +24,14 @@ def apprentice_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
 
 
 def staff_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
-    """Providers', employers' and EPAO administrators' apprentices and evidence to review."""
+    """The provider's evidence to review; employers' and EPAO administrators' apprentices by
+    status (the provider's are in its cached overview: progress.flags). Only the provider's
+    page shows the evidence to review, so only the provider's counts it."""
     visible = Apprentice.objects.visible_to(user)
-    data: dict[str, Any] = {}
-    if user.role != Role.PROVIDER:  # the provider's are in its cached overview (flags)
-        data["apprentice_counts"] = counts_by_status(visible)
-    data["awaiting_review"] = (
-        Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
-    )
-    return data
+    if user.role == Role.PROVIDER:
+        awaiting = Evidence.objects.filter(apprentice__in=visible).awaiting_review()
+        return {"awaiting_review": awaiting.count()}
+    return {"apprentice_counts": counts_by_status(visible)}
 
 
 def employer_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 
 from apprentices import onboarding
-from apprentices.coverage import Cohort, cached_cohort, cohort_for
-from apprentices.listing import CohortQuery
+from apprentices.coverage import Cohort, cached_cohort, cohort_for, progress_revision
+from apprentices.listing import ApprenticeListQuery, CohortQuery
 from apprentices.models import Apprentice, Evidence, EvidenceKSB, OnboardingBatch
 from psp import audit
 from psp.roles import Role
@@ -76,6 +76,28 @@ def cohort_page(visible: QuerySet[Apprentice], query: CohortQuery, user: User) -
             gaps_only=gaps_only,
         )
     return cohort_for(chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only)
+
+
+# The roles that see whole organisations' apprentices, chosen by columns of the apprentice's
+# own row (Apprentice.objects.visible_to); an assessor's are chosen through their EPAs.
+_ORGANISATION_ROLES = (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN)
+
+
+def apprentice_list_key(user: User, query: ApprenticeListQuery, page: str | None) -> str | None:
+    """The key the apprentice list's table is cached under ({% cache %} in the template), or
+    None to render it afresh. Everything the table shows (the apprentice's row, its user's
+    name, its employer's name, its standard and version) and who is in it (columns of the
+    apprentice's row, for these roles) are writes that raise the progress revision, which
+    the key holds. Not cached: a search (free text would make a key per keystroke), a page
+    number that is not a short number, an assessor's list."""
+    if user.role not in _ORGANISATION_ROLES or query.q:
+        return None
+    if page is not None and not (page.isdigit() and len(page) <= 6):
+        return None
+    return (
+        f"{user.role}:{user.organisation_id}:{progress_revision()}:"
+        f"{query.status}:{query.sort}:{page or ''}"
+    )
 
 
 def onboarding_page(batch: OnboardingBatch) -> dict[str, Any]:

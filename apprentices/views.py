@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -101,8 +102,12 @@ def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
 def apprentice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ApprenticeListQuery.from_request(request)
     apprentices = query.apply(Apprentice.objects.visible_to(request.user))
-    page = Paginator(apprentices, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "apprentices/apprentice_list.html", {"page": page, "query": query})
+    number = request.GET.get("page")
+    # Lazy: a table the template finds cached under table_key costs no query for its rows.
+    page = SimpleLazyObject(lambda: Paginator(apprentices, PAGE_SIZE).get_page(number))
+    table_key = pages.apprentice_list_key(request.user, query, number)
+    context = {"page": page, "query": query, "table_key": table_key}
+    return render(request, "apprentices/apprentice_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,6 +1,9 @@
 import pytest
+from django.db import connection
 from django.urls import reverse
 
+from apprentices import pages
+from apprentices.listing import ApprenticeListQuery
 from apprentices.models import Apprentice
 from psp.models import Organisation
 from psp.roles import Role
@@ -188,6 +191,84 @@ def test_apprentice_list_uses_a_fixed_number_of_queries(
         make_apprentice(version=version, training_provider=provider)
     with django_assert_max_num_queries(9):
         provider_client.get(reverse("apprentices:apprentice_list"))
+
+
+# Each write, in raw SQL, changes what the (cached) apprentice list shows on the next request.
+LIST_WRITES = {
+    "an apprentice's name": (
+        "UPDATE psp_user SET last_name = 'Renamed' WHERE id = %(user)s",
+        "Appr Renamed",
+    ),
+    "an apprentice's status": (
+        "UPDATE apprentices_apprentice SET status = 'break' WHERE id = %(apprentice)s",
+        "Break in learning",
+    ),
+    "an employer's name": (
+        "UPDATE psp_organisation SET name = 'Renamed Ltd' WHERE id = %(employer)s",
+        "Renamed Ltd",
+    ),
+    "a standard's reference": (
+        "UPDATE standards_standard SET reference = 'ST9999' "
+        "WHERE id = (SELECT standard_id FROM standards_standardversion WHERE id = %(version)s)",
+        "ST9999",
+    ),
+}
+
+
+@pytest.mark.parametrize(("sql", "shown"), LIST_WRITES.values(), ids=LIST_WRITES.keys())
+def test_the_apprentice_list_shows_a_raw_sql_write_on_the_next_request(
+    provider_client, provider, sql, shown
+):
+    apprentice = make_apprentice(training_provider=provider)
+    url = reverse("apprentices:apprentice_list")
+
+    def table():
+        page = provider_client.get(url).content.decode()
+        return page[page.index("<table") : page.index("</table>")]
+
+    before = table()
+    assert table() == before  # from the cache
+    assert shown not in before
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "user": apprentice.user_id,
+                "apprentice": apprentice.pk,
+                "employer": apprentice.employer_id,
+                "version": apprentice.standard_version_id,
+            },
+        )
+    assert shown in table()
+
+
+def test_each_organisation_gets_its_own_apprentice_list(client, provider):
+    ours = make_apprentice(training_provider=provider)
+    other_provider = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    theirs = make_apprentice(training_provider=other_provider)
+    url = reverse("apprentices:apprentice_list")
+    for organisation, shown, hidden in ((provider, ours, theirs), (other_provider, theirs, ours)):
+        client.force_login(make_staff(role=Role.PROVIDER, organisation=organisation))
+        page = client.get(url).content.decode()
+        assert shown.name in page
+        assert hidden.name not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "query", "page", "cached"),
+    [
+        (Role.PROVIDER, {}, None, True),
+        (Role.ADMIN, {"status": "break", "sort": "-start"}, "2", True),
+        (Role.PROVIDER, {"q": "Sam"}, None, False),  # a search
+        (Role.PROVIDER, {}, "last", False),  # not a page number
+        (Role.PROVIDER, {}, "1234567", False),
+        (Role.ASSESSOR, {}, None, False),  # an assessor's apprentices are chosen by EPAs
+    ],
+)
+def test_which_apprentice_lists_are_cached(db, role, query, page, cached):
+    user = make_staff(role=role, organisation=make_organisation())
+    key = pages.apprentice_list_key(user, ApprenticeListQuery(**query), page)
+    assert (key is not None) == cached
 
 
 def test_apprentice_portfolio_uses_a_fixed_number_of_queries(

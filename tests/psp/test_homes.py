@@ -3,12 +3,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from progress import revision
 from psp.models import Organisation
 from psp.roles import Role
 from tests.factories import (
+    make_apprentice,
     make_apprentice_in_learning,
     make_apprentice_keeping_up,
     make_evidence,
@@ -50,8 +52,9 @@ def provider_client(client, provider):
 
 
 def flags(response):
+    """Each shown apprentice's first name (the factories' are "<name> Tester") and flags."""
     return {
-        row.apprentice.user.first_name: (row.review.rag, row.working.rag, row.coverage.rag)
+        row.name.removesuffix(" Tester"): row.rags
         for row in response.context["progress_page"].object_list
     }
 
@@ -127,3 +130,29 @@ def test_progress_rows_link_to_each_apprentices_pages(provider_client, behind):
         "apprentices:apprentice_coverage",
     ):
         assert f'href="{reverse(name, args=[behind.pk])}"' in html
+
+
+def test_the_employer_home_makes_a_fixed_number_of_queries(client, version):
+    # the EPAO administrator's: tests/epa/test_epao_home.py
+    employer = make_organisation(kind=Organisation.Kind.EMPLOYER)
+    client.force_login(make_staff(role=Role.EMPLOYER, organisation=employer))
+
+    def grow(count):
+        for _ in range(count):
+            apprentice = make_apprentice(version=version, status="gateway", employer=employer)
+            make_evidence(apprentice=apprentice, status="submitted")
+
+    def queries():
+        client.get(reverse("home"))  # the user's role and permissions, now cached
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("home"))
+        return len(captured), dict((v, n) for v, _, n in response.context["apprentice_counts"])
+
+    grow(1)
+    small, counts = queries()
+    assert counts["gateway"] == 1
+    grow(8)
+    large, counts = queries()
+    assert counts["gateway"] == 9
+    # session, user, organisation, counts by status, unread notifications, moves, gateway
+    assert (small, large) == (7, 7)

@@ -3,6 +3,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from psp.demo_accounts import DEMO_ACCOUNTS, seed_demo
@@ -54,6 +55,19 @@ def test_admin_home_lists_versions_with_what_is_not_yet_imported(client, st0494)
     assert "ST0494 v1.0" in page
     assert "ST0494 v1.1" in page
     assert "Not yet imported" in page
+
+
+def test_admin_homes_version_table_is_cached_until_the_reference_data_changes(
+    client, st0494, django_assert_num_queries
+):
+    client.force_login(make_user(role=Role.ADMIN))
+    client.get(reverse("home"))  # the table, the user's role and permissions, now cached
+    with django_assert_num_queries(4):  # session, user, unread notifications, the revision
+        page = client.get(reverse("home")).content.decode()
+    assert "A renamed version" not in page
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE standards_standardversion SET title = 'A renamed version'")
+    assert "A renamed version" in client.get(reverse("home")).content.decode()
 
 
 def test_sign_in_with_valid_password_lands_on_home(client, db):
