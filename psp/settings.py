@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from psp.environment import env_bool, env_int, env_list, env_str
+from psp.release import code_digest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PSP_VAR_DIR", str(BASE_DIR / "var")))
@@ -368,15 +369,25 @@ CONTENT_SECURITY_POLICY = {
 # Without CACHE_URL each process keeps its own in memory, so with several web processes a
 # token gets the rate once per process; production sets CACHE_URL to a Redis database that
 # all processes share (docker-compose.yml does).
+# Entries of the default cache belong to one release of the code (psp.release: cached HTML
+# and rows are read back only by the code that made them); sessions, which every release
+# must share while a deployment rolls out, are kept under a prefix of their own.
 CACHE_URL = env_str("CACHE_URL", "")
+PSP_RELEASE = code_digest(BASE_DIR)
 if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "psp.cache.RedisCache",  # Django's, sharing its Redis clients
             "LOCATION": CACHE_URL,
+            "KEY_PREFIX": f"psp:{PSP_RELEASE}",
+        },
+        "sessions": {
+            "BACKEND": "psp.cache.RedisCache",
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "psp",
-        }
+        },
     }
+    SESSION_CACHE_ALIAS = "sessions"
 # Sessions: with a cache all processes share, read from it and written through to the
 # database (`cached_db`), which saves every request its session query. Ending a session
 # deletes it from both (psp.sessions goes through the session store), and a user's sessions

@@ -9,13 +9,17 @@ import sys
 import pytest
 from django.conf import settings
 
+from psp.release import code_digest
+
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']), "
     "'options': db.get('OPTIONS', {}), 'debug': settings.DEBUG, "
     "'broker': settings.CELERY_BROKER_URL, 'ssl': settings.SECURE_SSL_REDIRECT, "
-    "'hosts': settings.ALLOWED_HOSTS, 'cache': settings.CACHES['default']}))"
+    "'hosts': settings.ALLOWED_HOSTS, 'cache': settings.CACHES['default'], "
+    "'caches': settings.CACHES, 'release': settings.PSP_RELEASE, "
+    "'session_cache': settings.SESSION_CACHE_ALIAS}))"
 )
 
 
@@ -70,6 +74,29 @@ def test_cache_is_per_process_unless_cache_url_names_a_shared_redis():
     shared = probe(DEBUG="1", CACHE_URL="redis://cache.internal:6379/1")["cache"]
     assert shared["BACKEND"] == "psp.cache.RedisCache"  # Django's, sharing its clients
     assert shared["LOCATION"] == "redis://cache.internal:6379/1"
+
+
+def test_shared_cache_entries_belong_to_this_release_and_sessions_to_every_release():
+    values = probe(DEBUG="1", CACHE_URL="redis://cache.internal:6379/1")
+    assert values["release"] == code_digest(settings.BASE_DIR)
+    assert values["cache"]["KEY_PREFIX"] == f"psp:{values['release']}"
+    assert values["session_cache"] == "sessions"
+    assert values["caches"]["sessions"]["KEY_PREFIX"] == "psp"
+    assert values["caches"]["sessions"]["LOCATION"] == "redis://cache.internal:6379/1"
+
+
+def test_the_release_digest_changes_with_a_template_or_python_file(tmp_path):
+    (tmp_path / "templates" / "psp").mkdir(parents=True)
+    (tmp_path / "psp").mkdir()
+    (tmp_path / "templates" / "psp" / "home.html").write_text("<h1>Home</h1>")
+    (tmp_path / "psp" / "views.py").write_text("x = 1\n")
+    first = code_digest(tmp_path)
+    assert code_digest(tmp_path) == first
+    (tmp_path / "templates" / "psp" / "home.html").write_text("<h1>Your home</h1>")
+    second = code_digest(tmp_path)
+    assert second != first
+    (tmp_path / "psp" / "views.py").write_text("x = 2\n")
+    assert code_digest(tmp_path) not in {first, second}
 
 
 def test_postgres_database_url_uses_the_psycopg_pool():
