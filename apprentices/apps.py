@@ -10,6 +10,7 @@ class ApprenticesConfig(AppConfig):
         from apprentices import (  # noqa: F401  (tasks: its Celery tasks)
             homes,
             options,
+            revision,
             scanning,
             tallies,
             tasks,
@@ -40,4 +41,7 @@ class ApprenticesConfig(AppConfig):
         # The progress revision's triggers (progress.revision) are installed after these.
         post_migrate.connect(
             options.install_triggers, sender=self, dispatch_uid="apprentices_chosen_option"
+        )
+        post_migrate.connect(
+            revision.install_triggers, sender=self, dispatch_uid="apprentices_evidence_revision"
         )

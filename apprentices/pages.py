@@ -6,14 +6,22 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
+from django.utils.functional import SimpleLazyObject
 
-from apprentices import onboarding
+from apprentices import onboarding, revision
 from apprentices.coverage import Cohort, cached_cohort, cohort_for, progress_revision
-from apprentices.listing import ApprenticeListQuery, CohortQuery
+from apprentices.listing import (
+    ApprenticeListQuery,
+    CohortQuery,
+    EvidenceListQuery,
+    ReviewQueueQuery,
+)
 from apprentices.models import Apprentice, Evidence, EvidenceKSB, OnboardingBatch
 from psp import audit
 from psp.roles import Role
 from standards.models import ksb_kind_order
+
+PAGE_SIZE = 25
 
 if TYPE_CHECKING:
     from psp.models import User
@@ -28,12 +36,20 @@ def mappings_in_standard_order(evidence: Evidence) -> QuerySet[EvidenceKSB]:
 
 
 def evidence_page(evidence: Evidence, user: User, *, audit_page: str | None) -> dict[str, Any]:
-    """A piece of evidence: its files, mappings, events, what `user` may do, its history."""
+    """A piece of evidence: its files, mappings, events, what `user` may do, its history.
+    Its details, files, mappings and events are a fragment cached under the evidence
+    revision (apprentices.revision), so they are lazy: a cached fragment makes none of
+    their queries."""
     return {
         "evidence": evidence,
-        "files": evidence.files.select_related("uploaded_by", "removed_by"),
-        "mappings": mappings_in_standard_order(evidence),
-        "events": evidence.events.select_related("actor").order_by("-at", "-id"),
+        "evidence_revision": revision.current(),
+        "files": SimpleLazyObject(
+            lambda: list(evidence.files.select_related("uploaded_by", "removed_by"))
+        ),
+        "mappings": SimpleLazyObject(lambda: list(mappings_in_standard_order(evidence))),
+        "events": SimpleLazyObject(
+            lambda: list(evidence.events.select_related("actor").order_by("-at", "-id"))
+        ),
         "problems": evidence.submission_problems() if evidence.is_editable else [],
         "can_edit": user.has_perm("apprentices.change_evidence", evidence),
         "can_review": user.has_perm("apprentices.review_evidence", evidence),
@@ -120,3 +136,57 @@ def evidence_counts(apprentice: Apprentice) -> dict[str, Any]:
         (value, label, counts.get(value, 0)) for value, label in Evidence.Status.choices
     ]
     return {"status_counts": status_counts, "total": sum(counts.values())}
+
+
+def portfolio_page(
+    apprentice: Apprentice, query: EvidenceListQuery, page_number: str | None
+) -> dict[str, Any]:
+    """The portfolio: the apprentice, and their evidence as `query` lists it. The list is a
+    fragment cached under the evidence revision (apprentices.revision), so its parts are
+    lazy: a cached list makes none of their queries."""
+    counts = SimpleLazyObject(lambda: evidence_counts(apprentice))
+    return {
+        "apprentice": apprentice,
+        "query": query,
+        "page_number": page_number or "",
+        "evidence_revision": revision.current(),
+        "page": SimpleLazyObject(
+            lambda: Paginator(query.apply(apprentice.evidence.for_list()), PAGE_SIZE).get_page(
+                page_number
+            )
+        ),
+        "status_counts": SimpleLazyObject(lambda: counts["status_counts"]),
+        "total": SimpleLazyObject(lambda: counts["total"]),
+    }
+
+
+def review_queue_page(
+    user: User, query: ReviewQueueQuery, page_number: str | None
+) -> dict[str, Any]:
+    """The evidence waiting for review that `user` sees, as `query` asks. For the roles that
+    see apprentices by a column of the apprentice's row (`cached_by` says whose view it
+    is), the list is a fragment cached under the evidence revision, so the page is lazy:
+    a cached list makes none of its queries. An assessor's set depends on EPA
+    assignments, which do not raise that revision, so theirs is not cached."""
+    role = user.role
+    cached = role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN)
+    evidence = (
+        Evidence.objects.visible_to(user)
+        .awaiting_review()
+        .select_related("apprentice__user")
+        .for_list(
+            "submitted_at",
+            "apprentice__user__username",
+            "apprentice__user__first_name",
+            "apprentice__user__last_name",
+        )
+    )
+    return {
+        "query": query,
+        "page_number": page_number or "",
+        "cached_by": f"{role}:{user.organisation_id}" if cached else "",
+        "evidence_revision": revision.current() if cached else None,
+        "page": SimpleLazyObject(
+            lambda: Paginator(query.apply(evidence), PAGE_SIZE).get_page(page_number)
+        ),
+    }

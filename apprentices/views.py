@@ -51,7 +51,7 @@ from psp.http import AuthenticatedHttpRequest
 from psp.models import Organisation
 from psp.storage import StorageUnavailable
 
-PAGE_SIZE = 25
+PAGE_SIZE = pages.PAGE_SIZE
 
 
 def _data(request: AuthenticatedHttpRequest) -> object:
@@ -184,12 +184,11 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = apprentice_or_404(request, pk)
+    apprentice = get_object_or_404(
+        Apprentice.objects.visible_to(request.user).for_portfolio(), pk=pk
+    )
     query = EvidenceListQuery.from_request(request)
-    evidence = query.apply(apprentice.evidence.for_list())
-    page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"apprentice": apprentice, "page": page, "query": query}
-    context |= pages.evidence_counts(apprentice)
+    context = pages.portfolio_page(apprentice, query, request.GET.get("page"))
     return render(request, "apprentices/apprentice_detail.html", context)
 
 
@@ -311,7 +310,14 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
 def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    evidence = _evidence(request, pk)
+    # The page needs the apprentice's version (whether its KSBs are imported), not the
+    # standard: one join fewer to plan than _evidence.
+    evidence = get_object_or_404(
+        Evidence.objects.visible_to(request.user).select_related(
+            "apprentice__user", "apprentice__standard_version", "reviewed_by"
+        ),
+        pk=pk,
+    )
     context = pages.evidence_page(evidence, request.user, audit_page=request.GET.get("audit_page"))
     return render(request, "apprentices/evidence_detail.html", context)
 
@@ -391,19 +397,8 @@ def evidence_file_download(
 @permission_required("apprentices.review_evidence", raise_exception=True)
 def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ReviewQueueQuery.from_request(request)
-    evidence = query.apply(
-        Evidence.objects.visible_to(request.user)
-        .awaiting_review()
-        .select_related("apprentice__user")
-        .for_list(
-            "submitted_at",
-            "apprentice__user__username",
-            "apprentice__user__first_name",
-            "apprentice__user__last_name",
-        )
-    )
-    page = Paginator(evidence, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "apprentices/review_queue.html", {"page": page, "query": query})
+    context = pages.review_queue_page(request.user, query, request.GET.get("page"))
+    return render(request, "apprentices/review_queue.html", context)
 
 
 @require_http_methods(["GET", "POST"])

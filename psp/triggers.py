@@ -3,7 +3,8 @@
 psp keeps some invariants and caches in triggers, because only the database sees every write
 (the workflow, the admin, fixtures, a bulk update, raw SQL): the audit trail (psp.audit), the
 access version (psp.access), the revision of the reference data (standards.revision), KSB
-tallies (apprentices.tallies), the progress revision (apprentices.progress), the chosen option
+tallies (apprentices.tallies), the progress revision (progress.revision), the evidence revision
+(apprentices.revision), the chosen option
 (apprentices.options), final results (epa.finality) and the EPA status (epa.progression).
 Each module writes its own SQL for SQLite and PostgreSQL; this module installs it: after every
 `migrate` (SQLite drops a table's triggers when a migration rebuilds it), only once the tables

@@ -20,6 +20,7 @@ from apprentices.models import (
     EmployerMove,
     EvidenceFile,
     EvidenceKSB,
+    EvidenceRevision,
     KsbTally,
     VersionMove,
 )
@@ -425,6 +426,7 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "one_result_per_sitting": lambda w: clone(w.result),
     "one_revision_row": lambda w: Revision.objects.create(pk=2),
     "one_progress_revision_row": lambda w: ProgressRevision.objects.create(pk=2),
+    "one_evidence_revision_row": lambda w: EvidenceRevision.objects.create(pk=2),
     # A result is final once written (epa.finality), so the violating write is a new one.
     "moderator_is_not_the_assessor": lambda w: clone(
         w.result, sitting=2, moderator_id=w.assessor.pk
