@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
+from apprentices import revision
 from apprentices.models import Apprentice, EmployerMove, Evidence
 from apprentices.scanning import configured_clamd
 from psp.models import User
@@ -29,9 +31,21 @@ def staff_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
     page shows the evidence to review, so only the provider's counts it."""
     visible = Apprentice.objects.visible_to(user)
     if user.role == Role.PROVIDER:
-        awaiting = Evidence.objects.filter(apprentice__in=visible).awaiting_review()
-        return {"awaiting_review": awaiting.count()}
+        return {"awaiting_review": awaiting_review(user, visible)}
     return {"apprentice_counts": counts_by_status(visible)}
+
+
+def awaiting_review(user: User, visible: QuerySet[Apprentice]) -> int:
+    """How many items the provider's apprentices have submitted. Kept in the cache under the
+    evidence revision (raised by every write to evidence and apprentices: which items are
+    submitted, and whose apprentices they are), for the provider's organisation, which is
+    all a provider's visible apprentices depend on."""
+    key = f"apprentices:awaiting-review:{user.organisation_id}:{revision.current()}"
+    count: int | None = cache.get(key)
+    if count is None:
+        count = Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
+        cache.set(key, count, 86400)
+    return count
 
 
 def employer_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:

@@ -156,3 +156,26 @@ def test_the_employer_home_makes_a_fixed_number_of_queries(client, version):
     assert counts["gateway"] == 9
     # session, user, organisation, counts by status, unread notifications, moves, gateway
     assert (small, large) == (7, 7)
+
+
+def test_the_count_to_review_follows_raw_sql_changes(provider_client, behind, version, provider):
+    item = make_evidence(apprentice=behind, status="submitted")
+    make_evidence(apprentice=behind, status="submitted")
+
+    def awaiting():
+        return provider_client.get(reverse("home")).context["awaiting_review"]
+
+    assert awaiting() == 2
+    assert awaiting() == 2  # from the cache
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_evidence SET status = 'draft' WHERE id = %s", [item.pk]
+        )
+    assert awaiting() == 1
+    other = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+            [other.pk, behind.pk],
+        )
+    assert awaiting() == 0
