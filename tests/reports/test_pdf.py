@@ -1,10 +1,13 @@
+import gc
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from reports import pdf
 
+STATIC = Path(settings.BASE_DIR) / "static"
 TEMPLATES = Path(settings.BASE_DIR) / "templates" / "reports" / "pdf"
 # The elements reports/user_agent.css has rules for, and span, which needs none.
 STYLED_ELEMENTS = {
@@ -24,9 +27,32 @@ def test_weasyprint_takes_the_reports_own_user_agent_stylesheet(monkeypatch):
         return sheets
 
     monkeypatch.setattr(pdf.ReportHTML, "_ua_stylesheets", spy)
-    static = Path(settings.BASE_DIR) / "static"
-    pdf.html_to_pdf('<html lang="en"><title>T</title><p>Text</p></html>', base_url=static)
+    pdf.html_to_pdf('<html lang="en"><title>T</title><p>Text</p></html>', base_url=STATIC)
     assert asked == [[pdf.user_agent_stylesheet()]]
+
+
+def test_the_garbage_collector_is_paused_while_rendering_and_runs_again_after(monkeypatch):
+    during = []
+    own = pdf.ReportHTML._ua_stylesheets
+
+    def spy(self, forms=False):
+        during.append(gc.isenabled())
+        return own(self, forms)
+
+    monkeypatch.setattr(pdf.ReportHTML, "_ua_stylesheets", spy)
+    assert gc.isenabled()
+    pdf.html_to_pdf('<html lang="en"><title>T</title><p>Text</p></html>', base_url=STATIC)
+    assert during == [False]
+    assert gc.isenabled()
+    with pytest.raises(pdf.PdfError):
+        pdf.html_to_pdf('<link rel="stylesheet" href="missing.css"><p>Text</p>', base_url=STATIC)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        pdf.html_to_pdf('<html lang="en"><title>T</title><p>Text</p></html>', base_url=STATIC)
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
 
 
 def test_the_report_templates_use_only_elements_the_user_agent_stylesheet_styles():
