@@ -7,7 +7,7 @@ Standalone: it seeds a throwaway SQLite database in a temporary folder (ST0494 v
 apprentice, N evidence items each with a file and 2-4 KSBs), then renders in a fresh process
 per evidence-index layout (table, then blocks), so that each peak RSS is that layout's own.
 Each process first renders a one-page report, so the times are those of a warm worker, not
-of WeasyPrint's one-off start-up. Targets: under 6 s and under 500 MB.
+of WeasyPrint's one-off start-up. Targets (#17), for each layout: under 3 s and under 300 MB.
 
 bench/run.py can call it as a subprocess and read one JSON object from stdout:
     subprocess.run([sys.executable, "bench/report_render.py", "--json"], capture_output=True)
@@ -32,8 +32,8 @@ TITLES = [
     "Reflective account of a supervision session",
     "Pre-sentence report",
 ]
-TARGET_SECONDS = 6.0
-TARGET_MB = 500
+TARGET_SECONDS = 3.0
+TARGET_MB = 300
 
 
 def _environment(folder: Path) -> dict[str, str]:
@@ -226,9 +226,7 @@ def main() -> int:
         "targets": {"seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_MB},
         "layouts": results,
         "met": all(
-            r["total_seconds"] < TARGET_SECONDS and r["peak_rss_mb"] < TARGET_MB
-            for r in results
-            if r["default"]
+            r["total_seconds"] < TARGET_SECONDS and r["peak_rss_mb"] < TARGET_MB for r in results
         ),
     }
     if args.json:
@@ -248,7 +246,7 @@ def main() -> int:
             f"{r['rss_before_mb']} | {r['pdf_kb']} | {r['load_average']} |"
         )
     verdict = "met" if summary["met"] else "MISSED"
-    print(f"Targets for the layout used: under {TARGET_SECONDS} s and {TARGET_MB} MB: {verdict}")
+    print(f"Targets for each layout: under {TARGET_SECONDS:g} s and {TARGET_MB} MB: {verdict}")
     return 0
 
 

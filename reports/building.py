@@ -50,7 +50,7 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     InterfaceError,
     StorageUnavailable,
 )
-BUILD_SOFT_TIME_LIMIT = 120  # seconds; 500 evidence items (30 pages) take about 5
+BUILD_SOFT_TIME_LIMIT = 120  # seconds; 500 evidence items (27 pages) take about 2
 BUILD_TIME_LIMIT = 150
 MAX_ATTEMPTS = 5  # builds started (retries and takeovers included) before giving up
 SWEEP_SECONDS = 30
@@ -58,8 +58,8 @@ SWEEP_SECONDS = 30
 REDISPATCH_AFTER = datetime.timedelta(minutes=10)
 # A report running this long has lost its worker (killed past the hard time limit).
 RUNNING_STALE_AFTER = datetime.timedelta(seconds=BUILD_TIME_LIMIT + 60)
-# The evidence index as one paragraph per item ("blocks") renders two to three times faster
-# in WeasyPrint than a table of the same content; bench/report_render.py measures both.
+# The evidence index as one paragraph per item ("blocks") renders about twice as fast in
+# WeasyPrint as a table of the same content; bench/report_render.py measures both.
 EVIDENCE_LAYOUTS = ("blocks", "table")
 EVIDENCE_LAYOUT = "blocks"
 
