@@ -2,9 +2,9 @@
 write to what the provider's progress flags (progress.flags.progress_rows) are worked out
 from, however it is made (the workflow, the admin, fixtures, raw SQL):
 
-- apprentices, progress reviews, off-the-job entries, breaks in learning, off-the-job rules
-  and published minimums, KSB tallies (which their own triggers keep in step with evidence
-  and mappings): every insert, update or delete;
+- apprentices, progress reviews, off-the-job entries and their KSBs, breaks in learning,
+  off-the-job rules and published minimums, KSB tallies (which their own triggers keep in
+  step with evidence and mappings): every insert, update or delete;
 - the names the flags show and sort by: a user's first name, last name and username, an
   organisation's name (only when one of them changes, so signing in does not raise it);
 - the reference data they count: standards, versions (whether KSBs are imported), KSBs.
@@ -35,6 +35,7 @@ WHOLE_TABLES = (
     "apprentices_apprentice",
     "apprentices_progressreview",
     "apprentices_offthejobentry",
+    "apprentices_offthejobentry_ksbs",  # an entry's KSBs (the off-the-job log's cells)
     "apprentices_breakinlearning",
     "apprentices_offthejobrule",
     "apprentices_offthejobminimum",

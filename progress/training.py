@@ -16,11 +16,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.core.cache import cache
+from django.db.models import Prefetch, Q, Sum
+from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
+from apprentices import revision as evidence_revision
 from apprentices.models import Apprentice, BreakInLearning
 from progress.models import OffTheJobEntry, OffTheJobMinimum, OffTheJobRule
+from standards.models import KSB, ksb_kind_order
 
 ZERO = Decimal(0)
 WEEK = Decimal(7)
@@ -607,3 +612,44 @@ def monthly(points: Sequence[Point]) -> list[Point]:
     for point in points:
         by_month[(point.day.year, point.day.month)] = point
     return list(by_month.values())
+
+
+def entry_cells(
+    entries: Sequence[OffTheJobEntry], progress: int
+) -> list[tuple[OffTheJobEntry, SafeString]]:
+    """Each entry of a page of the log beside the HTML of its date, hours, training and
+    status cells (templates/progress/_off_the_job_cells.html), which are the same for
+    everyone who may see the log. Kept in the cache under the progress revision (the
+    entries, their KSBs, the reviewers' names) and the evidence revision (the linked
+    evidence's title) for these entries; worked out, with the evidence, reviewers and KSBs
+    the cells show, only when not there. What each viewer may do with an entry (edit,
+    approve, query) is asked of each entry on every request. progress: the progress
+    revision, as the page read it."""
+    if not entries:
+        return []
+    ids = [entry.pk for entry in entries]
+    key = f"progress:otj-cells:{progress}:{evidence_revision.current()}:" + ",".join(map(str, ids))
+    cells: list[SafeString] | None = cache.get(key)
+    if cells is None:
+        shown = (
+            OffTheJobEntry.objects.filter(pk__in=ids)
+            .select_related("evidence", "reviewed_by")
+            .only(
+                *("apprentice", "date", "hours", "activity", "description", "status", "query"),
+                *("evidence", "evidence__title", "reviewed_by"),
+                *("reviewed_by__first_name", "reviewed_by__last_name", "reviewed_by__username"),
+            )
+            .prefetch_related(
+                Prefetch(
+                    "ksbs",
+                    queryset=KSB.objects.only("kind", "number").order_by(
+                        ksb_kind_order("kind"), "number"
+                    ),
+                )
+            )
+            .in_bulk()
+        )
+        template = get_template("progress/_off_the_job_cells.html")
+        cells = [SafeString(template.render({"entry": shown[pk]})) for pk in ids]
+        cache.set(key, cells, 86400)
+    return list(zip(entries, cells, strict=True))

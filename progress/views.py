@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
@@ -36,7 +36,6 @@ from progress.models import (
     ReviewStateError,
 )
 from psp.http import AuthenticatedHttpRequest
-from standards.models import KSB, ksb_kind_order
 
 # Off-the-job training
 
@@ -67,36 +66,23 @@ def off_the_job_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # ({% cache %} in the template): the log is worked out only when they are not.
     today = timezone.localdate()
     log = training.LazyLog(apprentice, today=today)
-    # The columns the table shows (the evidence's reflection, users' passwords and KSBs'
-    # words are not).
-    entries = (
-        apprentice.off_the_job.select_related("evidence", "reviewed_by")
-        .only(
-            *("apprentice", "date", "hours", "activity", "description", "status", "query"),
-            *("evidence", "evidence__title", "reviewed_by"),
-            *("reviewed_by__first_name", "reviewed_by__last_name", "reviewed_by__username"),
-        )
-        .prefetch_related(
-            Prefetch(
-                "ksbs",
-                queryset=KSB.objects.only("kind", "number").order_by(
-                    ksb_kind_order("kind"), "number"
-                ),
-            )
-        )
-    )
+    # What paging and each viewer's actions need; the cells come from training.entry_cells.
+    entries = apprentice.off_the_job.only("apprentice", "date", "hours", "status")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)  # read once, by the cells and the template
+    progress = revision.current()
     return render(
         request,
         "progress/off_the_job_log.html",
         {
             "apprentice": apprentice,
-            "progress_revision": revision.current(),
+            "progress_revision": progress,
             "today": today.isoformat(),
             "working": SimpleLazyObject(lambda: log.log.working),
             "chart": SimpleLazyObject(lambda: log.log.chart),
             "months": SimpleLazyObject(lambda: log.log.months),
             "page": page,
+            "rows": training.entry_cells(page.object_list, progress),
             "breaks": SimpleLazyObject(lambda: log.breaks),
             "is_apprentice": apprentice.user_id == request.user.pk,
         },

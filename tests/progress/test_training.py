@@ -14,6 +14,7 @@ from psp.roles import Role
 from standards.models import StandardVersion
 from tests.factories import (
     make_apprentice,
+    make_evidence,
     make_organisation,
     make_otj_entry,
     make_staff,
@@ -367,10 +368,53 @@ def test_the_training_log_makes_fewer_queries_when_its_working_is_cached(
     client.get(url)  # the user's role and permissions, now cached
     with connection.cursor() as cursor:
         cursor.execute(revision.BUMP)
-    with django_assert_num_queries(12):  # with the revision
+    # With the revision: the working, and the entries' cells (the evidence revision, the
+    # entries with what their cells show, their KSBs).
+    with django_assert_num_queries(14):
         client.get(url)
-    with django_assert_num_queries(9):  # the rules, minimums and hours by day are not read
+    # The rules, minimums and hours by day are not read, nor the cells' evidence and KSBs.
+    with django_assert_num_queries(9):
         client.get(url)
+
+
+def test_the_logs_cached_cells_follow_raw_sql_changes(client, apprentice, provider_user):
+    """The entries' cells come from the cache; each change below, made in raw SQL, must show
+    on the next request (the progress and evidence revisions' triggers)."""
+    evidence = make_evidence(apprentice=apprentice, title="Widget notes")
+    entry = make_otj_entry(apprentice=apprentice, evidence=evidence)
+    ksb = apprentice.standard_version.ksbs.order_by("pk").first()
+    client.force_login(provider_user)
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
+
+    def row():
+        html = client.get(url).content.decode()
+        start = html.index(f'id="entry-{entry.pk}"')
+        shown = html[start : html.index("</tr>", start)]
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", shown)
+
+    first = row()
+    assert "Widget notes" in first
+    assert "KSBs:" not in first
+    assert "Approve" in first
+    assert row() == first  # cached
+    changes = [
+        ("UPDATE apprentices_evidence SET title = 'Gadget notes' WHERE id = %s", [evidence.pk]),
+        (
+            "INSERT INTO apprentices_offthejobentry_ksbs (offthejobentry_id, ksb_id) "
+            "VALUES (%s, %s)",
+            [entry.pk, ksb.pk],
+        ),
+        ("UPDATE apprentices_offthejobentry SET hours = 7.5 WHERE id = %s", [entry.pk]),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(*changes[0])
+    assert "Gadget notes" in row()
+    with connection.cursor() as cursor:
+        cursor.execute(*changes[1])
+    assert f"KSBs: {ksb.code}" in row()
+    with connection.cursor() as cursor:
+        cursor.execute(*changes[2])
+    assert ">7.50</td>" in row()
 
 
 def test_training_log_is_404_for_another_apprentice_and_403_for_an_assessor(client, apprentice):
