@@ -57,7 +57,9 @@ def test_the_grading_form_keeps_the_questions_and_marks_the_one_too_long(
     one = epa.assessments.order_by("method__number").first()
     url = reverse("epa:assessment_record", args=[epa.pk, one.pk])
     client.get(url)  # the user's role and permissions, now cached
-    with django_assert_num_queries(7):
+    # Session, user, the assessment with its method and EPA, its questions, the method's
+    # grading criteria, the unread count.
+    with django_assert_num_queries(6):
         assert 'id="id_questions-5-question"' in client.get(url).content.decode()
     data = assessment_post(one, questions=3)
     data["questions-1-question"] = "y" * 2001
