@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from apprentices.models import EvidenceFile
+from apprentices.models import Apprentice, EvidenceFile
 from epa import grading
 from psp.celery import app
 from psp.models import Notification, Organisation
@@ -655,6 +655,26 @@ def test_an_administrator_picks_the_employer_of_a_cohort_report(client, apprenti
         {"version": key, "employer": apprentice.employer_id},
     )
     assert Report.objects.get().organisation == apprentice.employer
+
+
+def test_a_cohort_report_is_seen_while_its_organisation_has_an_apprentice_you_see(
+    apprentice, provider_user, version
+):
+    """A provider's report on an employer's cohort (or their own) is theirs while they train
+    an apprentice the employer employs (or any apprentice); then it is gone."""
+    employer, provider = apprentice.employer, apprentice.training_provider
+    on_employer = building.request_report(employer, requested_by=provider_user, version=version)
+    on_provider = building.request_report(provider, requested_by=provider_user, version=version)
+    other = make_organisation(kind=Organisation.Kind.EMPLOYER)
+    Report.objects.create(  # on an organisation with none of their apprentices
+        kind="cohort", requested_by=provider_user, organisation=other, standard_version=version
+    )
+    visible = Report.objects.visible_to(provider_user)
+    assert set(visible) == {on_employer, on_provider}
+    Apprentice.objects.filter(pk=apprentice.pk).update(
+        training_provider=make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    )
+    assert not Report.objects.visible_to(provider_user).exists()
 
 
 def test_your_reports_lists_only_yours_with_a_fixed_number_of_queries(
