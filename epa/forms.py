@@ -293,7 +293,10 @@ class AssessmentForm(forms.Form):
             minimum=self.minimum,
             method=method.name,
         )
-        self.criteria = list(method.grading_criteria.all()) if plan.grading_imported else []
+        # In GradingCriterion's order (method, id), by id within the one method: ordering by
+        # the method joins its table.
+        criteria = method.grading_criteria.order_by("id")
+        self.criteria = list(criteria) if plan.grading_imported else []
         for criterion in self.criteria:
             self.fields[f"pass_{criterion.pk}"] = forms.TypedChoiceField(
                 label=f"{criterion.code} pass: {criterion.pass_descriptor}",
@@ -374,7 +377,9 @@ class AssessmentForm(forms.Form):
     def for_assessment(cls, data: Any, assessment: MethodAssessment) -> AssessmentForm:
         """The form showing what is recorded of `assessment` so far, with room for two
         more questions than recorded (and at least the method's minimum and six rows)."""
-        questions = list(assessment.questions.all())
+        # Question's order (assessment, number), by number within the one assessment:
+        # ordering by the assessment joined its EPA and method to the query.
+        questions = list(assessment.questions.order_by("number"))
         rows = max((assessment.method.minimum_questions or 0) + 2, len(questions) + 2, 6)
         initial = {
             "seen_version": assessment.version,

@@ -16,8 +16,13 @@ from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp import audit
 from psp.models import User
 
+# GatewayItem's own order (attempt, id) with the attempt's id: ordering by the attempt
+# itself orders by its apprentice's name, which joined three more tables to the query.
 ATTEMPT_ITEMS = Prefetch(
-    "items", queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
+    "items",
+    queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by").order_by(
+        "attempt_id", "id"
+    ),
 )
 
 

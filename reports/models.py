@@ -15,7 +15,7 @@ from apprentices.models import Apprentice
 from epa.models import Epa, GatewayAttempt
 from progress.models import ProgressReview
 from progress.training import long_date
-from psp.models import Organisation, User
+from psp.models import User
 
 
 class ReportError(Exception):
@@ -38,10 +38,13 @@ class ReportQuerySet(models.QuerySet["Report"]):
             # As the review itself: only those who may see progress reviews.
             subjects &= ~Q(kind=Report.Kind.REVIEW)
         if user.has_perm("apprentices.view_cohort"):
-            organisations = Organisation.objects.filter(
-                Q(employed_apprentices__in=apprentices) | Q(trained_apprentices__in=apprentices)
+            # The organisations that employ or train an apprentice they can see (as two
+            # subqueries of the apprentices' own columns, not a join of organisations to
+            # apprentices twice).
+            subjects |= Q(kind=Report.Kind.COHORT) & (
+                Q(organisation__in=apprentices.values("employer_id"))
+                | Q(organisation__in=apprentices.values("training_provider_id"))
             )
-            subjects |= Q(kind=Report.Kind.COHORT, organisation__in=organisations)
         return self.filter(subjects, requested_by=user)
 
     def pending(self) -> ReportQuerySet:

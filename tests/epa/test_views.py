@@ -186,3 +186,18 @@ def test_gateway_page_reads_the_attempts_once(
     with django_assert_num_queries(10):
         page = client.get(url).content.decode()
     assert "Attempt 1" in page
+
+
+def test_gateway_page_of_an_accepted_gateway_has_a_fixed_number_of_queries(
+    client, epa, provider_user, django_assert_num_queries
+):
+    """Session, user, the apprentice (with their name, standard and plan), the attempts
+    with the EPA, the items with who confirmed and decided them, the unread count."""
+    client.force_login(provider_user)
+    url = reverse("epa:gateway", args=[epa.apprentice_id])
+    client.get(url)
+    with django_assert_num_queries(6):
+        page = client.get(url).content.decode()
+    assert "Go to the end-point assessment" in page
+    assert page.count("govuk-task-list__item") >= len(epa.gateway.items.all())
+    assert f"{epa.apprentice.standard_version.standard.reference} version" in page

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from apprentices.models import EvidenceFile
+from apprentices.models import Apprentice, EvidenceFile
 from epa import grading
 from psp.celery import app
 from psp.models import Notification, Organisation
@@ -518,6 +518,38 @@ def test_status_page_of_a_failed_report_says_why(client, portfolio_report):
     assert f'<form method="post" action="{retry}">' in page
 
 
+@pytest.mark.parametrize("kind", ["portfolio", "gateway_pack", "epa_result", "cohort"])
+def test_the_status_page_names_its_subject_with_a_fixed_number_of_queries(
+    client, epa, provider_user, django_assert_num_queries, kind
+):
+    """Session, user, the report with its apprentice and gateway attempt, the reports queued
+    ahead of it, the unread count; a cohort's organisation, version and standard after the
+    report (only for that kind: three tables more in the report's query cost every kind's
+    planning)."""
+    apprentice = epa.apprentice
+    version = apprentice.standard_version
+    subject, extra = {
+        "portfolio": (apprentice, 0),
+        "gateway_pack": (epa.gateway, 0),
+        "epa_result": (epa, 0),
+        "cohort": (apprentice.training_provider, 3),
+    }[kind]
+    report = building.request_report(subject, requested_by=provider_user, version=version)
+    assert report.kind == kind
+    client.force_login(provider_user)
+    client.get(report.get_absolute_url())  # the user's role and permissions, now cached
+    with django_assert_num_queries(5 + extra):
+        page = client.get(report.get_absolute_url()).content.decode()
+    name = {
+        "portfolio": apprentice.name,
+        "gateway_pack": f"{apprentice.name}, gateway attempt {epa.gateway.number}",
+        "epa_result": apprentice.name,
+        "cohort": f"{apprentice.training_provider}, {version.standard.reference} version "
+        f"{version.version}",
+    }[kind]
+    assert f'<span class="govuk-caption-l">{name}</span>' in page
+
+
 def test_download_is_a_private_pdf_attachment(client, portfolio_report, quick_pdf):
     building.build(portfolio_report.pk)
     client.force_login(portfolio_report.requested_by)
@@ -623,6 +655,26 @@ def test_an_administrator_picks_the_employer_of_a_cohort_report(client, apprenti
         {"version": key, "employer": apprentice.employer_id},
     )
     assert Report.objects.get().organisation == apprentice.employer
+
+
+def test_a_cohort_report_is_seen_while_its_organisation_has_an_apprentice_you_see(
+    apprentice, provider_user, version
+):
+    """A provider's report on an employer's cohort (or their own) is theirs while they train
+    an apprentice the employer employs (or any apprentice); then it is gone."""
+    employer, provider = apprentice.employer, apprentice.training_provider
+    on_employer = building.request_report(employer, requested_by=provider_user, version=version)
+    on_provider = building.request_report(provider, requested_by=provider_user, version=version)
+    other = make_organisation(kind=Organisation.Kind.EMPLOYER)
+    Report.objects.create(  # on an organisation with none of their apprentices
+        kind="cohort", requested_by=provider_user, organisation=other, standard_version=version
+    )
+    visible = Report.objects.visible_to(provider_user)
+    assert set(visible) == {on_employer, on_provider}
+    Apprentice.objects.filter(pk=apprentice.pk).update(
+        training_provider=make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    )
+    assert not Report.objects.visible_to(provider_user).exists()
 
 
 def test_your_reports_lists_only_yours_with_a_fixed_number_of_queries(

@@ -152,6 +152,18 @@ def test_a_failed_review_pdf_is_asked_for_again_from_its_status_page(client, sig
     assert f'action="{request_url(signed)}"' in page
 
 
+def test_the_status_page_of_a_review_pdf_names_the_review(
+    client, signed, provider_user, django_assert_num_queries
+):
+    report = building.request_report(signed, requested_by=provider_user)
+    client.force_login(provider_user)
+    client.get(report.get_absolute_url())  # the user's role and permissions, now cached
+    # Session, user, the report with its apprentice, its review, reports ahead, unread count.
+    with django_assert_num_queries(6):
+        page = client.get(report.get_absolute_url()).content.decode()
+    assert f"{signed.apprentice.name}, progress review of 7 April 2025" in page
+
+
 def test_the_apprentice_and_an_administrator_may_ask_too(client, signed, apprentice):
     for user in (apprentice.user, make_user(role=Role.ADMIN)):
         client.force_login(user)
