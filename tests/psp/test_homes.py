@@ -168,9 +168,7 @@ def test_the_count_to_review_follows_raw_sql_changes(provider_client, behind, ve
     assert awaiting() == 2
     assert awaiting() == 2  # from the cache
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE apprentices_evidence SET status = 'draft' WHERE id = %s", [item.pk]
-        )
+        cursor.execute("UPDATE apprentices_evidence SET status = 'draft' WHERE id = %s", [item.pk])
     assert awaiting() == 1
     other = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
     with connection.cursor() as cursor:
