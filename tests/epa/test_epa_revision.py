@@ -151,3 +151,39 @@ def test_each_organisation_sees_its_own(client, apprentice, preparing):
     assert "To do: confirm gateway readiness" not in home(client)
     client.force_login(make_staff(role=Role.EMPLOYER, organisation=apprentice.employer))
     assert "To do: confirm gateway readiness" in home(client)
+
+
+def gateway_page(client, apprentice) -> str:
+    response = client.get(reverse("epa:gateway", args=[apprentice.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_gateway_page_follows_raw_sql(client, epa, provider_user, employer_user):
+    apprentice = epa.apprentice
+    client.force_login(provider_user)
+    assert "Go to the end-point assessment" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE epa_gatewayitem SET details = 'Certificate 12345' WHERE attempt_id = %(id)s",
+        id=epa.gateway_id,
+    )
+    assert "Certificate 12345" in gateway_page(client, apprentice)
+    raw("UPDATE psp_user SET first_name = 'Ottoline' WHERE id = %(id)s", id=employer_user.pk)
+    assert "Confirmed by Ottoline" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE epa_gatewayitem SET reason = 'Expired' WHERE attempt_id = %(id)s",
+        id=epa.gateway_id,
+    )
+    assert "EPAO: accepted – Expired" in gateway_page(client, apprentice)
+
+
+def test_the_cached_gateway_keeps_what_each_viewer_may_do(
+    client, apprentice, provider_user, employer_user, preparing
+):
+    """The attempts come from the cache; who may confirm which item is worked out afresh."""
+    employer_item = preparing.items.get(kind="employer")
+    confirm = reverse("epa:gateway_item_confirm", args=[apprentice.pk, employer_item.pk])
+    client.force_login(provider_user)
+    assert confirm not in gateway_page(client, apprentice)
+    client.force_login(employer_user)
+    assert confirm in gateway_page(client, apprentice)
