@@ -32,7 +32,6 @@ class ApprenticesConfig(AppConfig):
         homepages.register_section(
             [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN], homes.staff_home
         )
-        homepages.register_section([Role.EMPLOYER], homes.employer_home)
         homepages.register_section([Role.ADMIN], homes.admin_home)
 
         post_migrate.connect(

@@ -5,7 +5,7 @@ scanned. The provider's progress flags are progress.flags'."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
@@ -27,12 +27,35 @@ def apprentice_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
 
 def staff_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
     """The provider's evidence to review; employers' and EPAO administrators' apprentices by
-    status (the provider's are in its cached overview: progress.flags). Only the provider's
-    page shows the evidence to review, so only the provider's counts it."""
+    status (the provider's are in its cached overview: progress.flags), and the employer's
+    incoming moves. Only the provider's page shows the evidence to review, so only the
+    provider's counts it.
+
+    The employer's and the EPAO administrator's part is kept in the cache under the evidence
+    revision (raised by every write to apprentices and employer moves, and by changes of the
+    names the moves show), for the role and organisation, which is all their visible
+    apprentices depend on (Apprentice.objects.visible_to)."""
     visible = Apprentice.objects.visible_to(user)
-    if user.role == Role.PROVIDER:
+    role = user.role
+    if role == Role.PROVIDER:
         return {"awaiting_review": awaiting_review(user, visible)}
-    return {"apprentice_counts": counts_by_status(visible)}
+    key = f"apprentices:home:{role}:{user.organisation_id}:{revision.current()}"
+    data: dict[str, Any] | None = cache.get(key)
+    if data is None:
+        data = {"apprentice_counts": counts_by_status(visible)}
+        if role == Role.EMPLOYER:
+            data["incoming_moves"] = incoming_moves(user)
+        cache.set(key, data, 86400)
+    return data
+
+
+class IncomingMove(NamedTuple):
+    """An apprentice moving to the employer, waiting for it to accept."""
+
+    pk: int  # the move's
+    name: str  # the apprentice's
+    from_employer: str
+    reason: str
 
 
 def awaiting_review(user: User, visible: QuerySet[Apprentice]) -> int:
@@ -48,13 +71,15 @@ def awaiting_review(user: User, visible: QuerySet[Apprentice]) -> int:
     return count
 
 
-def employer_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
+def incoming_moves(user: User) -> list[IncomingMove]:
     """Apprentices moving to the employer, waiting for it to accept."""
-    return {
-        "incoming_moves": EmployerMove.objects.filter(
-            status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
-        ).select_related("apprentice__user", "from_employer")
-    }
+    moves = EmployerMove.objects.filter(
+        status=EmployerMove.Status.PENDING, to_employer_id=user.organisation_id or 0
+    ).select_related("apprentice__user", "from_employer")
+    return [
+        IncomingMove(move.pk, move.apprentice.name, str(move.from_employer), move.reason)
+        for move in moves
+    ]
 
 
 def admin_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:

@@ -6,6 +6,9 @@ workflow, the admin, fixtures, the KSB tallies' rebuild, raw SQL):
 - evidence, its files, its KSB mappings and its events, and KSBs (the evidence item shows
   their codes and words): every insert, update or delete;
 - apprentices (who sees whose evidence: provider, employer, EPAO, status): every write;
+- employer moves, and an organisation's name (the employer's and EPAO's home pages keep
+  their apprentices by status and the moves waiting for the employer under it too:
+  apprentices.homes): every write to moves, a change of a name;
 - the names the review queue shows, searches and sorts by and the evidence item's history
   names: a user's first name, last name and username (only when one of them changes, so
   signing in does not raise it).
@@ -40,10 +43,14 @@ WHOLE_TABLES = (
     "apprentices_evidenceksb",
     "apprentices_evidenceevent",
     "apprentices_apprentice",
+    "apprentices_employermove",  # the employer's home: moves waiting for it (homes.py)
     "standards_ksb",
 )
 # Updates of these tables raise it only when one of these columns changes value.
-COLUMNS = {"psp_user": ("first_name", "last_name", "username")}
+COLUMNS = {
+    "psp_user": ("first_name", "last_name", "username"),
+    "psp_organisation": ("name",),  # the employer a move comes from
+}
 
 
 def install_triggers(using: str = "default", **kwargs: Any) -> None:

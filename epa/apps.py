@@ -8,7 +8,7 @@ class EpaConfig(AppConfig):
 
     def ready(self) -> None:
         from apprentices import privacy as apprentices_privacy
-        from epa import finality, homes, privacy, progression
+        from epa import finality, homes, privacy, progression, revision
         from psp import audit, homepages
         from psp.roles import Role
 
@@ -40,3 +40,4 @@ class EpaConfig(AppConfig):
         post_migrate.connect(
             progression.install_triggers, sender=self, dispatch_uid="epa_status_progression"
         )
+        post_migrate.connect(revision.install_triggers, sender=self, dispatch_uid="epa_revision")

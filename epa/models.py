@@ -763,3 +763,17 @@ class EpaEvent(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EpaRevision(models.Model):
+    """One row: a number that database triggers raise on every change to what the home
+    pages' gateway and EPA lists and counts show (epa.revision), so they can be cached
+    under it."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_epa_revision_row")]
+
+    def __str__(self) -> str:
+        return f"EPA revision {self.number}"

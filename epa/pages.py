@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 
 from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
-from epa import grading
+from epa import grading, revision
 from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp import audit
 from psp.models import User
@@ -30,12 +31,46 @@ def current_attempt(apprentice: Apprentice) -> GatewayAttempt | None:
     return apprentice.gateway_attempts.prefetch_related(ATTEMPT_ITEMS).order_by("-number").first()
 
 
+# The gateway page's items: who confirmed and decided each is shown by name only, so only
+# the names of those users are read (and kept in the cache: no password hashes there).
+_NAMES = ("first_name", "last_name", "username")
+PAGE_ITEMS = Prefetch(
+    "items",
+    queryset=GatewayItem.objects.select_related("confirmed_by", "decided_by")
+    .only(
+        *(field.attname for field in GatewayItem._meta.concrete_fields),
+        *(f"{user}__{name}" for user in ("confirmed_by", "decided_by") for name in _NAMES),
+    )
+    .order_by("attempt_id", "id"),
+)
+
+
+def gateway_attempts(apprentice: Apprentice) -> list[GatewayAttempt]:
+    """Every attempt, latest first, with its EPA, and the current one's items. Kept in the
+    cache under the EPA revision (epa.revision: raised by every write to attempts, items,
+    EPAs and apprentices, and by changes of users' names, which is all the attempts, their
+    items and the names of who confirmed and decided them hold), for the apprentice; each
+    attempt is given the apprentice of the request, which is not kept with them."""
+    key = f"epa:gateway-attempts:{apprentice.pk}:{revision.current()}"
+    attempts: list[GatewayAttempt] | None = cache.get(key)
+    if attempts is None:
+        # Every attempt in one query (the page lists the earlier ones), the current one's items.
+        attempts = list(
+            GatewayAttempt.objects.filter(apprentice_id=apprentice.pk)
+            .select_related("epa")
+            .order_by("-number")
+        )
+        prefetch_related_objects(attempts[:1], PAGE_ITEMS)
+        cache.set(key, attempts, 86400)
+    for attempt in attempts:
+        attempt.apprentice = apprentice
+    return attempts
+
+
 def gateway_page(apprentice: Apprentice, user: User) -> dict[str, Any]:
     """The apprentice's gateway: every attempt, the current one's checklist, what blocks it."""
-    # Every attempt in one query (the page lists the earlier ones), the current one's items.
-    attempts = list(apprentice.gateway_attempts.select_related("epa").order_by("-number"))
+    attempts = gateway_attempts(apprentice)
     attempt = attempts[0] if attempts else None
-    prefetch_related_objects(attempts[:1], ATTEMPT_ITEMS)
     return {
         "apprentice": apprentice,
         "attempt": attempt,

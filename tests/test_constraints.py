@@ -30,6 +30,7 @@ from epa.models import (
     CriterionDecision,
     Epa,
     EpaResult,
+    EpaRevision,
     GatewayAttempt,
     GatewayItem,
     MethodAssessment,
@@ -427,6 +428,7 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "one_revision_row": lambda w: Revision.objects.create(pk=2),
     "one_progress_revision_row": lambda w: ProgressRevision.objects.create(pk=2),
     "one_evidence_revision_row": lambda w: EvidenceRevision.objects.create(pk=2),
+    "one_epa_revision_row": lambda w: EpaRevision.objects.create(pk=2),
     # A result is final once written (epa.finality), so the violating write is a new one.
     "moderator_is_not_the_assessor": lambda w: clone(
         w.result, sitting=2, moderator_id=w.assessor.pk
