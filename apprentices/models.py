@@ -83,20 +83,35 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
         """The apprentices a user may see; everyone else's are simply not there (404)."""
         if not user.is_authenticated:
             return self.none()
-        role = user.role
-        if role == Role.ADMIN:
-            return self
-        if role == Role.APPRENTICE:
-            return self.filter(user=user)
-        if role == Role.PROVIDER and user.organisation_id:
-            return self.filter(training_provider_id=user.organisation_id)
-        if role == Role.EMPLOYER and user.organisation_id:
-            return self.filter(employer_id=user.organisation_id)
-        if role == Role.EPAO_ADMIN and user.organisation_id:
-            return self.filter(epao_id=user.organisation_id, status__in=Apprentice.EPA_STATUSES)
-        if role == Role.ASSESSOR:
+        if user.role == Role.ASSESSOR:
             return self.filter(epa__assessor=user)
-        return self.none()
+        seen = seen_by_columns(user)
+        return self.none() if seen is None else self.filter(seen)
+
+
+def seen_by_columns(user: Viewer, *, through: str = "") -> Q | None:
+    """The apprentices a signed-in user other than an assessor sees, as a condition on
+    columns of the apprentice's own row (`through` the relation's name and "__" from another
+    model), or None when they see none. An assessor's are chosen through their EPAs."""
+    role = user.role
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.APPRENTICE:
+        return Q(**{f"{through}user_id": user.pk})
+    if not user.organisation_id:
+        return None
+    if role == Role.PROVIDER:
+        return Q(**{f"{through}training_provider_id": user.organisation_id})
+    if role == Role.EMPLOYER:
+        return Q(**{f"{through}employer_id": user.organisation_id})
+    if role == Role.EPAO_ADMIN:
+        return Q(
+            **{
+                f"{through}epao_id": user.organisation_id,
+                f"{through}status__in": Apprentice.EPA_STATUSES,
+            }
+        )
+    return None
 
 
 class Apprentice(models.Model):
@@ -317,13 +332,38 @@ class EvidenceStateError(Exception):
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def visible_to(self, user: Viewer) -> EvidenceQuerySet:
-        return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
+        """The evidence of the apprentices `user` sees. Asked of the apprentice's columns
+        through the join to it where that is how they are chosen (every role but the
+        assessor): an `IN (subquery)` of apprentices made PostgreSQL plan the apprentice table
+        twice (0.6 against 0.25 ms for the evidence item's query)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.ASSESSOR:
+            return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
+        seen = seen_by_columns(user, through="apprentice__")
+        return self.none() if seen is None else self.filter(seen)
 
     def awaiting_review(self) -> EvidenceQuerySet:
         return self.filter(status=Evidence.Status.SUBMITTED)
 
     def current(self) -> EvidenceQuerySet:
         return self.exclude(status=Evidence.Status.WITHDRAWN)
+
+    def for_item(self) -> EvidenceQuerySet:
+        """What the evidence item's page reads: the item's and its apprentice's columns, the
+        names of the apprentice and of the reviewer, and whether the apprentice's version has
+        its KSBs imported. Not the other 13 columns of each user or the version's 31: Django
+        took about 1 ms of the worker to compile and read the 120 columns of the four rows."""
+        names = ("username", "first_name", "last_name")
+        return self.select_related(
+            "apprentice__user", "apprentice__standard_version", "reviewed_by"
+        ).only(
+            *(field.attname for field in Evidence._meta.concrete_fields),
+            *(f"apprentice__{field.attname}" for field in Apprentice._meta.concrete_fields),
+            *(f"apprentice__user__{name}" for name in names),
+            "apprentice__standard_version__ksbs_imported",
+            *(f"reviewed_by__{name}" for name in names),
+        )
 
     def for_list(self, *also: str) -> EvidenceQuerySet:
         """The columns a list of items shows (and the fields `also` names, e.g. of a
