@@ -63,7 +63,8 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
         select_related took PostgreSQL 1.5 ms to plan; this takes 0.3 ms. The names are
         scalar subqueries in SQL, because Django's `Subquery` took 1.7 ms of the worker's
         CPU to compile four of them (the query is run on its own, never inside another,
-        so the apprentice table keeps its name)."""
+        so the apprentice table keeps its name). Of the user, the version and the standard
+        it reads what the heading shows: 35 columns where select_related read 66."""
 
         def name_of(table: str, column: str, key: str) -> RawSQL:
             # Only names of psp's own tables and columns, never input: nothing to escape.
@@ -71,12 +72,24 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
                 f"SELECT {column} FROM {table} WHERE id = apprentices_apprentice.{key}", ()
             )
 
-        return self.select_related("user", "standard_version__standard").annotate(
-            employer_name=name_of("psp_organisation", "name", "employer_id"),
-            provider_name=name_of("psp_organisation", "name", "training_provider_id"),
-            epao_name=name_of("psp_organisation", "name", "epao_id"),
-            option_title=name_of("standards_option", "title", "option_id"),
-            epa_pk=F("epa"),
+        names = ("username", "first_name", "last_name")
+        return (
+            self.select_related("user", "standard_version__standard")
+            .only(
+                *(field.attname for field in Apprentice._meta.concrete_fields),
+                *(f"user__{name}" for name in names),
+                "standard_version__version",
+                "standard_version__title",
+                "standard_version__ksbs_imported",
+                "standard_version__standard__reference",
+            )
+            .annotate(
+                employer_name=name_of("psp_organisation", "name", "employer_id"),
+                provider_name=name_of("psp_organisation", "name", "training_provider_id"),
+                epao_name=name_of("psp_organisation", "name", "epao_id"),
+                option_title=name_of("standards_option", "title", "option_id"),
+                epa_pk=F("epa"),
+            )
         )
 
     def visible_to(self, user: Viewer) -> ApprenticeQuerySet:
