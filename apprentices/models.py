@@ -63,7 +63,8 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
         select_related took PostgreSQL 1.5 ms to plan; this takes 0.3 ms. The names are
         scalar subqueries in SQL, because Django's `Subquery` took 1.7 ms of the worker's
         CPU to compile four of them (the query is run on its own, never inside another,
-        so the apprentice table keeps its name)."""
+        so the apprentice table keeps its name). Of the user, the version and the standard
+        it reads what the heading shows: 34 columns where select_related read 70."""
 
         def name_of(table: str, column: str, key: str) -> RawSQL:
             # Only names of psp's own tables and columns, never input: nothing to escape.
@@ -71,32 +72,59 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
                 f"SELECT {column} FROM {table} WHERE id = apprentices_apprentice.{key}", ()
             )
 
-        return self.select_related("user", "standard_version__standard").annotate(
-            employer_name=name_of("psp_organisation", "name", "employer_id"),
-            provider_name=name_of("psp_organisation", "name", "training_provider_id"),
-            epao_name=name_of("psp_organisation", "name", "epao_id"),
-            option_title=name_of("standards_option", "title", "option_id"),
-            epa_pk=F("epa"),
+        names = ("username", "first_name", "last_name")
+        return (
+            self.select_related("user", "standard_version__standard")
+            .only(
+                *(field.attname for field in Apprentice._meta.concrete_fields),
+                *(f"user__{name}" for name in names),
+                "standard_version__version",
+                "standard_version__title",
+                "standard_version__ksbs_imported",
+                "standard_version__standard__reference",
+            )
+            .annotate(
+                employer_name=name_of("psp_organisation", "name", "employer_id"),
+                provider_name=name_of("psp_organisation", "name", "training_provider_id"),
+                epao_name=name_of("psp_organisation", "name", "epao_id"),
+                option_title=name_of("standards_option", "title", "option_id"),
+                epa_pk=F("epa"),
+            )
         )
 
     def visible_to(self, user: Viewer) -> ApprenticeQuerySet:
         """The apprentices a user may see; everyone else's are simply not there (404)."""
         if not user.is_authenticated:
             return self.none()
-        role = user.role
-        if role == Role.ADMIN:
-            return self
-        if role == Role.APPRENTICE:
-            return self.filter(user=user)
-        if role == Role.PROVIDER and user.organisation_id:
-            return self.filter(training_provider_id=user.organisation_id)
-        if role == Role.EMPLOYER and user.organisation_id:
-            return self.filter(employer_id=user.organisation_id)
-        if role == Role.EPAO_ADMIN and user.organisation_id:
-            return self.filter(epao_id=user.organisation_id, status__in=Apprentice.EPA_STATUSES)
-        if role == Role.ASSESSOR:
+        if user.role == Role.ASSESSOR:
             return self.filter(epa__assessor=user)
-        return self.none()
+        seen = seen_by_columns(user)
+        return self.none() if seen is None else self.filter(seen)
+
+
+def seen_by_columns(user: Viewer, *, through: str = "") -> Q | None:
+    """The apprentices a signed-in user other than an assessor sees, as a condition on
+    columns of the apprentice's own row (`through` the relation's name and "__" from another
+    model), or None when they see none. An assessor's are chosen through their EPAs."""
+    role = user.role
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.APPRENTICE:
+        return Q(**{f"{through}user_id": user.pk})
+    if not user.organisation_id:
+        return None
+    if role == Role.PROVIDER:
+        return Q(**{f"{through}training_provider_id": user.organisation_id})
+    if role == Role.EMPLOYER:
+        return Q(**{f"{through}employer_id": user.organisation_id})
+    if role == Role.EPAO_ADMIN:
+        return Q(
+            **{
+                f"{through}epao_id": user.organisation_id,
+                f"{through}status__in": Apprentice.EPA_STATUSES,
+            }
+        )
+    return None
 
 
 class Apprentice(models.Model):
@@ -317,13 +345,38 @@ class EvidenceStateError(Exception):
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def visible_to(self, user: Viewer) -> EvidenceQuerySet:
-        return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
+        """The evidence of the apprentices `user` sees. Asked of the apprentice's columns
+        through the join to it where that is how they are chosen (every role but the
+        assessor): an `IN (subquery)` of apprentices made PostgreSQL plan the apprentice table
+        twice (0.6 against 0.25 ms for the evidence item's query)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.ASSESSOR:
+            return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
+        seen = seen_by_columns(user, through="apprentice__")
+        return self.none() if seen is None else self.filter(seen)
 
     def awaiting_review(self) -> EvidenceQuerySet:
         return self.filter(status=Evidence.Status.SUBMITTED)
 
     def current(self) -> EvidenceQuerySet:
         return self.exclude(status=Evidence.Status.WITHDRAWN)
+
+    def for_item(self) -> EvidenceQuerySet:
+        """What the evidence item's page reads: the item's and its apprentice's columns, the
+        names of the apprentice and of the reviewer, and whether the apprentice's version has
+        its KSBs imported: 45 columns where a select_related of the four rows read 93 (whole
+        user rows and the version's 30 columns); fewer to compile, send and read."""
+        names = ("username", "first_name", "last_name")
+        return self.select_related(
+            "apprentice__user", "apprentice__standard_version", "reviewed_by"
+        ).only(
+            *(field.attname for field in Evidence._meta.concrete_fields),
+            *(f"apprentice__{field.attname}" for field in Apprentice._meta.concrete_fields),
+            *(f"apprentice__user__{name}" for name in names),
+            "apprentice__standard_version__ksbs_imported",
+            *(f"reviewed_by__{name}" for name in names),
+        )
 
     def for_list(self, *also: str) -> EvidenceQuerySet:
         """The columns a list of items shows (and the fields `also` names, e.g. of a

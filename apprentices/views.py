@@ -310,14 +310,7 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
 def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    # The page needs the apprentice's version (whether its KSBs are imported), not the
-    # standard: one join fewer to plan than _evidence.
-    evidence = get_object_or_404(
-        Evidence.objects.visible_to(request.user).select_related(
-            "apprentice__user", "apprentice__standard_version", "reviewed_by"
-        ),
-        pk=pk,
-    )
+    evidence = get_object_or_404(Evidence.objects.visible_to(request.user).for_item(), pk=pk)
     context = pages.evidence_page(evidence, request.user, audit_page=request.GET.get("audit_page"))
     return render(request, "apprentices/evidence_detail.html", context)
 

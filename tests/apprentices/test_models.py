@@ -98,3 +98,44 @@ def test_evidence_history_says_changes_in_words_not_stored_values():
         "Activity date: 4 Mar 2025",
         "Personal data removed: yes",
     ]
+
+
+@pytest.mark.django_db
+def test_evidence_visible_to_each_role_is_the_evidence_of_the_apprentices_it_sees():
+    """Evidence.visible_to asks the apprentice's columns through the join for every role but
+    the assessor; the rows must be those of the apprentices Apprentice.visible_to gives."""
+    from apprentices.models import Apprentice
+    from psp.models import Organisation
+    from psp.roles import Role
+    from tests.factories import make_organisation, make_staff
+
+    version = make_version(version="7.0", ksbs={"K": ["Knows widgets"]})
+    epao = make_organisation(kind=Organisation.Kind.EPAO)
+    on_programme = make_apprentice(version=version, epao=epao)
+    in_epa = make_apprentice(version=version, epao=epao, status=Apprentice.Status.IN_EPA)
+    other = make_apprentice(version=version)
+    for apprentice in (on_programme, in_epa, other):
+        make_evidence(apprentice=apprentice)
+        make_evidence(apprentice=apprentice, status="submitted")
+    assessor = make_user(role=Role.ASSESSOR)
+    in_epa.epa.assessor = assessor
+    in_epa.epa.save()
+    viewers = [
+        make_user(role=Role.ADMIN),
+        on_programme.user,
+        in_epa.user,
+        make_staff(role=Role.PROVIDER, organisation=on_programme.training_provider),
+        make_staff(role=Role.EMPLOYER, organisation=other.employer),
+        make_staff(role=Role.EPAO_ADMIN, organisation=epao),
+        make_user(role=Role.PROVIDER),  # no organisation: sees nothing
+        assessor,
+        make_user(role=Role.ASSESSOR),  # no EPA: sees nothing
+    ]
+    sizes = []
+    for viewer in viewers:
+        chosen = set(Evidence.objects.visible_to(viewer))
+        seen = Apprentice.objects.visible_to(viewer)
+        expected = set(Evidence.objects.filter(apprentice__in=seen))
+        assert chosen == expected, viewer.role
+        sizes.append(len(chosen))
+    assert sizes == [6, 2, 2, 2, 2, 2, 0, 2, 0]
