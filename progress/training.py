@@ -9,6 +9,7 @@ module only applies them. Every figure comes with its working, so a reader can c
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -628,7 +629,8 @@ def entry_cells(
     if not entries:
         return []
     ids = [entry.pk for entry in entries]
-    key = f"progress:otj-cells:{progress}:{evidence_revision.current()}:" + ",".join(map(str, ids))
+    listed = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32]
+    key = f"progress:otj-cells:{progress}:{evidence_revision.current()}:{listed}"
     cells: list[SafeString] | None = cache.get(key)
     if cells is None:
         shown = (
