@@ -183,11 +183,11 @@ def provider_overview(user: User) -> ProviderOverview:
     """The provider's progress flags, apprentice counts and training awaiting approval, kept
     in Django's cache under the progress revision (raised by database triggers on every write
     they are worked out from: progress.revision), the date and what the user can see: one
-    query when cached. The key's "rows2" names the shape of what is kept (FlagRow), so a
-    deployment that changes it never reads what the one before it kept."""
+    query when cached. (A release that changes the shape of what is kept never reads what
+    the one before kept: the shared cache's prefix names the release, psp.release.)"""
     today = timezone.localdate()
     key = (
-        f"psp:progress:rows2:{user.role}:{user.organisation_id}:{revision.current()}:"
+        f"psp:progress:rows:{user.role}:{user.organisation_id}:{revision.current()}:"
         f"{today.isoformat()}"
     )
     found: ProviderOverview | None = cache.get(key)
