@@ -159,6 +159,12 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
             sign_in_by_cookie(context, user, live_server.url)
         page = context.new_page()
         problems.watch(page)
+        # Playwright asks the browser to intercept file choosers only when the first
+        # listener is added, and does not wait for the answer: with expect_file_chooser
+        # around a key press, the press can reach the page first and the chooser is never
+        # reported (puppeteer#6040 describes the same race). A listener from the start
+        # keeps interception on, so every expect_file_chooser finds it already set.
+        page.on("filechooser", lambda chooser: None)
         return page
 
     yield make
