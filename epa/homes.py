@@ -22,6 +22,7 @@ from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp.models import User
 
 CACHE_SECONDS = 86400
+GATEWAYS_ON_HOME = 5  # the longest waiting; all of them on the gateways page (epa:gateway_queue)
 
 
 class Confirmation(NamedTuple):
@@ -70,14 +71,14 @@ def epao_admin_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
             awaiting_moderation=Count("id", filter=Q(status=Epa.Status.AWAITING_MODERATION)),
             unassigned=Count("id", filter=Q(assessor__isnull=True)),
         )
-        attempts = (
-            GatewayAttempt.objects.visible_to(user)
-            .filter(status=GatewayAttempt.Status.SUBMITTED)
-            .select_related("apprentice__user")  # each is named by its apprentice
-        )
+        attempts = GatewayAttempt.objects.visible_to(user).to_decide()
+        data["gateways_to_decide_count"] = attempts.count()
         data["gateways_to_decide"] = [
             GatewayToDecide(attempt.apprentice_id, str(attempt.apprentice), attempt.submitted_at)
-            for attempt in attempts
+            # each is named by its apprentice; the rest are on the gateways page
+            for attempt in attempts.select_related("apprentice__user").defer("pack")[
+                :GATEWAYS_ON_HOME
+            ]
         ]
         cache.set(key, data, CACHE_SECONDS)
     return data

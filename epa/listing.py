@@ -1,4 +1,4 @@
-"""Filters and sorting of the EPA list, from the query string."""
+"""Filters and sorting of the EPA list and the gateways to decide, from the query string."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from epa.models import Epa
+from epa.models import Epa, GatewayAttempt
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,58 @@ class EpaListQuery:
     @property
     def statuses(self) -> list[tuple[str, str]]:
         return list(Epa.Status.choices)
+
+
+@dataclass(frozen=True)
+class GatewayQueueQuery:
+    """The gateways to decide: search by apprentice, ULN or training provider; sort by
+    waiting time or name."""
+
+    SORTS = {
+        "submitted": ("submitted_at", "id"),
+        "-submitted": ("-submitted_at", "-id"),
+        "apprentice": ("apprentice__user__last_name", "apprentice__user__first_name", "id"),
+    }
+    SORT_LABELS = {
+        "submitted": "Waiting longest first",
+        "-submitted": "Newest first",
+        "apprentice": "Apprentice’s last name",
+    }
+    q: str = ""
+    sort: str = "submitted"
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> GatewayQueueQuery:
+        sort = request.GET.get("sort", "submitted")
+        return cls(
+            q=request.GET.get("q", "").strip()[:100],
+            sort=sort if sort in cls.SORTS else "submitted",
+        )
+
+    def apply(self, attempts: QuerySet[GatewayAttempt]) -> QuerySet[GatewayAttempt]:
+        """The search and sort on attempts already scoped and filtered
+        (GatewayAttempt.objects.visible_to(user).to_decide())."""
+        if self.q:
+            attempts = attempts.filter(
+                Q(apprentice__user__first_name__icontains=self.q)
+                | Q(apprentice__user__last_name__icontains=self.q)
+                | Q(apprentice__uln__startswith=self.q)
+                | Q(apprentice__training_provider__name__icontains=self.q)
+            )
+        return (
+            attempts.select_related(
+                "apprentice__user",
+                "apprentice__standard_version__standard",
+                "apprentice__training_provider",
+            )
+            .defer("pack")  # the frozen portfolio: the list shows none of it
+            .order_by(*self.SORTS[self.sort])
+        )
+
+    def querystring(self, **changes: str) -> str:
+        values = {"q": self.q, "sort": self.sort, **changes}
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def sorts(self) -> list[tuple[str, str]]:
+        return list(self.SORT_LABELS.items())

@@ -29,6 +29,10 @@ class GatewayAttemptQuerySet(models.QuerySet["GatewayAttempt"]):
     def visible_to(self, user: Viewer) -> GatewayAttemptQuerySet:
         return self.filter(apprentice__in=Apprentice.objects.visible_to(user))
 
+    def to_decide(self) -> GatewayAttemptQuerySet:
+        """Submitted to the EPAO and not yet decided, the longest waiting first."""
+        return self.filter(status=GatewayAttempt.Status.SUBMITTED).order_by("submitted_at", "pk")
+
 
 class GatewayAttempt(models.Model):
     """One go at gateway. A rejected attempt stays; the next one is a new attempt."""

@@ -35,6 +35,7 @@ urlpatterns = [
         views.submission_download,
         name="submission_download",
     ),
+    path("gateway/", views.gateway_queue, name="gateway_queue"),
     path("gateway/<int:pk>/", views.gateway, name="gateway"),
     path("gateway/<int:pk>/start/", views.gateway_start, name="gateway_start"),
     path("gateway/<int:pk>/submit/", views.gateway_submit, name="gateway_submit"),

@@ -29,17 +29,20 @@ from epa.forms import (
     ScheduleForm,
     SubmissionForm,
 )
-from epa.listing import EpaListQuery
+from epa.listing import EpaListQuery, GatewayQueueQuery
 from epa.models import (
     ConflictOfInterest,
     Epa,
     EpaStateError,
+    GatewayAttempt,
     GatewayItem,
     MethodAssessment,
     MethodSubmission,
 )
 from psp.downloads import private_download
 from psp.http import AuthenticatedHttpRequest
+
+PAGE_SIZE = 25
 
 
 def _data(request: AuthenticatedHttpRequest) -> object:
@@ -93,6 +96,16 @@ class _Refusal:
 
     def __bool__(self) -> bool:
         return self.refused
+
+
+@require_GET
+@permission_required("epa.decide_gateway", raise_exception=True)
+def gateway_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The gateways submitted to the user's EPAO and not yet decided."""
+    query = GatewayQueueQuery.from_request(request)
+    attempts = query.apply(GatewayAttempt.objects.visible_to(request.user).to_decide())
+    page = Paginator(attempts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "epa/gateway_queue.html", {"page": page, "query": query})
 
 
 @require_GET
@@ -255,7 +268,7 @@ def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 def epa_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = EpaListQuery.from_request(request)
     epas = query.apply(Epa.objects.visible_to(request.user))
-    page = Paginator(epas, 25).get_page(request.GET.get("page"))
+    page = Paginator(epas, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "epa/epa_list.html", {"page": page, "query": query, "today": timezone.localdate()}
     )

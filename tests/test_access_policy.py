@@ -325,6 +325,7 @@ POLICY: dict[str, Rule] = {
     "api:token_list": _no_object({"provider_own", "provider_other", "epao_own", "epao_other"}),
     "api:token_revoke": Rule(skip="needs a token; covered in tests/api/test_v1"),
     # Gateway and EPA.
+    "epa:gateway_queue": _no_object({"epao_own", "epao_other"}),
     "epa:gateway": _apprentice(CAN_SEE_A, forbidden=set(), perm="epa.view_gatewayattempt"),
     # A provider's POST is answered with a message and a redirect (state rules), so "ok".
     "epa:gateway_start": _apprentice(

@@ -486,6 +486,14 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("assessor", url("epa:epa_list")),
         ],
     },
+    "epa:gateway_queue": {
+        "empty": [Visit("new_epao_admin", url("epa:gateway_queue"), bare=True)],
+        "error": NotApplicable("its search and sort ignore values they do not know"),
+        "populated": [
+            Visit("epao_admin", url("epa:gateway_queue")),
+            Visit("epao_admin", lambda w: reverse("epa:gateway_queue") + "?q=zzzz"),
+        ],
+    },
     "epa:submission_add": {
         "empty": [
             Visit(
