@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apprentices.models import Apprentice, KsbTally
 from psp.addresses import address
+from standards import revision
 from standards.models import KSB, AssessmentMethod, Duty, StandardVersion
 
 
@@ -302,8 +303,6 @@ def cached_cohort(
     apprentice's own row, which the progress revision covers, so a change of who is in the
     set raises it too. Two queries for the revisions instead of the tallies and the rows.
     The progress revision is the progress app's: it registers it (register_revision)."""
-    from standards import revision
-
     if version is None:
         return cohort_for(apprentices, version)
     progress = progress_revision()
