@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -15,75 +12,74 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from api import tokens
+from api.forms import TokenForm
 from api.models import TOKEN_ROLES, ApiToken
 from psp import audit
-from psp.forms import gds_helper
 from psp.http import AuthenticatedHttpRequest
+from psp.models import Organisation
 
 SHOWN_ONCE = "api_token_shown_once"
 
 
-class TokenForm(forms.Form):
-    name = forms.CharField(
-        label="Name",
-        max_length=100,
-        help_text="What will use it, so you can tell tokens apart, like “MIS nightly sync”.",
-        error_messages={"required": "Enter a name for the token"},
-    )
-    scope = forms.ChoiceField(
-        label="What may it do?",
-        choices=[
-            ("read", "Read only: apprentices, coverage, evidence details, results"),
-            ("write", "Read, and add or update apprentices"),
-        ],
-        widget=forms.RadioSelect,
-        initial="read",
-        error_messages={"required": "Select what the token may do"},
-    )
+class _Refusal:
+    """`with _Refusal(request, form, field) as refused:` around a call of api.tokens: when it
+    refuses, says why (on the form's `field` when there is a form, else as an error
+    message) and `refused` is true."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = gds_helper(
-            "Create token",
-            Field.text("name", field_width=30),
-            Field.radios("scope"),
-            size=Size.SMALL,
-        )
+    def __init__(
+        self,
+        request: AuthenticatedHttpRequest,
+        form: forms.Form | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.request, self.form, self.field = request, form, field
+        self.refused = False
+
+    def __enter__(self) -> _Refusal:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, tokens.TokenError):
+            return False
+        self.refused = True
+        if self.form is not None:
+            self.form.add_error(self.field, str(error))
+        else:
+            messages.error(self.request, str(error))
+        return True
+
+    def __bool__(self) -> bool:
+        return self.refused
+
+
+def _token_organisation(request: AuthenticatedHttpRequest) -> Organisation:
+    """The organisation whose tokens the user manages; none (403) outside the roles that have
+    tokens, and none for a POST by someone who may not make them."""
+    organisation = request.user.organisation
+    if organisation is None or organisation.kind not in TOKEN_ROLES:
+        raise PermissionDenied
+    if request.method == "POST" and not request.user.has_perm("api.add_apitoken"):
+        raise PermissionDenied
+    return organisation
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @permission_required("api.view_apitoken", raise_exception=True)
 def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    organisation = request.user.organisation
-    if organisation is None or organisation.kind not in TOKEN_ROLES:
-        raise PermissionDenied
+    organisation = _token_organisation(request)
     form = TokenForm(request.POST or None)
-    if request.method == "POST":
-        if not request.user.has_perm("api.add_apitoken"):
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                token, text = tokens.create_token(
-                    organisation,
-                    name=form.cleaned_data["name"],
-                    can_write=form.cleaned_data["scope"] == "write",
-                    by=request.user,
-                )
-            except tokens.TokenError as error:
-                form.add_error("name", str(error))
-            else:
-                audit.log_event("api_token_created", token, summary=f"{token}: {token.scopes}")
-                request.session[SHOWN_ONCE] = {"id": token.pk, "text": text}
-                return redirect("api:token_list")
+    if request.method == "POST" and form.is_valid():
+        with _Refusal(request, form, "name") as refused:
+            token, text = tokens.create_token(organisation, by=request.user, **form.token())
+        if not refused:
+            audit.log_event("api_token_created", token, summary=f"{token}: {token.scopes}")
+            request.session[SHOWN_ONCE] = {"id": token.pk, "text": text}
+            return redirect("api:token_list")
     shown = request.session.pop(SHOWN_ONCE, None)
     listed = ApiToken.objects.visible_to(request.user).select_related("created_by", "revoked_by")
-    return render(
-        request,
-        "api/token_list.html",
-        {"form": form, "tokens": listed, "shown": shown},
-        status=400 if form.errors else 200,
-    )
+    context = {"form": form, "tokens": listed, "shown": shown}
+    return render(request, "api/token_list.html", context, status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,11 +87,9 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.visible_to(request.user), pk=pk)
     if request.method == "POST":
-        try:
+        with _Refusal(request) as refused:
             tokens.revoke_token(token, by=request.user)
-        except tokens.TokenError as error:
-            messages.error(request, str(error))
-        else:
+        if not refused:
             audit.log_event("api_token_revoked", token, summary=str(token))
             messages.success(request, f"The token “{token.name}” was revoked: it no longer works.")
         return redirect("api:token_list")

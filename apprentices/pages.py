@@ -8,8 +8,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.utils.functional import SimpleLazyObject
 
-from apprentices import onboarding, revision
+from apprentices import moving, onboarding, revision
 from apprentices.coverage import Cohort, cached_cohort, cohort_for, progress_revision
+from apprentices.forms import ConfirmMoveForm, MoveVersionForm
 from apprentices.listing import (
     ApprenticeListQuery,
     CohortQuery,
@@ -65,6 +66,15 @@ def evidence_page(evidence: Evidence, user: User, *, audit_page: str | None) -> 
     }
 
 
+def evidence_form_page(evidence: Evidence) -> dict[str, Any]:
+    """What the form changing the evidence shows beside its fields: the files kept."""
+    return {
+        "evidence": evidence,
+        "apprentice": evidence.apprentice,
+        "files": evidence.files.filter(removed_at__isnull=True),
+    }
+
+
 def review_page(evidence: Evidence) -> dict[str, Any]:
     """What the reviewer reads beside the form: the files kept and the mappings."""
     return {
@@ -114,6 +124,17 @@ def apprentice_list_key(user: User, query: ApprenticeListQuery, page: str | None
         f"{user.role}:{user.organisation_id}:{progress_revision()}:"
         f"{query.status}:{query.sort}:{page or ''}"
     )
+
+
+def move_page(apprentice: Apprentice, chosen: Any, data: Any) -> dict[str, Any]:
+    """Moving the apprentice to another version: the form choosing it and, once `chosen`
+    chooses one, what would happen to each mapping and the form confirming the move."""
+    choose = MoveVersionForm(chosen, apprentice=apprentice)
+    plan = confirm = None
+    if choose.is_valid():
+        plan = moving.plan_move(apprentice, choose.cleaned_data["to_version"])
+        confirm = ConfirmMoveForm(data, to_version=plan.to_version)
+    return {"apprentice": apprentice, "choose": choose, "plan": plan, "confirm": confirm}
 
 
 def onboarding_page(batch: OnboardingBatch) -> dict[str, Any]:

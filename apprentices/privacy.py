@@ -32,6 +32,7 @@ import datetime
 import json
 import logging
 import shutil
+import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -663,3 +664,17 @@ def export(apprentice: Apprentice, *, into: IO[bytes]) -> None:
                 continue
             with source, archive.open(arcname, "w", force_zip64=True) as target:
                 shutil.copyfileobj(source, target, length=1024 * 1024)
+
+
+def export_file(apprentice: Apprentice) -> tuple[IO[bytes], int]:
+    """export() into a temporary file on disk, rewound: the file and its size in bytes.
+    Whoever takes the file closes it (a response does, once sent)."""
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    try:
+        export(apprentice, into=archive)
+    except BaseException:
+        archive.close()
+        raise
+    size = archive.seek(0, 2)
+    archive.seek(0)
+    return archive, size

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import tempfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -20,12 +18,10 @@ from apprentices.coverage import cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
     BreakForm,
-    ConfirmMoveForm,
     EmployerMoveForm,
     ErasureForm,
     EvidenceForm,
     MappingForm,
-    MoveVersionForm,
     ReviewForm,
     WithdrawForm,
 )
@@ -56,6 +52,28 @@ PAGE_SIZE = pages.PAGE_SIZE
 
 def _data(request: AuthenticatedHttpRequest) -> object:
     return request.POST if request.method == "POST" else None
+
+
+class _Refusal:
+    """`with _Refusal(request) as refused:` around a domain call: when the evidence's state
+    refuses it, says why in an error message (`says` around the reason) and `refused` is
+    true."""
+
+    def __init__(self, request: AuthenticatedHttpRequest, *, says: str = "{}") -> None:
+        self.request, self.says, self.refused = request, says, False
+
+    def __enter__(self) -> _Refusal:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, EvidenceStateError):
+            return False
+        self.refused = True
+        messages.error(self.request, self.says.format(error))
+        return True
+
+    def __bool__(self) -> bool:
+        return self.refused
 
 
 def apprentice_or_404(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:
@@ -281,9 +299,7 @@ def evidence_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Evidence saved.")
             _say_metadata_removed(request, form.cleaned_data["uploads"])
             return redirect(evidence)
-    files = evidence.files.filter(removed_at__isnull=True)
-    context = {"form": form, "evidence": evidence, "files": files}
-    context["apprentice"] = evidence.apprentice
+    context = {**pages.evidence_form_page(evidence), "form": form}
     return render(request, "apprentices/evidence_form.html", context, status=store.status)
 
 
@@ -321,11 +337,9 @@ def evidence_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     evidence = _evidence(request, pk)
     if not request.user.has_perm("apprentices.submit_evidence", evidence):
         raise PermissionDenied
-    try:
+    with _Refusal(request, says="The evidence was not submitted. {}.") as refused:
         evidence.submit(by=request.user)
-    except EvidenceStateError as error:
-        messages.error(request, f"The evidence was not submitted. {error}.")
-    else:
+    if not refused:
         messages.success(request, "Evidence submitted to your training provider for review.")
     return redirect(evidence)
 
@@ -368,6 +382,13 @@ def evidence_file_download(
     evidence_file = get_object_or_404(
         EvidenceFile.objects.exclude(file=""), evidence=evidence, pk=file_pk
     )
+    return _audited_download(request, evidence_file)
+
+
+def _audited_download(
+    request: AuthenticatedHttpRequest, evidence_file: EvidenceFile
+) -> HttpResponseBase:
+    """The file, and in the audit trail who downloaded it, when it was handed out."""
     response = private_download(
         request,
         evidence_file.file,
@@ -402,11 +423,9 @@ def evidence_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ReviewForm(_data(request))
     if request.method == "POST" and form.is_valid():
-        try:
+        with _Refusal(request) as refused:
             portfolio.review(evidence, by=request.user, **form.cleaned_data)
-        except EvidenceStateError as error:
-            messages.error(request, str(error))
-        else:
+        if not refused:
             messages.success(request, f"Decision saved: {evidence.status_label.lower()}.")
         return redirect("apprentices:review_queue")
     context = {**pages.review_page(evidence), "form": form}
@@ -442,23 +461,15 @@ def apprentice_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.change_apprentice", apprentice):
         raise PermissionDenied
-    choose = MoveVersionForm(request.GET or None, apprentice=apprentice)
-    plan = confirm = None
-    if choose.is_valid():
-        plan = moving.plan_move(apprentice, choose.cleaned_data["to_version"])
-        confirm = ConfirmMoveForm(_data(request), to_version=plan.to_version)
-        if request.method == "POST" and not plan.problems and confirm.is_valid():
-            try:
-                moving.move_apprentice(
-                    apprentice, plan.to_version, by=request.user, **confirm.move()
-                )
-            except EvidenceStateError as error:
-                messages.error(request, str(error))
-            else:
-                version = plan.to_version.version
-                messages.success(request, f"{apprentice.name} moved to version {version}.")
-                return redirect(apprentice)
-    context = {"apprentice": apprentice, "choose": choose, "plan": plan, "confirm": confirm}
+    context = pages.move_page(apprentice, request.GET or None, _data(request))
+    plan, confirm = context["plan"], context["confirm"]
+    if request.method == "POST" and plan is not None and not plan.problems and confirm.is_valid():
+        with _Refusal(request) as refused:
+            moving.move_apprentice(apprentice, plan.to_version, by=request.user, **confirm.move())
+        if not refused:
+            version = plan.to_version.version
+            messages.success(request, f"{apprentice.name} moved to version {version}.")
+            return redirect(apprentice)
     return render(request, "apprentices/apprentice_move.html", context)
 
 
@@ -520,20 +531,9 @@ def apprentice_data_download(request: AuthenticatedHttpRequest, pk: int) -> Http
     apprentice = apprentice_or_404(request, pk)
     if not request.user.has_perm("apprentices.export_apprentice", apprentice):
         raise PermissionDenied
-    archive = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
-    try:
-        privacy.export(apprentice, into=archive)
-    except BaseException:
-        archive.close()
-        raise
-    size = archive.seek(0, 2)
-    archive.seek(0)
-    response = attachment(
-        archive,
-        filename=f"psp-data-{apprentice.pk}-{timezone.localdate():%Y-%m-%d}.zip",
-        content_type="application/zip",
-        size=size,
-    )
+    archive, size = privacy.export_file(apprentice)  # the response closes it
+    name = f"psp-data-{apprentice.pk}-{timezone.localdate():%Y-%m-%d}.zip"
+    response = attachment(archive, filename=name, content_type="application/zip", size=size)
     audit.log_event("download", apprentice, by=request.user, summary=privacy.SUBJECT_ACCESS_SUMMARY)
     return response
 

@@ -103,6 +103,10 @@ class GatewayDecisionForm(forms.Form):
             for item in self.items
         }
 
+    def decision(self) -> dict[str, Any]:
+        """The arguments of gateway.decide_gateway, beyond the attempt and who decides."""
+        return {"decisions": self.decisions(), "gateway_date": self.cleaned_data["gateway_date"]}
+
 
 @limited_text
 class AssignAssessorForm(forms.Form):
@@ -695,6 +699,11 @@ class ConflictForm(forms.Form):
         if start and end and end < start:
             self.add_error("ends_on", "The end date must be on or after the start date")
         return cleaned
+
+    def conflict(self) -> dict[str, Any]:
+        """The declared conflict's fields, beyond the assessor who declares it."""
+        names = ("kind", "organisation", "apprentice", "starts_on", "ends_on", "details")
+        return {name: self.cleaned_data[name] for name in names}
 
 
 class SubmissionForm(forms.Form):

@@ -98,6 +98,12 @@ class _Refusal:
         return self.refused
 
 
+def _turned_back(request: AuthenticatedHttpRequest, why: str, to: Epa) -> HttpResponse:
+    """Says `why` the page cannot be used (an error message), back on the EPA's page."""
+    messages.error(request, why)
+    return redirect(to)
+
+
 @require_GET
 @permission_required("epa.decide_gateway", raise_exception=True)
 def gateway_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -169,12 +175,25 @@ def gateway_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect("epa:gateway", pk=apprentice.pk)
 
 
-# The apprentice is back on programme, out of the EPAO's sight: home lists what is still to
-# decide.
 _REJECTED = (
     "Gateway attempt {attempt.number} for {apprentice.name} rejected. The training "
     "provider has been told why and can submit a new attempt."
 )
+
+
+def _gateway_decided(
+    request: AuthenticatedHttpRequest,
+    apprentice: Apprentice,
+    attempt: GatewayAttempt,
+    epa: Epa | None,
+) -> HttpResponse:
+    """Accepted: the EPA (its period started) is next. Rejected: the apprentice is back on
+    programme, out of the EPAO's sight: home lists what is still to decide."""
+    if epa:
+        messages.success(request, "Gateway accepted. The EPA period has started.")
+        return redirect(epa)
+    messages.success(request, _REJECTED.format(attempt=attempt, apprentice=apprentice))
+    return redirect("home")
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,18 +205,11 @@ def gateway_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = GatewayDecisionForm(_data(request), items=list(attempt.items.all()))
     if request.method == "POST" and form.is_valid():
-        day = form.cleaned_data["gateway_date"]
         with _Refusal(request) as refused:
-            epa = gateway_flow.decide_gateway(
-                attempt, form.decisions(), by=request.user, gateway_date=day
-            )
+            epa = gateway_flow.decide_gateway(attempt, by=request.user, **form.decision())
         if refused:
             return redirect("epa:gateway", pk=apprentice.pk)
-        if epa:
-            messages.success(request, "Gateway accepted. The EPA period has started.")
-            return redirect(epa)
-        messages.success(request, _REJECTED.format(attempt=attempt, apprentice=apprentice))
-        return redirect("home")
+        return _gateway_decided(request, apprentice, attempt, epa)
     context = {"apprentice": apprentice, "attempt": attempt, "form": form}
     return render(request, "epa/gateway_decide.html", context)
 
@@ -315,16 +327,7 @@ def conflict_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def conflict_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConflictForm(_data(request), assessor=request.user)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        conflict = ConflictOfInterest.objects.create(
-            assessor=request.user,
-            kind=data["kind"],
-            organisation=data["organisation"],
-            apprentice=data["apprentice"],
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-            details=data["details"],
-        )
+        conflict = ConflictOfInterest.objects.create(assessor=request.user, **form.conflict())
         messages.success(request, f"Conflict of interest declared: {conflict.whom}.")
         return redirect("epa:conflict_list")
     return render(request, "epa/conflict_form.html", {"form": form})
@@ -365,9 +368,8 @@ def assessment_schedule(
             messages.success(request, f"{assessment.method.name} scheduled.")
             return redirect(assessment.epa)
     heading = f"Schedule: {assessment.method.name}"
-    return render(
-        request, "epa/epa_form.html", {"epa": assessment.epa, "form": form, "heading": heading}
-    )
+    context = {"epa": assessment.epa, "form": form, "heading": heading}
+    return render(request, "epa/epa_form.html", context)
 
 
 _LATE = (
@@ -413,6 +415,14 @@ def submission_download(
     )
 
 
+def _say_recorded(request: AuthenticatedHttpRequest, assessment: MethodAssessment) -> None:
+    """Tell the assessor the provisional grade saved, and to check a duration out of line."""
+    name, grade = assessment.method.name, assessment.final_grade
+    messages.success(request, f"{name} saved: provisional grade {grade}.")
+    if assessment.duration_warning:
+        messages.warning(request, f"Check the duration: {assessment.duration_warning}.")
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("epa.grade_epa", raise_exception=True)
 def assessment_record(
@@ -427,10 +437,7 @@ def assessment_record(
         with _Refusal(request) as refused:
             grading.record_assessment(assessment, form.record(), by=request.user, seen_version=seen)
         if not refused:
-            name, grade = assessment.method.name, assessment.final_grade
-            messages.success(request, f"{name} saved: provisional grade {grade}.")
-            if assessment.duration_warning:
-                messages.warning(request, f"Check the duration: {assessment.duration_warning}.")
+            _say_recorded(request, assessment)
             return redirect(assessment.epa)
     context = {"epa": assessment.epa, "assessment": assessment, "form": form}
     return render(request, "epa/assessment_record.html", context)
@@ -472,8 +479,7 @@ def epa_resit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     status = grading.resit_status(epa)
     if status.refusal:
-        messages.error(request, f"{status.refusal}.")
-        return redirect(epa)
+        return _turned_back(request, f"{status.refusal}.", epa)
     form = ResitForm(_data(request), failed=grading.methods_to_take_again(epa))
     if request.method == "POST" and form.is_valid():
         with _Refusal(request) as refused:
@@ -499,8 +505,7 @@ def result_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if result is None or not request.user.has_perm("epa.manage_epa", epa):
         raise PermissionDenied
     if not request.user.has_perm("epa.amend_result", result):
-        messages.error(request, _SECOND_PERSON)
-        return redirect(epa)
+        return _turned_back(request, _SECOND_PERSON, epa)
     form = AmendmentForm.for_result(_data(request), result)
     if request.method == "POST" and form.is_valid():
         with _Refusal(request, form, "overall_after") as refused:

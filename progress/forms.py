@@ -16,8 +16,8 @@ from django.utils import dateformat, timezone
 from apprentices.forms import date_field
 from apprentices.identifiers import describe, find_identifiers
 from apprentices.models import Apprentice
-from progress.models import OffTheJobEntry, ProgressReview, ReviewTarget
-from progress.reviews import Record
+from progress.models import OffTheJobEntry, ProgressReview, ReviewSigningLink, ReviewTarget
+from progress.reviews import Record, suggested_date
 from psp.forms import gds_helper, limited_text, name_required_errors
 from standards.models import KSB
 
@@ -78,6 +78,21 @@ class OffTheJobEntryForm(forms.ModelForm):
             Field.checkboxes("ksbs", legend_size=Size.SMALL, small=True),
             size=Size.SMALL,
         )
+
+    @classmethod
+    def for_apprentice(cls, data: Any, apprentice: Apprentice) -> OffTheJobEntryForm:
+        """The form logging a new entry of `apprentice`'s training."""
+        return cls(data, instance=OffTheJobEntry(apprentice=apprentice), apprentice=apprentice)
+
+    @classmethod
+    def for_entry(cls, data: Any, entry: OffTheJobEntry) -> OffTheJobEntryForm:
+        """The form changing `entry`."""
+        return cls(data, instance=entry, apprentice=entry.apprentice)
+
+    def resubmit(self) -> OffTheJobEntry:
+        """Save the changed entry, sent for approval again."""
+        self.instance.status = OffTheJobEntry.Status.SUBMITTED
+        return self.save()
 
     def clean_date(self) -> datetime.date:
         value: datetime.date = self.cleaned_data["date"]
@@ -268,6 +283,15 @@ class ReviewScheduleForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = gds_helper("Schedule review", Field("due_on"), size=Size.SMALL)
+
+    @classmethod
+    def for_apprentice(cls, data: Any, apprentice: Apprentice) -> ReviewScheduleForm:
+        """The form scheduling `apprentice`'s next review, on the date it falls due."""
+        return cls(data, initial={"due_on": suggested_date(apprentice)})
+
+    def schedule(self) -> dict[str, Any]:
+        """The arguments of reviews.schedule_review, beyond the apprentice and who."""
+        return {"due_on": self.cleaned_data["due_on"]}
 
 
 NEW_TARGET_ROWS = 3
@@ -510,6 +534,11 @@ class ReviewSignForm(forms.Form):
             fields.append(Field.text("name", field_width=20))
         fields.append(Field.checkbox("confirm"))
         self.helper = gds_helper("Sign the review", *fields, size=Size.SMALL)
+
+    @classmethod
+    def for_link(cls, data: Any, link: ReviewSigningLink) -> ReviewSignForm:
+        """The form an employer contact signs with through `link`: it asks their name."""
+        return cls(data, ask_name=True, initial={"name": link.name})
 
 
 @limited_text

@@ -17,9 +17,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from psp import accounts, notifications, twofactor
+from psp import accounts, notifications, pages, twofactor
 from psp.audit import client_ip
-from psp.demo_accounts import DEMO_ACCOUNTS
 from psp.forms import (
     NotificationPreferencesForm,
     PasswordChangeForm,
@@ -77,19 +76,15 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["demo_accounts"] = DEMO_ACCOUNTS if settings.PSP_DEMO_ACCOUNTS else []
-        context["staff_2fa_required"] = settings.PSP_REQUIRE_STAFF_2FA
-        return context
+        return {**super().get_context_data(**kwargs), **pages.sign_in_page()}
 
     def form_valid(self, form: auth_forms.AuthenticationForm) -> HttpResponse:
         """The password is right: allauth's login flow asks for the second factor, if the
         user has one, before it signs the session in."""
         user = form.get_user()
         login = Login(user=user, redirect_url=self.get_success_url(), email_verification="none")
-        return login_flow.perform_password_login(
-            self.request, {"username": user.get_username()}, login
-        )
+        credentials = {"username": user.get_username()}
+        return login_flow.perform_password_login(self.request, credentials, login)
 
 
 def locked_out(
@@ -119,6 +114,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
 
+_TOO_MANY_RESETS = (
+    "Too many password reset requests have come from your network in the last hour. Try "
+    "again in {wait} minute{s}, or ask your training provider or administrator to send you "
+    "a new link."
+)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's password reset, limited per client address as well as per account
     (psp.accounts): over the limit the form says so and sends nothing. It says nothing
@@ -130,12 +132,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
         wait = accounts.reset_wait_for_address(client_ip(self.request))
         if wait:
-            form.add_error(
-                None,
-                "Too many password reset requests have come from your network in the last "
-                f"hour. Try again in {wait} minute{pluralize(wait)}, or ask your training "
-                "provider or administrator to send you a new link.",
-            )
+            form.add_error(None, _TOO_MANY_RESETS.format(wait=wait, s=pluralize(wait)))
             response = self.form_invalid(form)
             response.status_code = 429
             return response
@@ -143,6 +140,12 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 # Two-factor authentication is django-allauth's (psp.twofactor); an administrator's reset is psp's.
+
+
+_RESET = (
+    "Two-factor authentication reset for {account} ({account.username}), who is signed out "
+    "everywhere. If their role needs it, they set it up again when they next sign in."
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -155,18 +158,10 @@ def two_factor_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
         twofactor.reset(account, by=request.user)
         if account == request.user:
             update_session_auth_hash(request, account)
-        messages.success(
-            request,
-            f"Two-factor authentication reset for {account} ({account.username}), who is "
-            "signed out everywhere. If their role needs it, they set it up again when they "
-            "next sign in.",
-        )
+        messages.success(request, _RESET.format(account=account))
         return redirect("two_factor_reset")
-    return render(
-        request,
-        "registration/two_factor_reset.html",
-        {"form": form, "heading": "Reset two-factor authentication"},
-    )
+    context = {"form": form, "heading": "Reset two-factor authentication"}
+    return render(request, "registration/two_factor_reset.html", context)
 
 
 # Notifications (psp.notifications)

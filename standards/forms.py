@@ -128,6 +128,7 @@ class ImportUploadForm(forms.Form):
         data = self.cleaned_data
         return {
             "kind": data["kind"],
+            "filename": data["file"].name,
             "reference": data["reference"] or None,
             "version": data["version"] or None,
         }

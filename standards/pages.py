@@ -11,6 +11,8 @@ from django.db.models import Prefetch
 from django.utils.functional import SimpleLazyObject
 
 from standards import revision
+from standards.crosswalk import confirmed_crosswalk, crosswalk_for, propose_crosswalk
+from standards.forms import CrosswalkForm
 from standards.models import KSB, StandardVersion, VersionRevision
 
 if TYPE_CHECKING:
@@ -109,3 +111,20 @@ def ksb_groups(version: StandardVersion) -> list[tuple[str, list[KSB]]]:
     """The version's KSBs in standard order, grouped by kind (knowledge, skills, behaviours)."""
     ksbs = list(version.ksbs.in_standard_order())
     return [(label, [k for k in ksbs if k.kind == kind]) for kind, label in KSB.Kind.choices]
+
+
+def crosswalk_page(old: StandardVersion, new: StandardVersion, data: Any) -> dict[str, Any]:
+    """The crosswalk from `old` to `new`: each KSB of the old version with its proposed
+    equivalent, the choice the form offers and the one confirmed before. Proposed and
+    chosen only once both versions' KSBs are imported (`ready`)."""
+    ready = old.ksbs_imported and new.ksbs_imported
+    proposals = propose_crosswalk(old, new) if ready else []
+    confirmed = confirmed_crosswalk(old, new)
+    form = CrosswalkForm(
+        data,
+        proposals=proposals,
+        new_ksbs=list(new.ksbs.in_standard_order()),
+        current=crosswalk_for(old, new) if ready else {},
+    )
+    rows = [(p, form[form.field_name(p.old)], confirmed.get(p.old)) for p in proposals]
+    return {"old": old, "new": new, "form": form, "rows": rows, "ready": ready}

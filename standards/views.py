@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -13,13 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from standards import pages
 from standards.comparing import compare_versions
-from standards.crosswalk import (
-    confirm_crosswalk,
-    confirmed_crosswalk,
-    crosswalk_for,
-    propose_crosswalk,
-)
-from standards.forms import CompareForm, ConfirmImportForm, CrosswalkForm, ImportUploadForm
+from standards.crosswalk import confirm_crosswalk
+from standards.forms import CompareForm, ConfirmImportForm, ImportUploadForm
 from standards.models import BulkImport, Standard, StandardImport, StandardVersion
 from standards.previewing import preview_import
 from standards.uploads import (
@@ -39,6 +34,34 @@ VIEW_PERMISSION = "standards.view_standardversion"
 # Only administrators hold these: they import versions and confirm crosswalks.
 IMPORT_PERMISSION = "standards.add_standardversion"
 CROSSWALK_PERMISSION = "standards.change_standardversion"
+
+
+class _Refusal:
+    """`with _Refusal(form) as refused:` around staging an import: when the file is refused,
+    its problems are errors on the form's file and `refused` is true."""
+
+    def __init__(self, form: ImportUploadForm) -> None:
+        self.form, self.refused = form, False
+
+    def __enter__(self) -> _Refusal:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, InvalidImport):
+            return False
+        self.refused = True
+        self.form.add_problems(error.problems)
+        return True
+
+    def __bool__(self) -> bool:
+        return self.refused
+
+
+def _form_page(
+    request: AuthenticatedHttpRequest, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    """The page of a form: 400 Bad Request when the form (context["form"]) has errors."""
+    return render(request, template, context, status=400 if context["form"].errors else 200)
 
 
 @require_GET
@@ -123,18 +146,13 @@ def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             bulk = start_bulk_import(upload, filename=upload.name, by=request.user)
             messages.info(request, "The worker imports every version in the file.")
             return redirect(bulk)
-        try:
-            staged, note = stage_import(
-                stream, filename=upload.name, by=request.user, **form.staging()
-            )
-        except InvalidImport as error:
-            form.add_problems(error.problems)
-        else:
+        with _Refusal(form) as refused:
+            staged, note = stage_import(stream, by=request.user, **form.staging())
+        if not refused:
             if note:
                 messages.info(request, note)
             return redirect(staged)
-    status = 400 if form.errors else 200
-    return render(request, "standards/import_upload.html", {"form": form}, status=status)
+    return _form_page(request, "standards/import_upload.html", {"form": form})
 
 
 @require_GET
@@ -193,24 +211,14 @@ def crosswalk(
     request: AuthenticatedHttpRequest, reference: str, old: str, new: str
 ) -> HttpResponse:
     old_version, new_version = _version_pair(request, reference, old, new)
-    ready = old_version.ksbs_imported and new_version.ksbs_imported
-    proposals = propose_crosswalk(old_version, new_version) if ready else []
-    confirmed = confirmed_crosswalk(old_version, new_version)
-    form = CrosswalkForm(
-        request.POST or None,
-        proposals=proposals,
-        new_ksbs=list(new_version.ksbs.in_standard_order()),
-        current=crosswalk_for(old_version, new_version) if ready else {},
-    )
-    if request.method == "POST" and ready and form.is_valid():
+    context = pages.crosswalk_page(old_version, new_version, request.POST or None)
+    form = context["form"]
+    if request.method == "POST" and context["ready"] and form.is_valid():
         confirm_crosswalk(old_version, new_version, choices=form.choices_made(), by=request.user)
         messages.success(request, f"KSB crosswalk from version {old} to version {new} saved.")
-        return redirect(
-            f"{reverse('standards:version_compare', args=[reference])}?old={old}&new={new}"
-        )
-    rows = [(p, form[form.field_name(p.old)], confirmed.get(p.old)) for p in proposals]
-    context = {"old": old_version, "new": new_version, "form": form, "rows": rows, "ready": ready}
-    return render(request, "standards/crosswalk.html", context, status=400 if form.errors else 200)
+        compare = reverse("standards:version_compare", args=[reference])
+        return redirect(f"{compare}?old={old}&new={new}")
+    return _form_page(request, "standards/crosswalk.html", context)
 
 
 def _version_pair(

@@ -256,7 +256,7 @@ def test_an_apprentice_downloads_everything_held_about_them_as_a_zip(client, db,
         made.append(original())
         return made[-1]
 
-    monkeypatch.setattr("apprentices.views.tempfile.TemporaryFile", temporary_file)
+    monkeypatch.setattr("apprentices.privacy.tempfile.TemporaryFile", temporary_file)
     apprentice = finished_apprentice(result=True)
     client.force_login(apprentice.user)
     page = client.get(reverse("apprentices:apprentice_data", args=[apprentice.pk]))
