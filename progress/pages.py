@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from apprentices import revision as evidence_revision
 from apprentices.models import Apprentice
 from apprentices.pages import PAGE_SIZE
 from progress import reviews, revision, training
 from progress.forms import ReviewSignForm, SigningLinkForm
 from progress.models import ProgressReview, ReviewSignature, ReviewSigningLink
+from psp import access
 
 if TYPE_CHECKING:
     from psp.models import User
@@ -28,20 +30,38 @@ def off_the_job_log_page(
     # ({% cache %} in the template): the log is worked out only when they are not.
     today = timezone.localdate()
     log = training.LazyLog(apprentice, today=today)
-    # What paging and each viewer's actions need; the cells come from training.entry_cells.
-    entries = apprentice.off_the_job.only("apprentice", "date", "hours", "status")
-    page = Paginator(entries, PAGE_SIZE).get_page(page_number)
-    page.object_list = list(page.object_list)  # read once, by the cells and the template
-    progress = revision.current()
+    progress, evidence = revision.current(), evidence_revision.current()
+
+    def entries_page() -> Page:
+        # What paging and each viewer's actions need; the cells come from entry_cells.
+        entries = apprentice.off_the_job.only("apprentice", "date", "hours", "status")
+        page = Paginator(entries, PAGE_SIZE).get_page(page_number)
+        page.object_list = list(page.object_list)  # read once, by the cells and the template
+        return page
+
+    # The breaks and the entries, with what this viewer may do with each, are a fragment
+    # cached ({% cache %} in the template) under both revisions (the breaks, entries, their
+    # KSBs and the apprentice's row raise the progress revision; the linked evidence's
+    # titles the evidence revision), the date, the page asked for and the viewer: their
+    # permissions as of their access version, their organisation (whose apprentices they
+    # train) and who they are (the apprentice edits their own). Its forms send the page's
+    # one CSRF form (form="otj-post"), so the fragment holds no token. Built only when not
+    # cached: the page, its rows and the breaks are lazy.
+    page = SimpleLazyObject(entries_page)
     return {
         "apprentice": apprentice,
         "progress_revision": progress,
+        "evidence_revision": evidence,
+        "page_asked": (page_number or "")[:20],
+        "viewer": f"{access.cache_key(user)}:{user.organisation_id}",
         "today": today.isoformat(),
         "working": SimpleLazyObject(lambda: log.log.working),
         "chart": SimpleLazyObject(lambda: log.log.chart),
         "months": SimpleLazyObject(lambda: log.log.months),
         "page": page,
-        "rows": training.entry_cells(page.object_list, progress),
+        "rows": SimpleLazyObject(
+            lambda: training.entry_cells(page.object_list, progress, evidence)
+        ),
         "breaks": SimpleLazyObject(lambda: log.breaks),
         "is_apprentice": apprentice.user_id == user.pk,
     }

@@ -616,7 +616,7 @@ def monthly(points: Sequence[Point]) -> list[Point]:
 
 
 def entry_cells(
-    entries: Sequence[OffTheJobEntry], progress: int
+    entries: Sequence[OffTheJobEntry], progress: int, evidence: int | None = None
 ) -> list[tuple[OffTheJobEntry, SafeString]]:
     """Each entry of a page of the log beside the HTML of its date, hours, training and
     status cells (templates/progress/_off_the_job_cells.html), which are the same for
@@ -624,13 +624,16 @@ def entry_cells(
     entries, their KSBs, the reviewers' names) and the evidence revision (the linked
     evidence's title) for these entries; worked out, with the evidence, reviewers and KSBs
     the cells show, only when not there. What each viewer may do with an entry (edit,
-    approve, query) is asked of each entry on every request. progress: the progress
-    revision, as the page read it."""
+    approve, query) is asked of each entry when the page's table is built. progress and
+    evidence: the progress and evidence revisions, as the page read them (the evidence
+    revision is read here when not given)."""
     if not entries:
         return []
     ids = [entry.pk for entry in entries]
     listed = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32]
-    key = f"progress:otj-cells:{progress}:{evidence_revision.current()}:{listed}"
+    if evidence is None:
+        evidence = evidence_revision.current()
+    key = f"progress:otj-cells:{progress}:{evidence}:{listed}"
     cells: list[SafeString] | None = cache.get(key)
     if cells is None:
         shown = (

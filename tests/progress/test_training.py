@@ -372,8 +372,9 @@ def test_the_training_log_makes_fewer_queries_when_its_working_is_cached(
     # entries with what their cells show, their KSBs).
     with django_assert_num_queries(14):
         client.get(url)
-    # The rules, minimums and hours by day are not read, nor the cells' evidence and KSBs.
-    with django_assert_num_queries(9):
+    # Then the working, the breaks and the entries with this viewer's actions come from the
+    # cache: session, user, apprentice, the progress and evidence revisions, unread count.
+    with django_assert_num_queries(6):
         client.get(url)
 
 
@@ -415,6 +416,96 @@ def test_the_logs_cached_cells_follow_raw_sql_changes(client, apprentice, provid
     with connection.cursor() as cursor:
         cursor.execute(*changes[2])
     assert ">7.50</td>" in row()
+
+
+def _actions(client, url, entry):
+    """The actions column of the entry's row as the client's user sees it."""
+    html = client.get(url).content.decode()
+    start = html.index(f'id="entry-{entry.pk}"')
+    row = html[start : html.index("</tr>", start)]
+    return [name for name in ("Edit", "Approve", "Query") if f">{name}<" in row]
+
+
+def test_each_viewer_sees_their_own_actions_from_the_cached_log(client, apprentice, provider_user):
+    """The breaks and entries are cached per viewer: the apprentice and their provider see
+    their own actions whoever looked first, and a raw SQL change of what decides them (the
+    entry's status, the role's permissions, the provider's organisation) shows at once."""
+    entry = make_otj_entry(apprentice=apprentice, status="submitted")
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
+    for _ in range(2):  # the second time from the cache
+        client.force_login(provider_user)
+        assert _actions(client, url, entry) == ["Approve", "Query"]
+        client.force_login(apprentice.user)
+        assert _actions(client, url, entry) == ["Edit"]
+    client.force_login(provider_user)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_offthejobentry SET status = 'approved', reviewed_by_id = %s "
+            "WHERE id = %s",
+            [provider_user.pk, entry.pk],
+        )
+    assert _actions(client, url, entry) == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_offthejobentry SET status = 'submitted', reviewed_by_id = NULL "
+            "WHERE id = %s",
+            [entry.pk],
+        )
+    assert _actions(client, url, entry) == ["Approve", "Query"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM auth_group_permissions WHERE group_id = "
+            "(SELECT id FROM auth_group WHERE name = %s) AND permission_id = "
+            "(SELECT id FROM auth_permission WHERE codename = 'approve_offthejobentry')",
+            [Role.PROVIDER.label],
+        )
+    assert _actions(client, url, entry) == []  # the role no longer approves
+    elsewhere = make_organisation(kind=apprentice.training_provider.kind)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE psp_user SET organisation_id = %s WHERE id = %s",
+            [elsewhere.pk, provider_user.pk],
+        )
+    assert client.get(url).status_code == 404  # no longer their apprentice
+
+
+def test_the_logs_forms_send_one_csrf_form_outside_the_cached_part(
+    client, apprentice, provider_user
+):
+    make_otj_entry(apprentice=apprentice, status="submitted")
+    BreakInLearning.objects.create(
+        apprentice=apprentice,
+        starts_on=datetime.date(2022, 9, 1),
+        ends_on=datetime.date(2022, 9, 30),
+        recorded_by=provider_user,
+    )
+    client.force_login(provider_user)
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
+    for _ in range(2):  # built, then from the cache
+        html = client.get(url).content.decode()
+        cached = html[html.index("Breaks in learning") : html.index('id="otj-post"')]
+        assert "csrfmiddlewaretoken" not in cached
+        assert (
+            '<form method="post" id="otj-post" hidden><input type="hidden" name="csrfmiddlewaretoken"'
+            in html
+        )
+        approve = reverse("progress:off_the_job_approve", args=[apprentice.off_the_job.get().pk])
+        assert f'form="otj-post" formaction="{approve}"' in html
+        assert html.count('form="otj-post"') == 2  # Approve, and Remove the break
+
+
+def test_a_break_added_in_raw_sql_shows_on_the_cached_log(client, apprentice, provider_user):
+    client.force_login(provider_user)
+    url = reverse("progress:off_the_job_log", args=[apprentice.pk])
+    assert "Roadworks" not in client.get(url).content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO apprentices_breakinlearning "
+            "(apprentice_id, starts_on, ends_on, reason, recorded_by_id, recorded_at) "
+            "VALUES (%s, '2022-09-01', '2022-09-30', 'Roadworks', %s, %s)",
+            [apprentice.pk, provider_user.pk, datetime.datetime(2022, 9, 1, tzinfo=datetime.UTC)],
+        )
+    assert "Roadworks" in client.get(url).content.decode()
 
 
 def test_training_log_is_404_for_another_apprentice_and_403_for_an_assessor(client, apprentice):
