@@ -22,7 +22,9 @@ from epa.models import Epa, GatewayAttempt, GatewayItem
 from psp.models import User
 
 CACHE_SECONDS = 86400
-GATEWAYS_ON_HOME = 5  # the longest waiting; all of them on the gateways page (epa:gateway_queue)
+# The longest waiting; all of them on their own pages (epa:gateway_queue for the EPAO's
+# decisions, epa:gateway_confirmations for the employer's confirmations).
+GATEWAYS_ON_HOME = 5
 
 
 class Confirmation(NamedTuple):
@@ -43,20 +45,21 @@ class GatewayToDecide(NamedTuple):
 
 def employer_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
     key = f"epa:home:employer:{user.organisation_id}:{revision.current()}"
-    confirmations: list[Confirmation] | None = cache.get(key)
+    confirmations: tuple[int, list[Confirmation]] | None = cache.get(key)
     if confirmations is None:
-        items = GatewayItem.objects.filter(
-            kind=GatewayItem.Kind.EMPLOYER,
-            confirmed_at__isnull=True,
-            attempt__status=GatewayAttempt.Status.PREPARING,
-            attempt__apprentice__employer_id=user.organisation_id or 0,
-        ).select_related("attempt__apprentice__user")
-        confirmations = [
-            Confirmation(item.attempt.apprentice_id, item.pk, item.attempt.apprentice.name)
-            for item in items
-        ]
+        items = GatewayItem.objects.awaiting_confirmation_by(user)
+        confirmations = (
+            items.count(),
+            [
+                Confirmation(item.attempt.apprentice_id, item.pk, item.attempt.apprentice.name)
+                for item in items.select_related("attempt__apprentice__user").defer(
+                    "attempt__pack"
+                )[:GATEWAYS_ON_HOME]
+            ],
+        )
         cache.set(key, confirmations, CACHE_SECONDS)
-    return {"gateway_confirmations": confirmations}
+    count, shown = confirmations
+    return {"gateway_confirmations": shown, "gateway_confirmations_count": count}
 
 
 def assessor_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:

@@ -113,6 +113,27 @@ class GatewayAttempt(models.Model):
         return next((item for item in self.items.all() if item.kind == kind), None)
 
 
+class GatewayItemQuerySet(models.QuerySet["GatewayItem"]):
+    def awaiting_confirmation_by(self, user: User) -> GatewayItemQuerySet:
+        """The items of gateways being prepared that wait for the user's organisation to
+        confirm them (GatewayItem.can_be_confirmed_by): the employer's readiness for an
+        employer's staff, the rest for the training provider's; the longest waiting first."""
+        if user.role == Role.EMPLOYER:
+            mine = Q(
+                kind=GatewayItem.Kind.EMPLOYER,
+                attempt__apprentice__employer_id=user.organisation_id,
+            )
+        elif user.role == Role.PROVIDER:
+            mine = ~Q(kind=GatewayItem.Kind.EMPLOYER) & Q(
+                attempt__apprentice__training_provider_id=user.organisation_id
+            )
+        else:
+            return self.none()
+        return self.filter(
+            mine, confirmed_at__isnull=True, attempt__status=GatewayAttempt.Status.PREPARING
+        ).order_by("attempt__created_at", "pk")
+
+
 class GatewayItem(models.Model):
     """One line of the gateway checklist, with who confirmed it and the EPAO's decision."""
 
@@ -151,6 +172,8 @@ class GatewayItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GatewayItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["attempt", "id"]

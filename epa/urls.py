@@ -36,6 +36,7 @@ urlpatterns = [
         name="submission_download",
     ),
     path("gateway/", views.gateway_queue, name="gateway_queue"),
+    path("gateway/to-confirm/", views.gateway_confirmations, name="gateway_confirmations"),
     path("gateway/<int:pk>/", views.gateway, name="gateway"),
     path("gateway/<int:pk>/start/", views.gateway_start, name="gateway_start"),
     path("gateway/<int:pk>/submit/", views.gateway_submit, name="gateway_submit"),

@@ -115,6 +115,16 @@ def gateway_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@permission_required("epa.confirm_gateway", raise_exception=True)
+def gateway_confirmations(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The gateway items waiting for the user's organisation to confirm."""
+    items = GatewayItem.objects.awaiting_confirmation_by(request.user)
+    items = items.select_related("attempt__apprentice__user").defer("attempt__pack")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "epa/gateway_confirmations.html", {"page": page})
+
+
+@require_GET
 @permission_required("epa.view_gatewayattempt", raise_exception=True)
 def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # What the page shows and asks of the apprentice (name, standard, plan; the rest by id):

@@ -326,6 +326,9 @@ POLICY: dict[str, Rule] = {
     "api:token_revoke": Rule(skip="needs a token; covered in tests/api/test_v1"),
     # Gateway and EPA.
     "epa:gateway_queue": _no_object({"epao_own", "epao_other"}),
+    "epa:gateway_confirmations": _no_object(
+        {"employer_own", "employer_other", "provider_own", "provider_other"}
+    ),
     "epa:gateway": _apprentice(CAN_SEE_A, forbidden=set(), perm="epa.view_gatewayattempt"),
     # A provider's POST is answered with a message and a redirect (state rules), so "ok".
     "epa:gateway_start": _apprentice(

@@ -494,6 +494,14 @@ PAGES: dict[str, dict[str, list[Visit] | NotApplicable]] = {
             Visit("epao_admin", lambda w: reverse("epa:gateway_queue") + "?q=zzzz"),
         ],
     },
+    "epa:gateway_confirmations": {
+        "empty": [Visit("new_employer", url("epa:gateway_confirmations"), bare=True)],
+        "error": NotApplicable("a list with no form; its page number is all it reads"),
+        "populated": [
+            Visit("employer", url("epa:gateway_confirmations")),
+            Visit("provider", url("epa:gateway_confirmations")),
+        ],
+    },
     "epa:submission_add": {
         "empty": [
             Visit(
