@@ -1,31 +1,25 @@
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from standards.importing import read_json_object
+from standards.management.commands._importing import ImportCommand
 from standards.plan_importing import import_epa_plan, parse_epa_plan
 from standards.validation import InvalidImport
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import a version's EPA plan from psp's EPA plan JSON (docs/epa-plan-format.md). "
         "PATH - reads standard input. --reference and --version, when given, must be what "
         "the file says. Every problem is listed and nothing is written unless there are none."
     )
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # Here --version is the standard's version, not Django's.
-        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
-
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", metavar="PATH", help="JSON file, or - for standard input")
+        super().add_arguments(parser)
         parser.add_argument("--reference", help="The standard, e.g. ST0494")
         parser.add_argument("--version", dest="standard_version", help="The version, e.g. 1.1")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check and say what would change; write nothing"
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["path"]
@@ -42,11 +36,6 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
         except InvalidImport as error:
-            for problem in error.problems:
-                self.stderr.write(f"  {problem.path}: {problem.message}")
-            count = len(error.problems)
-            raise CommandError(
-                f"{count} problem{'s' if count != 1 else ''} found: nothing was imported."
-            ) from error
+            raise self.refused(error) from error
         prefix = "Dry run: " if options["dry_run"] else ""
         self.stdout.write(self.style.SUCCESS(prefix + result.summary))

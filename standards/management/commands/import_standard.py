@@ -2,7 +2,7 @@ import os
 import sys
 from typing import IO, Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
 
 from standards.importing import (
     import_all,
@@ -11,10 +11,11 @@ from standards.importing import (
     parse_official,
     read_official,
 )
+from standards.management.commands._importing import ImportCommand
 from standards.validation import InvalidImport
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import a standard version from the official JSON of the apprenticeship standards "
         "API: a file holding one version, or the API's full list (then give --reference, "
@@ -24,21 +25,14 @@ class Command(BaseCommand):
         "there are none."
     )
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # Here --version is the standard's version, not Django's.
-        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
-
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", metavar="PATH", help="JSON file, or - for standard input")
+        super().add_arguments(parser)
         parser.add_argument("--reference", help="From a list: the standard to take, e.g. ST0494")
         parser.add_argument("--version", dest="standard_version", help="From a list: its version")
         parser.add_argument(
             "--all",
             action="store_true",
             help="Import every version in the file, each on its own, and sum up what happened",
-        )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check and say what would change; write nothing"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,12 +63,7 @@ class Command(BaseCommand):
             result = import_standard(data, dry_run=options["dry_run"], source=source)
         except InvalidImport as error:
             progress.finish()
-            for problem in error.problems:
-                self.stderr.write(f"  {problem.path}: {problem.message}")
-            count = len(error.problems)
-            raise CommandError(
-                f"{count} problem{'s' if count != 1 else ''} found: nothing was imported."
-            ) from error
+            raise self.refused(error) from error
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
