@@ -7,15 +7,17 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 
 from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
 from epa import grading, revision
-from epa.models import Epa, GatewayAttempt, GatewayItem
-from psp import audit
+from epa.models import Epa, GatewayAttempt, GatewayItem, MethodAssessment
+from psp import audit, triggers
 from psp.models import User
+from standards import revision as standards_revision
+from standards.models import AssessmentMethod, EpaPlan
 
 # GatewayItem's own order (attempt, id) with the attempt's id: ordering by the attempt
 # itself orders by its apprentice's name, which joined three more tables to the query.
@@ -92,6 +94,66 @@ def gateway_page(apprentice: Apprentice, user: User) -> dict[str, Any]:
         and user.has_perm("epa.view_gateway_coverage", apprentice)
         else None,
     }
+
+
+def _columns(model: type[Model], relation: str = "") -> list[str]:
+    return [f"{relation}{field.attname}" for field in model._meta.concrete_fields]
+
+
+def grading_revisions() -> str:
+    """The revisions what the grading form shows is kept under, read in one query: the EPA
+    revision (the assessment, its questions, the EPA, its gateway attempt, the apprentice and
+    their name: epa.revision) and the reference data's (the method, its grading criteria,
+    the EPA plan: standards.revision)."""
+    return "{}.{}".format(*triggers.numbers(revision.REVISION, standards_revision.REVISION))
+
+
+def assessments_to_record(user: User) -> QuerySet[MethodAssessment]:
+    """The assessments of the EPAs `user` sees, with what the grading form shows or asks of
+    them: the method, the EPA, its plan and gateway attempt's number, and the apprentice's
+    name (only their user's names, so no password hash goes into the cache)."""
+    return (
+        MethodAssessment.objects.filter(epa__in=Epa.objects.visible_to(user))
+        .select_related(
+            "method",
+            "epa__apprentice__user",
+            "epa__apprentice__standard_version__epa_plan",
+            "epa__gateway",
+        )
+        .only(
+            *_columns(MethodAssessment),
+            *_columns(AssessmentMethod, "method__"),
+            *_columns(Epa, "epa__"),
+            *_columns(Apprentice, "epa__apprentice__"),
+            *(f"epa__apprentice__user__{name}" for name in _NAMES),
+            "epa__apprentice__standard_version__id",
+            *_columns(EpaPlan, "epa__apprentice__standard_version__epa_plan__"),
+            "epa__gateway__id",
+            "epa__gateway__number",
+        )
+    )
+
+
+def assessment_to_record(
+    user: User, epa_pk: int, assessment_pk: int, *, revisions: str
+) -> MethodAssessment | None:
+    """The assessment of the grading form, if `user` sees its EPA. Kept in the cache under
+    `revisions` (grading_revisions) for the user and what their visible EPAs depend on of
+    them (their role and organisation: Epa.objects.visible_to), so it is exact: a write to
+    any row it holds, or to what decides who sees it, is a new key. Only found assessments
+    are kept (no one fills the cache by guessing)."""
+    key = (
+        f"epa:assessment:{user.pk}:{user.role}:{user.organisation_id}:"
+        f"{epa_pk}:{assessment_pk}:{revisions}"
+    )
+    assessment: MethodAssessment | None = cache.get(key)
+    if assessment is None:
+        try:
+            assessment = assessments_to_record(user).get(epa_id=epa_pk, pk=assessment_pk)
+        except MethodAssessment.DoesNotExist:
+            return None
+        cache.set(key, assessment, 86400)
+    return assessment
 
 
 def epa_page(epa: Epa, user: User, *, audit_page: str | None) -> dict[str, Any]:

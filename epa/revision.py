@@ -1,8 +1,11 @@
 """The EPA revision: one number, raised by database triggers on every write to what the
-employer's and the EPAO administrator's home pages show of gateways and EPAs, however it is
-made (the workflow, the admin, fixtures, raw SQL):
+employer's and the EPAO administrator's home pages show of gateways and EPAs, the gateway
+page's attempts and the assessor's grading form (with the reference data's revision,
+standards.revision, for the method, its criteria and the plan), however it is made (the
+workflow, the admin, fixtures, raw SQL):
 
-- gateway attempts, gateway items and EPAs: every insert, update or delete;
+- gateway attempts, gateway items, EPAs, their assessments of each method and the questions
+  recorded of them: every insert, update or delete;
 - apprentices (whose gateways and EPAs an organisation sees: employer, EPAO, status, and
   the ULN the lists name them by): every write;
 - the names the lists show: a user's first name, last name and username (only when one of
@@ -33,6 +36,8 @@ WHOLE_TABLES = (
     "epa_gatewayattempt",
     "epa_gatewayitem",
     "epa_epa",
+    "epa_methodassessment",
+    "epa_question",
     "apprentices_apprentice",
 )
 # Updates of these tables raise it only when one of these columns changes value.

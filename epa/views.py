@@ -5,10 +5,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apprentices.models import Apprentice
@@ -438,18 +439,42 @@ def _say_recorded(request: AuthenticatedHttpRequest, assessment: MethodAssessmen
 def assessment_record(
     request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
 ) -> HttpResponse:
+    if request.method == "GET":
+        return _assessment_form(request, pk, assessment_pk)
     assessment = _assessment(request, pk, assessment_pk)
     if not request.user.has_perm("epa.record_assessment", assessment):
         raise PermissionDenied
-    form = AssessmentForm.for_assessment(_data(request), assessment)
-    if request.method == "POST" and form.is_valid():
+    form = AssessmentForm.for_assessment(request.POST, assessment)
+    if form.is_valid():
         seen = form.cleaned_data["seen_version"]
         with _Refusal(request) as refused:
             grading.record_assessment(assessment, form.record(), by=request.user, seen_version=seen)
         if not refused:
             _say_recorded(request, assessment)
             return redirect(assessment.epa)
-    context = {"epa": assessment.epa, "assessment": assessment, "form": form}
+    context = {"epa": assessment.epa, "assessment": assessment, "form": form, "cached_under": None}
+    return render(request, "epa/assessment_record.html", context)
+
+
+def _assessment_form(
+    request: AuthenticatedHttpRequest, pk: int, assessment_pk: int
+) -> HttpResponse:
+    """The grading form as recorded so far. The assessment comes from the cache and the
+    form's fields are a fragment cached under the same revisions (pages.grading_revisions),
+    so a form seen before is neither read nor built; a form with errors (a POST) is never
+    cached."""
+    revisions = pages.grading_revisions()
+    assessment = pages.assessment_to_record(request.user, pk, assessment_pk, revisions=revisions)
+    if assessment is None:
+        raise Http404
+    if not request.user.has_perm("epa.record_assessment", assessment):
+        raise PermissionDenied
+    context = {
+        "epa": assessment.epa,
+        "assessment": assessment,
+        "form": SimpleLazyObject(lambda: AssessmentForm.for_assessment(None, assessment)),
+        "cached_under": revisions,
+    }
     return render(request, "epa/assessment_record.html", context)
 
 

@@ -156,3 +156,13 @@ class Revision:
                 f"WHEN {changed} BEGIN {self.bump}; END",
             )
         return statements
+
+
+def numbers(*revisions: Revision, using: str = "default") -> tuple[int, ...]:
+    """The numbers of several revisions, read in one query (a page cached under two of them
+    asks the database once)."""
+    columns = ", ".join(f"(SELECT number FROM {r.table} WHERE id = 1)" for r in revisions)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        row = cursor.fetchone()
+    return tuple(int(number or 0) for number in row)

@@ -1,7 +1,8 @@
 """The employer's and the EPAO administrator's home pages, cached under the EPA revision
-(epa.revision: gateways, EPAs, apprentices, names) and the evidence revision
-(apprentices.revision: apprentices by status, employer moves, organisation names): every
-write that changes what they show, raw SQL included, shows on the next request."""
+(epa.revision: gateways, EPAs, their assessments and questions, apprentices, names) and the
+evidence revision (apprentices.revision: apprentices by status, employer moves, organisation
+names): every write that changes what they show, raw SQL included, shows on the next
+request."""
 
 import pytest
 from django.db import connection
@@ -40,6 +41,9 @@ def preparing(apprentice, provider_user):
         "UPDATE epa_gatewayattempt SET status = 'accepted' WHERE id = %(attempt)s",
         "UPDATE epa_gatewayitem SET details = 'Changed' WHERE attempt_id = %(attempt)s",
         "UPDATE epa_epa SET status = 'moderation' WHERE id = %(epa)s",
+        "UPDATE epa_methodassessment SET judgement = 'Changed' WHERE epa_id = %(epa)s",
+        "INSERT INTO epa_question (assessment_id, number, text, notes) "
+        "SELECT id, 1, 'Why?', '' FROM epa_methodassessment WHERE epa_id = %(epa)s",
         "UPDATE apprentices_apprentice SET uln = uln WHERE id = %(apprentice)s",
         "UPDATE psp_user SET first_name = 'Renamed' WHERE id = %(user)s",
     ],

@@ -158,10 +158,9 @@ def test_the_grading_form_keeps_the_questions_and_marks_the_one_too_long(
     client.force_login(assessor)
     one = epa.assessments.order_by("method__number").first()
     url = reverse("epa:assessment_record", args=[epa.pk, one.pk])
-    client.get(url)  # the user's role and permissions, now cached
-    # Session, user, the assessment with its method and EPA, its questions, the method's
-    # grading criteria, the unread count.
-    with django_assert_num_queries(6):
+    client.get(url)  # the user's role and permissions, the assessment and the fields: cached
+    # Session, user, the revisions the form is cached under, the unread count.
+    with django_assert_num_queries(4):
         assert 'id="id_questions-5-question"' in client.get(url).content.decode()
     data = assessment_post(one, questions=3)
     data["questions-1-question"] = "y" * 2001
