@@ -344,12 +344,15 @@ def conflict_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "epa/conflict_form.html", {"form": form})
 
 
-def _assessment(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> MethodAssessment:
+def _assessment(
+    request: AuthenticatedHttpRequest, pk: int, assessment_pk: int, *, may: str = ""
+) -> MethodAssessment:
     """The assessment with its method and EPA, and of the EPA what the pages of one
     assessment show or ask: the apprentice's name, the plan and the gateway's number. One
     query of seven tables: `_epa`'s eleven took PostgreSQL 3-20 ms to plan (the grading
-    form's costliest query), this one under 2."""
-    return get_object_or_404(
+    form's costliest query), this one under 2. With `may`, the user must have that
+    permission on the assessment (403 otherwise)."""
+    assessment = get_object_or_404(
         MethodAssessment.objects.filter(
             epa__in=Epa.objects.visible_to(request.user)
         ).select_related(
@@ -361,6 +364,9 @@ def _assessment(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) 
         epa_id=pk,
         pk=assessment_pk,
     )
+    if may and not request.user.has_perm(may, assessment):
+        raise PermissionDenied
+    return assessment
 
 
 @require_http_methods(["GET", "POST"])
@@ -392,9 +398,7 @@ _LATE = (
 @require_http_methods(["GET", "POST"])
 @permission_required("epa.submit_material", raise_exception=True)
 def submission_add(request: AuthenticatedHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk, assessment_pk)
-    if not request.user.has_perm("epa.submit_material", assessment):
-        raise PermissionDenied
+    assessment = _assessment(request, pk, assessment_pk, may="epa.submit_material")
     form = SubmissionForm(_data(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -441,9 +445,7 @@ def assessment_record(
 ) -> HttpResponse:
     if request.method == "GET":
         return _assessment_form(request, pk, assessment_pk)
-    assessment = _assessment(request, pk, assessment_pk)
-    if not request.user.has_perm("epa.record_assessment", assessment):
-        raise PermissionDenied
+    assessment = _assessment(request, pk, assessment_pk, may="epa.record_assessment")
     form = AssessmentForm.for_assessment(request.POST, assessment)
     if form.is_valid():
         seen = form.cleaned_data["seen_version"]
