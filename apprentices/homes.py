@@ -13,6 +13,7 @@ from django.db.models import Count, QuerySet
 from apprentices import revision
 from apprentices.models import Apprentice, EmployerMove, Evidence
 from apprentices.scanning import configured_clamd
+from psp.homepages import OrganisationName
 from psp.models import User
 from psp.roles import Role
 
@@ -29,20 +30,23 @@ def staff_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
     """The provider's evidence to review; employers' and EPAO administrators' apprentices by
     status (the provider's are in its cached overview: progress.flags), and the employer's
     incoming moves. Only the provider's page shows the evidence to review, so only the
-    provider's counts it.
+    provider's counts it. With them, the name and kind of the user's organisation for the
+    account summary (psp.homepages reads it when no section brings it).
 
-    The employer's and the EPAO administrator's part is kept in the cache under the evidence
-    revision (raised by every write to apprentices and employer moves, and by changes of the
-    names the moves show), for the role and organisation, which is all their visible
-    apprentices depend on (Apprentice.objects.visible_to)."""
-    visible = Apprentice.objects.visible_to(user)
+    All of it is kept in the cache under the evidence revision (raised by every write to
+    evidence, apprentices and employer moves, and by changes of the names the moves show and
+    of an organisation's name or kind), for the role and organisation, which is all their
+    visible apprentices depend on (Apprentice.objects.visible_to)."""
     role = user.role
-    if role == Role.PROVIDER:
-        return {"awaiting_review": awaiting_review(user, visible)}
     key = f"apprentices:home:{role}:{user.organisation_id}:{revision.current()}"
     data: dict[str, Any] | None = cache.get(key)
     if data is None:
-        data = {"apprentice_counts": counts_by_status(visible)}
+        visible = Apprentice.objects.visible_to(user)
+        data = {"organisation": OrganisationName.of(user.organisation)}
+        if role == Role.PROVIDER:
+            data["awaiting_review"] = awaiting_review(visible)
+        else:
+            data["apprentice_counts"] = counts_by_status(visible)
         if role == Role.EMPLOYER:
             data["incoming_moves"] = incoming_moves(user)
         cache.set(key, data, 86400)
@@ -58,17 +62,9 @@ class IncomingMove(NamedTuple):
     reason: str
 
 
-def awaiting_review(user: User, visible: QuerySet[Apprentice]) -> int:
-    """How many items the provider's apprentices have submitted. Kept in the cache under the
-    evidence revision (raised by every write to evidence and apprentices: which items are
-    submitted, and whose apprentices they are), for the provider's organisation, which is
-    all a provider's visible apprentices depend on."""
-    key = f"apprentices:awaiting-review:{user.organisation_id}:{revision.current()}"
-    count: int | None = cache.get(key)
-    if count is None:
-        count = Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
-        cache.set(key, count, 86400)
-    return count
+def awaiting_review(visible: QuerySet[Apprentice]) -> int:
+    """How many items the provider's apprentices have submitted."""
+    return Evidence.objects.filter(apprentice__in=visible).awaiting_review().count()
 
 
 def incoming_moves(user: User) -> list[IncomingMove]:

@@ -127,6 +127,24 @@ def seen_by_columns(user: Viewer, *, through: str = "") -> Q | None:
     return None
 
 
+def seen_by_key(user: Viewer) -> str | None:
+    """A name for the apprentices a signed-in user sees, for the keys of what is cached under
+    the evidence revision (apprentices.revision): users with the same name see the same
+    apprentices for as long as the apprentices' rows and the EPAs' rows (an assessor's are
+    chosen through their EPAs) are what they were, and both raise that revision. None when
+    they see none."""
+    if not user.is_authenticated:
+        return None
+    role = user.role
+    if role == Role.ADMIN:
+        return "admin"
+    if role in (Role.APPRENTICE, Role.ASSESSOR):
+        return f"{role}:{user.pk}"
+    if role in (Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN) and user.organisation_id:
+        return f"{role}:{user.organisation_id}"
+    return None
+
+
 class Apprentice(models.Model):
     class Status(models.TextChoices):
         ON_PROGRAMME = "on_programme", "On programme"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.functional import SimpleLazyObject
 
 from apprentices import moving, onboarding, revision
@@ -17,9 +19,10 @@ from apprentices.listing import (
     EvidenceListQuery,
     ReviewQueueQuery,
 )
-from apprentices.models import Apprentice, Evidence, EvidenceKSB, OnboardingBatch
+from apprentices.models import Apprentice, Evidence, EvidenceKSB, OnboardingBatch, seen_by_key
 from psp import audit
 from psp.roles import Role
+from psp.snapshots import restore, snapshot
 from standards.models import ksb_kind_order
 
 PAGE_SIZE = 25
@@ -36,14 +39,67 @@ def mappings_in_standard_order(evidence: Evidence) -> QuerySet[EvidenceKSB]:
     )
 
 
-def evidence_page(evidence: Evidence, user: User, *, audit_page: str | None) -> dict[str, Any]:
+# How long a row or a fragment kept under the evidence revision stays in the cache at most.
+KEPT_FOR = 86400
+
+
+def _heading_key(page: str, user: User, pk: int, evidence_revision: int) -> str | None:
+    """The key a page's heading row is kept under: the page, the apprentices `user` sees
+    (seen_by_key: who sees the row is part of it, so another user's row is still a 404),
+    the row and the evidence revision. None when not kept (a user who sees no one)."""
+    seen_by = seen_by_key(user)
+    if seen_by is None:
+        return None
+    return f"apprentices:{page}:{seen_by}:{pk}:{evidence_revision}"
+
+
+def portfolio_apprentice(user: User, pk: int, *, evidence_revision: int) -> Apprentice:
+    """The portfolio's apprentice as `for_portfolio` reads it, if `user` sees them (else 404).
+    Kept in the cache as plain values (psp.snapshots) under the evidence revision, which
+    every write to what it holds raises: the apprentice's row, their user's names, the
+    version and standard, the organisations' names, the option and the EPA."""
+    key = _heading_key("portfolio", user, pk, evidence_revision)
+    kept = cache.get(key) if key else None
+    if kept is not None:
+        return restore(Apprentice, kept)
+    found = Apprentice.objects.visible_to(user).for_portfolio()
+    apprentice = get_object_or_404(found, pk=pk)
+    if key:
+        cache.set(key, snapshot(apprentice, found.query.annotations), KEPT_FOR)
+    return apprentice
+
+
+def evidence_item(user: User, pk: int, *, evidence_revision: int) -> tuple[Evidence, list[str]]:
+    """The item as `for_item` reads it, if `user` sees it (else 404), and what stops it being
+    submitted. Both kept in the cache as plain values under the evidence revision, which
+    every write to what they hold raises: the item, its files and mappings, its apprentice's
+    row, the apprentice's and the reviewer's names, the version."""
+    key = _heading_key("evidence", user, pk, evidence_revision)
+    kept = cache.get(key) if key else None
+    if kept is not None:
+        return restore(Evidence, kept[0]), kept[1]
+    evidence = get_object_or_404(Evidence.objects.visible_to(user).for_item(), pk=pk)
+    problems = evidence.submission_problems() if evidence.is_editable else []
+    if key:
+        cache.set(key, (snapshot(evidence), problems), KEPT_FOR)
+    return evidence, problems
+
+
+def evidence_page(
+    evidence: Evidence,
+    user: User,
+    *,
+    problems: list[str],
+    evidence_revision: int,
+    audit_page: str | None,
+) -> dict[str, Any]:
     """A piece of evidence: its files, mappings, events, what `user` may do, its history.
     Its details, files, mappings and events are a fragment cached under the evidence
     revision (apprentices.revision), so they are lazy: a cached fragment makes none of
     their queries."""
     return {
         "evidence": evidence,
-        "evidence_revision": revision.current(),
+        "evidence_revision": evidence_revision,
         "files": SimpleLazyObject(
             lambda: list(evidence.files.select_related("uploaded_by", "removed_by"))
         ),
@@ -51,7 +107,7 @@ def evidence_page(evidence: Evidence, user: User, *, audit_page: str | None) -> 
         "events": SimpleLazyObject(
             lambda: list(evidence.events.select_related("actor").order_by("-at", "-id"))
         ),
-        "problems": evidence.submission_problems() if evidence.is_editable else [],
+        "problems": problems,
         "can_edit": user.has_perm("apprentices.change_evidence", evidence),
         "can_review": user.has_perm("apprentices.review_evidence", evidence),
         "can_withdraw": user.has_perm("apprentices.withdraw_evidence", evidence),
@@ -160,7 +216,11 @@ def evidence_counts(apprentice: Apprentice) -> dict[str, Any]:
 
 
 def portfolio_page(
-    apprentice: Apprentice, query: EvidenceListQuery, page_number: str | None
+    apprentice: Apprentice,
+    query: EvidenceListQuery,
+    page_number: str | None,
+    *,
+    evidence_revision: int,
 ) -> dict[str, Any]:
     """The portfolio: the apprentice, and their evidence as `query` lists it. The list is a
     fragment cached under the evidence revision (apprentices.revision), so its parts are
@@ -170,7 +230,7 @@ def portfolio_page(
         "apprentice": apprentice,
         "query": query,
         "page_number": page_number or "",
-        "evidence_revision": revision.current(),
+        "evidence_revision": evidence_revision,
         "page": SimpleLazyObject(
             lambda: Paginator(query.apply(apprentice.evidence.for_list()), PAGE_SIZE).get_page(
                 page_number
@@ -187,8 +247,8 @@ def review_queue_page(
     """The evidence waiting for review that `user` sees, as `query` asks. For the roles that
     see apprentices by a column of the apprentice's row (`cached_by` says whose view it
     is), the list is a fragment cached under the evidence revision, so the page is lazy:
-    a cached list makes none of its queries. An assessor's set depends on EPA
-    assignments, which do not raise that revision, so theirs is not cached."""
+    a cached list makes none of its queries. An assessor's set is chosen
+    through their EPAs: theirs is not cached."""
     role = user.role
     cached = role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN)
     evidence = (

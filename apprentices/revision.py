@@ -6,9 +6,12 @@ workflow, the admin, fixtures, the KSB tallies' rebuild, raw SQL):
 - evidence, its files, its KSB mappings and its events, and KSBs (the evidence item shows
   their codes and words): every insert, update or delete;
 - apprentices (who sees whose evidence: provider, employer, EPAO, status): every write;
-- employer moves, and an organisation's name (the employer's and EPAO's home pages keep
-  their apprentices by status and the moves waiting for the employer under it too:
-  apprentices.homes): every write to moves, a change of a name;
+- employer moves, and an organisation's name and kind (the employer's and EPAO's home pages
+  keep their apprentices by status and the moves waiting for the employer under it too:
+  apprentices.homes): every write to moves, a change of a name or kind;
+- what the portfolio's and the evidence item's heading rows show (apprentices.pages keeps
+  them under it): standards, versions and options, and EPAs (the heading's link, and whose
+  apprentices an assessor sees): every write;
 - the names the review queue shows, searches and sorts by and the evidence item's history
   names: a user's first name, last name and username (only when one of them changes, so
   signing in does not raise it).
@@ -45,11 +48,19 @@ WHOLE_TABLES = (
     "apprentices_apprentice",
     "apprentices_employermove",  # the employer's home: moves waiting for it (homes.py)
     "standards_ksb",
+    # The portfolio's heading (apprentices.pages.portfolio_apprentice): the version's title,
+    # number and whether its KSBs are imported, the standard's reference, the option's
+    # title, the EPA's link; EPAs also choose an assessor's apprentices.
+    "standards_standard",
+    "standards_standardversion",
+    "standards_option",
+    "epa_epa",
 )
 # Updates of these tables raise it only when one of these columns changes value.
 COLUMNS = {
     "psp_user": ("first_name", "last_name", "username"),
-    "psp_organisation": ("name",),  # the employer a move comes from
+    # The employer a move comes from, the portfolio's organisations, the account summary.
+    "psp_organisation": ("name", "kind"),
 }
 
 

@@ -13,7 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices import moving, pages, portfolio, privacy
+from apprentices import moving, pages, portfolio, privacy, revision
 from apprentices.coverage import cohort_versions, coverage_for
 from apprentices.forms import (
     ApprenticeForm,
@@ -202,11 +202,12 @@ def employer_move_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @require_GET
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    apprentice = get_object_or_404(
-        Apprentice.objects.visible_to(request.user).for_portfolio(), pk=pk
-    )
+    number = revision.current()
+    apprentice = pages.portfolio_apprentice(request.user, pk, evidence_revision=number)
     query = EvidenceListQuery.from_request(request)
-    context = pages.portfolio_page(apprentice, query, request.GET.get("page"))
+    context = pages.portfolio_page(
+        apprentice, query, request.GET.get("page"), evidence_revision=number
+    )
     return render(request, "apprentices/apprentice_detail.html", context)
 
 
@@ -326,8 +327,15 @@ def evidence_map(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("apprentices.view_evidence", raise_exception=True)
 def evidence_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    evidence = get_object_or_404(Evidence.objects.visible_to(request.user).for_item(), pk=pk)
-    context = pages.evidence_page(evidence, request.user, audit_page=request.GET.get("audit_page"))
+    number = revision.current()
+    evidence, problems = pages.evidence_item(request.user, pk, evidence_revision=number)
+    context = pages.evidence_page(
+        evidence,
+        request.user,
+        problems=problems,
+        evidence_revision=number,
+        audit_page=request.GET.get("audit_page"),
+    )
     return render(request, "apprentices/evidence_detail.html", context)
 
 

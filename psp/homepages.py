@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from psp.models import User
+from psp.models import Organisation, User
 from psp.roles import Role
 
 Section = Callable[[User, Mapping[str, str]], dict[str, Any]]
@@ -23,6 +23,20 @@ _sections: list[tuple[frozenset[Role], Section]] = []
 def register_section(roles: Iterable[Role], section: Section) -> None:
     """Show section(user, query) on the home page of each of these roles."""
     _sections.append((frozenset(roles), section))
+
+
+class OrganisationName(NamedTuple):
+    """What the home pages show of the user's organisation (templates/psp/_account_summary.html):
+    plain values, so a section may keep them in its cache entry (apprentices.homes)."""
+
+    name: str
+    kind_label: str
+
+    @classmethod
+    def of(cls, organisation: Organisation | None) -> OrganisationName | None:
+        if organisation is None:
+            return None
+        return cls(organisation.name, organisation.get_kind_display())
 
 
 @dataclass(frozen=True)
@@ -36,8 +50,10 @@ def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomeP
     role = user.role
     if role is None:
         return HomePage("psp/home_no_role.html", {})
-    data: dict[str, Any] = {"role": role, "organisation": user.organisation}
+    data: dict[str, Any] = {"role": role}
     for roles, section in _sections:
         if role in roles:
             data |= section(user, query or {})
+    if "organisation" not in data:  # a section may bring it from its cache
+        data["organisation"] = OrganisationName.of(user.organisation)
     return HomePage(f"psp/home_{role.value}.html", data)

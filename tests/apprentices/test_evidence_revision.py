@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -218,9 +219,10 @@ def test_each_provider_sees_its_own_queue(client, provider_client, item):
 def test_the_lists_make_a_fixed_number_of_queries_cached_or_not(
     provider_client, apprentice, version
 ):
-    """Cached: session, user, the apprentice (portfolio), the revision, unread
-    notifications. Not cached (a write raised the revision): the paginator's count and the
-    page's rows too, and the portfolio's counts by status."""
+    """Cached: session, user, the revision, unread notifications (the portfolio's apprentice
+    comes from the cache too). Not cached (a write raised the revision): the apprentice
+    (portfolio), the paginator's count and the page's rows too, and the portfolio's counts
+    by status."""
     pages = {
         "portfolio": reverse("apprentices:apprentice_detail", args=[apprentice.pk]),
         "queue": reverse("apprentices:review_queue"),
@@ -240,7 +242,7 @@ def test_the_lists_make_a_fixed_number_of_queries_cached_or_not(
     small = counts()
     for _ in range(30):
         make_evidence(apprentice=apprentice, status="submitted", ksbs=version.ksbs.all())
-    assert small == counts() == {"portfolio": (8, 5), "queue": (6, 4)}
+    assert small == counts() == {"portfolio": (8, 4), "queue": (6, 4)}
 
 
 def evidence_item(client, item) -> str:
@@ -308,10 +310,245 @@ def test_a_renamed_actor_shows_in_the_evidence_items_history(provider_client, ap
 def test_the_evidence_item_makes_a_fixed_number_of_queries_cached_or_not(
     provider_client, apprentice, item
 ):
-    """Cached: session, user, the evidence, the revision, unread notifications and the
-    audit trail (3, for staff who may read it). Not cached: its files, mappings and events
-    too."""
+    """Cached: session, user, the revision, unread notifications and the audit trail (3, for
+    staff who may read it; the item comes from the cache too). Not cached: the item, its
+    files, mappings and events too."""
     url = reverse("apprentices:evidence_detail", args=[item.pk])
     provider_client.get(url)  # warms the role and permissions (psp.access)
     raw("UPDATE apprentices_evidence SET title = title")  # raises the revision
-    assert (count_queries(provider_client, url), count_queries(provider_client, url)) == (11, 8)
+    assert (count_queries(provider_client, url), count_queries(provider_client, url)) == (11, 7)
+
+
+# The portfolio's and the evidence item's heading rows, kept under the revision with who
+# sees them (apprentices.pages.portfolio_apprentice, evidence_item).
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE standards_standard SET reference = reference",
+        "UPDATE standards_standardversion SET title = title",
+        "UPDATE standards_option SET title = title",
+        "UPDATE epa_epa SET assessor_id = assessor_id",
+        "UPDATE psp_organisation SET kind = kind || '' WHERE id = %(provider)s",
+    ],
+)
+def test_raw_sql_writes_to_what_the_headings_show_raise_the_revision(provider, sql):
+    make_version(version="3.0")  # a row to write (SQLite's triggers are a row's)
+    if "standards_option" in sql:
+        from standards.models import Option
+
+        Option.objects.create(version=make_version(), number=1, title="Widgets")
+    if "epa_epa" in sql:
+        make_apprentice(status="in_epa")
+    before = revision.current()
+    raw(sql.replace("kind || ''", "'employer'"), provider=provider.pk)
+    assert revision.current() > before
+
+
+@pytest.mark.parametrize(
+    ("sql", "gone", "shown"),
+    [
+        (
+            "UPDATE standards_standardversion SET title = 'Retitled in SQL' WHERE id = %(version)s",
+            ">Imaginary widget inspector",
+            ">Retitled in SQL, version",
+        ),
+        (
+            "UPDATE standards_standard SET reference = 'ST0777' WHERE id IN "
+            "(SELECT standard_id FROM standards_standardversion WHERE id = %(version)s)",
+            ">ST9990 version",
+            ">ST0777 version",
+        ),
+        (
+            "UPDATE standards_standardversion SET ksbs_imported = FALSE WHERE id = %(version)s",
+            "",
+            "are not yet imported",
+        ),
+        (
+            "UPDATE psp_organisation SET name = 'Renamed Employer' WHERE id = %(employer)s",
+            "",
+            ">Renamed Employer</dd>",
+        ),
+        (
+            "UPDATE psp_user SET first_name = 'Renamed' WHERE id = %(user)s",
+            "",
+            "<title>Renamed Entice",
+        ),
+        (
+            "UPDATE apprentices_apprentice SET uln = '9999999999' WHERE id = %(apprentice)s",
+            "",
+            ">9999999999</dd>",
+        ),
+    ],
+)
+def test_the_portfolio_heading_follows_raw_sql_writes(
+    provider_client, apprentice, sql, gone, shown
+):
+    before = portfolio(provider_client, apprentice)
+    assert gone in before
+    assert shown not in before
+    assert portfolio(provider_client, apprentice) == before  # from the cache
+    raw(
+        sql,
+        version=apprentice.standard_version_id,
+        employer=apprentice.employer_id,
+        user=apprentice.user_id,
+        apprentice=apprentice.pk,
+    )
+    after = portfolio(provider_client, apprentice)
+    assert not gone or gone not in after
+    assert shown in after
+
+
+def test_the_portfolio_heading_follows_the_option_and_the_epa(provider_client, provider):
+    from standards.models import Option
+
+    version = make_version(version="2.0", earliest_start_date=datetime.date(2024, 1, 1))
+    option = Option.objects.create(version=version, number=1, title="Widget repair")
+    apprentice = make_apprentice(
+        version=version, training_provider=provider, option=option, status="in_epa"
+    )
+    other = make_apprentice(version=version, training_provider=provider, option=option)
+    link = f'href="{apprentice.epa.get_absolute_url()}">End-point assessment</a>'
+    html = portfolio(provider_client, apprentice)
+    assert ">Widget repair</dd>" in html
+    assert link in html
+    assert portfolio(provider_client, apprentice) == html  # from the cache
+    raw("UPDATE standards_option SET title = 'Renamed repair' WHERE id = %(id)s", id=option.pk)
+    html = portfolio(provider_client, apprentice)
+    assert ">Renamed repair</dd>" in html
+    raw(
+        "UPDATE epa_epa SET apprentice_id = %(other)s WHERE apprentice_id = %(apprentice)s",
+        other=other.pk,
+        apprentice=apprentice.pk,
+    )
+    assert link not in portfolio(provider_client, apprentice)
+
+
+def test_another_viewers_cached_heading_is_still_a_404(provider_client, apprentice, item):
+    """A heading kept for one viewer is not another's: another provider, an employer and
+    another apprentice see neither the portfolio nor the item, cached or not; a move to
+    another provider in SQL takes both from the first."""
+    urls = [
+        reverse("apprentices:apprentice_detail", args=[apprentice.pk]),
+        reverse("apprentices:evidence_detail", args=[item.pk]),
+    ]
+    for url in urls:
+        assert provider_client.get(url).status_code == 200
+        assert provider_client.get(url).status_code == 200  # kept
+    others = [
+        make_staff(role=Role.PROVIDER, organisation=make_organisation()),
+        make_staff(role=Role.EMPLOYER, organisation=make_organisation()),
+        make_apprentice().user,
+    ]
+    client = Client()
+    for other in others:
+        client.force_login(other)
+        for url in urls:
+            assert client.get(url).status_code == 404
+    client.force_login(apprentice.user)
+    for url in urls:
+        assert client.get(url).status_code == 200
+    moved_to = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    raw(
+        "UPDATE apprentices_apprentice SET training_provider_id = %(to)s WHERE id = %(id)s",
+        to=moved_to.pk,
+        id=apprentice.pk,
+    )
+    for url in urls:
+        assert provider_client.get(url).status_code == 404
+
+
+def test_an_assessor_sees_the_portfolio_while_assigned_to_its_epa(client, version):
+    apprentice = make_apprentice(version=version, status="in_epa")
+    assessor = make_staff(role=Role.ASSESSOR, organisation=make_organisation(kind="epao"))
+    url = reverse("apprentices:apprentice_detail", args=[apprentice.pk])
+    client.force_login(assessor)
+    assert client.get(url).status_code == 404
+    raw("UPDATE epa_epa SET assessor_id = %(user)s", user=assessor.pk)
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # kept
+    raw("UPDATE epa_epa SET assessor_id = NULL")
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("sql", "gone", "shown"),
+    [
+        (
+            "UPDATE apprentices_evidence SET title = 'Retitled in SQL' WHERE id = %(item)s",
+            '<h1 class="govuk-heading-l">Wiring a panel</h1>',
+            '<h1 class="govuk-heading-l">Retitled in SQL</h1>',
+        ),
+        (
+            "UPDATE apprentices_evidence SET status = 'accepted', reviewed_by_id = %(user)s, "
+            "reviewed_at = CURRENT_TIMESTAMP WHERE id = %(item)s",
+            "Review this evidence",
+            "Accepted by Appr",
+        ),
+        (
+            "UPDATE psp_user SET first_name = 'Renamed' WHERE id = %(user)s",
+            "Evidence from Appr",
+            "Evidence from Renamed",
+        ),
+    ],
+)
+def test_the_evidence_items_heading_follows_raw_sql_writes(
+    provider_client, apprentice, item, sql, gone, shown
+):
+    before = evidence_item(provider_client, item)
+    assert gone in before
+    assert evidence_item(provider_client, item) == before  # from the cache
+    raw(sql, item=item.pk, user=apprentice.user_id)
+    after = evidence_item(provider_client, item)
+    assert gone not in after
+    assert shown in after
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("DELETE FROM apprentices_evidenceksb WHERE evidence_id = %(item)s", "Map the evidence"),
+        (
+            "UPDATE apprentices_evidencefile SET removed_at = CURRENT_TIMESTAMP, "
+            "removed_by_id = %(user)s WHERE evidence_id = %(item)s",
+            "Add at least one file",
+        ),
+        (
+            "UPDATE apprentices_evidence SET personal_data_removed = FALSE WHERE id = %(item)s",
+            "Confirm you have removed",
+        ),
+    ],
+)
+def test_a_drafts_problems_follow_raw_sql_writes(client, apprentice, item, sql, problem):
+    raw(
+        "UPDATE apprentices_evidence SET status = 'draft', personal_data_removed = TRUE "
+        "WHERE id = %(item)s",
+        item=item.pk,
+    )
+    client.force_login(apprentice.user)
+    before = evidence_item(client, item)
+    assert "Resubmit for review" in before
+    assert "Before you can submit" not in before
+    assert evidence_item(client, item) == before  # from the cache
+    raw(sql, item=item.pk, user=apprentice.user_id)
+    after = evidence_item(client, item)
+    assert f"<li>{problem}" in after
+    assert "Resubmit for review" not in after
+
+
+def test_a_drafts_problems_follow_the_versions_ksbs_being_imported(client, apprentice, item):
+    raw(
+        "UPDATE apprentices_evidence SET status = 'draft', personal_data_removed = TRUE "
+        "WHERE id = %(item)s",
+        item=item.pk,
+    )
+    raw("DELETE FROM apprentices_evidenceksb WHERE evidence_id = %(item)s", item=item.pk)
+    client.force_login(apprentice.user)
+    assert "Map the evidence" in evidence_item(client, item)
+    raw(
+        "UPDATE standards_standardversion SET ksbs_imported = FALSE WHERE id = %(id)s",
+        id=apprentice.standard_version_id,
+    )
+    assert "Map the evidence" not in evidence_item(client, item)

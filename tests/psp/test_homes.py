@@ -115,10 +115,10 @@ def test_provider_dashboard_uses_a_fixed_number_of_queries(
     provider_client.get(reverse("home"))  # the user's role and permissions, now cached
     with connection.cursor() as cursor:
         cursor.execute(revision.BUMP)  # the progress flags are worked out again
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         response = provider_client.get(reverse("home"))
     assert response.context["progress_page"].paginator.count == count
-    with django_assert_num_queries(6):  # and now read from the cache
+    with django_assert_num_queries(5):  # and now read from the cache
         response = provider_client.get(reverse("home"))
     assert response.context["progress_page"].paginator.count == count
 
@@ -156,9 +156,9 @@ def test_the_employer_home_makes_a_fixed_number_of_queries(client, version):
     grow(8)
     large, counts = queries()
     assert counts["gateway"] == 9
-    # session, user, organisation, the evidence revision, unread notifications, the EPA
-    # revision: the counts by status, the moves and the gateway items come from the cache
-    assert (small, large) == (6, 6)
+    # session, user, the evidence revision, unread notifications, the EPA revision: the
+    # organisation, the counts by status, the moves and the gateway items come from the cache
+    assert (small, large) == (5, 5)
     with connection.cursor() as cursor:
         cursor.execute(apprentices_revision.BUMP)
         cursor.execute(epa_revision.BUMP)
@@ -187,3 +187,33 @@ def test_the_count_to_review_follows_raw_sql_changes(provider_client, behind, ve
             [other.pk, behind.pk],
         )
     assert awaiting() == 0
+
+
+@pytest.mark.parametrize("role", [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN])
+def test_the_account_summary_follows_raw_sql_changes_of_the_organisation(client, db, role):
+    kind = {
+        Role.PROVIDER: Organisation.Kind.TRAINING_PROVIDER,
+        Role.EMPLOYER: Organisation.Kind.EMPLOYER,
+        Role.EPAO_ADMIN: Organisation.Kind.EPAO,
+    }[role]
+    organisation = make_organisation(kind=kind, name="Before Ltd")
+    client.force_login(make_staff(role=role, organisation=organisation))
+
+    def summary():
+        html = client.get(reverse("home")).content.decode()
+        return html.split('<dt class="govuk-summary-list__key">Organisation</dt>')[1][:160]
+
+    label = organisation.get_kind_display()
+    assert f'Before Ltd <span class="govuk-hint govuk-!-display-inline">({label})' in summary()
+    assert "Before Ltd" in summary()  # from the cache
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE psp_organisation SET name = 'After Ltd' WHERE id = %s", [organisation.pk]
+        )
+    assert "After Ltd" in summary()
+    other = Organisation.Kind.EPAO if role == Role.EMPLOYER else Organisation.Kind.EMPLOYER
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE psp_organisation SET kind = %s WHERE id = %s", [other.value, organisation.pk]
+        )
+    assert f"({other.label})" in summary()
