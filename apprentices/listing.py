@@ -6,6 +6,7 @@ Unknown or malformed values fall back to the defaults rather than raising errors
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar, Self
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
@@ -175,7 +176,40 @@ class CohortQuery:
 
 
 @dataclass(frozen=True)
-class ReviewQueueQuery:
+class SearchAndSort:
+    """A queue's search words and sort order, from the query string: `q` (at most 100
+    characters) and `sort`, one of SORTS (SORT_LABELS names them in the sort menu), or the
+    first of them when missing or unknown. A subclass gives SORTS, SORT_LABELS and apply()."""
+
+    SORTS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    SORT_LABELS: ClassVar[dict[str, str]] = {}
+    q: str = ""
+    sort: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Self:
+        default = next(iter(cls.SORTS))
+        sort = request.GET.get("sort", default)
+        return cls(
+            q=request.GET.get("q", "").strip()[:100],
+            sort=sort if sort in cls.SORTS else default,
+        )
+
+    def querystring(self, **changes: str) -> str:
+        values = {"q": self.q, "sort": self.sort, **changes}
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def sorts(self) -> list[tuple[str, str]]:
+        return list(self.SORT_LABELS.items())
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return self.SORTS[self.sort or next(iter(self.SORTS))]
+
+
+@dataclass(frozen=True)
+class ReviewQueueQuery(SearchAndSort):
     """The review queue: search by apprentice or title, sort by waiting time, name, title."""
 
     SORTS = {
@@ -190,16 +224,6 @@ class ReviewQueueQuery:
         "apprentice": "Apprentice’s last name",
         "title": "Title",
     }
-    q: str = ""
-    sort: str = "submitted"
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> ReviewQueueQuery:
-        sort = request.GET.get("sort", "submitted")
-        return cls(
-            q=request.GET.get("q", "").strip()[:100],
-            sort=sort if sort in cls.SORTS else "submitted",
-        )
 
     def apply(self, evidence: QuerySet[Evidence]) -> QuerySet[Evidence]:
         if self.q:
@@ -209,12 +233,4 @@ class ReviewQueueQuery:
                 | Q(apprentice__user__last_name__icontains=self.q)
                 | Q(apprentice__uln__startswith=self.q)
             )
-        return evidence.order_by(*self.SORTS[self.sort])
-
-    def querystring(self, **changes: str) -> str:
-        values = {"q": self.q, "sort": self.sort, **changes}
-        return urlencode({k: v for k, v in values.items() if v})
-
-    @property
-    def sorts(self) -> list[tuple[str, str]]:
-        return list(self.SORT_LABELS.items())
+        return evidence.order_by(*self.order)

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apprentices.listing import SearchAndSort
 from epa.models import Epa, GatewayAttempt
 
 
@@ -58,7 +59,7 @@ class EpaListQuery:
 
 
 @dataclass(frozen=True)
-class GatewayQueueQuery:
+class GatewayQueueQuery(SearchAndSort):
     """The gateways to decide: search by apprentice, ULN or training provider; sort by
     waiting time or name."""
 
@@ -72,16 +73,6 @@ class GatewayQueueQuery:
         "-submitted": "Newest first",
         "apprentice": "Apprentice’s last name",
     }
-    q: str = ""
-    sort: str = "submitted"
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> GatewayQueueQuery:
-        sort = request.GET.get("sort", "submitted")
-        return cls(
-            q=request.GET.get("q", "").strip()[:100],
-            sort=sort if sort in cls.SORTS else "submitted",
-        )
 
     def apply(self, attempts: QuerySet[GatewayAttempt]) -> QuerySet[GatewayAttempt]:
         """The search and sort on attempts already scoped and filtered
@@ -100,13 +91,5 @@ class GatewayQueueQuery:
                 "apprentice__training_provider",
             )
             .defer("pack")  # the frozen portfolio: the list shows none of it
-            .order_by(*self.SORTS[self.sort])
+            .order_by(*self.order)
         )
-
-    def querystring(self, **changes: str) -> str:
-        values = {"q": self.q, "sort": self.sort, **changes}
-        return urlencode({k: v for k, v in values.items() if v})
-
-    @property
-    def sorts(self) -> list[tuple[str, str]]:
-        return list(self.SORT_LABELS.items())
