@@ -8,14 +8,17 @@ from typing import Any
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 
 from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
 from epa import grading, revision
 from epa.models import Epa, GatewayAttempt, GatewayItem
-from psp import audit
+from psp import audit, triggers
 from psp.models import User
+from standards import revision as standards_revision
+from standards.models import EpaPlan
 
 # GatewayItem's own order (attempt, id) with the attempt's id: ordering by the attempt
 # itself orders by its apprentice's name, which joined three more tables to the query.
@@ -45,13 +48,61 @@ PAGE_ITEMS = Prefetch(
 )
 
 
-def gateway_attempts(apprentice: Apprentice) -> list[GatewayAttempt]:
+def revisions() -> tuple[int, int]:
+    """The EPA revision and the reference data's, in one query: the keys of what the
+    gateway page keeps in the cache."""
+    epa, standards = triggers.current_numbers(revision.REVISION, standards_revision.REVISION)
+    return epa, standards
+
+
+# What the gateway page and a report's status page read of an apprentice: the apprentice's
+# own columns, their user's names (no password hash in the cache), their version's number
+# and KSB flag, the standard's reference and the version's EPA plan.
+_HEADING = (
+    *(field.attname for field in Apprentice._meta.concrete_fields),
+    *(f"user__{name}" for name in _NAMES),
+    "standard_version__version",
+    "standard_version__standard_id",
+    "standard_version__ksbs_imported",
+    "standard_version__standard__reference",
+    *(f"standard_version__epa_plan__{f.attname}" for f in EpaPlan._meta.concrete_fields),
+)
+
+
+def visible_apprentice(pk: int, user: User, numbers: tuple[int, int]) -> Apprentice:
+    """The apprentice `pk` with their name, standard and EPA plan, or 404 if `user` does
+    not see them (Apprentice.is_visible_to: the same rows as Apprentice.objects.visible_to).
+    Kept in the cache under the EPA revision (raised by every write to apprentices and by
+    changes of users' names: all the row's columns, so whom it is visible to, and the name)
+    and the reference data's (the version, the standard and the plan), for the apprentice:
+    one cache read where a select of five tables took 0.8 ms to build. An id that matches
+    no apprentice is not kept."""
+    key = f"epa:gateway-apprentice:{pk}:{numbers[0]}:{numbers[1]}"
+    apprentice: Apprentice | None = cache.get(key)
+    if apprentice is None:
+        apprentice = (
+            Apprentice.objects.select_related(
+                "user", "standard_version__standard", "standard_version__epa_plan"
+            )
+            .only(*_HEADING)
+            .filter(pk=pk)
+            .first()
+        )
+        if apprentice is None:
+            raise Http404("No apprentice matches the given query.")
+        cache.set(key, apprentice, 86400)
+    if not apprentice.is_visible_to(user):
+        raise Http404("No apprentice matches the given query.")
+    return apprentice
+
+
+def gateway_attempts(apprentice: Apprentice, epa_revision: int) -> list[GatewayAttempt]:
     """Every attempt, latest first, with its EPA, and the current one's items. Kept in the
     cache under the EPA revision (epa.revision: raised by every write to attempts, items,
     EPAs and apprentices, and by changes of users' names, which is all the attempts, their
     items and the names of who confirmed and decided them hold), for the apprentice; each
     attempt is given the apprentice of the request, which is not kept with them."""
-    key = f"epa:gateway-attempts:{apprentice.pk}:{revision.current()}"
+    key = f"epa:gateway-attempts:{apprentice.pk}:{epa_revision}"
     attempts: list[GatewayAttempt] | None = cache.get(key)
     if attempts is None:
         # Every attempt in one query (the page lists the earlier ones), the current one's items.
@@ -67,9 +118,9 @@ def gateway_attempts(apprentice: Apprentice) -> list[GatewayAttempt]:
     return attempts
 
 
-def gateway_page(apprentice: Apprentice, user: User) -> dict[str, Any]:
+def gateway_page(apprentice: Apprentice, user: User, *, epa_revision: int) -> dict[str, Any]:
     """The apprentice's gateway: every attempt, the current one's checklist, what blocks it."""
-    attempts = gateway_attempts(apprentice)
+    attempts = gateway_attempts(apprentice, epa_revision)
     attempt = attempts[0] if attempts else None
     return {
         "apprentice": apprentice,

@@ -177,6 +177,48 @@ def test_the_gateway_page_follows_raw_sql(client, epa, provider_user, employer_u
     assert "EPAO: accepted – Expired" in gateway_page(client, apprentice)
 
 
+def test_the_gateway_pages_apprentice_follows_raw_sql(client, apprentice, provider_user):
+    """The apprentice, their name, standard and EPA plan come from the cache (EPA and
+    reference data revisions); whom they are visible to is asked of the cached row."""
+    version = apprentice.standard_version
+    client.force_login(provider_user)
+    page = gateway_page(client, apprentice)
+    assert "Start gateway" in page
+    assert f"{version.standard.reference} version {version.version}" in page
+    raw("UPDATE psp_user SET last_name = 'Quill' WHERE id = %(id)s", id=apprentice.user_id)
+    assert f"{apprentice.user.first_name} Quill ·" in gateway_page(client, apprentice)
+    raw("UPDATE standards_standardversion SET version = '9.9' WHERE id = %(id)s", id=version.pk)
+    raw(
+        "UPDATE standards_standard SET reference = 'ST9999' WHERE id = %(id)s",
+        id=version.standard_id,
+    )
+    assert "ST9999 version 9.9" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE standards_epaplan SET gateway_imported = FALSE WHERE version_id = %(id)s",
+        id=version.pk,
+    )
+    page = gateway_page(client, apprentice)
+    assert "The gateway requirements of ST9999 version 9.9 are not yet imported." in page
+    assert "Start gateway" not in page
+    raw("UPDATE apprentices_apprentice SET status = 'break' WHERE id = %(id)s", id=apprentice.pk)
+    assert "The apprentice is on a break in learning." in gateway_page(client, apprentice)
+    elsewhere = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    raw(
+        "UPDATE apprentices_apprentice SET training_provider_id = %(org)s WHERE id = %(id)s",
+        org=elsewhere.pk,
+        id=apprentice.pk,
+    )
+    url = reverse("epa:gateway", args=[apprentice.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=elsewhere))
+    assert client.get(url).status_code == 200
+
+
+def test_the_gateway_page_of_no_apprentice_is_a_404(client, provider_user):
+    client.force_login(provider_user)
+    assert client.get(reverse("epa:gateway", args=[987654])).status_code == 404
+
+
 def test_the_cached_gateway_keeps_what_each_viewer_may_do(
     client, apprentice, provider_user, employer_user, preparing
 ):
