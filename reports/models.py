@@ -29,7 +29,8 @@ def report_file_path(instance: Report, filename: str) -> str:
 
 class ReportQuerySet(models.QuerySet["Report"]):
     def visible_to(self, user: User) -> ReportQuerySet:
-        """The user's own reports on subjects they can still see; everyone else's are 404."""
+        """The user's own reports on subjects they can still see; everyone else's are 404.
+        Report.is_visible_to asks the same of one report: change both together."""
         if not user.is_authenticated:
             return self.none()
         apprentices = Apprentice.objects.visible_to(user)
@@ -157,6 +158,28 @@ class Report(models.Model):
         if self.kind == self.Kind.REVIEW and self.review and self.review.held_on:
             return f"{name}, progress review of {long_date(self.review.held_on)}"
         return name
+
+    def is_visible_to(self, user: User) -> bool:
+        """Report.objects.visible_to asked of this one report: the user's own, on a subject
+        they still see. Its apprentice is asked in Python of the row as loaded
+        (Apprentice.is_visible_to), a cohort's organisation of the database."""
+        if not user.is_authenticated or self.requested_by_id != user.pk:
+            return False
+        apprentice = self.apprentice
+        if (
+            apprentice is not None
+            and (self.kind != self.Kind.REVIEW or user.has_perm("progress.view_progressreview"))
+            and apprentice.is_visible_to(user)
+        ):
+            return True
+        if self.kind == self.Kind.COHORT and user.has_perm("apprentices.view_cohort"):
+            organisation = self.organisation_id
+            return (
+                Apprentice.objects.visible_to(user)
+                .filter(Q(employer_id=organisation) | Q(training_provider_id=organisation))
+                .exists()
+            )
+        return False
 
     @property
     def is_pending(self) -> bool:
