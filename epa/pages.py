@@ -132,11 +132,14 @@ def gateway_page(apprentice: Apprentice, user: User, *, epa_revision: int) -> di
         else [],
         "can_prepare": user.has_perm("epa.prepare_gateway", apprentice),
         "can_decide": attempt is not None and user.has_perm("epa.decide_gateway", attempt),
-        "confirmable": {
+        # The checklist is a fragment kept under the EPA revision and the ids of the items
+        # this viewer may confirm (in the items' order: the same ids make the same key).
+        "epa_revision": epa_revision,
+        "confirmable": tuple(
             item.pk
             for item in (attempt.items.all() if attempt else [])
             if user.has_perm("epa.confirm_gateway", item)
-        },
+        ),
         # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
         "coverage": coverage_for(apprentice)
         if (attempt is None or attempt.status in ("preparing", "rejected"))
