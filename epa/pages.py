@@ -3,18 +3,20 @@ its form, built from the gateway and grading modules and the user's object permi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
+from django.utils.functional import SimpleLazyObject
 
 from apprentices.coverage import coverage_for
 from apprentices.models import Apprentice
 from epa import gateway as gateway_flow
 from epa import grading, revision
 from epa.models import Epa, GatewayAttempt, GatewayItem
+from progress import revision as progress_revision
 from psp import audit, triggers
 from psp.models import User
 from standards import revision as standards_revision
@@ -48,11 +50,20 @@ PAGE_ITEMS = Prefetch(
 )
 
 
-def revisions() -> tuple[int, int]:
-    """The EPA revision and the reference data's, in one query: the keys of what the
-    gateway page keeps in the cache."""
-    epa, standards = triggers.current_numbers(revision.REVISION, standards_revision.REVISION)
-    return epa, standards
+class Revisions(NamedTuple):
+    """The numbers the gateway page's cached parts are kept under, read in one query."""
+
+    epa: int  # attempts, items, EPAs, apprentices, users' names (epa.revision)
+    standards: int  # the reference data: versions, standards, EPA plans (standards.revision)
+    progress: int  # KSB tallies, apprentices, versions, KSBs (progress.revision)
+
+
+def revisions() -> Revisions:
+    return Revisions(
+        *triggers.current_numbers(
+            revision.REVISION, standards_revision.REVISION, progress_revision.REVISION
+        )
+    )
 
 
 # What the gateway page and a report's status page read of an apprentice: the apprentice's
@@ -69,7 +80,7 @@ _HEADING = (
 )
 
 
-def visible_apprentice(pk: int, user: User, numbers: tuple[int, int]) -> Apprentice:
+def visible_apprentice(pk: int, user: User, numbers: Revisions) -> Apprentice:
     """The apprentice `pk` with their name, standard and EPA plan, or 404 if `user` does
     not see them (Apprentice.is_visible_to: the same rows as Apprentice.objects.visible_to).
     Kept in the cache under the EPA revision (raised by every write to apprentices and by
@@ -77,7 +88,7 @@ def visible_apprentice(pk: int, user: User, numbers: tuple[int, int]) -> Apprent
     and the reference data's (the version, the standard and the plan), for the apprentice:
     one cache read where a select of five tables took 0.8 ms to build. An id that matches
     no apprentice is not kept."""
-    key = f"epa:gateway-apprentice:{pk}:{numbers[0]}:{numbers[1]}"
+    key = f"epa:gateway-apprentice:{pk}:{numbers.epa}:{numbers.standards}"
     apprentice: Apprentice | None = cache.get(key)
     if apprentice is None:
         apprentice = (
@@ -118,9 +129,9 @@ def gateway_attempts(apprentice: Apprentice, epa_revision: int) -> list[GatewayA
     return attempts
 
 
-def gateway_page(apprentice: Apprentice, user: User, *, epa_revision: int) -> dict[str, Any]:
+def gateway_page(apprentice: Apprentice, user: User, numbers: Revisions) -> dict[str, Any]:
     """The apprentice's gateway: every attempt, the current one's checklist, what blocks it."""
-    attempts = gateway_attempts(apprentice, epa_revision)
+    attempts = gateway_attempts(apprentice, numbers.epa)
     attempt = attempts[0] if attempts else None
     return {
         "apprentice": apprentice,
@@ -134,17 +145,19 @@ def gateway_page(apprentice: Apprentice, user: User, *, epa_revision: int) -> di
         "can_decide": attempt is not None and user.has_perm("epa.decide_gateway", attempt),
         # The checklist is a fragment kept under the EPA revision and the ids of the items
         # this viewer may confirm (in the items' order: the same ids make the same key).
-        "epa_revision": epa_revision,
+        "revisions": numbers,
         "confirmable": tuple(
             item.pk
             for item in (attempt.items.all() if attempt else [])
             if user.has_perm("epa.confirm_gateway", item)
         ),
-        # Before the pack is frozen, the staff preparing it see how far it covers the KSBs.
-        "coverage": coverage_for(apprentice)
-        if (attempt is None or attempt.status in ("preparing", "rejected"))
-        and user.has_perm("epa.view_gateway_coverage", apprentice)
-        else None,
+        # Before the pack is frozen, the staff preparing it see how far it covers the KSBs:
+        # a fragment kept under the progress revision (the tallies, the apprentice's version
+        # and option, the version's KSBs) and the reference data's (the plan's methods and
+        # their KSBs, the options' duties), worked out only when the cache does not hold it.
+        "show_coverage": (attempt is None or attempt.status in ("preparing", "rejected"))
+        and user.has_perm("epa.view_gateway_coverage", apprentice),
+        "coverage": SimpleLazyObject(lambda: coverage_for(apprentice)),
     }
 
 

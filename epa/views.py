@@ -113,7 +113,7 @@ def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The apprentice with their name, standard and plan, from the cache (the rest by id).
     numbers = pages.revisions()
     apprentice = pages.visible_apprentice(pk, request.user, numbers)
-    context = pages.gateway_page(apprentice, request.user, epa_revision=numbers[0])
+    context = pages.gateway_page(apprentice, request.user, numbers)
     return render(request, "epa/gateway.html", context)
 
 

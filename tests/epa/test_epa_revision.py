@@ -214,6 +214,48 @@ def test_the_gateway_pages_apprentice_follows_raw_sql(client, apprentice, provid
     assert client.get(url).status_code == 200
 
 
+def test_the_gateway_pages_coverage_follows_raw_sql(client, version, provider_user):
+    """The coverage while the pack is prepared is a fragment kept under the progress
+    revision (KSB tallies, kept by their own triggers from evidence and mappings) and the
+    reference data's (the plan's methods and their KSBs)."""
+    from tests.factories import make_apprentice, make_evidence
+
+    apprentice = make_apprentice(version=version, training_provider=provider_user.organisation)
+    knows, fixes = version.ksbs.get(kind="K"), version.ksbs.get(kind="S")
+    method = version.epa_plan.methods.get(number=1)
+    method.ksbs.set([knows, fixes])
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[knows])
+    pending = make_evidence(apprentice=apprentice, status="submitted", ksbs=[fixes])
+    client.force_login(provider_user)
+    assert "1 of 2 KSBs have accepted evidence (50%)" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE apprentices_evidence SET status = 'accepted', reviewed_by_id = %(by)s, "
+        "reviewed_at = %(at)s WHERE id = %(id)s",
+        by=provider_user.pk,
+        at=timezone.now(),
+        id=pending.pk,
+    )
+    assert "2 of 2 KSBs have accepted evidence (100%)" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE standards_assessmentmethod SET name = 'Widget viva' WHERE id = %(id)s", id=method.pk
+    )
+    assert "Widget viva</th>" in gateway_page(client, apprentice)
+    raw(
+        "DELETE FROM standards_assessmentmethod_ksbs WHERE assessmentmethod_id = %(id)s "
+        "AND ksb_id = %(ksb)s",
+        id=method.pk,
+        ksb=fixes.pk,
+    )
+    assert "1 of 1 (100%)" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE apprentices_ksbtally SET accepted_count = 0 WHERE apprentice_id = %(id)s "
+        "AND ksb_id = %(ksb)s",
+        id=apprentice.pk,
+        ksb=knows.pk,
+    )
+    assert "1 of 2 KSBs have accepted evidence (50%)" in gateway_page(client, apprentice)
+
+
 def test_the_gateway_page_of_no_apprentice_is_a_404(client, provider_user):
     client.force_login(provider_user)
     assert client.get(reverse("epa:gateway", args=[987654])).status_code == 404

@@ -179,20 +179,21 @@ def test_gateway_page_reads_the_attempts_once(
     client, apprentice, provider_user, django_assert_num_queries
 ):
     """The current attempt and the earlier ones come from one query, with the attempt's
-    EPA: session, user, the EPA and reference data revisions (one query), apprentice,
-    attempts, items, unread count, and while the pack is prepared whether it has accepted
-    evidence and its coverage (KSBs, methods, their KSBs); the apprentice, the attempts and
-    the items from the cache when it holds them."""
+    EPA: session, user, the EPA, reference data and progress revisions (one query),
+    apprentice, attempts, items, unread count, and while the pack is prepared whether it
+    has accepted evidence and its coverage (KSBs, methods, their KSBs); the apprentice, the
+    attempts, the items and the coverage from the cache when it holds them."""
     client.force_login(provider_user)
     client.post(reverse("epa:gateway_start", args=[apprentice.pk]))
     url = reverse("epa:gateway", args=[apprentice.pk])
     client.get(url)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         page = client.get(url).content.decode()
     assert "Attempt 1" in page
+    assert "KSB coverage" in page
     with connection.cursor() as cursor:
         cursor.execute(revision.BUMP)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         page = client.get(url).content.decode()
     assert "Attempt 1" in page
 
@@ -200,8 +201,8 @@ def test_gateway_page_reads_the_attempts_once(
 def test_gateway_page_of_an_accepted_gateway_has_a_fixed_number_of_queries(
     client, epa, provider_user, django_assert_num_queries
 ):
-    """Session, user, the EPA and reference data revisions (one query), the unread count;
-    when the cache does not hold them, the apprentice (with their name, standard and
+    """Session, user, the EPA, reference data and progress revisions (one query), the unread
+    count; when the cache does not hold them, the apprentice (with their name, standard and
     plan), the attempts with the EPA and the items with who confirmed and decided them."""
     client.force_login(provider_user)
     url = reverse("epa:gateway", args=[epa.apprentice_id])
