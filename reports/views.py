@@ -102,11 +102,7 @@ def _report(request: AuthenticatedHttpRequest, pk: int) -> Report:
     report, three of them 0.6 ms). Whether the user still sees its subject is asked of the
     apprentice as loaded (Report.is_visible_to): building visible_to's three subqueries took
     longer than the rest of the query."""
-    report = get_object_or_404(
-        Report.objects.select_related("apprentice__user", "gateway"),
-        pk=pk,
-        requested_by=request.user,
-    )
+    report = get_object_or_404(Report.objects.for_page(), pk=pk, requested_by=request.user)
     if not report.is_visible_to(request.user):
         raise Http404("No report matches the given query.")
     if report.kind == Report.Kind.REVIEW:
