@@ -5,8 +5,8 @@ psp keeps some invariants and caches in triggers, because only the database sees
 access version (psp.access), the revision of the reference data (standards.revision), KSB
 tallies (apprentices.tallies), the progress revision (progress.revision), the evidence revision
 (apprentices.revision), the chosen option
-(apprentices.options), final results (epa.finality), the EPA status (epa.progression) and the
-EPA revision (epa.revision).
+(apprentices.options), final results (epa.finality), the EPA status (epa.progression), the
+EPA revision (epa.revision) and the report revision (reports.revision).
 Each module writes its own SQL for SQLite and PostgreSQL; this module installs it: after every
 `migrate` (SQLite drops a table's triggers when a migration rebuilds it), only once the tables
 the SQL names exist, in one transaction. `Revision` is the one counter those caches use.

@@ -209,3 +209,16 @@ class Report(models.Model):
     def download_name(self) -> str:
         when = timezone.localtime(self.finished_at or self.requested_at)
         return f"{slugify(f'{self.kind} {self.subject_name}')}-{when:%Y%m%d-%H%M}.pdf"
+
+
+class ReportRevision(models.Model):
+    """One row: a number that database triggers raise on every write to reports
+    (reports.revision), so a report's page can keep its row in the cache under it."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_report_revision_row")]
+
+    def __str__(self) -> str:
+        return f"Report revision {self.number}"

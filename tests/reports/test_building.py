@@ -833,3 +833,52 @@ def test_the_reports_queued_ahead_are_the_orms_count(apprentice, provider_user):
         assert building.queued_ahead(report) == expected
         counts.append(expected)
     assert counts == [0, 1, 1, 1, 1, 3]
+
+
+def test_the_status_page_follows_raw_sql(client, epa, provider_user):
+    """The report's row is kept in the cache under the report revision (every write to
+    reports) and the EPA revision (the apprentice's row and name, the gateway attempt):
+    each raw write shows on the next request, and whom the report is visible to follows."""
+    apprentice = epa.apprentice
+    report = building.request_report(epa.gateway, requested_by=provider_user)
+    url = report.get_absolute_url()
+    client.force_login(provider_user)
+
+    def caption() -> str:
+        page = client.get(url).content.decode()
+        return page.split('<span class="govuk-caption-l">')[1].split("</span>")[0]
+
+    assert caption() == f"{apprentice.name}, gateway attempt {epa.gateway.number}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE psp_user SET first_name = 'Ottoline' WHERE id = %s", [apprentice.user_id]
+        )
+        cursor.execute("UPDATE epa_gatewayattempt SET number = 7 WHERE id = %s", [epa.gateway_id])
+    assert caption() == f"Ottoline {apprentice.user.last_name}, gateway attempt 7"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE epa_report SET status = 'failed', failure_reason = 'No fonts' WHERE id = %s",
+            [report.pk],
+        )
+    assert "No fonts" in client.get(url).content.decode()
+    elsewhere = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+            [elsewhere.pk, apprentice.pk],
+        )
+    assert client.get(url).status_code == 404
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+            [provider_user.organisation_id, apprentice.pk],
+        )
+    assert client.get(url).status_code == 200
+    colleague = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE epa_report SET requested_by_id = %s WHERE id = %s", [colleague.pk, report.pk]
+        )
+    assert client.get(url).status_code == 404
+    client.force_login(colleague)
+    assert client.get(url).status_code == 200
