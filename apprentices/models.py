@@ -105,7 +105,8 @@ class ApprenticeQuerySet(models.QuerySet["Apprentice"]):
 def seen_by_columns(user: Viewer, *, through: str = "") -> Q | None:
     """The apprentices a signed-in user other than an assessor sees, as a condition on
     columns of the apprentice's own row (`through` the relation's name and "__" from another
-    model), or None when they see none. An assessor's are chosen through their EPAs."""
+    model), or None when they see none. An assessor's are chosen through their EPAs.
+    Apprentice.is_visible_to asks the same of one row in Python: change both together."""
     role = user.role
     if role == Role.ADMIN:
         return Q()
@@ -311,6 +312,30 @@ class Apprentice(models.Model):
         if self.practical_period_weeks:
             return self.start_date + datetime.timedelta(weeks=self.practical_period_weeks)
         return self.planned_gateway_date
+
+    def is_visible_to(self, user: Viewer) -> bool:
+        """Whether `user` sees this apprentice: Apprentice.objects.visible_to asked of this
+        one row, from its columns as loaded (seen_by_columns in Python); an assessor's
+        apprentices are chosen through their EPAs, so theirs is asked of the database."""
+        if not user.is_authenticated:
+            return False
+        role = user.role
+        if role == Role.ASSESSOR:
+            return Apprentice.objects.visible_to(user).filter(pk=self.pk).exists()
+        if role == Role.ADMIN:
+            return True
+        if role == Role.APPRENTICE:
+            return self.user_id == user.pk
+        organisation = user.organisation_id
+        if not organisation:
+            return False
+        if role == Role.PROVIDER:
+            return self.training_provider_id == organisation
+        if role == Role.EMPLOYER:
+            return self.employer_id == organisation
+        if role == Role.EPAO_ADMIN:
+            return self.epao_id == organisation and self.status in Apprentice.EPA_STATUSES
+        return False
 
     def is_trained_by(self, user: User) -> bool:
         return user.role == Role.PROVIDER and user.organisation_id == self.training_provider_id

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apprentices.models import Apprentice
 from apprentices.views import apprentice_or_404
 from epa import gateway as gateway_flow
 from epa import grading, pages
@@ -128,15 +127,11 @@ def gateway_confirmations(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("epa.view_gatewayattempt", raise_exception=True)
 def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    # What the page shows and asks of the apprentice (name, standard, plan; the rest by id):
-    # five tables, where apprentice_or_404's eight took PostgreSQL 1.5-6 ms to plan.
-    apprentice = get_object_or_404(
-        Apprentice.objects.visible_to(request.user).select_related(
-            "user", "standard_version__standard", "standard_version__epa_plan"
-        ),
-        pk=pk,
-    )
-    return render(request, "epa/gateway.html", pages.gateway_page(apprentice, request.user))
+    # The apprentice with their name, standard and plan, from the cache (the rest by id).
+    numbers = pages.revisions()
+    apprentice = pages.visible_apprentice(pk, request.user, numbers)
+    context = pages.gateway_page(apprentice, request.user, numbers)
+    return render(request, "epa/gateway.html", context)
 
 
 @require_POST

@@ -5,8 +5,8 @@ psp keeps some invariants and caches in triggers, because only the database sees
 access version (psp.access), the revision of the reference data (standards.revision), KSB
 tallies (apprentices.tallies), the progress revision (progress.revision), the evidence revision
 (apprentices.revision), the chosen option
-(apprentices.options), final results (epa.finality), the EPA status (epa.progression) and the
-EPA revision (epa.revision).
+(apprentices.options), final results (epa.finality), the EPA status (epa.progression), the
+EPA revision (epa.revision) and the report revision (reports.revision).
 Each module writes its own SQL for SQLite and PostgreSQL; this module installs it: after every
 `migrate` (SQLite drops a table's triggers when a migration rebuilds it), only once the tables
 the SQL names exist, in one transaction. `Revision` is the one counter those caches use.
@@ -159,8 +159,9 @@ class Revision:
 
 
 def numbers(*revisions: Revision, using: str = "default") -> tuple[int, ...]:
-    """The numbers of several revisions, read in one query (a page cached under two of them
-    asks the database once)."""
+    """The numbers of several revisions in one query (a page cached under several kinds of
+    rows asks the database once), in the order given; 0 for a revision whose row is
+    missing, as Revision.current."""
     columns = ", ".join(f"(SELECT number FROM {r.table} WHERE id = 1)" for r in revisions)
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT {columns}")

@@ -54,7 +54,7 @@ from psp.models import (
     Organisation,
 )
 from psp.roles import Role
-from reports.models import Report
+from reports.models import Report, ReportRevision
 from standards.models import (
     Duty,
     EpaPlanRevision,
@@ -429,6 +429,7 @@ VIOLATIONS: dict[str, Callable[[Any], Any]] = {
     "one_progress_revision_row": lambda w: ProgressRevision.objects.create(pk=2),
     "one_evidence_revision_row": lambda w: EvidenceRevision.objects.create(pk=2),
     "one_epa_revision_row": lambda w: EpaRevision.objects.create(pk=2),
+    "one_report_revision_row": lambda w: ReportRevision.objects.create(pk=2),
     # A result is final once written (epa.finality), so the violating write is a new one.
     "moderator_is_not_the_assessor": lambda w: clone(
         w.result, sitting=2, moderator_id=w.assessor.pk

@@ -139,3 +139,47 @@ def test_evidence_visible_to_each_role_is_the_evidence_of_the_apprentices_it_see
         assert chosen == expected, viewer.role
         sizes.append(len(chosen))
     assert sizes == [6, 2, 2, 2, 2, 2, 0, 2, 0]
+
+
+@pytest.mark.django_db
+def test_an_apprentice_is_visible_to_exactly_whom_visible_to_gives_it():
+    """Apprentice.is_visible_to asks one row in Python what Apprentice.objects.visible_to
+    asks of the table (the gateway page and the report status page check it on a cached
+    row): every role, an EPAO's apprentices on programme and in EPA, no organisation."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from apprentices.models import Apprentice
+    from psp.models import Organisation
+    from psp.roles import Role
+    from tests.factories import make_organisation, make_staff
+
+    version = make_version(version="7.0", ksbs={"K": ["Knows widgets"]})
+    epao = make_organisation(kind=Organisation.Kind.EPAO)
+    on_programme = make_apprentice(version=version, epao=epao)
+    in_epa = make_apprentice(version=version, epao=epao, status=Apprentice.Status.IN_EPA)
+    completed = make_apprentice(version=version, epao=epao, status=Apprentice.Status.COMPLETED)
+    other = make_apprentice(version=version)
+    assessor = make_user(role=Role.ASSESSOR)
+    in_epa.epa.assessor = assessor
+    in_epa.epa.save()
+    viewers = [
+        make_user(role=Role.ADMIN),
+        on_programme.user,
+        in_epa.user,
+        make_staff(role=Role.PROVIDER, organisation=on_programme.training_provider),
+        make_staff(role=Role.EMPLOYER, organisation=other.employer),
+        make_staff(role=Role.EPAO_ADMIN, organisation=epao),
+        make_user(role=Role.PROVIDER),  # no organisation: sees nothing
+        make_user(role=Role.EPAO_ADMIN),
+        assessor,
+        make_user(role=Role.ASSESSOR),  # no EPA: sees nothing
+        AnonymousUser(),
+    ]
+    every = list(Apprentice.objects.all())
+    sizes = []
+    for viewer in viewers:
+        seen = set(Apprentice.objects.visible_to(viewer))
+        assert {a for a in every if a.is_visible_to(viewer)} == seen, viewer
+        sizes.append(len(seen))
+    assert sizes == [len(every), 1, 1, 1, 1, 2, 0, 0, 1, 0, 0]
+    assert completed.is_visible_to(viewers[5])

@@ -181,6 +181,90 @@ def test_the_gateway_page_follows_raw_sql(client, epa, provider_user, employer_u
     assert "EPAO: accepted – Expired" in gateway_page(client, apprentice)
 
 
+def test_the_gateway_pages_apprentice_follows_raw_sql(client, apprentice, provider_user):
+    """The apprentice, their name, standard and EPA plan come from the cache (EPA and
+    reference data revisions); whom they are visible to is asked of the cached row."""
+    version = apprentice.standard_version
+    client.force_login(provider_user)
+    page = gateway_page(client, apprentice)
+    assert "Start gateway" in page
+    assert f"{version.standard.reference} version {version.version}" in page
+    raw("UPDATE psp_user SET last_name = 'Quill' WHERE id = %(id)s", id=apprentice.user_id)
+    assert f"{apprentice.user.first_name} Quill ·" in gateway_page(client, apprentice)
+    raw("UPDATE standards_standardversion SET version = '9.9' WHERE id = %(id)s", id=version.pk)
+    raw(
+        "UPDATE standards_standard SET reference = 'ST9999' WHERE id = %(id)s",
+        id=version.standard_id,
+    )
+    assert "ST9999 version 9.9" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE standards_epaplan SET gateway_imported = FALSE WHERE version_id = %(id)s",
+        id=version.pk,
+    )
+    page = gateway_page(client, apprentice)
+    assert "The gateway requirements of ST9999 version 9.9 are not yet imported." in page
+    assert "Start gateway" not in page
+    raw("UPDATE apprentices_apprentice SET status = 'break' WHERE id = %(id)s", id=apprentice.pk)
+    assert "The apprentice is on a break in learning." in gateway_page(client, apprentice)
+    elsewhere = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    raw(
+        "UPDATE apprentices_apprentice SET training_provider_id = %(org)s WHERE id = %(id)s",
+        org=elsewhere.pk,
+        id=apprentice.pk,
+    )
+    url = reverse("epa:gateway", args=[apprentice.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(make_staff(role=Role.PROVIDER, organisation=elsewhere))
+    assert client.get(url).status_code == 200
+
+
+def test_the_gateway_pages_coverage_follows_raw_sql(client, version, provider_user):
+    """The coverage while the pack is prepared is a fragment kept under the progress
+    revision (KSB tallies, kept by their own triggers from evidence and mappings) and the
+    reference data's (the plan's methods and their KSBs)."""
+    from tests.factories import make_apprentice, make_evidence
+
+    apprentice = make_apprentice(version=version, training_provider=provider_user.organisation)
+    knows, fixes = version.ksbs.get(kind="K"), version.ksbs.get(kind="S")
+    method = version.epa_plan.methods.get(number=1)
+    method.ksbs.set([knows, fixes])
+    make_evidence(apprentice=apprentice, status="accepted", ksbs=[knows])
+    pending = make_evidence(apprentice=apprentice, status="submitted", ksbs=[fixes])
+    client.force_login(provider_user)
+    assert "1 of 2 KSBs have accepted evidence (50%)" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE apprentices_evidence SET status = 'accepted', reviewed_by_id = %(by)s, "
+        "reviewed_at = %(at)s WHERE id = %(id)s",
+        by=provider_user.pk,
+        at=timezone.now(),
+        id=pending.pk,
+    )
+    assert "2 of 2 KSBs have accepted evidence (100%)" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE standards_assessmentmethod SET name = 'Widget viva' WHERE id = %(id)s", id=method.pk
+    )
+    assert "Widget viva</th>" in gateway_page(client, apprentice)
+    raw(
+        "DELETE FROM standards_assessmentmethod_ksbs WHERE assessmentmethod_id = %(id)s "
+        "AND ksb_id = %(ksb)s",
+        id=method.pk,
+        ksb=fixes.pk,
+    )
+    assert "1 of 1 (100%)" in gateway_page(client, apprentice)
+    raw(
+        "UPDATE apprentices_ksbtally SET accepted_count = 0 WHERE apprentice_id = %(id)s "
+        "AND ksb_id = %(ksb)s",
+        id=apprentice.pk,
+        ksb=knows.pk,
+    )
+    assert "1 of 2 KSBs have accepted evidence (50%)" in gateway_page(client, apprentice)
+
+
+def test_the_gateway_page_of_no_apprentice_is_a_404(client, provider_user):
+    client.force_login(provider_user)
+    assert client.get(reverse("epa:gateway", args=[987654])).status_code == 404
+
+
 def test_the_cached_gateway_keeps_what_each_viewer_may_do(
     client, apprentice, provider_user, employer_user, preparing
 ):

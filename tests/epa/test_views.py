@@ -179,19 +179,21 @@ def test_gateway_page_reads_the_attempts_once(
     client, apprentice, provider_user, django_assert_num_queries
 ):
     """The current attempt and the earlier ones come from one query, with the attempt's
-    EPA: session, user, apprentice, the EPA revision, attempts, items, unread count, and
-    while the pack is prepared whether it has accepted evidence and its coverage (KSBs,
-    methods, their KSBs); the attempts and items from the cache when it holds them."""
+    EPA: session, user, the EPA, reference data and progress revisions (one query),
+    apprentice, attempts, items, unread count, and while the pack is prepared whether it
+    has accepted evidence and its coverage (KSBs, methods, their KSBs); the apprentice, the
+    attempts, the items and the coverage from the cache when it holds them."""
     client.force_login(provider_user)
     client.post(reverse("epa:gateway_start", args=[apprentice.pk]))
     url = reverse("epa:gateway", args=[apprentice.pk])
     client.get(url)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(5):
         page = client.get(url).content.decode()
     assert "Attempt 1" in page
+    assert "KSB coverage" in page
     with connection.cursor() as cursor:
         cursor.execute(revision.BUMP)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         page = client.get(url).content.decode()
     assert "Attempt 1" in page
 
@@ -199,9 +201,9 @@ def test_gateway_page_reads_the_attempts_once(
 def test_gateway_page_of_an_accepted_gateway_has_a_fixed_number_of_queries(
     client, epa, provider_user, django_assert_num_queries
 ):
-    """Session, user, the apprentice (with their name, standard and plan), the EPA
-    revision, the unread count; when the cache does not hold them, the attempts with the
-    EPA and the items with who confirmed and decided them."""
+    """Session, user, the EPA, reference data and progress revisions (one query), the unread
+    count; when the cache does not hold them, the apprentice (with their name, standard and
+    plan), the attempts with the EPA and the items with who confirmed and decided them."""
     client.force_login(provider_user)
     url = reverse("epa:gateway", args=[epa.apprentice_id])
     client.get(url)
@@ -209,7 +211,7 @@ def test_gateway_page_of_an_accepted_gateway_has_a_fixed_number_of_queries(
         cursor.execute(revision.BUMP)
     with django_assert_num_queries(7):
         client.get(url)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         page = client.get(url).content.decode()
     assert "Go to the end-point assessment" in page
     assert page.count("govuk-task-list__item") >= len(epa.gateway.items.all())

@@ -753,3 +753,132 @@ def test_epa_result_report_has_each_methods_moderation_and_the_plan_revision(epa
         assert expected in text, expected
     assert text.count("Not agreed") == 1
     assert text.count(str(epao_admin)) >= 4  # moderator of each decision and of the result
+
+
+def test_one_report_is_visible_to_exactly_whom_visible_to_gives_it(epa, provider_user, version):
+    """Report.is_visible_to (the status page and the download ask it of the one report)
+    against Report.objects.visible_to: reports of every kind, asked for by every role, on
+    subjects they see and do not see, a progress review by someone who may not see it."""
+    from tests.factories import make_progress_review
+
+    apprentice = epa.apprentice
+    other = make_apprentice(version=version)
+    review = make_progress_review(apprentice=apprentice)
+    requesters = [
+        provider_user,
+        make_staff(role=Role.EMPLOYER, organisation=apprentice.employer),
+        make_staff(role=Role.EPAO_ADMIN, organisation=apprentice.epao),
+        epa.assessor,
+        make_staff(role=Role.ASSESSOR, organisation=apprentice.epao),  # not theirs
+        apprentice.user,
+        other.user,
+        make_user(role=Role.ADMIN),
+    ]
+    elsewhere = make_organisation(kind=Organisation.Kind.EMPLOYER)
+    for user in requesters:
+        for subject in (apprentice, other):
+            Report.objects.create(kind="portfolio", requested_by=user, apprentice=subject)
+            Report.objects.create(
+                kind="review", requested_by=user, apprentice=subject, review=review
+            )
+        Report.objects.create(
+            kind="gateway_pack", requested_by=user, apprentice=apprentice, gateway=epa.gateway
+        )
+        Report.objects.create(kind="epa_result", requested_by=user, apprentice=apprentice, epa=epa)
+        for organisation in (apprentice.employer, apprentice.training_provider, elsewhere):
+            Report.objects.create(
+                kind="cohort",
+                requested_by=user,
+                organisation=organisation,
+                standard_version=version,
+            )
+    every = list(Report.objects.select_related("apprentice"))
+    sizes = []
+    for user in requesters:
+        visible = set(Report.objects.visible_to(user))
+        assert {r for r in every if r.is_visible_to(user)} == visible, user.role
+        sizes.append(len(visible))
+    assert sizes == [6, 6, 3, 3, 0, 4, 2, 8]
+
+
+def test_the_reports_queued_ahead_are_the_orms_count(apprentice, provider_user):
+    """building.queued_ahead's SQL against the ORM's count: other reports queued earlier,
+    not those queued later, running, ready or failed, nor the report itself."""
+    now = timezone.now()
+    reports = [
+        Report.objects.create(
+            kind="portfolio",
+            requested_by=provider_user,
+            apprentice=apprentice,
+            status=status,
+            requested_at=now + datetime.timedelta(seconds=seconds),
+            failure_reason="No fonts" if status == "failed" else "",
+        )
+        for seconds, status in [
+            (-30, "queued"),
+            (-20, "running"),
+            (-10, "failed"),
+            (0, "queued"),
+            (0, "queued"),
+            (10, "queued"),
+        ]
+    ]
+    counts = []
+    for report in reports:
+        expected = (
+            Report.objects.filter(status="queued", requested_at__lt=report.requested_at)
+            .exclude(pk=report.pk)
+            .count()
+        )
+        assert building.queued_ahead(report) == expected
+        counts.append(expected)
+    assert counts == [0, 1, 1, 1, 1, 3]
+
+
+def test_the_status_page_follows_raw_sql(client, epa, provider_user):
+    """The report's row is kept in the cache under the report revision (every write to
+    reports) and the EPA revision (the apprentice's row and name, the gateway attempt):
+    each raw write shows on the next request, and whom the report is visible to follows."""
+    apprentice = epa.apprentice
+    report = building.request_report(epa.gateway, requested_by=provider_user)
+    url = report.get_absolute_url()
+    client.force_login(provider_user)
+
+    def caption() -> str:
+        page = client.get(url).content.decode()
+        return page.split('<span class="govuk-caption-l">')[1].split("</span>")[0]
+
+    assert caption() == f"{apprentice.name}, gateway attempt {epa.gateway.number}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE psp_user SET first_name = 'Ottoline' WHERE id = %s", [apprentice.user_id]
+        )
+        cursor.execute("UPDATE epa_gatewayattempt SET number = 7 WHERE id = %s", [epa.gateway_id])
+    assert caption() == f"Ottoline {apprentice.user.last_name}, gateway attempt 7"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE epa_report SET status = 'failed', failure_reason = 'No fonts' WHERE id = %s",
+            [report.pk],
+        )
+    assert "No fonts" in client.get(url).content.decode()
+    elsewhere = make_organisation(kind=Organisation.Kind.TRAINING_PROVIDER)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+            [elsewhere.pk, apprentice.pk],
+        )
+    assert client.get(url).status_code == 404
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE apprentices_apprentice SET training_provider_id = %s WHERE id = %s",
+            [provider_user.organisation_id, apprentice.pk],
+        )
+    assert client.get(url).status_code == 200
+    colleague = make_staff(role=Role.PROVIDER, organisation=apprentice.training_provider)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE epa_report SET requested_by_id = %s WHERE id = %s", [colleague.pk, report.pk]
+        )
+    assert client.get(url).status_code == 404
+    client.force_login(colleague)
+    assert client.get(url).status_code == 200
