@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apprentices.models import Apprentice
 from apprentices.views import apprentice_or_404
 from epa import gateway as gateway_flow
 from epa import grading, pages
