@@ -12,25 +12,27 @@ from django.utils.functional import SimpleLazyObject
 
 from apprentices import revision as evidence_revision
 from apprentices.models import Apprentice
-from apprentices.pages import PAGE_SIZE
+from apprentices.pages import PAGE_SIZE, portfolio_apprentice
 from progress import reviews, revision, training
 from progress.forms import ReviewSignForm, SigningLinkForm
 from progress.models import ProgressReview, ReviewSignature, ReviewSigningLink
-from psp import access
+from psp import access, triggers
 
 if TYPE_CHECKING:
     from psp.models import User
 
 
-def off_the_job_log_page(
-    apprentice: Apprentice, user: User, page_number: str | None
-) -> dict[str, Any]:
-    """The working of the requirement, planned against actual, breaks and the entries."""
+def off_the_job_log_page(user: User, pk: int, page_number: str | None) -> dict[str, Any]:
+    """The working of the requirement, planned against actual, breaks and the entries of
+    apprentice `pk`, if `user` sees them (else 404)."""
+    progress, evidence = triggers.numbers(revision.REVISION, evidence_revision.REVISION)
+    # The apprentice as the portfolio's heading has them: from the cache under the evidence
+    # revision, for those who see them (a query only when not cached).
+    apprentice = portfolio_apprentice(user, pk, evidence_revision=evidence)
     # The working and its chart are cached under the progress revision and the date
     # ({% cache %} in the template): the log is worked out only when they are not.
     today = timezone.localdate()
     log = training.LazyLog(apprentice, today=today)
-    progress, evidence = revision.current(), evidence_revision.current()
 
     def entries_page() -> Page:
         # What paging and each viewer's actions need; the cells come from entry_cells.
