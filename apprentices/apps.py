@@ -30,7 +30,9 @@ class ApprenticesConfig(AppConfig):
         health.register_check("antivirus", scanning.clamd_status)
         homepages.register_section([Role.APPRENTICE], homes.apprentice_home)
         homepages.register_section(
-            [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN], homes.staff_home
+            [Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN],
+            homes.staff_home,
+            revisions=[revision.REVISION],
         )
         homepages.register_section([Role.ADMIN], homes.admin_home)
 

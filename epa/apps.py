@@ -30,9 +30,13 @@ class EpaConfig(AppConfig):
             last_changed=privacy.last_changed,
         )
         apprentices_privacy.register_result(kept=privacy.result_kept, final=privacy.result_final)
-        homepages.register_section([Role.EMPLOYER], homes.employer_home)
+        homepages.register_section(
+            [Role.EMPLOYER], homes.employer_home, revisions=[revision.REVISION]
+        )
         homepages.register_section([Role.ASSESSOR], homes.assessor_home)
-        homepages.register_section([Role.EPAO_ADMIN], homes.epao_admin_home)
+        homepages.register_section(
+            [Role.EPAO_ADMIN], homes.epao_admin_home, revisions=[revision.REVISION]
+        )
 
         post_migrate.connect(
             finality.install_triggers, sender=self, dispatch_uid="epa_final_results"

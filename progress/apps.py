@@ -35,7 +35,9 @@ class ProgressConfig(AppConfig):
             audit_links=privacy.AUDIT_LINKS,
             last_changed=privacy.last_changed,
         )
-        homepages.register_section([Role.PROVIDER], flags.provider_home)
+        homepages.register_section(
+            [Role.PROVIDER], flags.provider_home, revisions=[revision.REVISION]
+        )
         coverage.register_revision(revision.current)
 
         sign_in_changed_by_staff.connect(

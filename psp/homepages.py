@@ -3,7 +3,9 @@
 psp chooses the template (templates/psp/home_<role>.html); each app adds what it owns to
 the page by registering a section from its AppConfig.ready() (standards.homes,
 apprentices.homes, epa.homes), so psp imports none of the apps above it. A section is a function
-(user, query) -> the template's variables, where query is the page's GET parameters.
+(user, query) -> the template's variables, where query is the page's GET parameters; it
+names the revisions (psp.triggers.Revision) its cache keys read, and the page reads those of
+all its sections in one query (psp.triggers.read_at_once).
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ from typing import Any, NamedTuple
 
 from psp.models import Organisation, User
 from psp.roles import Role
+from psp.triggers import Revision, read_at_once
 
 Section = Callable[[User, Mapping[str, str]], dict[str, Any]]
 
-_sections: list[tuple[frozenset[Role], Section]] = []
+_sections: list[tuple[frozenset[Role], Section, tuple[Revision, ...]]] = []
 
 
-def register_section(roles: Iterable[Role], section: Section) -> None:
-    """Show section(user, query) on the home page of each of these roles."""
-    _sections.append((frozenset(roles), section))
+def register_section(
+    roles: Iterable[Role], section: Section, *, revisions: Iterable[Revision] = ()
+) -> None:
+    """Show section(user, query) on the home page of each of these roles; `revisions`, those
+    whose current() it asks."""
+    _sections.append((frozenset(roles), section, tuple(revisions)))
 
 
 class OrganisationName(NamedTuple):
@@ -51,8 +57,10 @@ def home_context(user: User, *, query: Mapping[str, str] | None = None) -> HomeP
     if role is None:
         return HomePage("psp/home_no_role.html", {})
     data: dict[str, Any] = {"role": role}
-    for roles, section in _sections:
-        if role in roles:
+    shown = [(section, revisions) for roles, section, revisions in _sections if role in roles]
+    read = {revision.table: revision for _, revisions in shown for revision in revisions}
+    with read_at_once(*read.values()):
+        for section, _ in shown:
             data |= section(user, query or {})
     if "organisation" not in data:  # a section may bring it from its cache
         data["organisation"] = OrganisationName.of(user.organisation)

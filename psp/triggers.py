@@ -18,7 +18,9 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connections, transaction
@@ -88,6 +90,9 @@ class Revision:
         )
 
     def current(self, using: str = "default") -> int:
+        read = _read_at_once.get()
+        if read is not None and using == "default" and self.table in read:
+            return read[self.table]
         with connections[using].cursor() as cursor:
             cursor.execute(f"SELECT number FROM {self.table} WHERE id = 1")
             row = cursor.fetchone()
@@ -167,3 +172,24 @@ def numbers(*revisions: Revision, using: str = "default") -> tuple[int, ...]:
         cursor.execute(f"SELECT {columns}")
         row = cursor.fetchone()
     return tuple(int(number or 0) for number in row)
+
+
+# The numbers read_at_once read, by table; None outside such a block.
+_read_at_once: ContextVar[dict[str, int] | None] = ContextVar("psp_read_at_once", default=None)
+
+
+@contextmanager
+def read_at_once(*revisions: Revision) -> Iterator[None]:
+    """Within the block, these revisions' current() answer with what one query read on
+    entering it (a page whose parts are cached under several revisions, each part asking
+    its own, reads them all at once: psp.homepages)."""
+    if not revisions:
+        yield
+        return
+    token = _read_at_once.set(
+        dict(zip((r.table for r in revisions), numbers(*revisions), strict=True))
+    )
+    try:
+        yield
+    finally:
+        _read_at_once.reset(token)

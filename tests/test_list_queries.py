@@ -72,7 +72,7 @@ def grow(version, provider, *, apprentices: int, items: int) -> list:
         ("apprentices:review_queue", 4),  # cached after the warm request (6 when not)
         ("apprentices:apprentice_list", 4),  # the table cached after the warm request (5 when not)
         ("apprentices:cohort", 7),  # cached after the warm request (13 when not)
-        ("home", 5),  # the progress flags from the cache (tests/psp/test_homes.py: 15 without)
+        ("home", 4),  # the progress flags from the cache (tests/psp/test_homes.py: 14 without)
     ],
 )
 def test_provider_lists_make_a_fixed_number_of_queries(

@@ -222,9 +222,10 @@ def test_a_cached_home_costs_one_query_for_the_flags_and_counts(
     provider_client, behind, keeping_up, django_assert_num_queries
 ):
     provider_client.get(HOME)
-    # session, user, the evidence revision (the organisation and the evidence awaiting
-    # review come from its entry), the revision, unread notifications
-    with django_assert_num_queries(5):
+    # session, user, the evidence and progress revisions in one query (the organisation and
+    # the evidence awaiting review come from the evidence revision's entry), unread
+    # notifications
+    with django_assert_num_queries(4):
         provider_client.get(HOME)
 
 
