@@ -3,12 +3,15 @@ its form."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import SafeString
 
 from apprentices import revision as evidence_revision
 from apprentices.models import Apprentice
@@ -34,6 +37,9 @@ def off_the_job_log_page(user: User, pk: int, page_number: str | None) -> dict[s
     today = timezone.localdate()
     log = training.LazyLog(apprentice, today=today)
 
+    can_log = user.has_perm("progress.add_offthejobentry", apprentice)
+    can_plan = user.has_perm("apprentices.change_apprentice", apprentice)
+
     def entries_page() -> Page:
         # What paging and each viewer's actions need; the cells come from entry_cells.
         entries = apprentice.off_the_job.only("apprentice", "date", "hours", "status")
@@ -41,32 +47,64 @@ def off_the_job_log_page(user: User, pk: int, page_number: str | None) -> dict[s
         page.object_list = list(page.object_list)  # read once, by the cells and the template
         return page
 
-    # The breaks and the entries, with what this viewer may do with each, are a fragment
-    # cached ({% cache %} in the template) under both revisions (the breaks, entries, their
-    # KSBs and the apprentice's row raise the progress revision; the linked evidence's
-    # titles the evidence revision), the date, the page asked for and the viewer: their
-    # permissions as of their access version, their organisation (whose apprentices they
-    # train) and who they are (the apprentice edits their own). Its forms send the page's
-    # one CSRF form (form="otj-post"), so the fragment holds no token. Built only when not
-    # cached: the page, its rows and the breaks are lazy.
-    page = SimpleLazyObject(entries_page)
+    def body() -> LogBody:
+        page = entries_page()
+        html = render_to_string(
+            "progress/_off_the_job_body.html",
+            {
+                "apprentice": apprentice,
+                "user": user,
+                "page": page,
+                "rows": training.entry_cells(list(page.object_list), progress, evidence),
+                "breaks": log.breaks,
+                "can_log": can_log,
+                "can_remove_breaks": can_plan
+                and user.has_perm("apprentices.delete_breakinlearning"),
+            },
+        )
+        return LogBody(SafeString(html), 'form="otj-post"' in html)
+
+    # The breaks and the entries, with what this viewer may do with each, are kept in the
+    # cache under both revisions (the breaks, entries, their KSBs and the apprentice's row
+    # raise the progress revision; the linked evidence's titles the evidence revision), the
+    # date, the page asked for and the viewer: their permissions as of their access version
+    # (psp.access, which names the user), their organisation (whose apprentices they train).
+    # Its buttons send the page's one CSRF form (form="otj-post"), so it holds no token; the
+    # form is printed only when a button needs it. Built only when not cached.
+    key = ":".join(
+        (
+            f"progress:otj-body:{apprentice.pk}:{progress}:{evidence}:{today.isoformat()}",
+            (page_number or "")[:20],
+            f"{access.cache_key(user)}:{user.organisation_id}",
+        )
+    )
+    shown: LogBody | None = cache.get(key)
+    if shown is None:
+        shown = body()
+        cache.set(key, shown, BODY_SECONDS)
     return {
         "apprentice": apprentice,
         "progress_revision": progress,
-        "evidence_revision": evidence,
-        "page_asked": (page_number or "")[:20],
-        "viewer": f"{access.cache_key(user)}:{user.organisation_id}",
         "today": today.isoformat(),
         "working": SimpleLazyObject(lambda: log.log.working),
         "chart": SimpleLazyObject(lambda: log.log.chart),
         "months": SimpleLazyObject(lambda: log.log.months),
-        "page": page,
-        "rows": SimpleLazyObject(
-            lambda: training.entry_cells(page.object_list, progress, evidence)
-        ),
-        "breaks": SimpleLazyObject(lambda: log.breaks),
+        "body": shown,
+        "can_log": can_log,
+        "can_plan": can_plan,
         "is_apprentice": apprentice.user_id == user.pk,
     }
+
+
+class LogBody(NamedTuple):
+    """The off-the-job log's breaks and entries as one viewer sees them, and whether its
+    buttons send the page's CSRF form."""
+
+    html: SafeString
+    sends_form: bool
+
+
+BODY_SECONDS = 86400  # exact until a revision, the date or the viewer's access changes
 
 
 def review_list_page(apprentice: Apprentice) -> dict[str, Any]:

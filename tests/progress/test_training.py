@@ -369,8 +369,9 @@ def test_the_training_log_makes_fewer_queries_when_its_working_is_cached(
     with connection.cursor() as cursor:
         cursor.execute(revision.BUMP)
     # With the revision: the working, and the entries' cells (the entries with what their
-    # cells show, their KSBs); the apprentice still from the cache (the evidence revision).
-    with django_assert_num_queries(12):
+    # cells show, their KSBs) and the breaks (read for the entries' part before the working
+    # reads them again); the apprentice still from the cache (the evidence revision).
+    with django_assert_num_queries(13):
         client.get(url)
     # Then the working, the breaks and the entries with this viewer's actions come from the
     # cache: session, user, the progress and evidence revisions (one query), unread count.
@@ -490,6 +491,11 @@ def test_the_logs_forms_send_one_csrf_form_outside_the_cached_part(
         approve = reverse("progress:off_the_job_approve", args=[apprentice.off_the_job.get().pk])
         assert f'form="otj-post" formaction="{approve}"' in html
         assert html.count('form="otj-post"') == 2  # Approve, and Remove the break
+    # The apprentice has links only (Edit): no form with no button to send it.
+    client.force_login(apprentice.user)
+    html = client.get(url).content.decode()
+    assert ">Edit<" in html
+    assert 'id="otj-post"' not in html
 
 
 def test_a_break_added_in_raw_sql_shows_on_the_cached_log(client, apprentice, provider_user):
