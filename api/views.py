@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -15,41 +14,18 @@ from api import tokens
 from api.forms import TokenForm
 from api.models import TOKEN_ROLES, ApiToken
 from psp import audit
-from psp.http import AuthenticatedHttpRequest
+from psp.http import AuthenticatedHttpRequest, Refusal
 from psp.models import Organisation
 
 SHOWN_ONCE = "api_token_shown_once"
 
 
-class _Refusal:
+class _Refusal(Refusal):
     """`with _Refusal(request, form, field) as refused:` around a call of api.tokens: when it
     refuses, says why (on the form's `field` when there is a form, else as an error
     message) and `refused` is true."""
 
-    def __init__(
-        self,
-        request: AuthenticatedHttpRequest,
-        form: forms.Form | None = None,
-        field: str | None = None,
-    ) -> None:
-        self.request, self.form, self.field = request, form, field
-        self.refused = False
-
-    def __enter__(self) -> _Refusal:
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        if not isinstance(error, tokens.TokenError):
-            return False
-        self.refused = True
-        if self.form is not None:
-            self.form.add_error(self.field, str(error))
-        else:
-            messages.error(self.request, str(error))
-        return True
-
-    def __bool__(self) -> bool:
-        return self.refused
+    refusals = (tokens.TokenError,)
 
 
 def _token_organisation(request: AuthenticatedHttpRequest) -> Organisation:

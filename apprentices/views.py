@@ -43,7 +43,7 @@ from apprentices.uploads import CheckedUpload
 from psp import audit
 from psp.accounts import send_set_password_email
 from psp.downloads import attachment, private_download
-from psp.http import AuthenticatedHttpRequest
+from psp.http import AuthenticatedHttpRequest, Refusal
 from psp.models import Organisation
 from psp.storage import StorageUnavailable
 
@@ -54,26 +54,12 @@ def _data(request: AuthenticatedHttpRequest) -> object:
     return request.POST if request.method == "POST" else None
 
 
-class _Refusal:
+class _Refusal(Refusal):
     """`with _Refusal(request) as refused:` around a domain call: when the evidence's state
     refuses it, says why in an error message (`says` around the reason) and `refused` is
     true."""
 
-    def __init__(self, request: AuthenticatedHttpRequest, *, says: str = "{}") -> None:
-        self.request, self.says, self.refused = request, says, False
-
-    def __enter__(self) -> _Refusal:
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        if not isinstance(error, EvidenceStateError):
-            return False
-        self.refused = True
-        messages.error(self.request, self.says.format(error))
-        return True
-
-    def __bool__(self) -> bool:
-        return self.refused
+    refusals = (EvidenceStateError,)
 
 
 def apprentice_or_404(request: AuthenticatedHttpRequest, pk: int) -> Apprentice:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -41,7 +40,7 @@ from epa.models import (
     MethodSubmission,
 )
 from psp.downloads import private_download
-from psp.http import AuthenticatedHttpRequest
+from psp.http import AuthenticatedHttpRequest, Refusal
 
 PAGE_SIZE = 25
 
@@ -66,37 +65,12 @@ def _epa(request: AuthenticatedHttpRequest, pk: int) -> Epa:
     )
 
 
-class _Refusal:
+class _Refusal(Refusal):
     """`with _Refusal(request, form, field) as refused:` around a domain call: when the EPA's
     state refuses it, says why (on the form's `field` when there is a form, else as an error
     message, `says` around the reason) and `refused` is true."""
 
-    def __init__(
-        self,
-        request: AuthenticatedHttpRequest,
-        form: forms.Form | None = None,
-        field: str | None = None,
-        *,
-        says: str = "{}",
-    ) -> None:
-        self.request, self.form, self.field, self.says = request, form, field, says
-        self.refused = False
-
-    def __enter__(self) -> _Refusal:
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        if not isinstance(error, EpaStateError):
-            return False
-        self.refused = True
-        if self.form is not None:
-            self.form.add_error(self.field, str(error))
-        else:
-            messages.error(self.request, self.says.format(error))
-        return True
-
-    def __bool__(self) -> bool:
-        return self.refused
+    refusals = (EpaStateError,)
 
 
 def _turned_back(request: AuthenticatedHttpRequest, why: str, to: Epa) -> HttpResponse:

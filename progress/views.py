@@ -23,32 +23,18 @@ from progress.forms import (
     ReviewSignForm,
 )
 from progress.models import OffTheJobEntry, OffTheJobStateError, ProgressReview, ReviewStateError
-from psp.http import AuthenticatedHttpRequest
+from psp.http import AuthenticatedHttpRequest, Refusal
 
 
 def _data(request: HttpRequest) -> object:
     return request.POST if request.method == "POST" else None
 
 
-class _Refusal:
+class _Refusal(Refusal):
     """`with _Refusal(request) as refused:` around a domain call: when the entry's or the
     review's state refuses it, the reason is an error message and `refused` is true."""
 
-    def __init__(self, request: HttpRequest) -> None:
-        self.request, self.refused = request, False
-
-    def __enter__(self) -> _Refusal:
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        if not isinstance(error, OffTheJobStateError | ReviewStateError):
-            return False
-        self.refused = True
-        messages.error(self.request, str(error))
-        return True
-
-    def __bool__(self) -> bool:
-        return self.refused
+    refusals = (OffTheJobStateError, ReviewStateError)
 
 
 # Off-the-job training

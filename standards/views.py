@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from psp.http import Refusal
 from standards import pages
 from standards.comparing import compare_versions
 from standards.crosswalk import confirm_crosswalk
@@ -36,25 +37,19 @@ IMPORT_PERMISSION = "standards.add_standardversion"
 CROSSWALK_PERMISSION = "standards.change_standardversion"
 
 
-class _Refusal:
+class _Refusal(Refusal):
     """`with _Refusal(form) as refused:` around staging an import: when the file is refused,
     its problems are errors on the form's file and `refused` is true."""
 
+    refusals = (InvalidImport,)
+
     def __init__(self, form: ImportUploadForm) -> None:
-        self.form, self.refused = form, False
+        super().__init__(None, form)
+        self.upload = form
 
-    def __enter__(self) -> _Refusal:
-        return self
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        if not isinstance(error, InvalidImport):
-            return False
-        self.refused = True
-        self.form.add_problems(error.problems)
-        return True
-
-    def __bool__(self) -> bool:
-        return self.refused
+    def refuse(self, error: Exception) -> None:
+        assert isinstance(error, InvalidImport)
+        self.upload.add_problems(error.problems)
 
 
 def _form_page(
