@@ -8,7 +8,9 @@ page, `rounds` times, and keeps per round:
 - requests per second with `clients` concurrent clients (wrk if installed, else the Python
   client of bench.measure, which itself needs CPU on the same cores), and
 - CPU per request: the gunicorn workers' CPU time plus, on PostgreSQL, the CPU time of the
-  database's backend processes for the bench database, over the requests made.
+  database's backend processes for the bench database and, with BENCH_CACHE_URL on this
+  machine, the Redis server's (psp's pages read their sessions and cached parts there; the
+  bare page reads nothing from it), over the requests made.
 
 The ratios reported are the medians over the rounds of page / baseline (requests per second)
 and page / baseline (CPU per request).
@@ -16,6 +18,7 @@ and page / baseline (CPU per request).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
@@ -47,7 +50,8 @@ def load_client() -> str:
 
 class DatabaseProcesses:
     """The PostgreSQL backend processes serving the bench database (none on SQLite, whose
-    work is done inside the workers). The server must run on this machine for /proc."""
+    work is done inside the workers) and the Redis server of BENCH_CACHE_URL, if any. Both
+    must run on this machine for /proc."""
 
     def __init__(self) -> None:
         self.connection: Any = None
@@ -55,26 +59,40 @@ class DatabaseProcesses:
             import psycopg
 
             self.connection = psycopg.connect(config.database_url(), autocommit=True)
+        self.cache_pid = _redis_pid(config.cache_url())
 
     def pids(self) -> list[int]:
+        cache = [self.cache_pid] if self.cache_pid else []
         if self.connection is None:
-            return []
+            return cache
         rows = self.connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()"
         ).fetchall()
-        return [row[0] for row in rows]
+        return [row[0] for row in rows] + cache
 
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
 
 
+def _redis_pid(url: str) -> int | None:
+    """The process id of the Redis server at `url` if it runs on this machine (its CPU is
+    then counted with the database's), else None."""
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        pid = int(client.info("server")["process_id"])
+    return pid if os.path.exists(f"/proc/{pid}/stat") else None
+
+
 @dataclass(frozen=True)
 class Load:
     requests: int
     requests_per_second: float
-    cpu_ms_per_request: float  # workers + database backends
+    cpu_ms_per_request: float  # workers + database backends + Redis
     worker_cpu_ms_per_request: float
     errors: int  # responses other than the expected status, and socket errors
 
