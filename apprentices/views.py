@@ -105,10 +105,14 @@ def _evidence(request: AuthenticatedHttpRequest, pk: int) -> Evidence:
 @permission_required("apprentices.view_apprentice", raise_exception=True)
 def apprentice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = ApprenticeListQuery.from_request(request)
-    apprentices = query.apply(Apprentice.objects.visible_to(request.user))
     number = request.GET.get("page")
-    # Lazy: a table the template finds cached under table_key costs no query for its rows.
-    page = SimpleLazyObject(lambda: Paginator(apprentices, PAGE_SIZE).get_page(number))
+    # Lazy: a table the template finds cached under table_key costs no query for its rows
+    # (nor the CPU of building the query set).
+    page = SimpleLazyObject(
+        lambda: Paginator(
+            query.apply(Apprentice.objects.visible_to(request.user)), PAGE_SIZE
+        ).get_page(number)
+    )
     table_key = pages.apprentice_list_key(request.user, query, number)
     context = {"page": page, "query": query, "table_key": table_key}
     return render(request, "apprentices/apprentice_list.html", context)
