@@ -30,19 +30,30 @@ from psp.models import User
 
 
 def provider_home(user: User, query: Mapping[str, str]) -> dict[str, Any]:
-    """The provider's progress flags (query: the page's GET parameters filter them)."""
+    """The provider's progress flags (query: the page's GET parameters filter them). The
+    section as the page first shows it (no filter, page 1) comes rendered with the rest
+    from the cache; a filtered or later page is rendered from the cached rows."""
     overview = provider_overview(user)
     flags = ProgressQuery.from_query(query)
-    rows = overview.rows
+    first_page = flags == ProgressQuery() and query.get("page", "1") == "1"
     return {
         "apprentice_counts": overview.apprentice_counts,
         "training_to_approve": overview.training_to_approve,
+        **flags_section(overview.rows, flags, query.get("page")),
+        "progress_html": overview.first_page_html if first_page else "",
+    }
+
+
+def flags_section(rows: list[FlagRow], flags: ProgressQuery, page: str | None) -> dict[str, Any]:
+    """What templates/psp/_progress_flags.html shows: the summary, the filter, the rows."""
+    return {
         "progress_query": flags,
         "progress_summary": flag_summary(rows),
-        "progress_page": Paginator([r for r in rows if flags.keeps(r)], 25).get_page(
-            query.get("page")
-        ),
+        "progress_page": Paginator([r for r in rows if flags.keeps(r)], PAGE_SIZE).get_page(page),
     }
+
+
+PAGE_SIZE = 25
 
 
 # The provider's progress flags: red, amber or green for reviews, off-the-job training and
@@ -177,6 +188,7 @@ class ProviderOverview:
     rows: list[FlagRow]
     apprentice_counts: list[tuple[str, str, int]]
     training_to_approve: int
+    first_page_html: SafeString  # the flags' section unfiltered, page 1 (provider_home)
 
 
 def provider_overview(user: User) -> ProviderOverview:
@@ -193,12 +205,15 @@ def provider_overview(user: User) -> ProviderOverview:
     found: ProviderOverview | None = cache.get(key)
     if found is None:
         visible = Apprentice.objects.visible_to(user)
+        rows = [flag_row(row) for row in progress_rows(user, today=today)]
+        section = flags_section(rows, ProgressQuery(), None)
         found = ProviderOverview(
-            rows=[flag_row(row) for row in progress_rows(user, today=today)],
+            rows=rows,
             apprentice_counts=counts_by_status(visible),
             training_to_approve=(
                 OffTheJobEntry.objects.filter(apprentice__in=visible).awaiting_approval().count()
             ),
+            first_page_html=SafeString(render_to_string("psp/_progress_flags.html", section)),
         )
         cache.set(key, found, PROGRESS_CACHE_SECONDS)
     return found

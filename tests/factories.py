@@ -331,3 +331,10 @@ def make_apprentice_keeping_up(*, version: Any, provider: Any):  # type: ignore[
         )
     make_evidence(apprentice=apprentice, status="accepted", ksbs=list(version.ksbs.all()))
     return apprentice
+
+
+def page_context(response, key):
+    """`key` as the page's own template saw it: the last rendered context holding it. (A
+    view may render a fragment to keep in the cache before the page, with its own `key`:
+    response.context[key] would give that fragment's, the first.)"""
+    return [context[key] for context in response.context if key in context][-1]

@@ -21,6 +21,7 @@ from tests.factories import (
     make_progress_review,
     make_staff,
     make_version,
+    page_context,
 )
 
 
@@ -57,7 +58,7 @@ def flags(response):
     """Each shown apprentice's first name (the factories' are "<name> Tester") and flags."""
     return {
         row.name.removesuffix(" Tester"): row.rags
-        for row in response.context["progress_page"].object_list
+        for row in page_context(response, "progress_page").object_list
     }
 
 
@@ -117,10 +118,10 @@ def test_provider_dashboard_uses_a_fixed_number_of_queries(
         cursor.execute(revision.BUMP)  # the progress flags are worked out again
     with django_assert_num_queries(14):
         response = provider_client.get(reverse("home"))
-    assert response.context["progress_page"].paginator.count == count
+    assert page_context(response, "progress_page").paginator.count == count
     with django_assert_num_queries(4):  # and now read from the cache
         response = provider_client.get(reverse("home"))
-    assert response.context["progress_page"].paginator.count == count
+    assert page_context(response, "progress_page").paginator.count == count
 
 
 def test_progress_rows_link_to_each_apprentices_pages(provider_client, behind):
