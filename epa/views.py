@@ -104,8 +104,9 @@ def gateway_confirmations(request: AuthenticatedHttpRequest) -> HttpResponse:
 def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The apprentice with their name, standard and plan, from the cache (the rest by id).
     numbers = pages.revisions()
-    apprentice = pages.visible_apprentice(pk, request.user, numbers)
-    context = pages.gateway_page(apprentice, request.user, numbers)
+    cached = pages.gateway_cached(pk, numbers)
+    apprentice = pages.visible_apprentice(pk, request.user, numbers, cached=cached)
+    context = pages.gateway_page(apprentice, request.user, numbers, cached=cached)
     return render(request, "epa/gateway.html", context)
 
 
