@@ -205,6 +205,36 @@ class Cohort:
         return _percent(sum(r.accepted for r in self.rows), sum(r.expected for r in self.rows))
 
 
+@dataclass(frozen=True)
+class CohortTable:
+    """A cohort as the heatmap page shows it: its counts and its table already in HTML
+    (templates/apprentices/_cohort_table.html). Plain values, so the page read from the
+    cache unpickles one string and a few integers, where the Cohort of 209 apprentices
+    unpickled 660 model instances (an apprentice, their user and employer a row, the KSBs)
+    and the template then printed 1,450 variables."""
+
+    ksb_count: int
+    apprentice_ids: tuple[int, ...]  # the rows' apprentices, in the table's order
+    ksb_totals: tuple[int, ...]  # apprentices with accepted evidence, per KSB
+    percent_accepted: int
+    html: SafeString
+
+    @property
+    def row_count(self) -> int:
+        return len(self.apprentice_ids)
+
+    @classmethod
+    def of(cls, cohort: Cohort, render: Callable[[Cohort], str]) -> CohortTable:
+        """`render(cohort)`: its table's HTML, worked out only when it has rows."""
+        return cls(
+            ksb_count=len(cohort.ksbs),
+            apprentice_ids=tuple(row.apprentice.pk for row in cohort.rows),
+            ksb_totals=tuple(cohort.ksb_totals),
+            percent_accepted=cohort.percent_accepted,
+            html=SafeString(render(cohort) if cohort.rows else ""),
+        )
+
+
 COHORT_SORTS = {
     "name": lambda row: (
         row.apprentice.user.last_name.lower(),
@@ -291,32 +321,34 @@ def cached_cohort(
     version: StandardVersion | None,
     *,
     chosen_by: str,
+    render: Callable[[Cohort], str],
     sort: str = "name",
     descending: bool = False,
     gaps_only: bool = False,
-) -> Cohort:
-    """cohort_for, with its rows and their cells' HTML kept in Django's cache under the
-    progress revision (progress.revision: raised by the KSB tallies, the apprentices'
-    rows, their users' names and their organisations' names) and the reference data's
-    (standards.revision: KSBs, duties and options). `chosen_by` names the apprentices given
-    (the viewer's organisation and the filters): they must be chosen by columns of the
-    apprentice's own row, which the progress revision covers, so a change of who is in the
-    set raises it too. Two queries for the revisions instead of the tallies and the rows.
-    The progress revision is the progress app's: it registers it (register_revision)."""
+) -> CohortTable:
+    """cohort_for as a CohortTable (`render` gives its table's HTML), kept in Django's
+    cache under the progress revision (progress.revision: raised by the KSB tallies, the
+    apprentices' rows, their users' names and their organisations' names) and the
+    reference data's (standards.revision: KSBs, duties and options). `chosen_by` names the
+    apprentices given and how the table is shown (the viewer's organisation and the
+    filters: with `version` and the sort, all the page's query that the table's links
+    hold): the apprentices must be chosen by columns of the apprentice's own row, which the
+    progress revision covers, so a change of who is in the set raises it too. Two queries
+    for the revisions instead of the tallies and the rows. The progress revision is the
+    progress app's: it registers it (register_revision)."""
     if version is None:
-        return cohort_for(apprentices, version)
+        return CohortTable.of(cohort_for(apprentices, version), render)
     progress = progress_revision()
     key = (
         f"psp:cohort:{chosen_by}:{version.pk}:{progress}:{revision.current()}:"
         f"{sort}:{int(descending)}:{int(gaps_only)}"
     )
-    found: Cohort | None = cache.get(key)
+    found: CohortTable | None = cache.get(key)
     if found is None:
-        found = cohort_for(
-            apprentices, version, sort=sort, descending=descending, gaps_only=gaps_only
+        found = CohortTable.of(
+            cohort_for(apprentices, version, sort=sort, descending=descending, gaps_only=gaps_only),
+            render,
         )
-        for row in found.rows:
-            row.cells_html  # noqa: B018  (worked out once, kept with the row)
         cache.set(key, found, COHORT_CACHE_SECONDS)
     return found
 

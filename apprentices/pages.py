@@ -147,24 +147,33 @@ def review_page(evidence: Evidence) -> dict[str, Any]:
     }
 
 
-def cohort_page(visible: QuerySet[Apprentice], query: CohortQuery, user: User) -> Cohort:
-    """The cohort `query` chooses among the apprentices `user` sees: cached for the roles
-    that see whole organisations, worked out afresh for the others."""
+def cohort_page(visible: QuerySet[Apprentice], query: CohortQuery, user: User) -> CohortTable:
+    """The cohort `query` chooses among the apprentices `user` sees, with its table in
+    HTML: cached for the roles that see whole organisations, worked out afresh for the
+    others."""
     chosen = query.filter(visible)
     sort, descending, gaps_only = query.sort_key, query.descending, query.gaps_only
-    role = user.role
-    if role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN):
+
+    def render(cohort: Cohort) -> str:
+        context = {"cohort": cohort, "query": query}
+        return render_to_string("apprentices/_cohort_table.html", context)
+
+    if user.role in _ORGANISATION_ROLES:
         # Who sees which apprentices: columns of the apprentice's row (see cached_cohort).
-        chosen_by = f"{role}:{user.organisation_id}:{query.employer}:{query.status}"
+        chosen_by = f"{user.role}:{user.organisation_id}:{query.employer}:{query.status}"
         return cached_cohort(
             chosen,
             query.version,
             chosen_by=chosen_by,
+            render=render,
             sort=sort,
             descending=descending,
             gaps_only=gaps_only,
         )
-    return cohort_for(chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only)
+    return CohortTable.of(
+        cohort_for(chosen, query.version, sort=sort, descending=descending, gaps_only=gaps_only),
+        render,
+    )
 
 
 # The roles that see whole organisations' apprentices, chosen by columns of the apprentice's

@@ -446,9 +446,9 @@ def apprentice_coverage(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def cohort(request: AuthenticatedHttpRequest) -> HttpResponse:
     visible = Apprentice.objects.visible_to(request.user)
     query = CohortQuery.from_request(request, versions=cohort_versions(visible))
-    cohort = pages.cohort_page(visible, query, request.user)
+    heatmap = pages.cohort_page(visible, query, request.user)
     employers = Organisation.objects.filter(employed_apprentices__in=visible).distinct()
-    context = {"cohort": cohort, "query": query, "employers": employers}
+    context = {"heatmap": heatmap, "query": query, "employers": employers}
     return render(request, "apprentices/cohort.html", context)
 
 
