@@ -266,7 +266,7 @@ def review_queue_page(
     a cached list makes none of its queries. An assessor's set is chosen
     through their EPAs: theirs is not cached."""
     role = user.role
-    cached = role in (Role.ADMIN, Role.PROVIDER, Role.EMPLOYER, Role.EPAO_ADMIN)
+    cached = role in _ORGANISATION_ROLES
 
     def page() -> Page[Evidence]:
         # Built only when the cache misses: building the query set costs as much CPU as
