@@ -96,7 +96,7 @@ def _attempts_key(pk: int, epa_revision: int) -> str:
 
 
 def visible_apprentice(
-    pk: int, user: User, numbers: Revisions, *, cached: Mapping[str, Any] | None = None
+    pk: int, user: User, numbers: Revisions, cached: Mapping[str, Any]
 ) -> Apprentice:
     """The apprentice `pk` with their name, standard and EPA plan, or 404 if `user` does
     not see them (Apprentice.is_visible_to: the same rows as Apprentice.objects.visible_to).
@@ -104,10 +104,9 @@ def visible_apprentice(
     changes of users' names: all the row's columns, so whom it is visible to, and the name)
     and the reference data's (the version, the standard and the plan), for the apprentice:
     one cache read where a select of five tables took 0.8 ms to build (`cached`: what
-    gateway_cached found, instead of reading the cache again). An id that matches no
-    apprentice is not kept."""
+    gateway_cached found). An id that matches no apprentice is not kept."""
     key = _apprentice_key(pk, numbers)
-    apprentice: Apprentice | None = cache.get(key) if cached is None else cached.get(key)
+    apprentice: Apprentice | None = cached.get(key)
     if apprentice is None:
         apprentice = (
             Apprentice.objects.select_related(
@@ -126,7 +125,7 @@ def visible_apprentice(
 
 
 def gateway_attempts(
-    apprentice: Apprentice, epa_revision: int, *, cached: Mapping[str, Any] | None = None
+    apprentice: Apprentice, epa_revision: int, cached: Mapping[str, Any]
 ) -> list[GatewayAttempt]:
     """Every attempt, latest first, with its EPA, and the current one's items. Kept in the
     cache under the EPA revision (epa.revision: raised by every write to attempts, items,
@@ -135,7 +134,7 @@ def gateway_attempts(
     attempt is given the apprentice of the request, which is not kept with them
     (`cached`: what gateway_cached found)."""
     key = _attempts_key(apprentice.pk, epa_revision)
-    attempts: list[GatewayAttempt] | None = cache.get(key) if cached is None else cached.get(key)
+    attempts: list[GatewayAttempt] | None = cached.get(key)
     if attempts is None:
         # Every attempt in one query (the page lists the earlier ones), the current one's items.
         attempts = list(
@@ -151,15 +150,11 @@ def gateway_attempts(
 
 
 def gateway_page(
-    apprentice: Apprentice,
-    user: User,
-    numbers: Revisions,
-    *,
-    cached: Mapping[str, Any] | None = None,
+    apprentice: Apprentice, user: User, numbers: Revisions, cached: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The apprentice's gateway: every attempt, the current one's checklist, what blocks it
     (`cached`: what gateway_cached found)."""
-    attempts = gateway_attempts(apprentice, numbers.epa, cached=cached)
+    attempts = gateway_attempts(apprentice, numbers.epa, cached)
     attempt = attempts[0] if attempts else None
     return {
         "apprentice": apprentice,

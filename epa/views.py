@@ -105,8 +105,8 @@ def gateway(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The apprentice with their name, standard and plan, from the cache (the rest by id).
     numbers = pages.revisions()
     cached = pages.gateway_cached(pk, numbers)
-    apprentice = pages.visible_apprentice(pk, request.user, numbers, cached=cached)
-    context = pages.gateway_page(apprentice, request.user, numbers, cached=cached)
+    apprentice = pages.visible_apprentice(pk, request.user, numbers, cached)
+    context = pages.gateway_page(apprentice, request.user, numbers, cached)
     return render(request, "epa/gateway.html", context)
 
 
